@@ -1,0 +1,140 @@
+# orbl -- plain Makefile, non-recursive; objects under build/$(V)/.
+#   make            build bin/orbl-dnsd bin/orblctl (release)
+#   make check      install missing packages, build, run every test
+#   make asan       the same build and whole suite under ASan+UBSan
+#   make run        install, build, start the system on loopback
+#   make fuzz       libFuzzer binaries (clang) in build/fuzz/
+#   make install    PREFIX=/usr/local DESTDIR=
+
+V	?= release
+BUILD	:= build/$(V)
+BIN	?= bin
+PREFIX	?= /usr/local
+DESTDIR	?=
+CC	?= cc
+
+PKGS	 = ldns libevent sqlite3
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null)
+
+WARN	 = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
+	   -Wmissing-prototypes -Wpointer-arith -Wformat=2 \
+	   -Werror=implicit-function-declaration
+CFLAGS_release = -O2 -g -D_FORTIFY_SOURCE=2 -fstack-protector-strong
+CFLAGS_asan    = -O1 -g -fno-omit-frame-pointer \
+		 -fsanitize=address,undefined -fno-sanitize-recover=all
+LDFLAGS_asan   = -fsanitize=address,undefined
+ALL_CFLAGS = -std=c17 -D_GNU_SOURCE $(WARN) $(CFLAGS_$(V)) $(CFLAGS) \
+	     -Icommon -Idb -Idnsd $(PKG_CFLAGS) -MMD -MP
+ALL_LDFLAGS = $(LDFLAGS_$(V)) $(LDFLAGS)
+
+COMMON_SRCS := $(wildcard common/*.c)
+DB_SRCS     := $(wildcard db/*.c)
+DNSD_SRCS   := $(filter-out dnsd/main.c,$(wildcard dnsd/*.c))
+TOOLS_SRCS  := $(wildcard tools/*.c)
+UNIT_SRCS   := $(wildcard tests/unit/test_*.c)
+FUZZ_SRCS   := $(wildcard tests/fuzz/fuzz_*.c)
+
+obj = $(patsubst %.c,$(BUILD)/%.o,$(1))
+
+LIBCOMMON := $(BUILD)/libcommon.a
+LIBDB     := $(BUILD)/libdb.a
+LIBDNSD   := $(BUILD)/libdnsd.a
+SCHEMA_C  := $(BUILD)/gen/schema_sql.c
+SCHEMA_O  := $(BUILD)/gen/schema_sql.o
+
+ifeq ($(V),release)
+PROGDIR := $(BIN)
+else
+PROGDIR := $(BUILD)/bin
+endif
+PROGS := $(PROGDIR)/orbl-dnsd $(PROGDIR)/orblctl
+UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
+REPLAY_BINS := $(patsubst tests/fuzz/fuzz_%.c,$(BUILD)/tests/replay_%,$(FUZZ_SRCS))
+
+.PHONY: all deps check check-only asan run fuzz clean install bench lint conf-reference
+all: $(PROGS)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(SCHEMA_C): db/schema.sql $(wildcard db/migrations/*.sql) scripts/sql2c
+	@mkdir -p $(dir $@)
+	sh scripts/sql2c db/schema.sql $(sort $(wildcard db/migrations/*.sql)) > $@.tmp && mv $@.tmp $@
+
+$(SCHEMA_O): $(SCHEMA_C)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(LIBCOMMON): $(call obj,$(COMMON_SRCS))
+	@rm -f $@; ar rcs $@ $^
+$(LIBDB): $(call obj,$(DB_SRCS)) $(SCHEMA_O)
+	@rm -f $@; ar rcs $@ $^
+$(LIBDNSD): $(call obj,$(DNSD_SRCS))
+	@rm -f $@; ar rcs $@ $^
+
+LIBS_ALL = $(LIBDNSD) $(LIBDB) $(LIBCOMMON)
+
+$(PROGDIR)/orbl-dnsd: $(call obj,dnsd/main.c) $(LIBS_ALL)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) -lpthread
+
+$(PROGDIR)/orblctl: $(call obj,$(TOOLS_SRCS)) $(LIBS_ALL)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) -lpthread
+
+$(BUILD)/tests/test_%: $(BUILD)/tests/unit/test_%.o $(LIBS_ALL)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(CMOCKA_LIBS) -lpthread
+
+$(BUILD)/tests/replay_%: $(BUILD)/tests/fuzz/fuzz_%.o $(BUILD)/tests/fuzz/replay.o $(LIBS_ALL)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) -lpthread
+
+$(BUILD)/tests/fuzz/replay.o: tests/fuzz/replay.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+deps:
+	@sh scripts/deps
+
+# The whole suite: unit tests (cmocka, TAP), fuzz corpus replay, system
+# tests (real daemons on loopback, Perl TAP) -- one prove summary.
+check: deps
+	$(MAKE) check-only
+
+check-only: $(PROGS) $(UNIT_BINS) $(REPLAY_BINS)
+	ORBL_BIN=$(abspath $(PROGDIR)) ORBL_BUILD=$(abspath $(BUILD)) \
+	    perl tests/run.pl $(UNIT_BINS) $(REPLAY_BINS) $(sort $(wildcard tests/system/*.t))
+
+asan: deps
+	$(MAKE) V=asan check-only
+
+run: deps all
+	sh scripts/run
+
+FUZZ_CFLAGS = -std=c17 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
+	      -Icommon -Idb -Idnsd $(PKG_CFLAGS)
+fuzz:
+	@mkdir -p build/fuzz
+	for f in $(FUZZ_SRCS); do n=$$(basename $$f .c); \
+	  clang $(FUZZ_CFLAGS) -o build/fuzz/$$n $$f $(DNSD_SRCS) $(COMMON_SRCS) $(PKG_LIBS) || exit 1; done
+	@echo "run e.g.: build/fuzz/fuzz_query tests/fuzz/corpus/query -max_total_time=60"
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/doc/orbl
+	install -m 755 $(PROGS) $(DESTDIR)$(PREFIX)/bin/
+	install -m 644 README.md examples/orbl.conf $(DESTDIR)$(PREFIX)/share/doc/orbl/
+
+conf-reference: $(PROGDIR)/orblctl
+	$(PROGDIR)/orblctl conf-reference
+
+lint:
+	cppcheck --enable=warning,performance,portability --error-exitcode=1 \
+	    --inline-suppr -q -Icommon -Idb -Idnsd common db dnsd tools
+
+clean:
+	rm -rf build bin
+
+-include $(shell find build -name '*.d' 2>/dev/null)

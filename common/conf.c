@@ -1,0 +1,328 @@
+/*
+ * conf.c -- see conf.h.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "addr.h"
+#include "conf.h"
+#include "xmalloc.h"
+
+#define OFF(m)	offsetof(struct conf, m)
+
+const struct conf_key conf_keys[] = {
+	{ "database", CONF_STR, OFF(database), 0, "/var/lib/orbl/orbl.db",
+	  "SQLite database shared by all programs" },
+	{ "zone", CONF_STRLIST, OFF(zones), OFF(nzones), "bl.orbl.test",
+	  "DNSBL zone served (repeatable; every zone serves the same list)" },
+	{ "dns_listen", CONF_LISTEN, OFF(dns_listen), OFF(ndns_listen),
+	  "127.0.0.1:5353", "UDP+TCP address:port for orbl-dnsd "
+	  "(repeatable; [::1]:53 for IPv6)" },
+	{ "user", CONF_STR, OFF(user), 0, "",
+	  "drop privileges to this user after binding (empty: stay)" },
+	{ "ns", CONF_STRLIST, OFF(ns), OFF(nns), "",
+	  "NS name at the zone apex (repeatable; default ns.<zone>)" },
+	{ "soa_mname", CONF_STR, OFF(soa_mname), 0, "",
+	  "SOA MNAME (default: the first NS)" },
+	{ "soa_rname", CONF_STR, OFF(soa_rname), 0, "",
+	  "SOA RNAME, mailbox as a name (default hostmaster.<zone>)" },
+	{ "ttl", CONF_DURATION, OFF(ttl), 0, "35m",
+	  "TTL of A/TXT answers, SOA and NS" },
+	{ "neg_ttl", CONF_DURATION, OFF(neg_ttl), 0, "5m",
+	  "SOA MINIMUM: negative caching TTL (RFC 2308)" },
+	{ "soa_refresh", CONF_DURATION, OFF(soa_refresh), 0, "1h",
+	  "SOA REFRESH" },
+	{ "soa_retry", CONF_DURATION, OFF(soa_retry), 0, "10m", "SOA RETRY" },
+	{ "soa_expire", CONF_DURATION, OFF(soa_expire), 0, "7d", "SOA EXPIRE" },
+	{ "tcp_idle_timeout", CONF_DURATION, OFF(tcp_idle_timeout), 0, "10s",
+	  "close a DNS TCP connection idle this long" },
+	{ "tcp_max_clients", CONF_UINT, OFF(tcp_max_clients), 0, "256",
+	  "DNS TCP connections at once; at the cap the oldest idle one is "
+	  "closed" },
+	{ "stats_interval", CONF_DURATION, OFF(stats_interval), 0, "1h",
+	  "log the counters this often (0: only on SIGUSR1)" },
+	{ "workers", CONF_UINT, OFF(workers), 0, "1",
+	  "query threads of orbl-dnsd" },
+	{ "default_reason", CONF_STR, OFF(default_reason), 0,
+	  "Listed by orbl: see http://$/",
+	  "TXT for entries without a reason ($ = queried address)" },
+	{ NULL, 0, 0, 0, NULL, NULL }
+};
+
+static int
+conf_index(const char *key)
+{
+	int	 i;
+
+	for (i = 0; conf_keys[i].name; i++)
+		if (strcmp(conf_keys[i].name, key) == 0)
+			return i;
+	return -1;
+}
+
+int
+conf_parse_listen(const char *s, uint16_t defport, struct conf_listen *l,
+    char *err, size_t errlen)
+{
+	const char	*host = s, *port = NULL;
+	size_t		 hlen;
+	char		*end;
+	long		 p;
+	struct addr	 a;
+	char		 tmp[64];
+
+	if (*s == '[') {
+		const char *rb = strchr(s, ']');
+
+		if (rb == NULL) {
+			snprintf(err, errlen, "%s: missing ']'", s);
+			return -1;
+		}
+		host = s + 1;
+		hlen = (size_t)(rb - host);
+		if (rb[1] == ':')
+			port = rb + 2;
+		else if (rb[1] != '\0') {
+			snprintf(err, errlen, "%s: junk after ']'", s);
+			return -1;
+		}
+	} else {
+		const char *c = strrchr(s, ':');
+
+		if (c && strchr(s, ':') != c) {
+			snprintf(err, errlen, "%s: write IPv6 as [addr]:port", s);
+			return -1;
+		}
+		hlen = c ? (size_t)(c - s) : strlen(s);
+		port = c ? c + 1 : NULL;
+	}
+	if (hlen == 0 || hlen >= sizeof(l->host)) {
+		snprintf(err, errlen, "%s: bad address", s);
+		return -1;
+	}
+	memcpy(tmp, host, hlen);
+	tmp[hlen] = '\0';
+	if (addr_parse(tmp, &a, err, errlen) == -1 || !addr_is_single(&a)) {
+		snprintf(err, errlen, "%s: not an IP address", s);
+		return -1;
+	}
+	memcpy(l->host, tmp, hlen + 1);
+	if (port == NULL) {
+		l->port = defport;
+		return 0;
+	}
+	errno = 0;
+	p = strtol(port, &end, 10);
+	if (*port == '\0' || *end != '\0' || errno || p < 1 || p > 65535) {
+		snprintf(err, errlen, "%s: bad port", s);
+		return -1;
+	}
+	l->port = (uint16_t)p;
+	return 0;
+}
+
+static int
+conf_apply(struct conf *c, int i, const char *v, int fromdefault, char *err,
+    size_t errlen)
+{
+	const struct conf_key	*k = &conf_keys[i];
+	char			*base = (char *)c;
+	int			*count = (int *)(base + k->countoff);
+	long long		 n;
+	char			*end;
+
+	switch (k->type) {
+	case CONF_STR: {
+		char **p = (char **)(base + k->off);
+
+		free(*p);
+		*p = xstrdup(v);
+		break;
+	}
+	case CONF_STRLIST: {
+		char **p = (char **)(base + k->off);
+
+		if (*v == '\0')
+			break;
+		/* The first explicit value replaces the default list. */
+		if (!fromdefault && !(c->set & (1ULL << i))) {
+			while (*count > 0)
+				free(p[--*count]);
+		}
+		if (*count >= CONF_MAX_LIST) {
+			snprintf(err, errlen, "%s: more than %d values",
+			    k->name, CONF_MAX_LIST);
+			return -1;
+		}
+		p[(*count)++] = xstrdup(v);
+		break;
+	}
+	case CONF_LISTEN: {
+		struct conf_listen *p = (struct conf_listen *)(base + k->off);
+
+		if (!fromdefault && !(c->set & (1ULL << i)))
+			*count = 0;
+		if (*count >= CONF_MAX_LIST) {
+			snprintf(err, errlen, "%s: more than %d values",
+			    k->name, CONF_MAX_LIST);
+			return -1;
+		}
+		if (conf_parse_listen(v, 53, &p[*count], err, errlen) == -1)
+			return -1;
+		(*count)++;
+		break;
+	}
+	case CONF_DURATION:
+		if (addr_duration_parse(v, &n) == -1) {
+			snprintf(err, errlen, "%s: bad duration '%s' (use e.g. "
+			    "30s, 10m, 2h, 30d)", k->name, v);
+			return -1;
+		}
+		*(long long *)(base + k->off) = n;
+		break;
+	case CONF_UINT:
+		errno = 0;
+		n = strtoll(v, &end, 10);
+		if (!isdigit((unsigned char)*v) || *end || errno) {
+			snprintf(err, errlen, "%s: bad number '%s'", k->name, v);
+			return -1;
+		}
+		*(long long *)(base + k->off) = n;
+		break;
+	}
+	if (!fromdefault)
+		c->set |= 1ULL << i;
+	return 0;
+}
+
+void
+conf_init(struct conf *c)
+{
+	char	 err[256];
+	int	 i;
+
+	memset(c, 0, sizeof(*c));
+	for (i = 0; conf_keys[i].name; i++)
+		if (conf_apply(c, i, conf_keys[i].dflt, 1, err, sizeof(err)))
+			abort();	/* a bad built-in default is a bug */
+}
+
+int
+conf_set(struct conf *c, const char *key, const char *value, char *err,
+    size_t errlen)
+{
+	int	 i = conf_index(key);
+
+	if (i == -1) {
+		snprintf(err, errlen, "unknown key '%s'", key);
+		return -1;
+	}
+	return conf_apply(c, i, value, 0, err, errlen);
+}
+
+int
+conf_isset(const struct conf *c, const char *key)
+{
+	int	 i = conf_index(key);
+
+	return i >= 0 && (c->set & (1ULL << i));
+}
+
+static char *
+trim(char *s)
+{
+	char	*e;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	e = s + strlen(s);
+	while (e > s && isspace((unsigned char)e[-1]))
+		*--e = '\0';
+	return s;
+}
+
+int
+conf_load(struct conf *c, const char *path, char *err, size_t errlen)
+{
+	FILE	*f;
+	char	 line[4096], why[512];
+	int	 lineno = 0;
+
+	if ((f = fopen(path, "r")) == NULL) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	while (fgets(line, sizeof(line), f) != NULL) {
+		char	*p, *eq, *key, *val;
+
+		lineno++;
+		if (strchr(line, '\n') == NULL && !feof(f)) {
+			snprintf(err, errlen, "%s:%d: line too long", path,
+			    lineno);
+			fclose(f);
+			return -1;
+		}
+		if ((p = strchr(line, '#')) != NULL)
+			*p = '\0';
+		p = trim(line);
+		if (*p == '\0')
+			continue;
+		if ((eq = strchr(p, '=')) == NULL) {
+			snprintf(err, errlen, "%s:%d: expected 'key = value'",
+			    path, lineno);
+			fclose(f);
+			return -1;
+		}
+		*eq = '\0';
+		key = trim(p);
+		val = trim(eq + 1);
+		if (conf_set(c, key, val, why, sizeof(why)) == -1) {
+			snprintf(err, errlen, "%s:%d: %s", path, lineno, why);
+			fclose(f);
+			return -1;
+		}
+	}
+	fclose(f);
+	return 0;
+}
+
+void
+conf_free(struct conf *c)
+{
+	int	 i, j;
+
+	if (c == NULL)
+		return;
+	for (i = 0; conf_keys[i].name; i++) {
+		char	*base = (char *)c;
+
+		if (conf_keys[i].type == CONF_STR)
+			free(*(char **)(base + conf_keys[i].off));
+		else if (conf_keys[i].type == CONF_STRLIST) {
+			char	**p = (char **)(base + conf_keys[i].off);
+			int	  n = *(int *)(base + conf_keys[i].countoff);
+
+			for (j = 0; j < n; j++)
+				free(p[j]);
+		}
+	}
+	memset(c, 0, sizeof(*c));
+}
+
+void
+conf_print_reference(void)
+{
+	static const char *tn[] = { "string", "string, repeatable",
+	    "addr:port, repeatable", "duration", "number" };
+	int	 i;
+
+	printf("| key | type | default | meaning |\n|---|---|---|---|\n");
+	for (i = 0; conf_keys[i].name; i++)
+		printf("| `%s` | %s | %s%s%s | %s |\n", conf_keys[i].name,
+		    tn[conf_keys[i].type], *conf_keys[i].dflt ? "`" : "",
+		    *conf_keys[i].dflt ? conf_keys[i].dflt : "(none)",
+		    *conf_keys[i].dflt ? "`" : "", conf_keys[i].help);
+}

@@ -1,0 +1,81 @@
+/*
+ * conf.h -- the one configuration format for every orbl program.
+ *
+ * "key = value" lines, '#' comments, blank lines.  Keys are the union of
+ * what all programs use (one file serves them all); an unknown key is an
+ * error naming the key and the line.  Every key has a built-in default,
+ * so every program runs with no file at all.  conf_keys[] is the table the
+ * parser runs on and the README's reference is generated from.
+ */
+#ifndef ORBL_CONF_H
+#define ORBL_CONF_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define CONF_MAX_LIST	16	/* repeatable keys: at most this many */
+
+struct conf_listen {
+	char		 host[64];	/* "127.0.0.1", "::1" */
+	uint16_t	 port;
+};
+
+struct conf {
+	char		*database;
+	char		*zones[CONF_MAX_LIST];
+	int		 nzones;
+	struct conf_listen dns_listen[CONF_MAX_LIST];
+	int		 ndns_listen;
+	char		*user;
+	char		*ns[CONF_MAX_LIST];	/* NS names at the apex */
+	int		 nns;
+	char		*soa_mname;		/* "" = first NS */
+	char		*soa_rname;		/* "hostmaster.<zone>" if "" */
+	long long	 ttl;			/* positive answers */
+	long long	 neg_ttl;		/* SOA minimum, RFC 2308 */
+	long long	 soa_refresh, soa_retry, soa_expire;
+	long long	 tcp_idle_timeout;
+	long long	 tcp_max_clients;
+	long long	 stats_interval;
+	long long	 workers;		/* 0 = number of cores */
+	char		*default_reason;	/* TXT when an entry has none */
+	/* which keys were set by the file (bit i = conf_keys[i]) */
+	uint64_t	 set;
+};
+
+enum conf_type {
+	CONF_STR, CONF_STRLIST, CONF_LISTEN, CONF_DURATION, CONF_UINT
+};
+
+struct conf_key {
+	const char	*name;
+	enum conf_type	 type;
+	size_t		 off;		/* into struct conf */
+	size_t		 countoff;	/* lists: the count member */
+	const char	*dflt;		/* default, as config text ("" none) */
+	const char	*help;
+};
+
+extern const struct conf_key conf_keys[];
+
+/* Defaults for every key. */
+void	 conf_init(struct conf *);
+/*
+ * Read FILE over the defaults.  Returns 0, or -1 with "FILE:LINE: reason"
+ * in err (only the first problem).
+ */
+int	 conf_load(struct conf *, const char *path, char *err, size_t errlen);
+/* One "key = value" line; for tests and command-line overrides. */
+int	 conf_set(struct conf *, const char *key, const char *value,
+	    char *err, size_t errlen);
+/* Is key set explicitly (by a file or conf_set)? */
+int	 conf_isset(const struct conf *, const char *key);
+void	 conf_free(struct conf *);
+/* Print the key table as a markdown table (for the README). */
+void	 conf_print_reference(void);
+
+/* "host:port" / "[v6]:port" / "host" (default port) to a conf_listen. */
+int	 conf_parse_listen(const char *, uint16_t defport, struct conf_listen *,
+	    char *err, size_t errlen);
+
+#endif

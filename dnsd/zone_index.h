@@ -1,0 +1,76 @@
+/*
+ * zone_index.h -- the immutable in-memory index orbl-dnsd answers from.
+ *
+ * Built once from the listings (control path: may allocate), then never
+ * modified: readers need no locks, and the index is freed as a unit when
+ * a newer one has replaced it.  Lookups are the hot path: they allocate
+ * nothing, take no lock and do not log.
+ *
+ * Semantics:
+ *  - entries are IPv4/IPv6 prefixes, listed (with a value: A code and TXT
+ *    template) or excluded (carved out of an enclosing listed range);
+ *  - the most specific entry containing an address decides;
+ *  - RFC 5782 test points: 127.0.0.2 is always listed (code 127.0.0.2),
+ *    127.0.0.1 never, whatever the data says; the IPv6 test points
+ *    ::ffff:7f00:2 / ::ffff:7f00:1 follow because every IPv4-mapped IPv6
+ *    address (::ffff:0:0/96) is answered from the IPv4 data.
+ */
+#ifndef ORBL_ZONE_INDEX_H
+#define ORBL_ZONE_INDEX_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "addr.h"
+
+struct zone_index;
+struct zone_index_builder;
+
+/* What a listed address answers: valid as long as its index lives. */
+struct zi_value {
+	uint32_t	 code;		/* A record, host order: 0x7f000002 */
+	uint16_t	 txtlen;
+	const char	*txt;		/* TXT template, '$' = queried address */
+};
+
+#define ZI_TESTPOINT_REASON	"RFC 5782 test point: always listed"
+
+struct zone_index_builder *zone_index_builder_new(void);
+/*
+ * Add one entry.  reason NULL or "" means the default reason given to
+ * _finish.  Duplicate prefixes: the last one added wins.  Returns 0, or -1
+ * if the entry is malformed (bad family/prefix).
+ */
+int	 zone_index_builder_add(struct zone_index_builder *,
+	    const struct addr *net, int exclude, uint32_t code,
+	    const char *reason);
+/* Build the index and free the builder.  Never returns NULL. */
+struct zone_index *zone_index_builder_finish(struct zone_index_builder *,
+	    const char *default_reason);
+/* Free a builder that was not finished (error paths).  NULL is a no-op. */
+void	 zone_index_builder_free(struct zone_index_builder *);
+
+void	 zone_index_free(struct zone_index *);
+
+/* Hot path.  NULL: not listed (no entry, or excluded). */
+const struct zi_value *zone_index_lookup4(const struct zone_index *,
+	    uint32_t ip);
+const struct zi_value *zone_index_lookup6(const struct zone_index *,
+	    const uint8_t ip[16]);
+/*
+ * Hot path.  Is any address inside net/prefix listed?  This tells an empty
+ * non-terminal (NOERROR/NODATA) from a name that does not exist
+ * (NXDOMAIN).  has6 looks at the IPv4 data for the part of the prefix that
+ * lies in ::ffff:0:0/96.
+ */
+int	 zone_index_has4(const struct zone_index *, uint32_t net, int prefix);
+int	 zone_index_has6(const struct zone_index *, const uint8_t net[16],
+	    int prefix);
+
+struct zone_index_stats {
+	size_t	 v4_single, v4_ranges, v6_single, v6_ranges, values;
+	size_t	 bytes;		/* memory held by the index */
+};
+void	 zone_index_stats(const struct zone_index *, struct zone_index_stats *);
+
+#endif
