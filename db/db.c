@@ -32,7 +32,7 @@ extern const int	 db_nmigrations;
 	"reason, source, actor, why, expires"
 
 enum stmt {
-	ST_BEGIN, ST_COMMIT, ST_ROLLBACK,
+	ST_BEGIN, ST_COMMIT, ST_ROLLBACK, ST_BEGIN_READ,
 	ST_SERIAL, ST_DATA_VERSION,
 	ST_LISTING_GET, ST_LISTING_UPSERT, ST_LISTING_DELETE,
 	ST_LISTING_ALL, ST_LISTING_ALL_ORDERED, ST_LISTING_ACTIVE,
@@ -46,6 +46,7 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_BEGIN] = "BEGIN IMMEDIATE",
 	[ST_COMMIT] = "COMMIT",
 	[ST_ROLLBACK] = "ROLLBACK",
+	[ST_BEGIN_READ] = "BEGIN DEFERRED",
 	[ST_SERIAL] = "SELECT seq FROM sqlite_sequence WHERE name = 'journal'",
 	[ST_DATA_VERSION] = "PRAGMA data_version",
 	[ST_LISTING_GET] = "SELECT " LISTING_COLS " FROM listing "
@@ -353,6 +354,28 @@ db_rollback(struct db *db)
 	    db_step_done(db, s, "rollback") == -1))
 		rc = -1;
 	return rc;
+}
+
+int
+db_read_begin(struct db *db)
+{
+	sqlite3_stmt	*s;
+
+	if (db->in_tx) {
+		db_seterr(db, "transaction already open");
+		return -1;
+	}
+	if ((s = db_stmt(db, ST_BEGIN_READ)) == NULL ||
+	    db_step_done(db, s, "begin") == -1)
+		return -1;
+	db->in_tx = 1;
+	return 0;
+}
+
+int
+db_read_end(struct db *db)
+{
+	return db_commit(db) == -1 ? (db_rollback(db), -1) : 0;
 }
 
 /* Open a transaction for one call unless the caller has one open. */

@@ -38,6 +38,10 @@ int		 db_version_found(const struct db *);
 int	 db_begin(struct db *);
 int	 db_commit(struct db *);
 int	 db_rollback(struct db *);
+/* A read snapshot (deferred BEGIN ... COMMIT): what is read between the
+ * two is one consistent state, also on a DB_RDONLY connection. */
+int	 db_read_begin(struct db *);
+int	 db_read_end(struct db *);
 
 /* The zone serial: the last journal serial handed out (0 if none). */
 int	 db_serial(struct db *, uint32_t *);

@@ -1,0 +1,34 @@
+/*
+ * dnsd.h -- program-wide state of orbl-dnsd.
+ */
+#ifndef ORBL_DNSD_H
+#define ORBL_DNSD_H
+
+#include <stdint.h>
+
+#include "answer.h"
+#include "zone_index.h"
+
+/*
+ * What queries are answered from: the index and the pre-rendered zone
+ * data of one database state, built together and swapped as a unit.
+ * Immutable once published.
+ */
+struct dnsd_data {
+	struct zone_index	*idx;
+	struct zone_conf	*zc;
+	uint32_t		 serial;
+	int64_t			 next_expiry;	/* 0: none */
+	size_t			 entries;	/* rows loaded */
+	double			 build_secs;
+};
+
+void	 dnsd_data_free(struct dnsd_data *);
+
+struct server_stats {
+	uint64_t	 udp_in, udp_out, udp_dropped;
+	uint64_t	 tcp_accepted, tcp_evicted, tcp_idle_closed, tcp_in,
+			 tcp_out, tcp_bad;
+};
+
+#endif

@@ -1,0 +1,43 @@
+/*
+ * reload.h -- follow the database and build the next dnsd_data off the
+ * query thread.
+ *
+ * A loader thread polls the journal serial (every 200 ms, and at once on
+ * reload_request()), builds a new index when it moved (or when a listing
+ * expired), and hands the result to the query thread through a pipe that
+ * the event loop watches: the query thread swaps the pointer and frees
+ * the old data, so queries never wait for a build.  A database that is
+ * missing, locked or corrupt leaves the last good data serving; the
+ * problem is logged once, and its end too.
+ */
+#ifndef ORBL_RELOAD_H
+#define ORBL_RELOAD_H
+
+#include <stddef.h>
+
+struct conf;
+struct event_base;
+struct dnsd_data;
+struct reload;
+
+/*
+ * Build data from the database now (the caller's thread).  NULL with a
+ * reason in err if the database cannot be read.
+ */
+struct dnsd_data *reload_build(const struct conf *, char *err, size_t errlen);
+/* Data with no listings but the test points (no database yet). */
+struct dnsd_data *reload_build_empty(const struct conf *, char *err,
+	    size_t errlen);
+
+/*
+ * Start the loader thread.  cb runs on the event loop's thread with each
+ * new data, which it then owns.  cur_serial: the serial already loaded.
+ */
+struct reload *reload_start(const struct conf *, struct event_base *,
+	    const struct dnsd_data *cur,
+	    void (*cb)(struct dnsd_data *, void *), void *arg);
+void	 reload_request(struct reload *);
+/* Stop and join the thread, free everything. */
+void	 reload_stop(struct reload *);
+
+#endif
