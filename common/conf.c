@@ -116,7 +116,8 @@ conf_parse_listen(const char *s, uint16_t defport, struct conf_listen *l,
 	}
 	errno = 0;
 	p = strtol(port, &end, 10);
-	if (*port == '\0' || *end != '\0' || errno || p < 1 || p > 65535) {
+	if (!isdigit((unsigned char)*port) || *end != '\0' || errno ||
+	    p < 1 || p > 65535) {
 		snprintf(err, errlen, "%s: bad port", s);
 		return -1;
 	}

@@ -287,11 +287,12 @@ db_open(const char *path, int flags, char *err, size_t errlen)
 	sqlite3_busy_timeout(db->h, DB_BUSY_TIMEOUT_MS);
 	if (db_exec(db, "PRAGMA foreign_keys = ON", "open") == -1)
 		goto fail;
+	/* Schema check first: a file that is not ours is left as it was. */
+	if (db_schema(db, (flags & DB_CREATE) != 0) == -1)
+		goto fail;
 	if (!db->rdonly &&
 	    (db_exec(db, "PRAGMA journal_mode = WAL", "open") == -1 ||
 	    db_exec(db, "PRAGMA synchronous = NORMAL", "open") == -1))
-		goto fail;
-	if (db_schema(db, (flags & DB_CREATE) != 0) == -1)
 		goto fail;
 	return db;
  fail:
@@ -731,7 +732,7 @@ db_listing_covering(struct db *db, const struct addr *ip,
 	struct addr	 net;
 	int		 p, rc;
 
-	for (p = 0; p <= addr_maxprefix(ip); p++) {
+	for (p = 0; p <= ip->prefix; p++) {
 		net = *ip;
 		net.prefix = (uint8_t)p;
 		addr_mask(&net);
@@ -806,7 +807,7 @@ db_journal_covering(struct db *db, const struct addr *ip,
 	sqlite3_stmt	*s;
 	int		 p, rc = 0, k;
 
-	for (p = 0; p <= addr_maxprefix(ip) && rc == 0; p++) {
+	for (p = 0; p <= ip->prefix && rc == 0; p++) {
 		net = *ip;
 		net.prefix = (uint8_t)p;
 		addr_mask(&net);
@@ -838,7 +839,7 @@ db_journal_covering(struct db *db, const struct addr *ip,
 		sqlite3_reset(s);
 		rc = rc == SQLITE_DONE ? 0 : db_fail(db, "journal");
 	}
-	if (rc == 0) {
+	if (rc == 0 && n > 0) {		/* qsort(NULL, 0) is UB */
 		qsort(v, n, sizeof(*v), jcopy_cmp);
 		for (i = 0; i < n && rc == 0; i++)
 			rc = cb(&v[i].j, arg);

@@ -82,7 +82,8 @@ int	 db_listing_get(struct db *, const struct addr *net,
 #define DB_ORDERED	0x02	/* by family, address, prefix */
 int	 db_listing_foreach(struct db *, int flags, int64_t now,
 	    int (*cb)(const struct listing *, void *), void *arg);
-/* Every entry containing ip (any prefix), least specific first. */
+/* Every entry containing ip (an address or a prefix: entries of prefix
+ * length <= ip->prefix that contain it), least specific first. */
 int	 db_listing_covering(struct db *, const struct addr *ip,
 	    int (*cb)(const struct listing *, void *), void *arg);
 /* Earliest expiry in the future of now (0: none). */

@@ -20,6 +20,7 @@ struct dnsd_data {
 	uint32_t		 serial;
 	int64_t			 next_expiry;	/* 0: none */
 	size_t			 entries;	/* rows loaded */
+	int			 loaded;	/* from a database (not empty) */
 	double			 build_secs;
 };
 

@@ -255,10 +255,11 @@ main(int argc, char *argv[])
 	}
 	server_start(d.srv, d.base, &d.data);
 	d.rl = reload_start(&d.conf, d.base, d.data, data_ready_cb, &d);
-	log_info("serving %s (and %d more zone%s) on %s port %u%s",
-	    d.conf.zones[0], d.conf.nzones - 1, d.conf.nzones == 2 ? "" : "s",
-	    d.conf.dns_listen[0].host, d.conf.dns_listen[0].port,
-	    d.conf.ndns_listen > 1 ? " and more" : "");
+	log_info("serving %d zone%s (%s%s) on %d address%s (%s port %u%s)",
+	    d.conf.nzones, d.conf.nzones == 1 ? "" : "s", d.conf.zones[0],
+	    d.conf.nzones > 1 ? ", ..." : "", d.conf.ndns_listen,
+	    d.conf.ndns_listen == 1 ? "" : "es", d.conf.dns_listen[0].host,
+	    d.conf.dns_listen[0].port, d.conf.ndns_listen > 1 ? ", ..." : "");
 
 	event_base_dispatch(d.base);
 

@@ -130,6 +130,7 @@ build_from_db(struct db *db, const struct conf *conf, char *err,
 	read_meta(db, soa, sizeof(soa), ns, sizeof(ns), &meta);
 	db_read_end(db);
 	d->entries = c.n;
+	d->loaded = 1;
 	d->idx = zone_index_builder_finish(c.b, conf->default_reason);
 	if ((d->zc = zone_conf_new(conf, &meta, d->serial, err,
 	    errlen)) == NULL) {
@@ -219,9 +220,11 @@ reload_check(struct reload *r, int force)
 			reload_problem(r, err);
 			return NULL;
 		}
+		/* A different file than the one loaded: build it. */
+		if (sb.st_dev != r->dev || sb.st_ino != r->ino)
+			force = 1;
 		r->dev = sb.st_dev;
 		r->ino = sb.st_ino;
-		force = 1;
 	}
 	if (db_serial(r->db, &serial) == -1) {
 		snprintf(msg, sizeof(msg), "database %s: %s",
@@ -317,10 +320,16 @@ reload_start(const struct conf *conf, struct event_base *base,
 	r->conf = conf;
 	r->cb = cb;
 	r->cbarg = arg;
-	if (cur != NULL && cur->serial != 0) {
+	if (cur != NULL && cur->loaded) {
+		struct stat	 sb;
+
 		r->serial = cur->serial;
 		r->loaded = 1;
 		r->next_expiry = cur->next_expiry;
+		if (stat(conf->database, &sb) == 0) {
+			r->dev = sb.st_dev;
+			r->ino = sb.st_ino;
+		}
 	}
 	if (pipe(r->pipefd) == -1)
 		fatal("pipe");

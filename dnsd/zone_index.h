@@ -13,7 +13,9 @@
  *  - RFC 5782 test points: 127.0.0.2 is always listed (code 127.0.0.2),
  *    127.0.0.1 never, whatever the data says; the IPv6 test points
  *    ::ffff:7f00:2 / ::ffff:7f00:1 follow because every IPv4-mapped IPv6
- *    address (::ffff:0:0/96) is answered from the IPv4 data.
+ *    address (::ffff:0:0/96) is answered from the IPv4 data.  A listed
+ *    127.0.0.2/32 in the data keeps its code, and its reason if it has
+ *    one (otherwise ZI_TESTPOINT_REASON).
  */
 #ifndef ORBL_ZONE_INDEX_H
 #define ORBL_ZONE_INDEX_H
@@ -38,13 +40,17 @@ struct zi_value {
 struct zone_index_builder *zone_index_builder_new(void);
 /*
  * Add one entry.  reason NULL or "" means the default reason given to
- * _finish.  Duplicate prefixes: the last one added wins.  Returns 0, or -1
- * if the entry is malformed (bad family/prefix).
+ * _finish; it is copied (reasons longer than 65535 bytes are cut).  Host
+ * bits past the prefix are ignored; an IPv6 prefix inside ::ffff:0:0/96 is
+ * stored as the IPv4 prefix it maps.  Duplicate prefixes: the last one
+ * added wins.  Returns 0, or -1 if the entry is malformed (bad
+ * family/prefix) or the builder is full (2^32 - 1 entries).
  */
 int	 zone_index_builder_add(struct zone_index_builder *,
 	    const struct addr *net, int exclude, uint32_t code,
 	    const char *reason);
-/* Build the index and free the builder.  Never returns NULL. */
+/* Build the index and free the builder (default_reason NULL: "").  Never
+ * returns NULL. */
 struct zone_index *zone_index_builder_finish(struct zone_index_builder *,
 	    const char *default_reason);
 /* Free a builder that was not finished (error paths).  NULL is a no-op. */
@@ -61,12 +67,19 @@ const struct zi_value *zone_index_lookup6(const struct zone_index *,
  * Hot path.  Is any address inside net/prefix listed?  This tells an empty
  * non-terminal (NOERROR/NODATA) from a name that does not exist
  * (NXDOMAIN).  has6 looks at the IPv4 data for the part of the prefix that
- * lies in ::ffff:0:0/96.
+ * lies in ::ffff:0:0/96.  Host bits of net past prefix are ignored; a
+ * prefix out of range (< 0, > 32 / 128) answers 0.  O(log n).
  */
 int	 zone_index_has4(const struct zone_index *, uint32_t net, int prefix);
 int	 zone_index_has6(const struct zone_index *, const uint8_t net[16],
 	    int prefix);
 
+/*
+ * Counts after duplicates are resolved: *_single are listed /32 and /128
+ * (with the 127.0.0.2 test point), *_ranges the other entries (shorter
+ * prefixes and every exclusion, with the forced 127.0.0.1 and
+ * ::ffff:0:0/96 ones), values the distinct (code, reason) pairs.
+ */
 struct zone_index_stats {
 	size_t	 v4_single, v4_ranges, v6_single, v6_ranges, values;
 	size_t	 bytes;		/* memory held by the index */
