@@ -115,12 +115,13 @@ run: deps all
 	sh scripts/run
 
 FUZZ_CFLAGS = -std=c17 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
-	      -Icommon -Idb -Idnsd $(PKG_CFLAGS)
+	      -fno-sanitize-recover=all -Icommon -Idb -Idnsd $(PKG_CFLAGS)
+FUZZ_DEPS = dnsd/query.c dnsd/answer.c dnsd/zone_index.c $(COMMON_SRCS)
 fuzz:
 	@mkdir -p build/fuzz
 	for f in $(FUZZ_SRCS); do n=$$(basename $$f .c); \
-	  clang $(FUZZ_CFLAGS) -o build/fuzz/$$n $$f $(DNSD_SRCS) $(COMMON_SRCS) $(PKG_LIBS) || exit 1; done
-	@echo "run e.g.: build/fuzz/fuzz_query tests/fuzz/corpus/query -max_total_time=60"
+	  clang $(FUZZ_CFLAGS) -o build/fuzz/$$n $$f $(FUZZ_DEPS) $(PKG_LIBS) || exit 1; done
+	@echo "run e.g.: mkdir -p build/fuzz/new; build/fuzz/fuzz_query build/fuzz/new tests/fuzz/corpus/query -max_total_time=60"
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/doc/orbl

@@ -1,0 +1,994 @@
+/*
+ * answer.c -- the zones' apex data (control path) and the reply writer
+ * (hot path).
+ *
+ * zone_conf_new() turns the configuration (and an imported rbldnsd file's
+ * $SOA/$NS/$TTL lines) into wire-form names and numbers once per reload.
+ * answer_build() writes a complete reply into the caller's buffer: no
+ * allocation, no lock, no logging; outcomes are counted in answer_stats.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <ldns/ldns.h>
+
+#include "addr.h"
+#include "answer.h"
+#include "conf.h"
+#include "xmalloc.h"
+
+#define DNS_HDRLEN	12
+#define DNS_MAXMSG	65535
+
+#define F_QR		0x8000
+#define F_AA		0x0400
+#define F_TC		0x0200
+#define F_RD		0x0100
+#define F_CD		0x0010
+
+#define RCODE_NOERROR	0
+#define RCODE_FORMERR	1
+#define RCODE_SERVFAIL	2
+#define RCODE_NXDOMAIN	3
+#define RCODE_NOTIMP	4
+#define RCODE_REFUSED	5
+#define RCODE_BADVERS	16	/* extended: needs OPT */
+
+#define T_A		1
+#define T_NS		2
+#define T_SOA		6
+#define T_TXT		16
+#define T_OPT		41
+#define T_IXFR		251
+#define T_AXFR		252
+#define T_ANY		255
+#define C_IN		1
+#define C_ANY		255
+
+#define TTL_MAX		0x7fffffffLL
+
+/* A name of ours in wire form, compressible against the zone apex. */
+struct zname {
+	uint8_t		 wire[QUERY_NAME_MAX];
+	uint16_t	 len;
+	uint16_t	 prefix;	/* bytes before the apex suffix */
+	int		 under_apex;	/* wire = prefix + apex */
+};
+
+struct zone {
+	uint8_t		 apex[QUERY_NAME_MAX];
+	uint16_t	 apexlen;
+	uint8_t		 nlabels;
+	uint32_t	 ttl;		/* A and TXT */
+	uint32_t	 soa_ttl, ns_ttl, neg_ttl;
+	struct zname	 mname, rname;
+	uint8_t		 soa_tail[20];	/* serial refresh retry expire minimum */
+	struct zname	 ns[CONF_MAX_LIST];
+	int		 nns;
+};
+
+struct zone_conf {
+	uint32_t	 serial;
+	int		 nzones;
+	struct zone	 zones[CONF_MAX_LIST];
+};
+
+/* ------------------------------------------------------------------ */
+/* Control path: zone_conf_new and the rbldnsd meta lines. */
+
+struct meta {
+	int		 soa;		/* $SOA parsed */
+	long long	 soa_ttl;	/* 0: not given */
+	struct zname	 mname, rname;
+	long long	 refresh, retry, expire, minimum;
+	int		 nns;		/* $NS parsed: names */
+	long long	 ns_ttl;	/* 0: not given */
+	struct zname	 ns[CONF_MAX_LIST];
+	long long	 ttl;		/* $TTL, -1: not given */
+};
+
+/*
+ * Text to a lower-cased wire name; "a.b", "a.b." and "." are accepted.
+ * A mailbox "user@example.org" becomes "user.example.org" (dots in the
+ * local part escaped).  Returns 0 or -1.
+ */
+static int
+name_parse(const char *s, struct zname *n)
+{
+	char		 buf[1024], *o = buf;
+	const char	*at;
+	ldns_rdf	*rdf;
+	size_t		 len;
+
+	if (s == NULL || *s == '\0' || strlen(s) >= sizeof(buf) / 2)
+		return -1;
+	if ((at = strchr(s, '@')) != NULL) {
+		if (at == s || strchr(at + 1, '@') != NULL || at[1] == '\0')
+			return -1;
+		for (; s < at; s++) {
+			if (*s == '.')
+				*o++ = '\\';
+			*o++ = *s;
+		}
+		*o++ = '.';
+		s++;
+	}
+	len = strlen(s);
+	memcpy(o, s, len + 1);
+	if ((rdf = ldns_dname_new_frm_str(buf)) == NULL)
+		return -1;
+	ldns_dname2canonical(rdf);
+	len = ldns_rdf_size(rdf);
+	if (len < 1 || len > QUERY_NAME_MAX) {
+		ldns_rdf_deep_free(rdf);
+		return -1;
+	}
+	memset(n, 0, sizeof(*n));
+	memcpy(n->wire, ldns_rdf_data(rdf), len);
+	n->len = (uint16_t)len;
+	ldns_rdf_deep_free(rdf);
+	return 0;
+}
+
+/* Prepend one label to a wire name ("ns" + "bl.test." = "ns.bl.test."). */
+static int
+name_prepend(const char *label, const struct zname *base, struct zname *n)
+{
+	size_t	 l = strlen(label);
+
+	if (l == 0 || l > 63 || base->len + 1 + l > QUERY_NAME_MAX)
+		return -1;
+	memset(n, 0, sizeof(*n));
+	n->wire[0] = (uint8_t)l;
+	memcpy(n->wire + 1, label, l);
+	memcpy(n->wire + 1 + l, base->wire, base->len);
+	n->len = (uint16_t)(base->len + 1 + l);
+	return 0;
+}
+
+static int
+name_labels(const uint8_t *w)
+{
+	int	 n = 0;
+
+	while (*w) {
+		n++;
+		w += *w + 1;
+	}
+	return n;
+}
+
+/* Mark n compressible if the zone apex is a suffix of it. */
+static void
+name_relate(struct zname *n, const struct zone *z)
+{
+	size_t	 o = 0;
+
+	n->under_apex = 0;
+	n->prefix = 0;
+	for (;;) {
+		if (n->len - o == z->apexlen &&
+		    memcmp(n->wire + o, z->apex, z->apexlen) == 0) {
+			n->under_apex = 1;
+			n->prefix = (uint16_t)o;
+			return;
+		}
+		if (n->wire[o] == 0)
+			return;
+		o += n->wire[o] + 1;
+	}
+}
+
+/* Split a copy of s into at most max whitespace-separated words. */
+static int
+words(char *s, char **w, int max)
+{
+	char	*save = NULL, *t;
+	int	 n = 0;
+
+	for (t = strtok_r(s, " \t\r\n", &save); t != NULL;
+	    t = strtok_r(NULL, " \t\r\n", &save)) {
+		if (*t == '#' || *t == ';')
+			break;		/* a comment ends the line */
+		if (n == max)
+			return -1;
+		w[n++] = t;
+	}
+	return n;
+}
+
+static int
+meta_duration(const char *s, long long *v)
+{
+	if (addr_duration_parse(s, v) == -1 || *v > TTL_MAX)
+		return -1;
+	return 0;
+}
+
+/* "$SOA ttl origin person serial refresh retry expire minttl" */
+static void
+meta_soa(const char *line, struct meta *m)
+{
+	char		*copy, *w[12];
+	int		 n, i = 0;
+	long long	 v[4], ttl;
+
+	copy = xstrdup(line);
+	n = words(copy, w, 12);
+	if (n > 0 && strcasecmp(w[0], "$SOA") == 0)
+		i = 1;
+	if (n - i != 8 || meta_duration(w[i], &ttl) == -1 ||
+	    name_parse(w[i + 1], &m->mname) == -1 ||
+	    name_parse(w[i + 2], &m->rname) == -1 ||
+	    meta_duration(w[i + 4], &v[0]) == -1 ||
+	    meta_duration(w[i + 5], &v[1]) == -1 ||
+	    meta_duration(w[i + 6], &v[2]) == -1 ||
+	    meta_duration(w[i + 7], &v[3]) == -1) {
+		free(copy);
+		return;		/* serial (w[i + 3]) is always ours */
+	}
+	m->soa = 1;
+	m->soa_ttl = ttl;
+	m->refresh = v[0];
+	m->retry = v[1];
+	m->expire = v[2];
+	m->minimum = v[3];
+	free(copy);
+}
+
+/* "$NS ttl ns1 ns2 ..." (older files: "$NS ns1 ns2 ...") */
+static void
+meta_ns(const char *line, struct meta *m)
+{
+	char		*copy, *w[CONF_MAX_LIST + 2];
+	int		 n, i = 0, k;
+	long long	 ttl = 0;
+
+	copy = xstrdup(line);
+	n = words(copy, w, CONF_MAX_LIST + 2);
+	if (n > 0 && strcasecmp(w[0], "$NS") == 0)
+		i = 1;
+	if (i < n && meta_duration(w[i], &ttl) == 0)
+		i++;
+	if (n - i < 1 || n - i > CONF_MAX_LIST) {
+		free(copy);
+		return;
+	}
+	for (k = 0; i < n; i++, k++)
+		if (name_parse(w[i], &m->ns[k]) == -1) {
+			free(copy);
+			return;
+		}
+	m->nns = k;
+	m->ns_ttl = ttl;
+	free(copy);
+}
+
+static void
+meta_read(const struct zone_meta *zm, struct meta *m)
+{
+	memset(m, 0, sizeof(*m));
+	m->ttl = -1;
+	if (zm == NULL)
+		return;
+	if (zm->soa != NULL)
+		meta_soa(zm->soa, m);
+	if (zm->ns != NULL)
+		meta_ns(zm->ns, m);
+	if (zm->ttl >= 0 && zm->ttl <= TTL_MAX)
+		m->ttl = zm->ttl;
+}
+
+static int
+conf_u32(const char *key, long long v, uint32_t *out, char *err,
+    size_t errlen)
+{
+	if (v < 0 || v > TTL_MAX) {
+		snprintf(err, errlen, "%s: %lld out of range", key, v);
+		return -1;
+	}
+	*out = (uint32_t)v;
+	return 0;
+}
+
+static void
+put32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+}
+
+static int
+zone_setup(struct zone *z, const char *zname, const struct conf *c,
+    const struct meta *m, uint32_t serial, char *err, size_t errlen)
+{
+	struct zname	 apex;
+	uint32_t	 refresh, retry, expire, minimum;
+	long long	 ttl;
+	int		 i;
+
+	if (name_parse(zname, &apex) == -1) {
+		snprintf(err, errlen, "zone: bad name '%s'", zname);
+		return -1;
+	}
+	memcpy(z->apex, apex.wire, apex.len);
+	z->apexlen = apex.len;
+	z->nlabels = (uint8_t)name_labels(apex.wire);
+
+	/* TTLs: the config wins where it says so, then the file's lines. */
+	ttl = c->ttl;
+	if (!conf_isset(c, "ttl") && m->ttl >= 0)
+		ttl = m->ttl;
+	if (conf_u32("ttl", ttl, &z->ttl, err, errlen) == -1)
+		return -1;
+	z->soa_ttl = z->ns_ttl = z->ttl;
+	if (!conf_isset(c, "ttl") && m->soa && m->soa_ttl > 0)
+		z->soa_ttl = (uint32_t)m->soa_ttl;
+	if (!conf_isset(c, "ttl") && m->nns && m->ns_ttl > 0)
+		z->ns_ttl = (uint32_t)m->ns_ttl;
+
+	if (conf_u32("soa_refresh", conf_isset(c, "soa_refresh") || !m->soa ?
+	    c->soa_refresh : m->refresh, &refresh, err, errlen) == -1 ||
+	    conf_u32("soa_retry", conf_isset(c, "soa_retry") || !m->soa ?
+	    c->soa_retry : m->retry, &retry, err, errlen) == -1 ||
+	    conf_u32("soa_expire", conf_isset(c, "soa_expire") || !m->soa ?
+	    c->soa_expire : m->expire, &expire, err, errlen) == -1 ||
+	    conf_u32("neg_ttl", conf_isset(c, "neg_ttl") || !m->soa ?
+	    c->neg_ttl : m->minimum, &minimum, err, errlen) == -1)
+		return -1;
+	put32(z->soa_tail, serial);
+	put32(z->soa_tail + 4, refresh);
+	put32(z->soa_tail + 8, retry);
+	put32(z->soa_tail + 12, expire);
+	put32(z->soa_tail + 16, minimum);
+	/* RFC 2308 section 5: the negative TTL is min(SOA TTL, MINIMUM). */
+	z->neg_ttl = z->soa_ttl < minimum ? z->soa_ttl : minimum;
+
+	/* NS RRset */
+	z->nns = 0;
+	if (conf_isset(c, "ns") || m->nns == 0) {
+		for (i = 0; i < c->nns; i++) {
+			if (name_parse(c->ns[i], &z->ns[i]) == -1) {
+				snprintf(err, errlen, "ns: bad name '%s'",
+				    c->ns[i]);
+				return -1;
+			}
+		}
+		z->nns = c->nns;
+	} else {
+		memcpy(z->ns, m->ns, sizeof(z->ns[0]) * (size_t)m->nns);
+		z->nns = m->nns;
+	}
+	if (z->nns == 0) {
+		if (name_prepend("ns", &apex, &z->ns[0]) == -1) {
+			snprintf(err, errlen, "zone '%s': name too long for "
+			    "ns.<zone>", zname);
+			return -1;
+		}
+		z->nns = 1;
+	}
+
+	/* SOA MNAME and RNAME */
+	if (conf_isset(c, "soa_mname") || !m->soa) {
+		if (*c->soa_mname == '\0')
+			z->mname = z->ns[0];
+		else if (name_parse(c->soa_mname, &z->mname) == -1) {
+			snprintf(err, errlen, "soa_mname: bad name '%s'",
+			    c->soa_mname);
+			return -1;
+		}
+	} else
+		z->mname = m->mname;
+	if (conf_isset(c, "soa_rname") || !m->soa) {
+		if (*c->soa_rname == '\0') {
+			if (name_prepend("hostmaster", &apex, &z->rname)
+			    == -1) {
+				snprintf(err, errlen, "zone '%s': name too "
+				    "long for hostmaster.<zone>", zname);
+				return -1;
+			}
+		} else if (name_parse(c->soa_rname, &z->rname) == -1) {
+			snprintf(err, errlen, "soa_rname: bad name '%s'",
+			    c->soa_rname);
+			return -1;
+		}
+	} else
+		z->rname = m->rname;
+
+	name_relate(&z->mname, z);
+	name_relate(&z->rname, z);
+	for (i = 0; i < z->nns; i++)
+		name_relate(&z->ns[i], z);
+	return 0;
+}
+
+struct zone_conf *
+zone_conf_new(const struct conf *c, const struct zone_meta *zm,
+    uint32_t serial, char *err, size_t errlen)
+{
+	struct zone_conf	*zc;
+	struct meta		*m;
+	int			 i;
+
+	if (c->nzones < 1 || c->nzones > CONF_MAX_LIST) {
+		snprintf(err, errlen, "zone: none configured");
+		return NULL;
+	}
+	m = xmalloc(sizeof(*m));
+	meta_read(zm, m);
+	zc = xcalloc(1, sizeof(*zc));
+	zc->serial = serial;
+	for (i = 0; i < c->nzones; i++) {
+		if (zone_setup(&zc->zones[i], c->zones[i], c, m, serial, err,
+		    errlen) == -1) {
+			free(m);
+			free(zc);
+			return NULL;
+		}
+	}
+	zc->nzones = c->nzones;
+	free(m);
+	return zc;
+}
+
+void
+zone_conf_free(struct zone_conf *zc)
+{
+	free(zc);
+}
+
+uint32_t
+zone_conf_serial(const struct zone_conf *zc)
+{
+	return zc->serial;
+}
+
+/* ------------------------------------------------------------------ */
+/* Hot path: the reply writer. */
+
+/* Sticky-error writer: a write past end sets err and writes nothing. */
+struct wr {
+	uint8_t		*base, *p, *end;
+	int		 err;
+};
+
+static void
+wr_bytes(struct wr *w, const void *src, size_t n)
+{
+	if (w->err || (size_t)(w->end - w->p) < n) {
+		w->err = 1;
+		return;
+	}
+	memcpy(w->p, src, n);
+	w->p += n;
+}
+
+static void
+wr_u8(struct wr *w, uint8_t v)
+{
+	wr_bytes(w, &v, 1);
+}
+
+static void
+wr_u16(struct wr *w, uint16_t v)
+{
+	uint8_t	 b[2] = { (uint8_t)(v >> 8), (uint8_t)v };
+
+	wr_bytes(w, b, 2);
+}
+
+static void
+wr_u32(struct wr *w, uint32_t v)
+{
+	uint8_t	 b[4];
+
+	put32(b, v);
+	wr_bytes(w, b, 4);
+}
+
+static void
+wr_zname(struct wr *w, const struct zname *n, uint16_t apexoff)
+{
+	if (!n->under_apex) {
+		wr_bytes(w, n->wire, n->len);
+		return;
+	}
+	wr_bytes(w, n->wire, n->prefix);
+	wr_u16(w, (uint16_t)(0xc000 | apexoff));
+}
+
+/* RR header with a compressed owner; returns where RDLENGTH goes. */
+static uint8_t *
+wr_rrhead(struct wr *w, uint16_t owner, uint16_t type, uint32_t ttl)
+{
+	uint8_t	*rdlen;
+
+	wr_u16(w, (uint16_t)(0xc000 | owner));
+	wr_u16(w, type);
+	wr_u16(w, C_IN);
+	wr_u32(w, ttl);
+	rdlen = w->p;
+	wr_u16(w, 0);
+	return rdlen;
+}
+
+static void
+wr_rdlen(struct wr *w, uint8_t *rdlen)
+{
+	size_t	 n;
+
+	if (w->err)
+		return;
+	n = (size_t)(w->p - rdlen - 2);
+	if (n > 0xffff) {
+		w->err = 1;
+		return;
+	}
+	rdlen[0] = (uint8_t)(n >> 8);
+	rdlen[1] = (uint8_t)n;
+}
+
+static void
+wr_soa(struct wr *w, const struct zone *z, uint16_t apexoff, uint32_t ttl)
+{
+	uint8_t	*rdlen;
+
+	rdlen = wr_rrhead(w, apexoff, T_SOA, ttl);
+	wr_zname(w, &z->mname, apexoff);
+	wr_zname(w, &z->rname, apexoff);
+	wr_bytes(w, z->soa_tail, sizeof(z->soa_tail));
+	wr_rdlen(w, rdlen);
+}
+
+static void
+wr_ns(struct wr *w, const struct zone *z, uint16_t apexoff)
+{
+	uint8_t	*rdlen;
+	int	 i;
+
+	for (i = 0; i < z->nns; i++) {
+		rdlen = wr_rrhead(w, apexoff, T_NS, z->ns_ttl);
+		wr_zname(w, &z->ns[i], apexoff);
+		wr_rdlen(w, rdlen);
+	}
+}
+
+/* TXT state: split the text into character-strings of <= 255 bytes. */
+struct txt {
+	struct wr	*w;
+	uint8_t		*lenp;		/* length byte of the current string */
+};
+
+static void
+txt_start(struct txt *t)
+{
+	t->lenp = t->w->p;
+	wr_u8(t->w, 0);
+	if (t->w->err)
+		t->lenp = NULL;
+}
+
+static void
+txt_put(struct txt *t, const char *s, size_t n)
+{
+	size_t	 room, k;
+
+	while (n > 0 && !t->w->err) {
+		room = 255 - *t->lenp;
+		if (room == 0) {
+			txt_start(t);
+			if (t->w->err)
+				return;
+			room = 255;
+		}
+		k = n < room ? n : room;
+		wr_bytes(t->w, s, k);
+		if (t->w->err)
+			return;
+		*t->lenp = (uint8_t)(*t->lenp + k);
+		s += k;
+		n -= k;
+	}
+}
+
+static void
+wr_txt(struct wr *w, const struct zi_value *v, const char *addr,
+    size_t addrlen, uint32_t ttl)
+{
+	struct txt	 t;
+	uint8_t		*rdlen;
+	const char	*s, *e, *d;
+
+	rdlen = wr_rrhead(w, DNS_HDRLEN, T_TXT, ttl);
+	t.w = w;
+	txt_start(&t);
+	if (w->err)
+		return;
+	s = v->txt != NULL ? v->txt : "";
+	e = s + (v->txt != NULL ? v->txtlen : 0);
+	while (s < e) {
+		if ((d = memchr(s, '$', (size_t)(e - s))) == NULL)
+			d = e;
+		txt_put(&t, s, (size_t)(d - s));
+		if (d < e) {
+			txt_put(&t, addr, addrlen);
+			d++;
+		}
+		s = d;
+	}
+	wr_rdlen(w, rdlen);
+}
+
+/* Address text for '$': dotted quad, or RFC 5952 IPv6. */
+static size_t
+fmt_u8(char *b, unsigned int v)
+{
+	size_t	 n = 0;
+
+	if (v >= 100)
+		b[n++] = (char)('0' + v / 100);
+	if (v >= 10)
+		b[n++] = (char)('0' + v / 10 % 10);
+	b[n++] = (char)('0' + v % 10);
+	return n;
+}
+
+static size_t
+fmt_ip4(char *b, const uint8_t a[4])
+{
+	size_t	 n = 0;
+	int	 i;
+
+	for (i = 0; i < 4; i++) {
+		if (i)
+			b[n++] = '.';
+		n += fmt_u8(b + n, a[i]);
+	}
+	return n;
+}
+
+static size_t
+fmt_ip6(char *b, const uint8_t a[16])
+{
+	static const char	 hex[] = "0123456789abcdef";
+	static const uint8_t	 mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	    0xff, 0xff };
+	unsigned int		 g[8];
+	int			 i, best = -1, bestlen = 0, run, shift;
+	size_t			 n = 0;
+
+	if (memcmp(a, mapped, sizeof(mapped)) == 0) {
+		memcpy(b, "::ffff:", 7);
+		return 7 + fmt_ip4(b + 7, a + 12);
+	}
+	for (i = 0; i < 8; i++)
+		g[i] = (unsigned int)(a[2 * i] << 8 | a[2 * i + 1]);
+	/* RFC 5952 4.2: the longest run of >= 2 zero groups, first wins */
+	for (i = 0; i < 8; i += run > 0 ? run : 1) {
+		for (run = 0; i + run < 8 && g[i + run] == 0; run++)
+			;
+		if (run >= 2 && run > bestlen) {
+			best = i;
+			bestlen = run;
+		}
+	}
+	for (i = 0; i < 8; i++) {
+		if (i == best) {
+			b[n++] = ':';
+			if (i == 0)
+				b[n++] = ':';
+			i += bestlen - 1;
+			continue;
+		}
+		for (shift = 12; shift > 0 && (g[i] >> shift) == 0; shift -= 4)
+			;
+		for (; shift >= 0; shift -= 4)
+			b[n++] = hex[(g[i] >> shift) & 0xf];
+		if (i < 7)
+			b[n++] = ':';
+	}
+	return n;
+}
+
+static const struct zone *
+zone_match(const struct zone_conf *zc, const struct query *q)
+{
+	const struct zone	*z, *best = NULL;
+	const uint8_t		*suffix;
+	int			 i;
+
+	if (zc == NULL)
+		return NULL;
+	for (i = 0; i < zc->nzones; i++) {
+		z = &zc->zones[i];
+		if (z->nlabels > q->nlabels ||
+		    (best != NULL && z->nlabels <= best->nlabels))
+			continue;
+		suffix = z->nlabels == 0 ? q->name + q->namelen - 1 :
+		    q->name + q->label[q->nlabels - z->nlabels];
+		if ((size_t)(q->name + q->namelen - suffix) == z->apexlen &&
+		    memcmp(suffix, z->apex, z->apexlen) == 0)
+			best = z;
+	}
+	return best;
+}
+
+/* One canonical decimal octet label: "0".."255", no leading zeros. */
+static int
+label_dec(const uint8_t *l, unsigned int *v)
+{
+	unsigned int	 n = 0;
+	int		 i;
+
+	if (l[0] < 1 || l[0] > 3 || (l[0] > 1 && l[1] == '0'))
+		return 0;
+	for (i = 1; i <= l[0]; i++) {
+		if (l[i] < '0' || l[i] > '9')
+			return 0;
+		n = n * 10 + (unsigned int)(l[i] - '0');
+	}
+	if (n > 255)
+		return 0;
+	*v = n;
+	return 1;
+}
+
+/* One nibble label (the name is lower-cased already). */
+static int
+label_nib(const uint8_t *l, unsigned int *v)
+{
+	if (l[0] != 1)
+		return 0;
+	if (l[1] >= '0' && l[1] <= '9')
+		*v = (unsigned int)(l[1] - '0');
+	else if (l[1] >= 'a' && l[1] <= 'f')
+		*v = (unsigned int)(l[1] - 'a' + 10);
+	else
+		return 0;
+	return 1;
+}
+
+enum outcome { OUT_ANSWER, OUT_NODATA, OUT_NXDOMAIN, OUT_SERVFAIL };
+
+/* Below the apex: an RFC 5782 name, listed or not. */
+static enum outcome
+answer_listing(struct wr *w, const struct zone *z,
+    const struct zone_index *zi, const struct query *q, int *ancount)
+{
+	const struct zi_value	*v = NULL;
+	uint8_t			 ip4[4] = { 0 }, ip6[16] = { 0 };
+	unsigned int		 d, k, r;
+	int			 dec = 1, nib = 1, i, ent;
+	char			 text[64];
+	size_t			 textlen = 0;
+	uint32_t		 ip;
+
+	r = (unsigned int)(q->nlabels - z->nlabels);
+	for (i = 0; i < (int)r && (dec || nib); i++) {
+		const uint8_t *l = q->name + q->label[i];
+
+		k = r - 1 - (unsigned int)i;	/* 0 = most significant */
+		if (dec && k < 4 && label_dec(l, &d))
+			ip4[k] = (uint8_t)d;
+		else
+			dec = 0;
+		if (nib && k < 32 && label_nib(l, &d))
+			ip6[k / 2] |= (uint8_t)(k % 2 ? d : d << 4);
+		else
+			nib = 0;
+	}
+	if ((!dec || r > 4) && (!nib || r > 32))
+		return OUT_NXDOMAIN;
+	if (zi == NULL)
+		return OUT_SERVFAIL;	/* no index loaded yet */
+	ip = (uint32_t)ip4[0] << 24 | (uint32_t)ip4[1] << 16 |
+	    (uint32_t)ip4[2] << 8 | ip4[3];
+	if (dec && r == 4) {
+		v = zone_index_lookup4(zi, ip);
+		textlen = v ? fmt_ip4(text, ip4) : 0;
+	} else if (nib && r == 32) {
+		v = zone_index_lookup6(zi, ip6);
+		textlen = v ? fmt_ip6(text, ip6) : 0;
+	}
+	if (v == NULL) {
+		ent = (dec && r < 4 && zone_index_has4(zi, ip, (int)(8 * r))) ||
+		    (nib && r < 32 && zone_index_has6(zi, ip6, (int)(4 * r)));
+		return ent ? OUT_NODATA : OUT_NXDOMAIN;
+	}
+	switch (q->qtype) {
+	case T_A:
+	case T_ANY:		/* RFC 8482: minimal, the A record only */
+		wr_u16(w, 0xc000 | DNS_HDRLEN);
+		wr_u16(w, T_A);
+		wr_u16(w, C_IN);
+		wr_u32(w, z->ttl);
+		wr_u16(w, 4);
+		wr_u32(w, v->code);
+		*ancount = 1;
+		return OUT_ANSWER;
+	case T_TXT:
+		wr_txt(w, v, text, textlen, z->ttl);
+		*ancount = 1;
+		return OUT_ANSWER;
+	default:
+		return OUT_NODATA;
+	}
+}
+
+static void
+wr_header(uint8_t *out, const struct query *q, unsigned int flags,
+    int qd, int an, int ns, int ar)
+{
+	flags |= F_QR | (unsigned int)(q->opcode & 0x0f) << 11 |
+	    (q->flags & (F_RD | F_CD));
+	out[0] = (uint8_t)(q->id >> 8);
+	out[1] = (uint8_t)q->id;
+	out[2] = (uint8_t)(flags >> 8);
+	out[3] = (uint8_t)flags;
+	out[4] = 0;
+	out[5] = (uint8_t)qd;
+	out[6] = (uint8_t)(an >> 8);
+	out[7] = (uint8_t)an;
+	out[8] = (uint8_t)(ns >> 8);
+	out[9] = (uint8_t)ns;
+	out[10] = 0;
+	out[11] = (uint8_t)ar;
+}
+
+static void
+wr_opt(struct wr *w, const struct query *q, int rcode)
+{
+	wr_u8(w, 0);			/* root owner */
+	wr_u16(w, T_OPT);
+	wr_u16(w, ANSWER_EDNS_SIZE);
+	wr_u8(w, (uint8_t)(rcode >> 4));
+	wr_u8(w, 0);			/* version */
+	wr_u16(w, q->edns_do ? 0x8000 : 0);
+	wr_u16(w, 0);
+}
+
+size_t
+answer_build(const struct zone_conf *zc, const struct zone_index *zi,
+    const uint8_t *pkt, size_t len, const struct query *q,
+    enum query_result qr, int tcp, uint8_t *out, size_t outcap,
+    struct answer_stats *st)
+{
+	const struct zone	*z = NULL;
+	struct wr		 w;
+	size_t			 limit, qlen = 0;
+	uint8_t			*sections;
+	unsigned int		 flags = 0;
+	int			 rcode = RCODE_NOERROR, an = 0, ns = 0;
+	int			 qd = 0, soa_auth = 0;
+	uint16_t		 apexoff = 0;
+	enum outcome		 o;
+
+	if (qr == QUERY_DROP || q == NULL || out == NULL) {
+		st->dropped++;
+		return 0;
+	}
+	if (tcp)
+		limit = DNS_MAXMSG;
+	else if (q->edns) {
+		limit = q->edns_size < ANSWER_EDNS_SIZE ? q->edns_size :
+		    ANSWER_EDNS_SIZE;
+		if (limit < 512)
+			limit = 512;
+	} else
+		limit = 512;
+	if (limit > outcap)
+		limit = outcap;
+
+	if (q->has_question && q->qend > DNS_HDRLEN && q->qend <= len) {
+		qd = 1;
+		qlen = q->qend - DNS_HDRLEN;
+	}
+	if (limit < DNS_HDRLEN + qlen + (q->edns ? 11 : 0)) {
+		st->dropped++;		/* caller's buffer below 512 bytes */
+		return 0;
+	}
+	w.base = out;
+	w.p = out + DNS_HDRLEN;
+	w.end = out + limit;
+	w.err = 0;
+	wr_bytes(&w, pkt + DNS_HDRLEN, qlen);
+	sections = w.p;
+
+	switch (qr) {
+	case QUERY_FORMERR:
+		rcode = RCODE_FORMERR;
+		st->formerr++;
+		goto finish;
+	case QUERY_NOTIMP:
+		rcode = RCODE_NOTIMP;
+		st->notimp++;
+		goto finish;
+	default:
+		break;
+	}
+	if (!qd) {		/* QUERY_OK always has its question */
+		rcode = RCODE_FORMERR;
+		st->formerr++;
+		goto finish;
+	}
+	if (q->edns && q->edns_version > 0) {
+		rcode = RCODE_BADVERS;
+		st->badvers++;
+		goto finish;
+	}
+	if ((q->qclass != C_IN && q->qclass != C_ANY) ||
+	    (z = zone_match(zc, q)) == NULL ||
+	    q->qtype == T_AXFR || q->qtype == T_IXFR) {
+		rcode = RCODE_REFUSED;
+		st->refused++;
+		goto finish;
+	}
+	flags |= F_AA;
+	apexoff = (uint16_t)(DNS_HDRLEN + (z->nlabels == 0 ?
+	    q->namelen - 1 : q->label[q->nlabels - z->nlabels]));
+
+	if (q->nlabels == z->nlabels) {
+		switch (q->qtype) {
+		case T_SOA:
+		case T_ANY:	/* RFC 8482: minimal, the SOA only */
+			wr_soa(&w, z, apexoff, z->soa_ttl);
+			an = 1;
+			o = OUT_ANSWER;
+			break;
+		case T_NS:
+			wr_ns(&w, z, apexoff);
+			an = z->nns;
+			o = OUT_ANSWER;
+			break;
+		default:
+			o = OUT_NODATA;
+			break;
+		}
+	} else
+		o = answer_listing(&w, z, zi, q, &an);
+
+	switch (o) {
+	case OUT_ANSWER:
+		st->noerror++;
+		break;
+	case OUT_NODATA:
+		st->nodata++;
+		soa_auth = 1;
+		break;
+	case OUT_NXDOMAIN:
+		rcode = RCODE_NXDOMAIN;
+		st->nxdomain++;
+		soa_auth = 1;
+		break;
+	case OUT_SERVFAIL:
+		rcode = RCODE_SERVFAIL;
+		flags &= ~(unsigned int)F_AA;
+		st->servfail++;
+		break;
+	}
+	if (soa_auth) {
+		wr_soa(&w, z, apexoff, z->neg_ttl);
+		ns = 1;
+	}
+
+finish:
+	if (q->edns)
+		wr_opt(&w, q, rcode);
+	if (w.err) {
+		/* Does not fit: header, question and OPT, with TC set. */
+		w.err = 0;
+		w.p = sections;
+		an = ns = 0;
+		flags |= F_TC;
+		st->truncated++;
+		if (q->edns)
+			wr_opt(&w, q, rcode);
+	}
+	wr_header(out, q, flags | (rcode & 0x0f), qd, an, ns,
+	    q->edns ? 1 : 0);
+	return (size_t)(w.p - out);
+}
