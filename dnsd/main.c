@@ -176,7 +176,7 @@ main(int argc, char *argv[])
 	struct dnsd	 d;
 	struct event	*ev_hup, *ev_usr1, *ev_term, *ev_int, *ev_stats;
 	const char	*conffile = NULL;
-	char		 err[1024];
+	char		 err[1024], problem[1024];
 	int		 ch, foreground = 0, checkonly = 0, verbose = 0;
 
 	memset(&d, 0, sizeof(d));
@@ -226,9 +226,11 @@ main(int argc, char *argv[])
 		fatal("daemon");
 
 	/* The first load runs before we answer: cold start is this build. */
+	problem[0] = '\0';
 	if ((d.data = reload_build(&d.conf, err, sizeof(err))) == NULL) {
 		log_warnx("%s; serving only the test points until it can be "
 		    "read", err);
+		snprintf(problem, sizeof(problem), "%s", err);
 		if ((d.data = reload_build_empty(&d.conf, err,
 		    sizeof(err))) == NULL)
 			fatalx("%s", err);
@@ -254,7 +256,8 @@ main(int argc, char *argv[])
 		event_add(ev_stats, &tv);
 	}
 	server_start(d.srv, d.base, &d.data);
-	d.rl = reload_start(&d.conf, d.base, d.data, data_ready_cb, &d);
+	d.rl = reload_start(&d.conf, d.base, d.data,
+	    problem[0] ? problem : NULL, data_ready_cb, &d);
 	log_info("serving %d zone%s (%s%s) on %d address%s (%s port %u%s)",
 	    d.conf.nzones, d.conf.nzones == 1 ? "" : "s", d.conf.zones[0],
 	    d.conf.nzones > 1 ? ", ..." : "", d.conf.ndns_listen,

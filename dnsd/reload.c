@@ -201,8 +201,11 @@ reload_check(struct reload *r, int force)
 	int64_t			 now = time(NULL);
 
 	if (stat(r->conf->database, &sb) == -1) {
-		snprintf(msg, sizeof(msg), "database %s: %s",
-		    r->conf->database, strerror(errno));
+		/* Worded as db_open() words it, so that a problem already
+		 * logged at start is not logged again. */
+		snprintf(msg, sizeof(msg), "%s: %s%s", r->conf->database,
+		    strerror(errno), errno == ENOENT ?
+		    " (run 'orblctl init')" : "");
 		reload_problem(r, msg);
 		db_close(r->db);
 		r->db = NULL;
@@ -311,7 +314,7 @@ reload_pipe_cb(evutil_socket_t fd, short ev, void *arg)
 
 struct reload *
 reload_start(const struct conf *conf, struct event_base *base,
-    const struct dnsd_data *cur, void (*cb)(struct dnsd_data *, void *),
+    const struct dnsd_data *cur, const char *problem, void (*cb)(struct dnsd_data *, void *),
     void *arg)
 {
 	struct reload	*r = xcalloc(1, sizeof(*r));
@@ -320,6 +323,8 @@ reload_start(const struct conf *conf, struct event_base *base,
 	r->conf = conf;
 	r->cb = cb;
 	r->cbarg = arg;
+	if (problem != NULL)
+		orbl_strlcpy(r->problem, problem, sizeof(r->problem));
 	if (cur != NULL && cur->loaded) {
 		struct stat	 sb;
 

@@ -31,10 +31,11 @@ struct dnsd_data *reload_build_empty(const struct conf *, char *err,
 
 /*
  * Start the loader thread.  cb runs on the event loop's thread with each
- * new data, which it then owns.  cur_serial: the serial already loaded.
+ * new data, which it then owns.  cur: the data already serving; problem:
+ * why the database could not be read at start (already logged), or NULL.
  */
 struct reload *reload_start(const struct conf *, struct event_base *,
-	    const struct dnsd_data *cur,
+	    const struct dnsd_data *cur, const char *problem,
 	    void (*cb)(struct dnsd_data *, void *), void *arg);
 void	 reload_request(struct reload *);
 /* Stop and join the thread, free everything. */

@@ -194,7 +194,8 @@ str_intern(struct zone_index_builder *b, const char *s)
 	i = str_hash(s, len) & (b->shcap - 1);
 	while (b->sh[i] != 0) {
 		t = b->str + b->sh[i] - 1;
-		if (memcmp(t, s, len) == 0 && t[len] == '\0')
+		/* strncmp stops at t's end: never reads past a shorter t */
+		if (strncmp(t, s, len) == 0 && t[len] == '\0')
 			return b->sh[i] - 1;
 		i = (i + 1) & (b->shcap - 1);
 	}
