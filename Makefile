@@ -13,7 +13,7 @@ PREFIX	?= /usr/local
 DESTDIR	?=
 CC	?= cc
 
-PKGS	 = ldns libevent sqlite3
+PKGS	 = ldns libevent sqlite3 libcrypto
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null)
@@ -26,12 +26,13 @@ CFLAGS_asan    = -O1 -g -fno-omit-frame-pointer \
 		 -fsanitize=address,undefined -fno-sanitize-recover=all
 LDFLAGS_asan   = -fsanitize=address,undefined
 ALL_CFLAGS = -std=c17 -D_GNU_SOURCE $(WARN) $(CFLAGS_$(V)) $(CFLAGS) \
-	     -Icommon -Idb -Idnsd $(PKG_CFLAGS) -MMD -MP
+	     -Icommon -Idb -Idnsd -Iprober $(PKG_CFLAGS) -MMD -MP
 ALL_LDFLAGS = $(LDFLAGS_$(V)) $(LDFLAGS)
 
 COMMON_SRCS := $(wildcard common/*.c)
 DB_SRCS     := $(wildcard db/*.c)
 DNSD_SRCS   := $(filter-out dnsd/main.c,$(wildcard dnsd/*.c))
+PROBER_SRCS := $(filter-out prober/main.c,$(wildcard prober/*.c))
 TOOLS_SRCS  := $(wildcard tools/*.c)
 UNIT_SRCS   := $(wildcard tests/unit/test_*.c)
 FUZZ_SRCS   := $(wildcard tests/fuzz/fuzz_*.c)
@@ -41,6 +42,7 @@ obj = $(patsubst %.c,$(BUILD)/%.o,$(1))
 LIBCOMMON := $(BUILD)/libcommon.a
 LIBDB     := $(BUILD)/libdb.a
 LIBDNSD   := $(BUILD)/libdnsd.a
+LIBPROBER := $(BUILD)/libprober.a
 SCHEMA_C  := $(BUILD)/gen/schema_sql.c
 SCHEMA_O  := $(BUILD)/gen/schema_sql.o
 
@@ -73,8 +75,10 @@ $(LIBDB): $(call obj,$(DB_SRCS)) $(SCHEMA_O)
 	@rm -f $@; ar rcs $@ $^
 $(LIBDNSD): $(call obj,$(DNSD_SRCS))
 	@rm -f $@; ar rcs $@ $^
+$(LIBPROBER): $(call obj,$(PROBER_SRCS))
+	@rm -f $@; ar rcs $@ $^
 
-LIBS_ALL = $(LIBDNSD) $(LIBDB) $(LIBCOMMON)
+LIBS_ALL = $(LIBPROBER) $(LIBDNSD) $(LIBDB) $(LIBCOMMON)
 
 $(PROGDIR)/orbl-dnsd: $(call obj,dnsd/main.c) $(LIBS_ALL)
 	@mkdir -p $(dir $@)
@@ -115,13 +119,16 @@ run: deps all
 	sh scripts/run
 
 FUZZ_CFLAGS = -std=c17 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
-	      -fno-sanitize-recover=all -Icommon -Idb -Idnsd $(PKG_CFLAGS)
-FUZZ_DEPS = dnsd/query.c dnsd/answer.c dnsd/zone_index.c $(COMMON_SRCS)
-fuzz:
-	@mkdir -p build/fuzz
-	for f in $(FUZZ_SRCS); do n=$$(basename $$f .c); \
-	  clang $(FUZZ_CFLAGS) -o build/fuzz/$$n $$f $(FUZZ_DEPS) $(PKG_LIBS) || exit 1; done
+	      -fno-sanitize-recover=all -Icommon -Idb -Idnsd -Iprober $(PKG_CFLAGS)
+FUZZ_DEPS_fuzz_query = dnsd/query.c dnsd/answer.c dnsd/zone_conf.c \
+	dnsd/zone_index.c $(COMMON_SRCS)
+FUZZ_DEPS_fuzz_smtp_reply = prober/smtp_reply.c $(COMMON_SRCS)
+FUZZ_BINS := $(patsubst tests/fuzz/%.c,build/fuzz/%,$(FUZZ_SRCS))
+fuzz: $(FUZZ_BINS)
 	@echo "run e.g.: mkdir -p build/fuzz/new; build/fuzz/fuzz_query build/fuzz/new tests/fuzz/corpus/query -max_total_time=60"
+build/fuzz/%: tests/fuzz/%.c $(FUZZ_DEPS_fuzz_query) prober/smtp_reply.h
+	@mkdir -p build/fuzz
+	clang $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_DEPS_$*) $(PKG_LIBS)
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/doc/orbl

@@ -1,0 +1,43 @@
+/*
+ * smtp_reply.h -- parse SMTP server replies (RFC 5321 4.2), one line at a
+ * time.  Pure, bounded, no allocation, no logging; fuzzed by
+ * tests/fuzz/fuzz_smtp_reply.c.  Everything a hostile server sends is
+ * bounded: line length, number of lines, total text kept.
+ */
+#ifndef ORBL_SMTP_REPLY_H
+#define ORBL_SMTP_REPLY_H
+
+#include <stddef.h>
+
+#define SMTP_LINE_MAX		1000	/* RFC 5321 says 512; be lenient */
+#define SMTP_REPLY_LINES_MAX	100	/* more is an endless reply */
+#define SMTP_REPLY_TEXT_MAX	4096	/* text kept; the rest is counted */
+
+enum smtp_reply_status {
+	SMTP_REPLY_MORE,	/* a continuation line: feed the next one */
+	SMTP_REPLY_DONE,	/* the last line: code and text are ready */
+	SMTP_REPLY_ERROR	/* malformed or too long: err says why */
+};
+
+struct smtp_reply {
+	int	 code;			/* 200..599 */
+	int	 nlines;
+	size_t	 textlen;		/* bytes in text (without the NUL) */
+	int	 truncated;		/* text was cut at SMTP_REPLY_TEXT_MAX */
+	char	 text[SMTP_REPLY_TEXT_MAX];	/* lines without the code,
+						   joined by '\n', NUL ended;
+						   control bytes replaced */
+	char	 err[128];
+};
+
+/* Start a new reply (call before the first line of each reply). */
+void	 smtp_reply_init(struct smtp_reply *);
+/*
+ * Feed one line without its CRLF (len bytes, may contain NULs).  Every
+ * line of one reply must carry the same code; "250-" continues, "250 " or
+ * a bare "250" ends it.
+ */
+enum smtp_reply_status smtp_reply_feed(struct smtp_reply *, const char *line,
+	    size_t len);
+
+#endif
