@@ -1,0 +1,134 @@
+/*
+ * cmd_export.c -- orblctl export: rbldnsd data (re-importable: entries,
+ * codes, reasons, exclusions and the $SOA/$NS/$TTL an import kept), a
+ * plain list of the listed entries, or a zone file (cmd_zone.c).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "ctl.h"
+#include "db.h"
+
+enum exp_fmt { EF_RBLDNSD, EF_PLAIN, EF_ZONE };
+
+struct exp_state {
+	FILE		*f;
+	enum exp_fmt	 fmt;
+	size_t		 n, skipped;
+};
+
+static int
+export_cb(const struct listing *l, void *arg)
+{
+	struct exp_state	*es = arg;
+	char			 cidr[ADDR_STRLEN], code[32];
+
+	addr_format(&l->net, cidr, sizeof(cidr));
+	if (es->fmt == EF_PLAIN) {
+		if (l->exclude)
+			es->skipped++;
+		else
+			fprintf(es->f, "%s\n", cidr);
+	} else if (l->exclude) {
+		fprintf(es->f, "!%s", cidr);
+		if (l->reason)
+			fprintf(es->f, " :%s:%s", ctl_fmt_code(DB_CODE_DEFAULT,
+			    code, sizeof(code)), l->reason);
+		fputc('\n', es->f);
+	} else if (l->code == DB_CODE_DEFAULT && l->reason == NULL)
+		fprintf(es->f, "%s\n", cidr);
+	else
+		fprintf(es->f, "%s :%s:%s\n", cidr, ctl_fmt_code(l->code, code,
+		    sizeof(code)), l->reason ? l->reason : "");
+	es->n++;
+	return ferror(es->f) ? -1 : 0;
+}
+
+int
+cmd_export(struct ctl *ctl, int argc, char **argv)
+{
+	const char		*fmt = NULL, *zone = NULL, *out = NULL;
+	struct ctl_opt		 opts[] = {
+		{ "format", 1, &fmt, NULL },
+		{ "zone", 1, &zone, NULL },
+		{ "o", 1, &out, NULL },
+		{ "output", 1, &out, NULL },
+		{ NULL, 0, NULL, NULL }
+	};
+	struct exp_state	 es;
+	struct db		*db;
+	char			*pos[1], *tmp, buf[1024];
+	uint32_t		 serial;
+	const char		*keys[] = { "soa", "ns", "ttl" };
+	const char		*specials[] = { "$SOA", "$NS", "$TTL" };
+	int			 npos, i, ok = 0;
+
+	if (ctl_getopt("export", argc, argv, opts, pos, 0, &npos))
+		return CTL_USAGE;
+	memset(&es, 0, sizeof(es));
+	if (fmt == NULL)
+		return ctl_usage_err("export", "export: --format "
+		    "rbldnsd|plain|zone is required");
+	if (strcmp(fmt, "rbldnsd") == 0)
+		es.fmt = EF_RBLDNSD;
+	else if (strcmp(fmt, "plain") == 0)
+		es.fmt = EF_PLAIN;
+	else if (strcmp(fmt, "zone") == 0)
+		es.fmt = EF_ZONE;
+	else
+		return ctl_usage_err("export", "export: unknown format '%s' "
+		    "(rbldnsd, plain or zone)", fmt);
+	if (zone != NULL && es.fmt != EF_ZONE)
+		return ctl_usage_err("export", "export: --zone only goes with "
+		    "--format zone");
+	if (zone == NULL)
+		zone = ctl->conf.nzones > 0 ? ctl->conf.zones[0] : NULL;
+	if (es.fmt == EF_ZONE && (zone == NULL || *zone == '\0' ||
+	    strlen(zone) > 200 || strspn(zone, "abcdefghijklmnopqrstuvwxyz"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-.") != strlen(zone)))
+		return ctl_usage_err("export", "export: bad zone name '%s'",
+		    zone ? zone : "");
+	if ((db = ctl_db_open(ctl, DB_RDONLY)) == NULL)
+		return CTL_FAIL;
+	if ((es.f = ctl_out_open(out, &tmp)) == NULL) {
+		db_close(db);
+		return CTL_FAIL;
+	}
+	if (es.fmt == EF_ZONE) {
+		ok = zone_export(ctl, db, zone, es.f) == 0;
+		goto done;
+	}
+	if (db_serial(db, &serial) == -1) {
+		ctl_err("%s", db_errmsg(db));
+		goto done;
+	}
+	fprintf(es.f, "# orbl export (%s), serial %u\n", es.fmt == EF_PLAIN ?
+	    "plain list: listed entries only" : "rbldnsd ip4set/ip6trie data",
+	    serial);
+	for (i = 0; es.fmt == EF_RBLDNSD && i < 3; i++) {
+		int r = db_meta_get(db, keys[i], buf, sizeof(buf));
+
+		if (r == -1) {
+			ctl_err("%s", db_errmsg(db));
+			goto done;
+		}
+		if (r == 0)
+			fprintf(es.f, "%s %s\n", specials[i], buf);
+	}
+	if (db_listing_foreach(db, DB_ACTIVE | DB_ORDERED, ctl->now,
+	    export_cb, &es) != 0) {
+		if (ferror(es.f))
+			ctl_err("write error: %s", strerror(errno));
+		else
+			ctl_err("%s", db_errmsg(db));
+		goto done;
+	}
+	if (es.skipped)
+		fprintf(es.f, "# %zu exclusions not representable in a plain "
+		    "list were left out\n", es.skipped);
+	ok = 1;
+ done:
+	db_close(db);
+	return ctl_out_finish(es.f, out, tmp, ok);
+}

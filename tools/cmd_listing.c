@@ -1,0 +1,628 @@
+/*
+ * cmd_listing.c -- orblctl verbs on single entries and the whole list:
+ * init, add, remove, lookup, list, stats.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "ctl.h"
+#include "db.h"
+#include "xmalloc.h"
+
+/* A listing copied out of a db callback: l's strings point into own. */
+struct lcopy {
+	struct listing	 l;
+	char		*own[3];
+};
+
+struct lvec {
+	struct lcopy	*v;
+	size_t		 n, cap;
+};
+
+static char *
+dupn(const char *s)
+{
+	return s ? xstrdup(s) : NULL;
+}
+
+static int
+lvec_add_cb(const struct listing *l, void *arg)
+{
+	struct lvec	*lv = arg;
+	struct lcopy	*c;
+
+	if (lv->n == lv->cap) {
+		lv->cap = lv->cap ? lv->cap * 2 : 8;
+		lv->v = xreallocarray(lv->v, lv->cap, sizeof(*lv->v));
+	}
+	c = &lv->v[lv->n++];
+	c->l = *l;
+	c->l.reason = c->own[0] = dupn(l->reason);
+	c->l.source = c->own[1] = dupn(l->source);
+	c->l.actor = c->own[2] = dupn(l->actor);
+	return 0;
+}
+
+static void
+lvec_free(struct lvec *lv)
+{
+	size_t	 i;
+
+	for (i = 0; i < lv->n; i++) {
+		free(lv->v[i].own[0]);
+		free(lv->v[i].own[1]);
+		free(lv->v[i].own[2]);
+	}
+	free(lv->v);
+	memset(lv, 0, sizeof(*lv));
+}
+
+static int
+expired(const struct ctl *ctl, int64_t expires)
+{
+	return expires != 0 && expires <= ctl->now;
+}
+
+/* mkdir -p of the directory part of path. */
+static int
+mkdir_parents(const char *path)
+{
+	char	*p, *s;
+	int	 rc = 0;
+
+	p = xstrdup(path);
+	for (s = p + 1; *s; s++) {
+		if (*s != '/')
+			continue;
+		*s = '\0';
+		if (mkdir(p, 0755) == -1 && errno != EEXIST) {
+			rc = ctl_err("%s: %s", p, strerror(errno));
+			break;
+		}
+		*s = '/';
+	}
+	free(p);
+	return rc;
+}
+
+int
+cmd_init(struct ctl *ctl, int argc, char **argv)
+{
+	static const struct ctl_opt	 opts[] = { { NULL, 0, NULL, NULL } };
+	struct db			*db;
+	char				*pos[1];
+	uint32_t			 serial;
+	int				 npos, found;
+
+	if (ctl_getopt("init", argc, argv, opts, pos, 0, &npos))
+		return CTL_USAGE;
+	if (mkdir_parents(ctl->conf.database) != 0)
+		return CTL_FAIL;
+	if ((db = ctl_db_open(ctl, DB_CREATE)) == NULL)
+		return CTL_FAIL;
+	found = db_version_found(db);
+	if (db_serial(db, &serial) == -1) {
+		ctl_err("%s", db_errmsg(db));
+		db_close(db);
+		return CTL_FAIL;
+	}
+	if (found == 0)
+		printf("%s: created, schema version %d\n",
+		    ctl->conf.database, DB_SCHEMA_VERSION);
+	else if (found < DB_SCHEMA_VERSION)
+		printf("%s: upgraded from schema version %d to %d\n",
+		    ctl->conf.database, found, DB_SCHEMA_VERSION);
+	else
+		printf("%s: already initialised, schema version %d, serial "
+		    "%u\n", ctl->conf.database, DB_SCHEMA_VERSION, serial);
+	db_close(db);
+	return CTL_OK;
+}
+
+static int
+parse_net(const char *verb, const char *s, struct addr *a)
+{
+	char	 err[256];
+
+	if (addr_parse(s, a, err, sizeof(err)) == -1)
+		return ctl_usage_err(verb, "%s: %s", verb, err);
+	return 0;
+}
+
+static int
+covering_listed_cb(const struct listing *l, void *arg)
+{
+	int	*n = arg;
+
+	if (!l->exclude)
+		(*n)++;
+	return 0;
+}
+
+int
+cmd_add(struct ctl *ctl, int argc, char **argv)
+{
+	const char	*code_s = NULL, *reason_s = NULL, *exp_s = NULL;
+	int		 exclude = 0;
+	struct ctl_opt	 opts[] = {
+		{ "code", 1, &code_s, NULL },
+		{ "reason", 1, &reason_s, NULL },
+		{ "expires", 1, &exp_s, NULL },
+		{ "exclude", 0, NULL, &exclude },
+		{ NULL, 0, NULL, NULL }
+	};
+	struct listing	 l;
+	struct lvec	 old = { NULL, 0, 0 };
+	struct db	*db;
+	char		*pos[1], reason[CTL_REASON_MAX + 1], err[256];
+	char		 cidr[ADDR_STRLEN], buf[64];
+	long long	 secs = 0;
+	int		 npos, changed, rc, enclosing = 0;
+
+	if (ctl_getopt("add", argc, argv, opts, pos, 1, &npos))
+		return CTL_USAGE;
+	if (npos != 1)
+		return ctl_usage_err("add", "add: missing ADDR|CIDR");
+	memset(&l, 0, sizeof(l));
+	if (parse_net("add", pos[0], &l.net))
+		return CTL_USAGE;
+	l.code = DB_CODE_DEFAULT;
+	if (code_s != NULL && exclude)
+		return ctl_usage_err("add", "add: --code makes no sense with "
+		    "--exclude (an exclusion is never answered)");
+	if (code_s != NULL && ctl_parse_code(code_s, &l.code, err,
+	    sizeof(err)) == -1)
+		return ctl_usage_err("add", "add: %s", err);
+	if ((rc = ctl_check_reason(reason_s, reason, err, sizeof(err))) == -1)
+		return ctl_usage_err("add", "add: %s", err);
+	if (exp_s != NULL && (addr_duration_parse(exp_s, &secs) == -1 ||
+	    secs == 0))
+		return ctl_usage_err("add", "add: bad duration '%s' for "
+		    "--expires (use e.g. 3600, 30m, 12h, 30d, 1w)", exp_s);
+	l.exclude = exclude;
+	l.reason = rc ? reason : NULL;
+	l.source = "manual";
+	l.actor = ctl->actor;
+	l.created = l.updated = ctl->now;
+	l.expires = secs ? ctl->now + secs : 0;
+	addr_format(&l.net, cidr, sizeof(cidr));
+
+	if ((db = ctl_db_open(ctl, 0)) == NULL)
+		return CTL_FAIL;
+	if (db_begin(db) == -1)
+		goto fail;
+	rc = db_listing_get(db, &l.net, lvec_add_cb, &old);
+	if (rc == -1 || db_listing_put(db, &l, l.reason ? l.reason :
+	    "manual add", &changed) == -1)
+		goto fail;
+	if (exclude && db_listing_covering(db, &l.net, covering_listed_cb,
+	    &enclosing) == -1)
+		goto fail;
+	if (db_commit(db) == -1)
+		goto fail;
+	db_close(db);
+
+	if (!changed)
+		printf("unchanged %s\n", cidr);
+	else {
+		printf("%s %s%s", old.n ? "updated" : "added",
+		    exclude ? "exclusion " : "", cidr);
+		if (!exclude)
+			printf(" code %s", ctl_fmt_code(l.code, buf,
+			    sizeof(buf)));
+		if (l.reason)
+			printf(" reason \"%s\"", l.reason);
+		printf(" expires %s", ctl_fmt_time(l.expires, buf,
+		    sizeof(buf)));
+		if (exclude && enclosing == 0)
+			printf(" (note: no listed entry encloses it yet)");
+		putchar('\n');
+	}
+	lvec_free(&old);
+	return CTL_OK;
+ fail:
+	ctl_err("%s: %s", cidr, db_errmsg(db));
+	db_rollback(db);
+	db_close(db);
+	lvec_free(&old);
+	return CTL_FAIL;
+}
+
+int
+cmd_remove(struct ctl *ctl, int argc, char **argv)
+{
+	const char	*reason_s = NULL;
+	struct ctl_opt	 opts[] = {
+		{ "reason", 1, &reason_s, NULL },
+		{ NULL, 0, NULL, NULL }
+	};
+	struct addr	 net;
+	struct db	*db;
+	char		*pos[1], why[CTL_REASON_MAX + 1], err[256];
+	char		 cidr[ADDR_STRLEN];
+	int		 npos, rc;
+
+	if (ctl_getopt("remove", argc, argv, opts, pos, 1, &npos))
+		return CTL_USAGE;
+	if (npos != 1)
+		return ctl_usage_err("remove", "remove: missing ADDR|CIDR");
+	if (parse_net("remove", pos[0], &net))
+		return CTL_USAGE;
+	if ((rc = ctl_check_reason(reason_s, why, err, sizeof(err))) == -1)
+		return ctl_usage_err("remove", "remove: %s", err);
+	addr_format(&net, cidr, sizeof(cidr));
+	if ((db = ctl_db_open(ctl, 0)) == NULL)
+		return CTL_FAIL;
+	rc = db_listing_remove(db, &net, ctl->actor, rc ? why :
+	    "manual remove");
+	if (rc == DB_NOTFOUND)
+		ctl_err("%s: no such entry (remove takes the exact address "
+		    "or CIDR of an entry: see 'orblctl lookup' or 'list')",
+		    cidr);
+	else if (rc != 0)
+		ctl_err("%s: %s", cidr, db_errmsg(db));
+	else
+		printf("removed %s\n", cidr);
+	db_close(db);
+	return rc == 0 ? CTL_OK : CTL_FAIL;
+}
+
+/* Journal rows copied out for lookup. */
+struct jcopy {
+	uint32_t	 serial;
+	int64_t		 ts;
+	char		 op[8];
+	struct addr	 net;
+	char		*actor, *why;
+};
+
+struct jvec {
+	struct jcopy	*v;
+	size_t		 n, cap;
+};
+
+static int
+jvec_add_cb(const struct journal_entry *j, void *arg)
+{
+	struct jvec	*jv = arg;
+	struct jcopy	*c;
+
+	if (jv->n == jv->cap) {
+		jv->cap = jv->cap ? jv->cap * 2 : 8;
+		jv->v = xreallocarray(jv->v, jv->cap, sizeof(*jv->v));
+	}
+	c = &jv->v[jv->n++];
+	c->serial = j->serial;
+	c->ts = j->ts;
+	snprintf(c->op, sizeof(c->op), "%s", j->op ? j->op : "?");
+	c->net = j->net;
+	c->actor = dupn(j->actor);
+	c->why = dupn(j->why);
+	return 0;
+}
+
+static void
+json_int_or_null(FILE *f, int64_t v)
+{
+	if (v == 0)
+		fputs("null", f);
+	else
+		fprintf(f, "%lld", (long long)v);
+}
+
+static void
+json_listing(FILE *f, const struct ctl *ctl, const struct listing *c)
+{
+	char	 cidr[ADDR_STRLEN], code[32];
+
+	fputs("{\"cidr\":", f);
+	ctl_json_str(f, addr_format(&c->net, cidr, sizeof(cidr)));
+	fprintf(f, ",\"exclude\":%s,\"code\":", c->exclude ? "true" :
+	    "false");
+	ctl_json_str(f, ctl_fmt_code(c->code, code, sizeof(code)));
+	fputs(",\"reason\":", f);
+	ctl_json_str(f, c->reason);
+	fputs(",\"source\":", f);
+	ctl_json_str(f, c->source);
+	fputs(",\"actor\":", f);
+	ctl_json_str(f, c->actor);
+	fprintf(f, ",\"created\":%lld,\"updated\":%lld,\"expires\":",
+	    (long long)c->created, (long long)c->updated);
+	json_int_or_null(f, c->expires);
+	fprintf(f, ",\"expired\":%s}", expired(ctl, c->expires) ? "true" :
+	    "false");
+}
+
+int
+cmd_lookup(struct ctl *ctl, int argc, char **argv)
+{
+	int		 json = 0;
+	struct ctl_opt	 opts[] = {
+		{ "json", 0, NULL, &json },
+		{ NULL, 0, NULL, NULL }
+	};
+	struct lvec	 cov = { NULL, 0, 0 };
+	struct jvec	 hist = { NULL, 0, 0 };
+	const struct listing *dec = NULL;
+	struct addr	 ip;
+	struct db	*db;
+	const char	*why = NULL, *source = NULL, *tmpl = NULL;
+	char		*pos[1], ipbuf[ADDR_STRLEN], cidr[ADDR_STRLEN];
+	char		 code[32], t1[32], t2[32], txt[1024];
+	uint32_t	 ip4 = 0, dcode = 0;
+	size_t		 i;
+	int		 npos, listed = 0, testpoint = 0;
+
+	if (ctl_getopt("lookup", argc, argv, opts, pos, 1, &npos))
+		return CTL_USAGE;
+	if (npos != 1)
+		return ctl_usage_err("lookup", "lookup: missing ADDR");
+	if (parse_net("lookup", pos[0], &ip))
+		return CTL_USAGE;
+	if (!addr_is_single(&ip))
+		return ctl_usage_err("lookup", "lookup: %s: give one address, "
+		    "not a range", pos[0]);
+	addr_format_ip(&ip, ipbuf, sizeof(ipbuf));
+	if ((db = ctl_db_open(ctl, DB_RDONLY)) == NULL)
+		return CTL_FAIL;
+	if (db_listing_covering(db, &ip, lvec_add_cb, &cov) == -1 ||
+	    db_journal_covering(db, &ip, jvec_add_cb, &hist) == -1) {
+		ctl_err("%s", db_errmsg(db));
+		db_close(db);
+		lvec_free(&cov);
+		return CTL_FAIL;
+	}
+	db_close(db);
+
+	/* Least specific first: the last one still in force decides. */
+	for (i = cov.n; i-- > 0; )
+		if (!expired(ctl, cov.v[i].l.expires)) {
+			dec = &cov.v[i].l;
+			break;
+		}
+	if (ip.family == 4)
+		ip4 = addr_v4(&ip);
+	if (ip.family == 4 && (ip4 == 0x7f000001 || ip4 == 0x7f000002)) {
+		testpoint = 1;
+		listed = ip4 == 0x7f000002;
+		why = listed ? "RFC 5782 test point: always listed" :
+		    "RFC 5782 test point: never listed";
+		source = "test-point";
+		dcode = DB_CODE_DEFAULT;
+		tmpl = listed ? CTL_TESTPOINT_REASON : NULL;
+	} else if (dec != NULL) {
+		listed = !dec->exclude;
+		source = dec->source;
+		dcode = dec->code;
+		tmpl = dec->reason ? dec->reason : ctl->conf.default_reason;
+		why = listed ? "listed" : "excluded";
+	} else
+		why = "no entry covers it";
+	if (listed && tmpl)
+		ctl_expand_reason(tmpl, ipbuf, txt, sizeof(txt));
+	else
+		txt[0] = '\0';
+
+	if (json) {
+		printf("{\"address\":");
+		ctl_json_str(stdout, ipbuf);
+		printf(",\"listed\":%s,\"entry\":", listed ? "true" : "false");
+		ctl_json_str(stdout, dec && !testpoint ?
+		    addr_format(&dec->net, cidr, sizeof(cidr)) : NULL);
+		printf(",\"exclude\":%s,\"code\":", dec && !testpoint &&
+		    dec->exclude ? "true" : "false");
+		ctl_json_str(stdout, listed ? ctl_fmt_code(dcode, code,
+		    sizeof(code)) : NULL);
+		printf(",\"reason\":");
+		ctl_json_str(stdout, listed ? txt : NULL);
+		printf(",\"why\":");
+		ctl_json_str(stdout, why);
+		printf(",\"source\":");
+		ctl_json_str(stdout, source);
+		printf(",\"created\":");
+		json_int_or_null(stdout, dec && !testpoint ? dec->created : 0);
+		printf(",\"expires\":");
+		json_int_or_null(stdout, dec && !testpoint ? dec->expires : 0);
+		printf(",\"covering\":[");
+		for (i = 0; i < cov.n; i++) {
+			if (i)
+				putchar(',');
+			json_listing(stdout, ctl, &cov.v[i].l);
+		}
+		printf("],\"history\":[");
+		for (i = 0; i < hist.n; i++) {
+			printf("%s{\"serial\":%u,\"ts\":%lld,\"op\":",
+			    i ? "," : "", hist.v[i].serial,
+			    (long long)hist.v[i].ts);
+			ctl_json_str(stdout, hist.v[i].op);
+			printf(",\"entry\":");
+			ctl_json_str(stdout, addr_format(&hist.v[i].net, cidr,
+			    sizeof(cidr)));
+			printf(",\"actor\":");
+			ctl_json_str(stdout, hist.v[i].actor);
+			printf(",\"why\":");
+			ctl_json_str(stdout, hist.v[i].why);
+			putchar('}');
+		}
+		printf("]}\n");
+	} else {
+		if (testpoint)
+			printf("%s is %s (%s)\n", ipbuf, listed ? "listed" :
+			    "not listed", why);
+		else if (dec == NULL)
+			printf("%s is not listed (no entry covers it)\n",
+			    ipbuf);
+		else
+			printf("%s is %s by %s\n", ipbuf, listed ? "listed" :
+			    "not listed: excluded", addr_format(&dec->net,
+			    cidr, sizeof(cidr)));
+		if (listed)
+			printf("  code:    %s\n  reason:  %s\n",
+			    ctl_fmt_code(dcode, code, sizeof(code)), txt);
+		if (dec && !testpoint)
+			printf("  source:  %s, created %s, expires %s\n",
+			    dec->source, ctl_fmt_time(dec->created, t1,
+			    sizeof(t1)), ctl_fmt_time(dec->expires, t2,
+			    sizeof(t2)));
+		if (cov.n)
+			printf("covering entries (least specific first):\n");
+		for (i = 0; i < cov.n; i++) {
+			const struct listing *c = &cov.v[i].l;
+
+			printf("  %-20s %-8s %-11s %-7s expires %s%s\n",
+			    addr_format(&c->net, cidr, sizeof(cidr)),
+			    c->exclude ? "excluded" : "listed",
+			    ctl_fmt_code(c->code, code, sizeof(code)),
+			    c->source, ctl_fmt_time(c->expires, t1,
+			    sizeof(t1)), expired(ctl, c->expires) ?
+			    " (expired)" : "");
+		}
+		if (hist.n)
+			printf("history:\n");
+		for (i = 0; i < hist.n; i++)
+			printf("  %s  %-6s %-20s %s%s%s\n",
+			    ctl_fmt_time(hist.v[i].ts, t1, sizeof(t1)),
+			    hist.v[i].op, addr_format(&hist.v[i].net, cidr,
+			    sizeof(cidr)), hist.v[i].actor ? hist.v[i].actor :
+			    "?", hist.v[i].why ? ": " : "",
+			    hist.v[i].why ? hist.v[i].why : "");
+	}
+	lvec_free(&cov);
+	for (i = 0; i < hist.n; i++) {
+		free(hist.v[i].actor);
+		free(hist.v[i].why);
+	}
+	free(hist.v);
+	return listed ? CTL_OK : CTL_FAIL;
+}
+
+enum list_fmt { LF_TEXT, LF_CSV, LF_JSON };
+
+struct list_state {
+	const struct ctl *ctl;
+	enum list_fmt	 fmt;
+	size_t		 n;
+};
+
+static int
+list_cb(const struct listing *l, void *arg)
+{
+	struct list_state	*ls = arg;
+	char			 cidr[ADDR_STRLEN], code[32], t1[32], t2[32];
+
+	addr_format(&l->net, cidr, sizeof(cidr));
+	ctl_fmt_code(l->code, code, sizeof(code));
+	switch (ls->fmt) {
+	case LF_TEXT:
+		printf("%-20s %-8s %-11s %-6s %-20s %-20s %s\n", cidr,
+		    l->exclude ? "excluded" : "listed", code, l->source,
+		    ctl_fmt_time(l->created, t1, sizeof(t1)),
+		    ctl_fmt_time(l->expires, t2, sizeof(t2)),
+		    l->reason ? l->reason : "-");
+		break;
+	case LF_CSV:
+		printf("%s,%d,%s,", cidr, l->exclude ? 1 : 0, code);
+		ctl_csv_field(stdout, l->reason);
+		printf(",%s,%s,%s\r\n", l->source, ctl_fmt_time(l->created,
+		    t1, sizeof(t1)), l->expires ? ctl_fmt_time(l->expires,
+		    t2, sizeof(t2)) : "");
+		break;
+	case LF_JSON:
+		printf("%s\n ", ls->n ? "," : "");
+		json_listing(stdout, ls->ctl, l);
+		break;
+	}
+	ls->n++;
+	return 0;
+}
+
+int
+cmd_list(struct ctl *ctl, int argc, char **argv)
+{
+	const char		*fmt_s = "text";
+	struct ctl_opt		 opts[] = {
+		{ "format", 1, &fmt_s, NULL },
+		{ NULL, 0, NULL, NULL }
+	};
+	struct list_state	 ls;
+	struct db		*db;
+	char			*pos[1];
+	int			 npos, rc;
+
+	if (ctl_getopt("list", argc, argv, opts, pos, 0, &npos))
+		return CTL_USAGE;
+	memset(&ls, 0, sizeof(ls));
+	ls.ctl = ctl;
+	if (strcmp(fmt_s, "text") == 0)
+		ls.fmt = LF_TEXT;
+	else if (strcmp(fmt_s, "csv") == 0)
+		ls.fmt = LF_CSV;
+	else if (strcmp(fmt_s, "json") == 0)
+		ls.fmt = LF_JSON;
+	else
+		return ctl_usage_err("list", "list: unknown format '%s' (text, "
+		    "csv or json)", fmt_s);
+	if ((db = ctl_db_open(ctl, DB_RDONLY)) == NULL)
+		return CTL_FAIL;
+	if (ls.fmt == LF_TEXT)
+		printf("%-20s %-8s %-11s %-6s %-20s %-20s %s\n", "CIDR",
+		    "STATE", "CODE", "SOURCE", "CREATED", "EXPIRES", "REASON");
+	else if (ls.fmt == LF_CSV)
+		printf("cidr,exclude,code,reason,source,created,expires\r\n");
+	else
+		printf("[");
+	rc = db_listing_foreach(db, DB_ALL | DB_ORDERED, ctl->now, list_cb,
+	    &ls);
+	if (rc != 0) {
+		ctl_err("%s", db_errmsg(db));
+		db_close(db);
+		return CTL_FAIL;
+	}
+	if (ls.fmt == LF_JSON)
+		printf("%s]\n", ls.n ? "\n" : "");
+	db_close(db);
+	return CTL_OK;
+}
+
+int
+cmd_stats(struct ctl *ctl, int argc, char **argv)
+{
+	int		 json = 0;
+	struct ctl_opt	 opts[] = {
+		{ "json", 0, NULL, &json },
+		{ NULL, 0, NULL, NULL }
+	};
+	struct db	*db;
+	char		*pos[1];
+	int64_t		 listed, excluded;
+	uint32_t	 serial;
+	int		 npos;
+
+	if (ctl_getopt("stats", argc, argv, opts, pos, 0, &npos))
+		return CTL_USAGE;
+	if ((db = ctl_db_open(ctl, DB_RDONLY)) == NULL)
+		return CTL_FAIL;
+	if (db_listing_count(db, &listed, &excluded) == -1 ||
+	    db_serial(db, &serial) == -1) {
+		ctl_err("%s", db_errmsg(db));
+		db_close(db);
+		return CTL_FAIL;
+	}
+	db_close(db);
+	/* Submissions: db.h has no query for them yet; zeros until then. */
+	if (json)
+		printf("{\"listings\":{\"listed\":%lld,\"excluded\":%lld},"
+		    "\"serial\":%u,\"submissions\":{\"queued\":0,"
+		    "\"probing\":0,\"done\":0}}\n", (long long)listed,
+		    (long long)excluded, serial);
+	else
+		printf("listings:    %lld listed, %lld excluded\n"
+		    "serial:      %u\nsubmissions: 0 queued, 0 probing, "
+		    "0 done\n", (long long)listed, (long long)excluded,
+		    serial);
+	return CTL_OK;
+}

@@ -1,0 +1,97 @@
+/*
+ * ctl.h -- orblctl's internal declarations: the shared context, the verb
+ * entry points (cmd_*.c) and the small output helpers of orblctl.c.
+ */
+#ifndef ORBL_CTL_H
+#define ORBL_CTL_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "addr.h"
+#include "conf.h"
+#include "zone_index.h"
+
+/* Exit codes: the interface contract. */
+#define CTL_OK		0
+#define CTL_FAIL	1
+#define CTL_USAGE	2
+
+/* Longest reason (TXT template) accepted: one DNS character-string. */
+#define CTL_REASON_MAX	255
+
+/* The TXT of the RFC 5782 test point 127.0.0.2 (as orbl-dnsd answers). */
+#define CTL_TESTPOINT_REASON	ZI_TESTPOINT_REASON
+/* The TXT at names that exist only to say "not listed" in zone exports. */
+#define CTL_EXCLUDED_TXT	"not listed"
+
+struct db;
+
+struct ctl {
+	struct conf	 conf;
+	const char	*confpath;	/* NULL: built-in defaults */
+	int64_t		 now;
+	char		 actor[80];	/* "cli:<user>" */
+};
+
+/* One option of a verb: "--name" (or "-n" when the name is one letter). */
+struct ctl_opt {
+	const char	*name;
+	int		 hasarg;
+	const char	**val;		/* hasarg: where the value goes */
+	int		*flag;		/* !hasarg: set to 1 */
+};
+
+/*
+ * Split a verb's arguments into options (anywhere, also after positional
+ * arguments; "--" ends them) and at most maxpos positionals.  -h/--help
+ * prints the verb's usage and exits.  On a usage problem prints it (one
+ * line plus the verb's usage) and returns -1.
+ */
+int	 ctl_getopt(const char *verb, int argc, char **argv,
+	    const struct ctl_opt *opts, char **pos, int maxpos, int *npos);
+
+/* "orblctl: <message>" on stderr; returns CTL_FAIL. */
+int	 ctl_err(const char *, ...) __attribute__((format(printf, 1, 2)));
+/* The same plus the verb's usage line; returns CTL_USAGE. */
+int	 ctl_usage_err(const char *verb, const char *, ...)
+	    __attribute__((format(printf, 2, 3)));
+/* Print a verb's usage line (NULL: the whole usage) to f. */
+void	 ctl_usage(FILE *f, const char *verb);
+
+/* Open conf.database; prints the error and returns NULL on failure. */
+struct db *ctl_db_open(struct ctl *, int flags);
+
+/* Value parsers: 0 or -1 (with a reason in err). */
+int	 ctl_parse_code(const char *, uint32_t *, char *err, size_t errlen);
+/* Check and trim a reason into buf (CTL_REASON_MAX + 1 bytes): returns 1,
+ * 0 if s is NULL or blank, -1 if it is bad. */
+int	 ctl_check_reason(const char *s, char *buf, char *err, size_t errlen);
+
+/* Output helpers. */
+void	 ctl_json_str(FILE *, const char *);	/* NULL prints null */
+void	 ctl_csv_field(FILE *, const char *);	/* RFC 4180 quoting */
+char	*ctl_fmt_time(int64_t, char *buf, size_t len);	/* 0: "never" */
+char	*ctl_fmt_code(uint32_t, char *buf, size_t len);
+/* Expand '$' in a TXT template with what; returns buf. */
+char	*ctl_expand_reason(const char *tmpl, const char *what, char *buf,
+	    size_t len);
+
+/* Open -o FILE (a temporary beside it) or stdout; finish renames. */
+FILE	*ctl_out_open(const char *path, char **tmp);
+int	 ctl_out_finish(FILE *, const char *path, char *tmp, int ok);
+
+/* The verbs: each returns an exit code. */
+int	 cmd_init(struct ctl *, int, char **);
+int	 cmd_add(struct ctl *, int, char **);
+int	 cmd_remove(struct ctl *, int, char **);
+int	 cmd_lookup(struct ctl *, int, char **);
+int	 cmd_list(struct ctl *, int, char **);
+int	 cmd_stats(struct ctl *, int, char **);
+int	 cmd_import(struct ctl *, int, char **);
+int	 cmd_export(struct ctl *, int, char **);
+
+/* Zone file export (cmd_zone.c), called by cmd_export. */
+int	 zone_export(struct ctl *, struct db *, const char *zone, FILE *);
+
+#endif
