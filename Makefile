@@ -55,6 +55,7 @@ PROGS := $(PROGDIR)/orbl-dnsd $(PROGDIR)/orblctl
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 REPLAY_BINS := $(patsubst tests/fuzz/fuzz_%.c,$(BUILD)/tests/replay_%,$(FUZZ_SRCS))
 
+.SECONDARY:
 .PHONY: all deps check check-only asan run fuzz clean install bench lint conf-reference
 all: $(PROGS)
 

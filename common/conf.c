@@ -45,9 +45,9 @@ const struct conf_key conf_keys[] = {
 	{ "stats_interval", CONF_DURATION, OFF(stats_interval), 0, "1h",
 	  "log the counters this often (0: only on SIGUSR1)" },
 	{ "workers", CONF_UINT, OFF(workers), 0, "1",
-	  "query threads of orbl-dnsd" },
+	  "query threads of orbl-dnsd (reserved: one thread serves today)" },
 	{ "default_reason", CONF_STR, OFF(default_reason), 0,
-	  "Listed by orbl: see http://$/",
+	  "$ is listed by orbl as an open mail relay",
 	  "TXT for entries without a reason ($ = queried address)" },
 	{ NULL, 0, 0, 0, NULL, NULL }
 };

@@ -101,7 +101,7 @@ test_defaults(void **state)
 	assert_int_equal(c->tcp_max_clients, 256);
 	assert_int_equal(c->stats_interval, 3600);
 	assert_int_equal(c->workers, 1);
-	assert_string_equal(c->default_reason, "Listed by orbl: see http://$/");
+	assert_string_equal(c->default_reason, "$ is listed by orbl as an open mail relay");
 	/* Nothing is "set" by defaults. */
 	assert_int_equal(c->set, 0);
 	for (i = 0; conf_keys[i].name; i++)
