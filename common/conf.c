@@ -44,8 +44,9 @@ const struct conf_key conf_keys[] = {
 	  "closed" },
 	{ "stats_interval", CONF_DURATION, OFF(stats_interval), 0, "1h",
 	  "log the counters this often (0: only on SIGUSR1)" },
-	{ "workers", CONF_UINT, OFF(workers), 0, "1",
-	  "query threads of orbl-dnsd (reserved: one thread serves today)" },
+	{ "workers", CONF_UINT, OFF(workers), 0, "0",
+	  "UDP query threads of orbl-dnsd, each with its own SO_REUSEPORT "
+	  "socket (0: one per core)" },
 	{ "default_reason", CONF_STR, OFF(default_reason), 0,
 	  "$ is listed by orbl as an open mail relay",
 	  "TXT for entries without a reason ($ = queried address)" },

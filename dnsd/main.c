@@ -28,7 +28,6 @@ struct dnsd {
 	struct event_base	*base;
 	struct server		*srv;
 	struct reload		*rl;
-	struct dnsd_data	*data;	/* read by every query */
 	uint64_t		 reloads;
 };
 
@@ -74,15 +73,16 @@ log_stats(struct dnsd *d, const char *why)
 	struct server_stats	 s;
 	struct answer_stats	 a;
 	struct zone_index_stats	 zs;
+	const struct dnsd_data	*data = server_data(d->srv);
 
 	server_stats(d->srv, &s, &a);
-	zone_index_stats(d->data->idx, &zs);
+	zone_index_stats(data->idx, &zs);
 	log_info("stats (%s): serial %u entries %zu index %zu bytes "
 	    "reloads %llu udp in %llu out %llu dropped %llu tcp accepted %llu "
 	    "queries %llu evicted %llu idle-closed %llu bad %llu "
 	    "noerror %llu nxdomain %llu nodata %llu refused %llu formerr %llu "
-	    "notimp %llu badvers %llu truncated %llu", why, d->data->serial,
-	    d->data->entries, zs.bytes, (unsigned long long)d->reloads,
+	    "notimp %llu badvers %llu truncated %llu", why, data->serial,
+	    data->entries, zs.bytes, (unsigned long long)d->reloads,
 	    (unsigned long long)s.udp_in, (unsigned long long)s.udp_out,
 	    (unsigned long long)s.udp_dropped,
 	    (unsigned long long)s.tcp_accepted, (unsigned long long)s.tcp_in,
@@ -95,18 +95,17 @@ log_stats(struct dnsd *d, const char *why)
 	    (unsigned long long)a.truncated);
 }
 
-/* Runs on the query thread: the swap needs no lock. */
+/* Runs on the main thread; the server frees the old data when no
+ * worker can hold it any more. */
 static void
 data_ready_cb(struct dnsd_data *nd, void *arg)
 {
 	struct dnsd		*d = arg;
-	struct dnsd_data	*old = d->data;
 
-	d->data = nd;
 	d->reloads++;
 	log_info("serving serial %u: %zu entries (built in %.3f s)",
 	    nd->serial, nd->entries, nd->build_secs);
-	dnsd_data_free(old);
+	server_set_data(d->srv, nd);
 }
 
 static void
@@ -174,6 +173,7 @@ int
 main(int argc, char *argv[])
 {
 	struct dnsd	 d;
+	struct dnsd_data *data;
 	struct event	*ev_hup, *ev_usr1, *ev_term, *ev_int, *ev_stats;
 	const char	*conffile = NULL;
 	char		 err[1024], problem[1024];
@@ -227,16 +227,16 @@ main(int argc, char *argv[])
 
 	/* The first load runs before we answer: cold start is this build. */
 	problem[0] = '\0';
-	if ((d.data = reload_build(&d.conf, err, sizeof(err))) == NULL) {
+	if ((data = reload_build(&d.conf, err, sizeof(err))) == NULL) {
 		log_warnx("%s; serving only the test points until it can be "
 		    "read", err);
 		snprintf(problem, sizeof(problem), "%s", err);
-		if ((d.data = reload_build_empty(&d.conf, err,
+		if ((data = reload_build_empty(&d.conf, err,
 		    sizeof(err))) == NULL)
 			fatalx("%s", err);
 	} else
 		log_info("loaded serial %u: %zu entries in %.3f s",
-		    d.data->serial, d.data->entries, d.data->build_secs);
+		    data->serial, data->entries, data->build_secs);
 
 	signal(SIGPIPE, SIG_IGN);
 	if ((d.base = event_base_new()) == NULL)
@@ -255,21 +255,23 @@ main(int argc, char *argv[])
 
 		event_add(ev_stats, &tv);
 	}
-	server_start(d.srv, d.base, &d.data);
-	d.rl = reload_start(&d.conf, d.base, d.data,
+	d.rl = reload_start(&d.conf, d.base, data,
 	    problem[0] ? problem : NULL, data_ready_cb, &d);
-	log_info("serving %d zone%s (%s%s) on %d address%s (%s port %u%s)",
+	server_start(d.srv, d.base, data);	/* the server owns data */
+	log_info("serving %d zone%s (%s%s) on %d address%s (%s port %u%s), "
+	    "%d UDP worker%s",
 	    d.conf.nzones, d.conf.nzones == 1 ? "" : "s", d.conf.zones[0],
 	    d.conf.nzones > 1 ? ", ..." : "", d.conf.ndns_listen,
 	    d.conf.ndns_listen == 1 ? "" : "es", d.conf.dns_listen[0].host,
-	    d.conf.dns_listen[0].port, d.conf.ndns_listen > 1 ? ", ..." : "");
+	    d.conf.dns_listen[0].port, d.conf.ndns_listen > 1 ? ", ..." : "",
+	    server_nworkers(d.srv), server_nworkers(d.srv) == 1 ? "" : "s");
 
 	event_base_dispatch(d.base);
 
 	reload_stop(d.rl);
+	server_stop(d.srv);
 	log_stats(&d, "exit");
 	server_free(d.srv);
-	dnsd_data_free(d.data);
 	event_free(ev_hup);
 	event_free(ev_usr1);
 	event_free(ev_term);

@@ -10,6 +10,9 @@
 #include <netinet/tcp.h>
 
 #include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +27,7 @@
 #include "answer.h"
 #include "conf.h"
 #include "dnsd.h"
+#include "log.h"
 #include "query.h"
 #include "server.h"
 #include "xmalloc.h"
@@ -34,6 +38,9 @@
 #define TCP_MSG_MAX	65535
 #define TCP_OUT_HIGH	(256 * 1024)	/* stop reading a client that
 					   does not read its answers */
+#define WORKERS_MAX	64
+#define RETIRED_MAX	16
+#define RECLAIM_USEC	1000
 
 struct tcp_conn {
 	TAILQ_ENTRY(tcp_conn)	 entry;	/* LRU: head = longest idle */
@@ -43,21 +50,24 @@ struct tcp_conn {
 };
 TAILQ_HEAD(tcp_conns, tcp_conn);
 
-struct listen_sock {
+/*
+ * A UDP worker: its own sockets (SO_REUSEPORT when there are several),
+ * buffers and counters.  Worker 0 runs on the main event loop, the
+ * others on threads of their own.  A worker marks itself active while it
+ * holds a dnsd_data pointer (one batch) and counts its batches: that is
+ * all the reclaimer needs to know when an old dnsd_data is unreachable.
+ */
+struct udp_worker {
 	struct server		*srv;
-	int			 udp_fd, tcp_fd;
-	struct event		*udp_ev;
-	struct evconnlistener	*lev;
-	char			 name[80];
-};
-
-struct server {
-	const struct conf	*conf;
-	struct dnsd_data *const	*datap;
-	struct listen_sock	 socks[CONF_MAX_LIST];
-	int			 nsocks;
-	struct tcp_conns	 conns;
-	long long		 nconns;
+	int			 idx;
+	pthread_t		 thread;
+	struct event_base	*base;
+	int			 fds[CONF_MAX_LIST];
+	struct event		*evs[CONF_MAX_LIST];
+	int			 stopfd[2];
+	struct event		*stopev;
+	atomic_int		 active;
+	atomic_ullong		 batches;
 	struct server_stats	 st;
 	struct answer_stats	 ast;
 	/* Pre-allocated I/O buffers: the query path allocates nothing. */
@@ -66,11 +76,35 @@ struct server {
 	struct sockaddr_storage	 from[UDP_BATCH];
 	struct iovec		 riov[UDP_BATCH], wiov[UDP_BATCH];
 	struct mmsghdr		 rmsg[UDP_BATCH], wmsg[UDP_BATCH];
+};
+
+struct retired {
+	struct dnsd_data	*d;
+	unsigned long long	 snap[WORKERS_MAX];
+};
+
+struct server {
+	const struct conf	*conf;
+	_Atomic(struct dnsd_data *) data;
+	struct retired		 retired[RETIRED_MAX];
+	int			 nretired;
+	struct event		*reclaim_ev;
+	struct udp_worker	*w[WORKERS_MAX];
+	int			 nworkers;
+	int			 nlisten;
+	int			 tcp_fds[CONF_MAX_LIST];
+	struct evconnlistener	*lev[CONF_MAX_LIST];
+	struct tcp_conns	 conns;
+	long long		 nconns;
+	struct server_stats	 st;	/* TCP counters */
+	struct answer_stats	 ast;	/* TCP answers */
 	uint8_t			 tcp_in[TCP_MSG_MAX];
 	uint8_t			 tcp_out[2 + TCP_MSG_MAX];
 };
 
 static void	udp_read_cb(evutil_socket_t, short, void *);
+static void	worker_stop_cb(evutil_socket_t, short, void *);
+static void	reclaim_cb(evutil_socket_t, short, void *);
 static void	tcp_accept_cb(struct evconnlistener *, evutil_socket_t,
 		    struct sockaddr *, int, void *);
 static void	tcp_read_cb(struct bufferevent *, void *);
@@ -101,7 +135,8 @@ sock_addr(const struct conf_listen *l, struct sockaddr_storage *ss,
 }
 
 static int
-sock_bind(const struct conf_listen *l, int type, char *err, size_t errlen)
+sock_bind(const struct conf_listen *l, int type, int reuseport, char *err,
+    size_t errlen)
 {
 	struct sockaddr_storage	 ss;
 	socklen_t		 sslen;
@@ -117,6 +152,8 @@ sock_bind(const struct conf_listen *l, int type, char *err, size_t errlen)
 		return -1;
 	}
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
+	if (reuseport)
+		setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof(on));
 	if (ss.ss_family == AF_INET6)
 		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof(on));
 	if (bind(fd, (struct sockaddr *)&ss, sslen) == -1) {
@@ -135,58 +172,214 @@ sock_bind(const struct conf_listen *l, int type, char *err, size_t errlen)
 	return fd;
 }
 
+/*
+ * With several workers every one binds its own SO_REUSEPORT socket.  A
+ * plain bind first makes sure nobody else holds the port: with
+ * SO_REUSEPORT alone, a second daemon of the same user would silently
+ * share it.
+ */
+static int
+udp_bind_group(struct server *s, int li, char *err, size_t errlen)
+{
+	const struct conf_listen	*l = &s->conf->dns_listen[li];
+	int				 i, fd;
+
+	if (s->nworkers > 1) {
+		if ((fd = sock_bind(l, SOCK_DGRAM, 0, err, errlen)) == -1)
+			return -1;
+		close(fd);
+	}
+	for (i = 0; i < s->nworkers; i++)
+		if ((s->w[i]->fds[li] = sock_bind(l, SOCK_DGRAM,
+		    s->nworkers > 1, err, errlen)) == -1)
+			return -1;
+	return 0;
+}
+
 struct server *
 server_new(const struct conf *conf, char *err, size_t errlen)
 {
 	struct server	*s = xcalloc(1, sizeof(*s));
-	int		 i;
+	long		 ncpu;
+	int		 i, j;
 
 	s->conf = conf;
 	TAILQ_INIT(&s->conns);
-	for (i = 0; i < conf->ndns_listen; i++) {
-		struct listen_sock *ls = &s->socks[i];
+	s->nworkers = (int)conf->workers;
+	if (s->nworkers <= 0) {
+		ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+		s->nworkers = ncpu > 0 ? (int)ncpu : 1;
+	}
+	if (s->nworkers > WORKERS_MAX)
+		s->nworkers = WORKERS_MAX;
+	s->nlisten = conf->ndns_listen;
+	for (j = 0; j < s->nlisten; j++)
+		s->tcp_fds[j] = -1;
+	for (i = 0; i < s->nworkers; i++) {
+		struct udp_worker *w = xcalloc(1, sizeof(*w));
 
-		ls->srv = s;
-		ls->tcp_fd = -1;
-		snprintf(ls->name, sizeof(ls->name), "%s port %u",
-		    conf->dns_listen[i].host, conf->dns_listen[i].port);
-		s->nsocks++;
-		if ((ls->udp_fd = sock_bind(&conf->dns_listen[i], SOCK_DGRAM,
-		    err, errlen)) == -1 ||
-		    (ls->tcp_fd = sock_bind(&conf->dns_listen[i], SOCK_STREAM,
-		    err, errlen)) == -1) {
+		w->srv = s;
+		w->idx = i;
+		w->stopfd[0] = w->stopfd[1] = -1;
+		for (j = 0; j < CONF_MAX_LIST; j++)
+			w->fds[j] = -1;
+		for (j = 0; j < UDP_BATCH; j++) {
+			w->riov[j].iov_base = w->rbuf[j];
+			w->riov[j].iov_len = sizeof(w->rbuf[j]);
+			w->wiov[j].iov_base = w->wbuf[j];
+		}
+		s->w[i] = w;
+	}
+	for (j = 0; j < s->nlisten; j++) {
+		if (udp_bind_group(s, j, err, errlen) == -1 ||
+		    (s->tcp_fds[j] = sock_bind(&conf->dns_listen[j],
+		    SOCK_STREAM, 0, err, errlen)) == -1) {
 			server_free(s);
 			return NULL;
 		}
 	}
-	for (i = 0; i < UDP_BATCH; i++) {
-		s->riov[i].iov_base = s->rbuf[i];
-		s->riov[i].iov_len = sizeof(s->rbuf[i]);
-		s->wiov[i].iov_base = s->wbuf[i];
-	}
 	return s;
+}
+
+static void *
+worker_main(void *arg)
+{
+	struct udp_worker	*w = arg;
+
+	event_base_dispatch(w->base);
+	return NULL;
+}
+
+static void
+worker_start(struct udp_worker *w, struct event_base *mainbase)
+{
+	int	 j;
+
+	if (w->idx == 0)
+		w->base = mainbase;
+	else if ((w->base = event_base_new()) == NULL)
+		fatalx("event_base_new");
+	for (j = 0; j < w->srv->nlisten; j++) {
+		w->evs[j] = event_new(w->base, w->fds[j], EV_READ | EV_PERSIST,
+		    udp_read_cb, w);
+		if (w->evs[j] == NULL || event_add(w->evs[j], NULL) == -1)
+			fatalx("udp: event_add");
+	}
+	if (w->idx == 0)
+		return;
+	/* The main thread stops a worker through this pipe. */
+	if (pipe2(w->stopfd, O_NONBLOCK | O_CLOEXEC) == -1)
+		fatal("pipe");
+	w->stopev = event_new(w->base, w->stopfd[0], EV_READ, worker_stop_cb,
+	    w);
+	if (w->stopev == NULL || event_add(w->stopev, NULL) == -1)
+		fatalx("worker: event_add");
+	if ((errno = pthread_create(&w->thread, NULL, worker_main, w)) != 0)
+		fatal("pthread_create");
+}
+
+static void
+worker_stop_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	struct udp_worker	*w = arg;
+
+	(void)fd;
+	(void)ev;
+	event_base_loopbreak(w->base);
 }
 
 void
 server_start(struct server *s, struct event_base *base,
-    struct dnsd_data *const *datap)
+    struct dnsd_data *data)
 {
-	int	 i;
+	int	 i, j;
 
-	s->datap = datap;
-	for (i = 0; i < s->nsocks; i++) {
-		struct listen_sock *ls = &s->socks[i];
-
-		ls->udp_ev = event_new(base, ls->udp_fd, EV_READ | EV_PERSIST,
-		    udp_read_cb, ls);
-		if (ls->udp_ev == NULL || event_add(ls->udp_ev, NULL) == -1)
-			abort();
-		ls->lev = evconnlistener_new(base, tcp_accept_cb, ls,
-		    LEV_OPT_CLOSE_ON_FREE, -1, ls->tcp_fd);
-		if (ls->lev == NULL)
-			abort();
-		ls->tcp_fd = -1;	/* owned by the listener now */
+	atomic_store(&s->data, data);
+	s->reclaim_ev = evtimer_new(base, reclaim_cb, s);
+	if (s->reclaim_ev == NULL)
+		fatalx("evtimer_new");
+	for (j = 0; j < s->nlisten; j++) {
+		s->lev[j] = evconnlistener_new(base, tcp_accept_cb, s,
+		    LEV_OPT_CLOSE_ON_FREE, -1, s->tcp_fds[j]);
+		if (s->lev[j] == NULL)
+			fatalx("evconnlistener_new");
+		s->tcp_fds[j] = -1;	/* owned by the listener now */
 	}
+	for (i = 0; i < s->nworkers; i++)
+		worker_start(s->w[i], base);
+}
+
+int
+server_nworkers(const struct server *s)
+{
+	return s->nworkers;
+}
+
+const struct dnsd_data *
+server_data(const struct server *s)
+{
+	return atomic_load(&((struct server *)s)->data);
+}
+
+/* Free what no worker can still hold. */
+static void
+reclaim(struct server *s)
+{
+	int	 r, i, busy;
+
+	for (r = 0; r < s->nretired; ) {
+		busy = 0;
+		for (i = 1; i < s->nworkers && !busy; i++)
+			busy = atomic_load(&s->w[i]->active) &&
+			    atomic_load(&s->w[i]->batches) ==
+			    s->retired[r].snap[i];
+		if (busy) {
+			r++;
+			continue;
+		}
+		dnsd_data_free(s->retired[r].d);
+		s->retired[r] = s->retired[--s->nretired];
+	}
+	if (s->nretired > 0) {
+		struct timeval tv = { 0, RECLAIM_USEC };
+
+		evtimer_add(s->reclaim_ev, &tv);
+	}
+}
+
+static void
+reclaim_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	(void)fd;
+	(void)ev;
+	reclaim(arg);
+}
+
+/*
+ * Publish new data (main thread).  A worker that starts a batch after the
+ * exchange sees the new pointer (both sides are sequentially consistent:
+ * the worker stores active then loads data; we store data then load
+ * active).  One that was active with the old pointer is waited for.
+ */
+void
+server_set_data(struct server *s, struct dnsd_data *nd)
+{
+	struct dnsd_data	*old = atomic_exchange(&s->data, nd);
+	struct retired		*r;
+	int			 i;
+
+	if (old == NULL)
+		return;
+	while (s->nretired == RETIRED_MAX) {
+		/* Reloads faster than a batch: wait for the workers. */
+		sched_yield();
+		reclaim(s);
+	}
+	r = &s->retired[s->nretired++];
+	r->d = old;
+	for (i = 0; i < s->nworkers; i++)
+		r->snap[i] = atomic_load(&s->w[i]->batches);
+	reclaim(s);
 }
 
 static void
@@ -199,36 +392,99 @@ tcp_conn_free(struct tcp_conn *c)
 }
 
 void
-server_free(struct server *s)
+server_stop(struct server *s)
 {
 	int	 i;
 
+	for (i = 1; i < s->nworkers; i++) {
+		struct udp_worker *w = s->w[i];
+
+		if (w->base == NULL || w->stopfd[1] == -1)
+			continue;
+		if (write(w->stopfd[1], "", 1) == -1)
+			fatal("worker stop");
+		pthread_join(w->thread, NULL);
+		close(w->stopfd[1]);
+		w->stopfd[1] = -1;
+	}
+}
+
+void
+server_free(struct server *s)
+{
+	int	 i, j;
+
 	if (s == NULL)
 		return;
+	server_stop(s);
 	while (!TAILQ_EMPTY(&s->conns))
 		tcp_conn_free(TAILQ_FIRST(&s->conns));
-	for (i = 0; i < s->nsocks; i++) {
-		struct listen_sock *ls = &s->socks[i];
+	for (i = 0; i < s->nworkers; i++) {
+		struct udp_worker *w = s->w[i];
 
-		if (ls->udp_ev)
-			event_free(ls->udp_ev);
-		if (ls->udp_fd != -1)
-			close(ls->udp_fd);
-		if (ls->lev)
-			evconnlistener_free(ls->lev);
-		else if (ls->tcp_fd != -1)
-			close(ls->tcp_fd);
+		for (j = 0; j < CONF_MAX_LIST; j++) {
+			if (w->evs[j])
+				event_free(w->evs[j]);
+			if (w->fds[j] != -1)
+				close(w->fds[j]);
+		}
+		if (w->stopev)
+			event_free(w->stopev);
+		if (w->stopfd[0] != -1)
+			close(w->stopfd[0]);
+		if (w->idx > 0 && w->base)
+			event_base_free(w->base);
+		free(w);
 	}
+	for (j = 0; j < s->nlisten; j++) {
+		if (s->lev[j])
+			evconnlistener_free(s->lev[j]);
+		else if (s->tcp_fds[j] != -1)
+			close(s->tcp_fds[j]);
+	}
+	for (i = 0; i < s->nretired; i++)
+		dnsd_data_free(s->retired[i].d);
+	if (s->reclaim_ev)
+		event_free(s->reclaim_ev);
+	dnsd_data_free(atomic_load(&s->data));
 	free(s);
 }
 
+/*
+ * Counters are written by one worker each and read here without a lock:
+ * an aligned 64-bit word is never torn on the platforms we run on, so a
+ * reader sees a value at most a batch old.  (ThreadSanitizer is told.)
+ */
+#define ADD(f)	(st->f += x->f)
+__attribute__((no_sanitize("thread")))
 void
 server_stats(const struct server *s, struct server_stats *st,
     struct answer_stats *ast)
 {
+	int	 i;
+
 	*st = s->st;
 	*ast = s->ast;
+	for (i = 0; i < s->nworkers; i++) {
+		const struct server_stats	*x = &s->w[i]->st;
+		const struct answer_stats	*y = &s->w[i]->ast;
+
+		ADD(udp_in);
+		ADD(udp_out);
+		ADD(udp_dropped);
+		ast->noerror += y->noerror;
+		ast->nxdomain += y->nxdomain;
+		ast->nodata += y->nodata;
+		ast->refused += y->refused;
+		ast->formerr += y->formerr;
+		ast->notimp += y->notimp;
+		ast->servfail += y->servfail;
+		ast->badvers += y->badvers;
+		ast->truncated += y->truncated;
+		ast->dropped += y->dropped;
+	}
 }
+#undef ADD
 
 /*
  * Hot path: one UDP batch.  Receive up to UDP_BATCH datagrams, answer
@@ -237,9 +493,9 @@ server_stats(const struct server *s, struct server_stats *st,
 static void
 udp_read_cb(evutil_socket_t fd, short ev, void *arg)
 {
-	struct listen_sock	*ls = arg;
-	struct server		*s = ls->srv;
-	const struct dnsd_data	*d = *s->datap;
+	struct udp_worker	*w = arg;
+	struct server		*s = w->srv;
+	const struct dnsd_data	*d;
 	struct query		 q;
 	enum query_result	 qr;
 	int			 i, n, nout = 0, sent;
@@ -247,46 +503,51 @@ udp_read_cb(evutil_socket_t fd, short ev, void *arg)
 
 	(void)ev;
 	for (i = 0; i < UDP_BATCH; i++) {
-		memset(&s->rmsg[i].msg_hdr, 0, sizeof(s->rmsg[i].msg_hdr));
-		s->rmsg[i].msg_hdr.msg_name = &s->from[i];
-		s->rmsg[i].msg_hdr.msg_namelen = sizeof(s->from[i]);
-		s->rmsg[i].msg_hdr.msg_iov = &s->riov[i];
-		s->rmsg[i].msg_hdr.msg_iovlen = 1;
+		memset(&w->rmsg[i].msg_hdr, 0, sizeof(w->rmsg[i].msg_hdr));
+		w->rmsg[i].msg_hdr.msg_name = &w->from[i];
+		w->rmsg[i].msg_hdr.msg_namelen = sizeof(w->from[i]);
+		w->rmsg[i].msg_hdr.msg_iov = &w->riov[i];
+		w->rmsg[i].msg_hdr.msg_iovlen = 1;
 	}
-	if ((n = recvmmsg(fd, s->rmsg, UDP_BATCH, MSG_DONTWAIT, NULL)) <= 0)
+	if ((n = recvmmsg(fd, w->rmsg, UDP_BATCH, MSG_DONTWAIT, NULL)) <= 0)
 		return;
+	atomic_store(&w->active, 1);
+	d = atomic_load(&s->data);
 	for (i = 0; i < n; i++) {
-		s->st.udp_in++;
-		if (s->rmsg[i].msg_hdr.msg_flags & MSG_TRUNC) {
-			s->st.udp_dropped++;
+		w->st.udp_in++;
+		if (w->rmsg[i].msg_hdr.msg_flags & MSG_TRUNC) {
+			w->st.udp_dropped++;
 			continue;
 		}
-		qr = query_parse(s->rbuf[i], s->rmsg[i].msg_len, &q);
-		len = answer_build(d->zc, d->idx, s->rbuf[i],
-		    s->rmsg[i].msg_len, &q, qr, 0, s->wbuf[nout],
-		    sizeof(s->wbuf[nout]), &s->ast);
+		qr = query_parse(w->rbuf[i], w->rmsg[i].msg_len, &q);
+		len = answer_build(d->zc, d->idx, w->rbuf[i],
+		    w->rmsg[i].msg_len, &q, qr, 0, w->wbuf[nout],
+		    sizeof(w->wbuf[nout]), &w->ast);
 		if (len == 0) {
-			s->st.udp_dropped++;
+			w->st.udp_dropped++;
 			continue;
 		}
-		s->wiov[nout].iov_len = len;
-		memset(&s->wmsg[nout].msg_hdr, 0, sizeof(s->wmsg[nout].msg_hdr));
-		s->wmsg[nout].msg_hdr.msg_name = &s->from[i];
-		s->wmsg[nout].msg_hdr.msg_namelen = s->rmsg[i].msg_hdr.msg_namelen;
-		s->wmsg[nout].msg_hdr.msg_iov = &s->wiov[nout];
-		s->wmsg[nout].msg_hdr.msg_iovlen = 1;
+		w->wiov[nout].iov_len = len;
+		memset(&w->wmsg[nout].msg_hdr, 0, sizeof(w->wmsg[nout].msg_hdr));
+		w->wmsg[nout].msg_hdr.msg_name = &w->from[i];
+		w->wmsg[nout].msg_hdr.msg_namelen = w->rmsg[i].msg_hdr.msg_namelen;
+		w->wmsg[nout].msg_hdr.msg_iov = &w->wiov[nout];
+		w->wmsg[nout].msg_hdr.msg_iovlen = 1;
 		nout++;
 	}
+	/* Done with d: the reclaimer may free it from here on. */
+	atomic_fetch_add(&w->batches, 1);
+	atomic_store(&w->active, 0);
 	for (i = 0; i < nout; i += sent) {
-		sent = sendmmsg(fd, s->wmsg + i, (unsigned)(nout - i),
+		sent = sendmmsg(fd, w->wmsg + i, (unsigned)(nout - i),
 		    MSG_DONTWAIT);
 		if (sent <= 0) {
 			/* Socket buffer full or the client is gone: drop
 			 * this one and go on with the rest. */
-			s->st.udp_dropped++;
+			w->st.udp_dropped++;
 			sent = 1;
 		} else
-			s->st.udp_out += (uint64_t)sent;
+			w->st.udp_out += (uint64_t)sent;
 	}
 }
 
@@ -295,8 +556,7 @@ static void
 tcp_accept_cb(struct evconnlistener *lev, evutil_socket_t fd,
     struct sockaddr *sa, int salen, void *arg)
 {
-	struct listen_sock	*ls = arg;
-	struct server		*s = ls->srv;
+	struct server		*s = arg;
 	struct tcp_conn		*c;
 	struct timeval		 tv;
 	int			 on = 1;
@@ -343,7 +603,7 @@ tcp_read_cb(struct bufferevent *bev, void *arg)
 	struct server		*s = c->srv;
 	struct evbuffer		*in = bufferevent_get_input(bev);
 	struct evbuffer		*out = bufferevent_get_output(bev);
-	const struct dnsd_data	*d = *s->datap;
+	const struct dnsd_data	*d = atomic_load(&s->data);
 	struct query		 q;
 	enum query_result	 qr;
 	uint8_t			 hdr[2];

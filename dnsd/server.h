@@ -20,10 +20,22 @@ struct answer_stats;
 
 /* Bind every dns_listen address (UDP and TCP).  NULL + err on failure. */
 struct server	*server_new(const struct conf *, char *err, size_t errlen);
-/* Start serving on base; *datap is read at each query (swapped by the
- * caller on the same thread). */
+/*
+ * Start serving: TCP and UDP worker 0 on base (the caller's thread), the
+ * other UDP workers on threads of their own.  The server owns data.
+ */
 void		 server_start(struct server *, struct event_base *,
-		    struct dnsd_data *const *datap);
+		    struct dnsd_data *data);
+/*
+ * Publish new data (caller's thread = base's thread).  Queries started
+ * after this see it; the old data is freed once no worker can hold it.
+ */
+void		 server_set_data(struct server *, struct dnsd_data *);
+const struct dnsd_data *server_data(const struct server *);
+int		 server_nworkers(const struct server *);
+/* Stop and join the worker threads (their counters are final then). */
+void		 server_stop(struct server *);
+/* Stops the worker threads and frees everything, the data included. */
 void		 server_free(struct server *);
 void		 server_stats(const struct server *, struct server_stats *,
 		    struct answer_stats *);

@@ -16,7 +16,9 @@ use Time::HiRes qw(time sleep);
 use Net::DNS;
 use Orbl qw(rev4 wait_until answer_of);
 
-my $o = Orbl->new;
+# Four UDP workers: the reloads below must reach every one of them and
+# the old data must be freed only when no worker holds it (ASan checks).
+my $o = Orbl->new(conf => { workers => 4 });
 my $db = $o->db;
 $o->ctl_ok('add', '192.0.2.1', '--reason', 'stable');
 unless (ok($o->start, 'orbl-dnsd starts and answers an apex SOA query')) {
@@ -84,11 +86,14 @@ sub db_problems {
 	if ($pid == 0) {
 		close($rd);
 		my ($sent, $answered, $wrong) = (0, 0, 0);
-		my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
-		    PeerPort => $port, Proto => 'udp');
-		my $sel = IO::Select->new($s);
+		# Eight sockets (eight source ports) spread the queries over
+		# the SO_REUSEPORT workers.
+		my @socks = map { IO::Socket::INET->new(PeerAddr =>
+		    '127.0.0.1', PeerPort => $port, Proto => 'udp') } 1 .. 8;
 		my $end = time + 3;
 		while (time < $end) {
+			my $s = $socks[$sent % @socks];
+			my $sel = IO::Select->new($s);
 			my $q = Net::DNS::Packet->new(nm('192.0.2.1'), 'A');
 			my $id = ($sent + 1) & 0xffff;
 			$q->header->id($id);

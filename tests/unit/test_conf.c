@@ -100,7 +100,7 @@ test_defaults(void **state)
 	assert_int_equal(c->tcp_idle_timeout, 10);
 	assert_int_equal(c->tcp_max_clients, 256);
 	assert_int_equal(c->stats_interval, 3600);
-	assert_int_equal(c->workers, 1);
+	assert_int_equal(c->workers, 0);
 	assert_string_equal(c->default_reason, "$ is listed by orbl as an open mail relay");
 	/* Nothing is "set" by defaults. */
 	assert_int_equal(c->set, 0);
@@ -162,7 +162,7 @@ test_load(void **state)
 	assert_string_equal(c->ns[1], "ns2.example");
 	/* Keys not in the file keep their defaults. */
 	assert_int_equal(c->soa_retry, 600);
-	assert_int_equal(c->workers, 1);
+	assert_int_equal(c->workers, 0);
 
 	assert_true(conf_isset(c, "database"));
 	assert_true(conf_isset(c, "zone"));
