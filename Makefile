@@ -2,6 +2,7 @@
 #   make            build bin/orbl-dnsd bin/orblctl (release)
 #   make check      install missing packages, build, run every test
 #   make asan       the same build and whole suite under ASan+UBSan
+#   make tsan       the whole suite under ThreadSanitizer
 #   make run        install, build, start the system on loopback
 #   make fuzz       libFuzzer binaries (clang) in build/fuzz/
 #   make install    PREFIX=/usr/local DESTDIR=
@@ -25,6 +26,8 @@ CFLAGS_release = -O2 -g -D_FORTIFY_SOURCE=2 -fstack-protector-strong
 CFLAGS_asan    = -O1 -g -fno-omit-frame-pointer \
 		 -fsanitize=address,undefined -fno-sanitize-recover=all
 LDFLAGS_asan   = -fsanitize=address,undefined
+CFLAGS_tsan    = -O1 -g -fno-omit-frame-pointer -fsanitize=thread
+LDFLAGS_tsan   = -fsanitize=thread
 ALL_CFLAGS = -std=c17 -D_GNU_SOURCE $(WARN) $(CFLAGS_$(V)) $(CFLAGS) \
 	     -Icommon -Idb -Idnsd -Iprober $(PKG_CFLAGS) -MMD -MP
 ALL_LDFLAGS = $(LDFLAGS_$(V)) $(LDFLAGS)
@@ -56,7 +59,7 @@ UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 REPLAY_BINS := $(patsubst tests/fuzz/fuzz_%.c,$(BUILD)/tests/replay_%,$(FUZZ_SRCS))
 
 .SECONDARY:
-.PHONY: all deps check check-only asan run fuzz clean install bench lint conf-reference
+.PHONY: all deps check check-only asan tsan run fuzz clean install bench lint conf-reference
 all: $(PROGS)
 
 $(BUILD)/%.o: %.c
@@ -116,14 +119,29 @@ check-only: $(PROGS) $(UNIT_BINS) $(REPLAY_BINS)
 asan: deps
 	$(MAKE) V=asan check-only
 
+# ThreadSanitizer over the suite: the UDP workers, the loader thread and
+# the reclamation of old indexes.
+tsan: deps
+	$(MAKE) V=tsan check-only
+
 run: deps all
 	sh scripts/run
+
+# make bench: orbl-dnsd against rbldnsd and a floor responder, then an update
+# under load (bench/README.md).  BENCH_MODE=main|reload|perf for one part;
+# BENCH_DUR, BENCH_REP, ... from the environment.  Never part of `make check`.
+BENCH_MODE ?= all
+bench: $(PROGS)
+	BENCH_BIN=$(abspath $(PROGDIR)) bash bench/bench.sh $(BENCH_MODE)
+.PHONY: bench-reload
+bench-reload: $(PROGS)
+	BENCH_BIN=$(abspath $(PROGDIR)) bash bench/bench.sh reload
 
 FUZZ_CFLAGS = -std=c17 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
 	      -fno-sanitize-recover=all -Icommon -Idb -Idnsd -Iprober $(PKG_CFLAGS)
 FUZZ_DEPS_fuzz_query = dnsd/query.c dnsd/answer.c dnsd/zone_conf.c \
 	dnsd/zone_index.c $(COMMON_SRCS)
-FUZZ_DEPS_fuzz_smtp_reply = prober/smtp_reply.c $(COMMON_SRCS)
+FUZZ_DEPS_fuzz_smtp_reply = prober/smtp_reply.c prober/cookie.c $(COMMON_SRCS)
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,build/fuzz/%,$(FUZZ_SRCS))
 fuzz: $(FUZZ_BINS)
 	@echo "run e.g.: mkdir -p build/fuzz/new; build/fuzz/fuzz_query build/fuzz/new tests/fuzz/corpus/query -max_total_time=60"

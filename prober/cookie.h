@@ -24,20 +24,32 @@ struct cookie {
 	int64_t	 expires;	/* Unix time */
 };
 
-/* Make the token for c and target into out.  Returns 0, or -1. */
+/*
+ * Make the token for c and target into out (COOKIE_MAX bytes suffice).
+ * run, test and expires must be >= 0, target 1..255 bytes, keylen > 0.
+ * Returns 0, or -1 (out set to "" when it has room).
+ */
 int	 cookie_make(const uint8_t *key, size_t keylen, const struct cookie *,
 	    const char *target, char *out, size_t outlen);
-/* Parse a token's fields (no verification).  Returns 0, or -1. */
+/*
+ * Parse a token's fields (no verification): exactly len bytes, numbers in
+ * canonical decimal (no sign, no leading zero), 32 lower-case hex digits
+ * of MAC.  Returns 0, or -1.
+ */
 int	 cookie_parse(const char *token, size_t len, struct cookie *);
 /*
  * Verify token against target and key at time now: 0 valid, -1 bad MAC
- * or malformed, -2 expired.  Constant-time MAC comparison.
+ * or malformed, -2 expired (now > expires; the MAC is checked first, so a
+ * forged expired token is -1).  Constant-time MAC comparison.  The fields
+ * are stored in the cookie (if not NULL) for 0 and -2, zeroed for -1.
  */
 int	 cookie_verify(const uint8_t *key, size_t keylen, const char *token,
 	    size_t len, const char *target, int64_t now, struct cookie *);
 /*
- * Find the first cookie-shaped token in buf (len bytes, any content).
- * Returns a pointer into buf and its length in *toklen, or NULL.
+ * Find the first cookie-shaped token in buf (len bytes, any content): one
+ * that cookie_parse() accepts and that is not followed by a letter or a
+ * digit.  Work is linear in len.  Returns a pointer into buf and its
+ * length in *toklen, or NULL.  Nothing is verified.
  */
 const char *cookie_find(const char *buf, size_t len, size_t *toklen);
 

@@ -25,20 +25,39 @@ struct relay_test {
 	int		 id;		/* stable: 1..N */
 	const char	*name;		/* "percent hack via own domain" */
 	const char	*mail_from;	/* template, e.g. "<F@IP>" */
-	const char	*rcpt_to;	/* template, e.g. "<P%S@T>" */
+	const char	*rcpt_to;	/* template, e.g. "<P%S@T>";
+					   upper case letters are
+					   placeholders: S P T IP F Q */
 };
 
 /* The battery, in the order it is run. */
 size_t			 relay_test_count(void);
+/* NULL past the end / for an unknown id. */
 const struct relay_test	*relay_test_at(size_t i);
 const struct relay_test	*relay_test_by_id(int id);
 
 /*
+ * Does d look like a domain name: dot-separated labels of letters, digits
+ * and inner '-', each 1..63 bytes, 253 in all, no trailing dot, and a last
+ * label that is not all digits (so "192.0.2.1" is not one)?  The session
+ * checks the banner's domain with it and passes NULL for T when it fails.
+ */
+int	 relay_domain_valid(const char *d);
+/*
+ * Is l a safe local part: 1..64 bytes of letters, digits, '-', '_', '+',
+ * '=' and inner single dots (nothing that routes: no @ % ! : " < >)?
+ */
+int	 relay_local_valid(const char *l);
+
+/*
  * Expand a test's templates into the literal arguments of "MAIL FROM:"
  * and "RCPT TO:" (brackets and quotes included, as sent).  When T is
- * unknown, the IP literal stands in for it.  Returns 0, or -1 if a result
- * would not fit or a parameter is missing or unsafe (CR, LF, NUL, space
- * or non-ASCII in a parameter).
+ * unknown, the IP literal stands in for it.  Returns 0, or -1 (from and
+ * rcpt set to "") if a result would not fit or a parameter is missing or
+ * unsafe: S, P, F, Q and the target IP are required, T optional; domains
+ * must pass relay_domain_valid(), local parts relay_local_valid(), the
+ * target IP must be an IPv4 or IPv6 address.  So no parameter can carry
+ * CR, LF, NUL, space, '<', '>', non-ASCII or a routing character.
  */
 int	 relay_test_expand(const struct relay_test *,
 	    const struct relay_params *, char *from, size_t fromlen,

@@ -3,6 +3,18 @@
  * time.  Pure, bounded, no allocation, no logging; fuzzed by
  * tests/fuzz/fuzz_smtp_reply.c.  Everything a hostile server sends is
  * bounded: line length, number of lines, total text kept.
+ *
+ * A reply is "ddd-text" continuation lines then one "ddd text" or bare
+ * "ddd" last line.  The code is three digits, the first 2..5, the second
+ * 0..5, the third any digit; every line of one reply carries the same
+ * code.  The caller splits the stream into lines (and limits how much it
+ * buffers while waiting for a line end: a line longer than SMTP_LINE_MAX
+ * is an error here too, but only once the caller has it whole).
+ *
+ * End of stream in the middle of a reply (after "250-", say) is the
+ * caller's concern: smtp_reply_feed() returned SMTP_REPLY_MORE for the
+ * last line it saw, and the caller treats EOF in that state as a
+ * protocol error.  Nothing here waits or times out.
  */
 #ifndef ORBL_SMTP_REPLY_H
 #define ORBL_SMTP_REPLY_H
@@ -26,16 +38,22 @@ struct smtp_reply {
 	int	 truncated;		/* text was cut at SMTP_REPLY_TEXT_MAX */
 	char	 text[SMTP_REPLY_TEXT_MAX];	/* lines without the code,
 						   joined by '\n', NUL ended;
-						   control bytes replaced */
-	char	 err[128];
+						   control bytes, NUL and
+						   non-ASCII replaced by '?' */
+	char	 err[128];		/* NUL ended, printable ASCII only */
+	int	 done;			/* internal: the last line was seen */
 };
 
 /* Start a new reply (call before the first line of each reply). */
 void	 smtp_reply_init(struct smtp_reply *);
 /*
- * Feed one line without its CRLF (len bytes, may contain NULs).  Every
- * line of one reply must carry the same code; "250-" continues, "250 " or
- * a bare "250" ends it.
+ * Feed one line without its CRLF (len bytes, may contain NULs; a CR left
+ * inside is just a control byte).  Every line of one reply must carry the
+ * same code; "250-" continues, "250 " or a bare "250" ends it.  Errors
+ * are sticky, and a line fed after SMTP_REPLY_DONE without a new
+ * smtp_reply_init() is an error ("reply already complete").  The error
+ * texts "reply line too long" and "endless multi-line reply" are exact;
+ * the others name the offending line (bounded, sanitized).
  */
 enum smtp_reply_status smtp_reply_feed(struct smtp_reply *, const char *line,
 	    size_t len);
