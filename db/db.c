@@ -1,5 +1,6 @@
 /*
- * db.c -- orbl's SQLite access layer: the only file that includes sqlite3.h.
+ * db.c -- orbl's SQLite access layer (with db_probe.c): db/ is the only
+ * code that includes sqlite3.h.
  *
  * Statements are prepared on first use with SQLITE_PREPARE_PERSISTENT and
  * kept for the life of the connection; column text is handed to callbacks
@@ -18,6 +19,7 @@
 #include <sqlite3.h>
 
 #include "db.h"
+#include "db_int.h"
 #include "xmalloc.h"
 
 extern const char	 db_schema_sql[];
@@ -31,16 +33,7 @@ extern const int	 db_nmigrations;
 #define JOURNAL_COLS "serial, ts, op, family, net, prefix, exclude, code, " \
 	"reason, source, actor, why, expires"
 
-enum stmt {
-	ST_BEGIN, ST_COMMIT, ST_ROLLBACK, ST_BEGIN_READ,
-	ST_SERIAL, ST_DATA_VERSION,
-	ST_LISTING_GET, ST_LISTING_UPSERT, ST_LISTING_DELETE,
-	ST_LISTING_ALL, ST_LISTING_ALL_ORDERED, ST_LISTING_ACTIVE,
-	ST_LISTING_ACTIVE_ORDERED, ST_LISTING_NEXT_EXPIRY, ST_LISTING_COUNT,
-	ST_JOURNAL_ADD, ST_JOURNAL_AT, ST_JOURNAL_SINCE,
-	ST_META_GET, ST_META_SET,
-	ST_COUNT
-};
+
 
 static const char *const stmt_sql[ST_COUNT] = {
 	[ST_BEGIN] = "BEGIN IMMEDIATE",
@@ -81,22 +74,76 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_META_GET] = "SELECT value FROM meta WHERE key = ?1",
 	[ST_META_SET] = "INSERT INTO meta (key, value) VALUES (?1, ?2) "
 	    "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+#define SUB_COLS "id, addr, port, submitter, client, state, created, " \
+	"updated, not_before, tries, probe_id, result"
+	[ST_SUB_ADD] = "INSERT INTO submission (addr, port, submitter, client, "
+	    "state, created, updated) VALUES (?1, ?2, ?3, ?4, 'queued', ?5, ?5)",
+	[ST_SUB_GET] = "SELECT " SUB_COLS " FROM submission WHERE id = ?1",
+	[ST_SUB_ALL] = "SELECT " SUB_COLS " FROM submission "
+	    "ORDER BY id DESC LIMIT ?1",
+	[ST_SUB_STATE] = "SELECT " SUB_COLS " FROM submission "
+	    "WHERE state = ?2 ORDER BY id DESC LIMIT ?1",
+	[ST_SUB_CLAIMABLE] = "SELECT min(id) FROM submission "
+	    "WHERE state = 'queued' AND coalesce(not_before, 0) <= ?1 "
+	    "AND addr NOT IN (SELECT addr FROM submission "
+	    "WHERE state = 'probing') GROUP BY addr ORDER BY 1 LIMIT ?2",
+	[ST_SUB_CLAIM] = "UPDATE submission SET state = 'probing', "
+	    "tries = tries + 1, updated = ?2 WHERE id = ?1 "
+	    "AND state = 'queued' RETURNING " SUB_COLS,
+	[ST_SUB_SET] = "UPDATE submission SET state = ?2, result = ?3, "
+	    "probe_id = coalesce(?4, probe_id), not_before = ?5, "
+	    "updated = ?6 WHERE id = ?1 RETURNING addr",
+	[ST_SUB_REQUEUE_LIST] = "UPDATE submission SET state = 'queued', "
+	    "updated = ?1 WHERE state = 'probing' RETURNING id, addr",
+	[ST_SUB_COUNTS] = "SELECT count(*) FILTER (WHERE state = 'queued'), "
+	    "count(*) FILTER (WHERE state = 'probing'), "
+	    "count(*) FILTER (WHERE state = 'done'), "
+	    "count(*) FILTER (WHERE state = 'failed') FROM submission",
+	[ST_SUB_COUNT_SINCE] = "SELECT count(*) FROM submission "
+	    "WHERE submitter IS ?1 AND created >= ?2",
+	[ST_EVENT_ADD] = "INSERT INTO event (ts, kind, ref, addr, actor, what, "
+	    "why) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+#define PROBE_COLS "id, addr, port, submission_id, request_id, started, " \
+	"finished, verdict, hops, relayed_test, output_addr, transcript"
+	[ST_PROBE_BEGIN] = "INSERT INTO probe (addr, port, submission_id, "
+	    "request_id, started) VALUES (?1, ?2, ?3, ?4, ?5)",
+	[ST_PROBE_FINISH] = "UPDATE probe SET finished = ?2, verdict = ?3, "
+	    "hops = ?4, relayed_test = ?5, output_addr = ?6, transcript = ?7 "
+	    "WHERE id = ?1 RETURNING submission_id",
+	[ST_PROBE_CONFIRM] = "UPDATE probe SET finished = coalesce(finished, "
+	    "?2), verdict = 'confirmed', hops = ?3, relayed_test = ?4, "
+	    "output_addr = ?5 WHERE id = ?1 RETURNING submission_id",
+	[ST_PROBE_GET] = "SELECT " PROBE_COLS " FROM probe WHERE id = ?1",
+	[ST_PROBE_ADDR] = "SELECT " PROBE_COLS " FROM probe WHERE addr = ?1 "
+	    "ORDER BY started DESC, id DESC LIMIT ?2",
+	[ST_PROBE_TESTS_DEL] = "DELETE FROM probe_test WHERE probe_id = ?1",
+	[ST_PROBE_TEST_ADD] = "INSERT INTO probe_test (probe_id, test_id, name, "
+	    "mail_from, rcpt_to, mail_reply, rcpt_reply, data_reply, cookie, "
+	    "verdict, arrived, arrived_from, received) VALUES (?1, ?2, ?3, ?4, "
+	    "?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+	[ST_PROBE_TESTS] = "SELECT probe_id, test_id, name, mail_from, rcpt_to, "
+	    "mail_reply, rcpt_reply, data_reply, cookie, verdict, arrived, "
+	    "arrived_from, received FROM probe_test WHERE probe_id = ?1 "
+	    "ORDER BY test_id",
+	[ST_PROBE_COUNT_PREFIX] = "SELECT count(*) FROM probe WHERE started >= ?2 "
+	    "AND substr(addr, 1, length(?1)) = ?1",
+	[ST_ARRIVAL_USED] = "SELECT count(*) FROM arrival WHERE probe_id = ?1 "
+	    "AND test_id = ?2 AND confirmed = 1",
+	[ST_ARRIVAL_ADD] = "INSERT INTO arrival (ts, probe_id, test_id, peer, "
+	    "mail_from, rcpt, bounce, bounce_why, received, cookie, confirmed) "
+	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+	[ST_ARRIVALS] = "SELECT id, ts, probe_id, test_id, peer, mail_from, "
+	    "rcpt, bounce, bounce_why, received, cookie, confirmed FROM arrival "
+	    "WHERE probe_id = ?1 ORDER BY id",
 };
 
-struct db {
-	sqlite3		*h;
-	sqlite3_stmt	*st[ST_COUNT];
-	int		 rdonly;
-	int		 in_tx;		/* db_begin() is open */
-	int		 version_found;
-	char		 err[512];
-};
 
-static void
+
+void
 db_seterr(struct db *db, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
-static void
+void
 db_seterr(struct db *db, const char *fmt, ...)
 {
 	va_list	 ap;
@@ -107,7 +154,7 @@ db_seterr(struct db *db, const char *fmt, ...)
 }
 
 /* Record SQLite's reason for a failure of 'what'. */
-static int
+int
 db_fail(struct db *db, const char *what)
 {
 	int	 rc = sqlite3_extended_errcode(db->h);
@@ -135,7 +182,7 @@ db_version_found(const struct db *db)
 	return db->version_found;
 }
 
-static sqlite3_stmt *
+sqlite3_stmt *
 db_stmt(struct db *db, enum stmt i)
 {
 	if (db->st[i] == NULL && sqlite3_prepare_v3(db->h, stmt_sql[i], -1,
@@ -150,7 +197,7 @@ db_stmt(struct db *db, enum stmt i)
 }
 
 /* Run a statement that returns no rows. */
-static int
+int
 db_step_done(struct db *db, sqlite3_stmt *s, const char *what)
 {
 	int	 rc = sqlite3_step(s);
@@ -380,14 +427,14 @@ db_read_end(struct db *db)
 }
 
 /* Open a transaction for one call unless the caller has one open. */
-static int
+int
 db_tx_enter(struct db *db, int *own)
 {
 	*own = !db->in_tx;
 	return *own ? db_begin(db) : 0;
 }
 
-static int
+int
 db_tx_leave(struct db *db, int own, int rc)
 {
 	if (!own)
@@ -430,7 +477,7 @@ db_data_version(struct db *db, int64_t *v)
 	return 0;
 }
 
-static const char *
+const char *
 col_text(sqlite3_stmt *s, int i)
 {
 	return (const char *)sqlite3_column_text(s, i);
@@ -490,7 +537,7 @@ bind_net(sqlite3_stmt *s, int first, const struct addr *a)
 	sqlite3_bind_int(s, first + 2, a->prefix);
 }
 
-static void
+void
 bind_text_or_null(sqlite3_stmt *s, int i, const char *t)
 {
 	if (t != NULL)
@@ -499,7 +546,7 @@ bind_text_or_null(sqlite3_stmt *s, int i, const char *t)
 		sqlite3_bind_null(s, i);
 }
 
-static void
+void
 bind_int_or_null(sqlite3_stmt *s, int i, int64_t v)
 {
 	if (v != 0)
@@ -791,7 +838,7 @@ jcopy_cmp(const void *x, const void *y)
 	return a->j.serial < b->j.serial ? -1 : a->j.serial > b->j.serial;
 }
 
-static char *
+char *
 dupn(const char *s)
 {
 	return s ? xstrdup(s) : NULL;

@@ -108,6 +108,116 @@ int	 db_journal_covering(struct db *, const struct addr *ip,
 int	 db_journal_since(struct db *, uint32_t since,
 	    int (*cb)(const struct journal_entry *, void *), void *arg);
 
+/* Submissions: servers queued for testing. */
+struct submission {
+	int64_t		 id;
+	const char	*addr;
+	int		 port;
+	const char	*submitter, *client;
+	const char	*state;		/* queued probing done failed */
+	int64_t		 created, updated, not_before;
+	int		 tries;
+	int64_t		 probe_id;	/* 0: none yet */
+	const char	*result;	/* verdict word, or NULL */
+};
+int	 db_submission_add(struct db *, const char *addr, int port,
+	    const char *submitter, const char *client, const char *actor,
+	    int64_t *id);
+int	 db_submission_get(struct db *, int64_t id,
+	    int (*cb)(const struct submission *, void *), void *arg);
+/* Newest first; state NULL = any; at most limit (0: all). */
+int	 db_submission_foreach(struct db *, const char *state, int limit,
+	    int (*cb)(const struct submission *, void *), void *arg);
+/*
+ * Move up to max queued submissions whose not_before has passed (oldest
+ * first) to 'probing', tries + 1, and call cb for each.  One run per
+ * address at a time: an address with a submission already 'probing' is
+ * left queued, and so are its duplicates in the queue.
+ */
+int	 db_submission_claim(struct db *, int64_t now, int max,
+	    int (*cb)(const struct submission *, void *), void *arg);
+/* Set state/result/probe_id/not_before (0 = leave probe_id alone) and
+ * record the change in the event table. */
+int	 db_submission_set(struct db *, int64_t id, const char *state,
+	    const char *result, int64_t probe_id, int64_t not_before,
+	    const char *actor, const char *why);
+/* After a crash: 'probing' back to 'queued'.  *n = how many. */
+int	 db_submission_requeue(struct db *, const char *actor, int *n);
+/* counts[0..3] = queued, probing, done, failed. */
+int	 db_submission_counts(struct db *, int64_t counts[4]);
+/* Submissions created since 'since' by submitter (rate limits). */
+int	 db_submission_count_since(struct db *, const char *submitter,
+	    int64_t since, int64_t *n);
+
+/* Probes: one run of the battery, its tests, and what reached the sink. */
+struct probe {
+	int64_t		 id;
+	const char	*addr;
+	int		 port;
+	int64_t		 submission_id, request_id;
+	int64_t		 started, finished;	/* finished 0: running or
+						   interrupted */
+	const char	*verdict;	/* NULL while running */
+	const char	*hops;		/* single-hop, multi-hop, NULL */
+	int		 relayed_test;	/* 0: none */
+	const char	*output_addr;
+	const char	*transcript;
+};
+struct probe_test_row {
+	int64_t		 probe_id;
+	int		 test_id;
+	const char	*name, *mail_from, *rcpt_to;
+	const char	*mail_reply, *rcpt_reply, *data_reply;
+	const char	*cookie, *verdict;
+	int64_t		 arrived;	/* 0: nothing arrived */
+	const char	*arrived_from, *received;
+};
+struct arrival {
+	int64_t		 id, ts, probe_id;
+	int		 test_id;
+	const char	*peer, *mail_from, *rcpt;
+	int		 bounce;
+	const char	*bounce_why, *received, *cookie;
+	int		 confirmed;
+};
+int	 db_probe_begin(struct db *, const char *addr, int port,
+	    int64_t submission_id, int64_t request_id, int64_t *id);
+/*
+ * Record a finished run in one transaction: the probe's final fields
+ * (p->id), its tests (replacing any recorded before), and, when l is not
+ * NULL, the listing with its journal row.  The submission (if any) is
+ * set to done with the verdict as result.
+ */
+int	 db_probe_finish(struct db *, const struct probe *p,
+	    const struct probe_test_row *tests, size_t ntests,
+	    const struct listing *l, const char *why);
+/*
+ * A late arrival confirmed a run that had already finished (or was
+ * interrupted): set its verdict, and list (l) in the same transaction.
+ */
+int	 db_probe_confirm(struct db *, int64_t probe_id, const char *hops,
+	    int relayed_test, const char *output_addr,
+	    const struct listing *l, const char *why);
+int	 db_probe_get(struct db *, int64_t id,
+	    int (*cb)(const struct probe *, void *), void *arg);
+/* Runs against addr, newest first, at most limit (0: all). */
+int	 db_probe_foreach_addr(struct db *, const char *addr, int limit,
+	    int (*cb)(const struct probe *, void *), void *arg);
+int	 db_probe_tests(struct db *, int64_t probe_id,
+	    int (*cb)(const struct probe_test_row *, void *), void *arg);
+/* Probes started since 'since' whose address starts with prefix (the
+ * text of a /24: "192.0.2.") -- the politeness limit. */
+int	 db_probe_count_prefix_since(struct db *, const char *prefix,
+	    int64_t since, int64_t *n);
+/*
+ * Record an arrival.  If a->confirmed is set and no arrival confirmed
+ * this cookie (probe, test) before, it is stored as confirming and
+ * *confirmed = 1; otherwise it is stored as not confirming, *confirmed = 0.
+ */
+int	 db_arrival_add(struct db *, const struct arrival *a, int *confirmed);
+int	 db_arrivals(struct db *, int64_t probe_id,
+	    int (*cb)(const struct arrival *, void *), void *arg);
+
 /* meta: small key/value settings.  get: DB_NOTFOUND if absent; the value
  * is copied into buf (truncated to len). */
 int	 db_meta_get(struct db *, const char *key, char *buf, size_t len);

@@ -108,6 +108,27 @@ CREATE TABLE probe_test (
 	PRIMARY KEY (probe_id, test_id)
 ) STRICT;
 
+-- A message that reached the sink: the only proof of a relay.  At most
+-- one arrival per cookie (probe, test) confirms: a replayed test mail
+-- cannot list anybody twice.
+CREATE TABLE arrival (
+	id	INTEGER PRIMARY KEY,
+	ts	INTEGER NOT NULL,
+	probe_id INTEGER NOT NULL REFERENCES probe(id),
+	test_id	INTEGER NOT NULL,
+	peer	TEXT NOT NULL,			-- who delivered it to the sink
+	mail_from TEXT NOT NULL,
+	rcpt	TEXT NOT NULL,
+	bounce	INTEGER NOT NULL DEFAULT 0 CHECK (bounce IN (0, 1)),
+	bounce_why TEXT,
+	received TEXT,				-- its Received: chain
+	cookie	TEXT NOT NULL,
+	confirmed INTEGER NOT NULL DEFAULT 0 CHECK (confirmed IN (0, 1))
+) STRICT;
+CREATE INDEX arrival_probe ON arrival (probe_id);
+CREATE UNIQUE INDEX arrival_once ON arrival (probe_id, test_id)
+	WHERE confirmed = 1;
+
 -- A server owner's request to be delisted after a repair.
 CREATE TABLE delist_request (
 	id	INTEGER PRIMARY KEY,

@@ -1,0 +1,50 @@
+/*
+ * db_int.h -- private to the db layer (db.c, db_probe.c): the connection,
+ * the statement table and the helpers every query uses.
+ */
+#ifndef ORBL_DB_INT_H
+#define ORBL_DB_INT_H
+
+#include <sqlite3.h>
+
+#include "db.h"
+
+enum stmt {
+	ST_BEGIN, ST_COMMIT, ST_ROLLBACK, ST_BEGIN_READ,
+	ST_SERIAL, ST_DATA_VERSION,
+	ST_LISTING_GET, ST_LISTING_UPSERT, ST_LISTING_DELETE,
+	ST_LISTING_ALL, ST_LISTING_ALL_ORDERED, ST_LISTING_ACTIVE,
+	ST_LISTING_ACTIVE_ORDERED, ST_LISTING_NEXT_EXPIRY, ST_LISTING_COUNT,
+	ST_JOURNAL_ADD, ST_JOURNAL_AT, ST_JOURNAL_SINCE,
+	ST_META_GET, ST_META_SET,
+	ST_SUB_ADD, ST_SUB_GET, ST_SUB_ALL, ST_SUB_STATE, ST_SUB_CLAIMABLE,
+	ST_SUB_CLAIM, ST_SUB_SET, ST_SUB_REQUEUE_LIST, ST_SUB_COUNTS,
+	ST_SUB_COUNT_SINCE, ST_EVENT_ADD,
+	ST_PROBE_BEGIN, ST_PROBE_FINISH, ST_PROBE_CONFIRM, ST_PROBE_GET,
+	ST_PROBE_ADDR, ST_PROBE_TESTS_DEL, ST_PROBE_TEST_ADD, ST_PROBE_TESTS,
+	ST_PROBE_COUNT_PREFIX, ST_ARRIVAL_USED, ST_ARRIVAL_ADD, ST_ARRIVALS,
+	ST_COUNT
+};
+
+struct db {
+	sqlite3		*h;
+	sqlite3_stmt	*st[ST_COUNT];
+	int		 rdonly;
+	int		 in_tx;		/* db_begin() is open */
+	int		 version_found;
+	char		 err[512];
+};
+
+void		 db_seterr(struct db *, const char *, ...)
+		    __attribute__((format(printf, 2, 3)));
+int		 db_fail(struct db *, const char *what);
+sqlite3_stmt	*db_stmt(struct db *, enum stmt);
+int		 db_step_done(struct db *, sqlite3_stmt *, const char *what);
+int		 db_tx_enter(struct db *, int *own);
+int		 db_tx_leave(struct db *, int own, int rc);
+const char	*col_text(sqlite3_stmt *, int);
+void		 bind_text_or_null(sqlite3_stmt *, int, const char *);
+void		 bind_int_or_null(sqlite3_stmt *, int, int64_t);
+char		*dupn(const char *);
+
+#endif

@@ -1,0 +1,681 @@
+/*
+ * db_probe.c -- the prober's part of the db layer: submissions, probe
+ * runs and their tests, arrivals at the sink, and the event trail.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "db.h"
+#include "db_int.h"
+#include "xmalloc.h"
+
+static int
+event_add(struct db *db, const char *kind, int64_t ref, const char *addr,
+    const char *actor, const char *what, const char *why)
+{
+	sqlite3_stmt	*s;
+
+	if ((s = db_stmt(db, ST_EVENT_ADD)) == NULL)
+		return -1;
+	sqlite3_bind_int64(s, 1, time(NULL));
+	sqlite3_bind_text(s, 2, kind, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 3, ref);
+	bind_text_or_null(s, 4, addr);
+	sqlite3_bind_text(s, 5, actor ? actor : "unknown", -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 6, what, -1, SQLITE_STATIC);
+	bind_text_or_null(s, 7, why);
+	return db_step_done(db, s, "event");
+}
+
+static void
+row_submission(sqlite3_stmt *s, struct submission *x)
+{
+	x->id = sqlite3_column_int64(s, 0);
+	x->addr = col_text(s, 1);
+	x->port = sqlite3_column_int(s, 2);
+	x->submitter = col_text(s, 3);
+	x->client = col_text(s, 4);
+	x->state = col_text(s, 5);
+	x->created = sqlite3_column_int64(s, 6);
+	x->updated = sqlite3_column_int64(s, 7);
+	x->not_before = sqlite3_column_int64(s, 8);
+	x->tries = sqlite3_column_int(s, 9);
+	x->probe_id = sqlite3_column_int64(s, 10);
+	x->result = col_text(s, 11);
+}
+
+int
+db_submission_add(struct db *db, const char *addr, int port,
+    const char *submitter, const char *client, const char *actor,
+    int64_t *id)
+{
+	sqlite3_stmt	*s;
+	int		 own, rc;
+
+	if (db_tx_enter(db, &own) == -1)
+		return -1;
+	if ((s = db_stmt(db, ST_SUB_ADD)) == NULL)
+		rc = -1;
+	else {
+		sqlite3_bind_text(s, 1, addr, -1, SQLITE_STATIC);
+		sqlite3_bind_int(s, 2, port);
+		bind_text_or_null(s, 3, submitter);
+		bind_text_or_null(s, 4, client);
+		sqlite3_bind_int64(s, 5, time(NULL));
+		rc = db_step_done(db, s, "submission");
+	}
+	if (rc == 0) {
+		*id = sqlite3_last_insert_rowid(db->h);
+		rc = event_add(db, "submission", *id, addr, actor, "queued",
+		    submitter);
+	}
+	return db_tx_leave(db, own, rc);
+}
+
+static int
+submission_rows(struct db *db, sqlite3_stmt *s,
+    int (*cb)(const struct submission *, void *), void *arg, int *n)
+{
+	struct submission	 x;
+	int			 rc;
+
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		row_submission(s, &x);
+		if (n)
+			(*n)++;
+		if ((rc = cb(&x, arg)) != 0) {
+			sqlite3_reset(s);
+			return rc;
+		}
+	}
+	sqlite3_reset(s);
+	return rc == SQLITE_DONE ? 0 : db_fail(db, "submission");
+}
+
+int
+db_submission_get(struct db *db, int64_t id,
+    int (*cb)(const struct submission *, void *), void *arg)
+{
+	sqlite3_stmt	*s;
+	int		 n = 0, rc;
+
+	if ((s = db_stmt(db, ST_SUB_GET)) == NULL)
+		return -1;
+	sqlite3_bind_int64(s, 1, id);
+	rc = submission_rows(db, s, cb, arg, &n);
+	return rc == 0 && n == 0 ? DB_NOTFOUND : rc;
+}
+
+int
+db_submission_foreach(struct db *db, const char *state, int limit,
+    int (*cb)(const struct submission *, void *), void *arg)
+{
+	sqlite3_stmt	*s;
+
+	if ((s = db_stmt(db, state ? ST_SUB_STATE : ST_SUB_ALL)) == NULL)
+		return -1;
+	sqlite3_bind_int(s, 1, limit > 0 ? limit : -1);
+	if (state)
+		sqlite3_bind_text(s, 2, state, -1, SQLITE_STATIC);
+	return submission_rows(db, s, cb, arg, NULL);
+}
+
+/* A submission copied out of SQLite (claim calls back after commit). */
+struct subcopy {
+	struct submission	 x;
+	char			*addr, *submitter, *client, *result;
+};
+
+int
+db_submission_claim(struct db *db, int64_t now, int max,
+    int (*cb)(const struct submission *, void *), void *arg)
+{
+	sqlite3_stmt	*s;
+	int64_t		*ids = NULL;
+	struct subcopy	*v = NULL;
+	int		 nids = 0, n = 0, i, rc = 0;
+
+	if (max <= 0)
+		return 0;
+	if (db_begin(db) == -1)
+		return -1;
+	ids = xcalloc((size_t)max, sizeof(*ids));
+	v = xcalloc((size_t)max, sizeof(*v));
+	if ((s = db_stmt(db, ST_SUB_CLAIMABLE)) == NULL) {
+		rc = -1;
+		goto out;
+	}
+	sqlite3_bind_int64(s, 1, now);
+	sqlite3_bind_int(s, 2, max);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW && nids < max)
+		ids[nids++] = sqlite3_column_int64(s, 0);
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
+		rc = db_fail(db, "claim");
+		goto out;
+	}
+	rc = 0;
+	for (i = 0; i < nids && rc == 0; i++) {
+		if ((s = db_stmt(db, ST_SUB_CLAIM)) == NULL) {
+			rc = -1;
+			break;
+		}
+		sqlite3_bind_int64(s, 1, ids[i]);
+		sqlite3_bind_int64(s, 2, now);
+		if ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+			row_submission(s, &v[n].x);
+			v[n].x.addr = v[n].addr = dupn(v[n].x.addr);
+			v[n].x.submitter = v[n].submitter = dupn(v[n].x.submitter);
+			v[n].x.client = v[n].client = dupn(v[n].x.client);
+			v[n].x.result = v[n].result = dupn(v[n].x.result);
+			v[n].x.state = "probing";
+			n++;
+			rc = SQLITE_DONE;
+		}
+		sqlite3_reset(s);
+		rc = rc == SQLITE_DONE ? 0 : db_fail(db, "claim");
+		if (rc == 0 && n > 0 && v[n - 1].x.id == ids[i])
+			rc = event_add(db, "submission", ids[i], v[n - 1].addr,
+			    "prober", "probing", NULL);
+	}
+ out:
+	if (rc == 0)
+		rc = db_commit(db) == -1 ? (db_rollback(db), -1) : 0;
+	else
+		db_rollback(db);
+	for (i = 0; i < n && rc == 0; i++)
+		rc = cb(&v[i].x, arg);
+	for (i = 0; i < n; i++) {
+		free(v[i].addr);
+		free(v[i].submitter);
+		free(v[i].client);
+		free(v[i].result);
+	}
+	free(v);
+	free(ids);
+	return rc;
+}
+
+int
+db_submission_set(struct db *db, int64_t id, const char *state,
+    const char *result, int64_t probe_id, int64_t not_before,
+    const char *actor, const char *why)
+{
+	sqlite3_stmt	*s;
+	char		*addr = NULL;
+	int		 own, rc;
+
+	if (db_tx_enter(db, &own) == -1)
+		return -1;
+	if ((s = db_stmt(db, ST_SUB_SET)) == NULL) {
+		rc = -1;
+		goto out;
+	}
+	sqlite3_bind_int64(s, 1, id);
+	sqlite3_bind_text(s, 2, state, -1, SQLITE_STATIC);
+	bind_text_or_null(s, 3, result);
+	bind_int_or_null(s, 4, probe_id);
+	bind_int_or_null(s, 5, not_before);
+	sqlite3_bind_int64(s, 6, time(NULL));
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		addr = dupn(col_text(s, 0));
+	sqlite3_reset(s);
+	if (rc == SQLITE_DONE && addr == NULL) {
+		rc = DB_NOTFOUND;
+		goto out;
+	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		rc = db_fail(db, "submission");
+		goto out;
+	}
+	rc = event_add(db, "submission", id, addr, actor, state,
+	    why ? why : result);
+ out:
+	free(addr);
+	if (rc == DB_NOTFOUND) {
+		db_tx_leave(db, own, 0);
+		return DB_NOTFOUND;
+	}
+	return db_tx_leave(db, own, rc);
+}
+
+int
+db_submission_requeue(struct db *db, const char *actor, int *n)
+{
+	sqlite3_stmt	*s;
+	int64_t		*ids = NULL;
+	char		**addrs = NULL;
+	size_t		 cnt = 0, cap = 0, i;
+	int		 own, rc;
+
+	*n = 0;
+	if (db_tx_enter(db, &own) == -1)
+		return -1;
+	if ((s = db_stmt(db, ST_SUB_REQUEUE_LIST)) == NULL) {
+		rc = -1;
+		goto out;
+	}
+	sqlite3_bind_int64(s, 1, time(NULL));
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if (cnt == cap) {
+			cap = cap ? cap * 2 : 16;
+			ids = xreallocarray(ids, cap, sizeof(*ids));
+			addrs = xreallocarray(addrs, cap, sizeof(*addrs));
+		}
+		ids[cnt] = sqlite3_column_int64(s, 0);
+		addrs[cnt++] = dupn(col_text(s, 1));
+	}
+	sqlite3_reset(s);
+	rc = rc == SQLITE_DONE ? 0 : db_fail(db, "requeue");
+	for (i = 0; i < cnt && rc == 0; i++)
+		rc = event_add(db, "submission", ids[i], addrs[i], actor,
+		    "queued", "run interrupted: prober restarted");
+	*n = (int)cnt;
+ out:
+	for (i = 0; i < cnt; i++)
+		free(addrs[i]);
+	free(addrs);
+	free(ids);
+	return db_tx_leave(db, own, rc);
+}
+
+int
+db_submission_counts(struct db *db, int64_t counts[4])
+{
+	sqlite3_stmt	*s;
+	int		 i, rc;
+
+	if ((s = db_stmt(db, ST_SUB_COUNTS)) == NULL)
+		return -1;
+	rc = sqlite3_step(s);
+	for (i = 0; i < 4; i++)
+		counts[i] = rc == SQLITE_ROW ? sqlite3_column_int64(s, i) : 0;
+	sqlite3_reset(s);
+	return rc == SQLITE_ROW ? 0 : db_fail(db, "counts");
+}
+
+static int
+count_query(struct db *db, sqlite3_stmt *s, int64_t *n)
+{
+	int	 rc = sqlite3_step(s);
+
+	*n = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
+	sqlite3_reset(s);
+	return rc == SQLITE_ROW ? 0 : db_fail(db, "count");
+}
+
+int
+db_submission_count_since(struct db *db, const char *submitter,
+    int64_t since, int64_t *n)
+{
+	sqlite3_stmt	*s;
+
+	if ((s = db_stmt(db, ST_SUB_COUNT_SINCE)) == NULL)
+		return -1;
+	bind_text_or_null(s, 1, submitter);
+	sqlite3_bind_int64(s, 2, since);
+	return count_query(db, s, n);
+}
+
+int
+db_probe_begin(struct db *db, const char *addr, int port,
+    int64_t submission_id, int64_t request_id, int64_t *id)
+{
+	sqlite3_stmt	*s;
+	int		 own, rc;
+
+	if (db_tx_enter(db, &own) == -1)
+		return -1;
+	if ((s = db_stmt(db, ST_PROBE_BEGIN)) == NULL)
+		rc = -1;
+	else {
+		sqlite3_bind_text(s, 1, addr, -1, SQLITE_STATIC);
+		sqlite3_bind_int(s, 2, port);
+		bind_int_or_null(s, 3, submission_id);
+		bind_int_or_null(s, 4, request_id);
+		sqlite3_bind_int64(s, 5, time(NULL));
+		rc = db_step_done(db, s, "probe");
+	}
+	if (rc == 0) {
+		*id = sqlite3_last_insert_rowid(db->h);
+		rc = event_add(db, "probe", *id, addr, "prober", "started",
+		    NULL);
+		if (rc == 0 && submission_id > 0) {
+			if ((s = db_stmt(db, ST_SUB_SET)) == NULL)
+				rc = -1;
+			else {
+				sqlite3_bind_int64(s, 1, submission_id);
+				sqlite3_bind_text(s, 2, "probing", -1,
+				    SQLITE_STATIC);
+				sqlite3_bind_null(s, 3);
+				sqlite3_bind_int64(s, 4, *id);
+				sqlite3_bind_null(s, 5);
+				sqlite3_bind_int64(s, 6, time(NULL));
+				rc = db_step_done(db, s, "submission");
+			}
+		}
+	}
+	return db_tx_leave(db, own, rc);
+}
+
+static int
+probe_tests_write(struct db *db, int64_t probe_id,
+    const struct probe_test_row *t, size_t n)
+{
+	sqlite3_stmt	*s;
+	size_t		 i;
+	int		 rc;
+
+	if ((s = db_stmt(db, ST_PROBE_TESTS_DEL)) == NULL)
+		return -1;
+	sqlite3_bind_int64(s, 1, probe_id);
+	if ((rc = db_step_done(db, s, "probe tests")) != 0)
+		return rc;
+	for (i = 0; i < n; i++) {
+		if ((s = db_stmt(db, ST_PROBE_TEST_ADD)) == NULL)
+			return -1;
+		sqlite3_bind_int64(s, 1, probe_id);
+		sqlite3_bind_int(s, 2, t[i].test_id);
+		sqlite3_bind_text(s, 3, t[i].name ? t[i].name : "", -1,
+		    SQLITE_STATIC);
+		bind_text_or_null(s, 4, t[i].mail_from);
+		bind_text_or_null(s, 5, t[i].rcpt_to);
+		bind_text_or_null(s, 6, t[i].mail_reply);
+		bind_text_or_null(s, 7, t[i].rcpt_reply);
+		bind_text_or_null(s, 8, t[i].data_reply);
+		bind_text_or_null(s, 9, t[i].cookie);
+		bind_text_or_null(s, 10, t[i].verdict);
+		bind_int_or_null(s, 11, t[i].arrived);
+		bind_text_or_null(s, 12, t[i].arrived_from);
+		bind_text_or_null(s, 13, t[i].received);
+		if ((rc = db_step_done(db, s, "probe test")) != 0)
+			return rc;
+	}
+	return 0;
+}
+
+/* Run an UPDATE ... RETURNING submission_id; *sub = 0 if none. */
+static int
+step_returning_id(struct db *db, sqlite3_stmt *s, int64_t *sub, int *found)
+{
+	int	 rc = sqlite3_step(s);
+
+	*found = rc == SQLITE_ROW;
+	*sub = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
+	sqlite3_reset(s);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 :
+	    db_fail(db, "probe");
+}
+
+int
+db_probe_finish(struct db *db, const struct probe *p,
+    const struct probe_test_row *tests, size_t ntests,
+    const struct listing *l, const char *why)
+{
+	sqlite3_stmt	*s;
+	int64_t		 sub;
+	int		 own, rc, found;
+
+	if (db_tx_enter(db, &own) == -1)
+		return -1;
+	if ((s = db_stmt(db, ST_PROBE_FINISH)) == NULL) {
+		rc = -1;
+		goto out;
+	}
+	sqlite3_bind_int64(s, 1, p->id);
+	sqlite3_bind_int64(s, 2, p->finished ? p->finished : time(NULL));
+	bind_text_or_null(s, 3, p->verdict);
+	bind_text_or_null(s, 4, p->hops);
+	bind_int_or_null(s, 5, p->relayed_test);
+	bind_text_or_null(s, 6, p->output_addr);
+	bind_text_or_null(s, 7, p->transcript);
+	if ((rc = step_returning_id(db, s, &sub, &found)) != 0)
+		goto out;
+	if (!found) {
+		db_seterr(db, "probe %lld: no such probe", (long long)p->id);
+		rc = -1;
+		goto out;
+	}
+	if ((rc = probe_tests_write(db, p->id, tests, ntests)) != 0)
+		goto out;
+	if ((rc = event_add(db, "probe", p->id, p->addr, "prober",
+	    p->verdict ? p->verdict : "finished", why)) != 0)
+		goto out;
+	if (l != NULL && (rc = db_listing_put(db, l, why, NULL)) != 0)
+		goto out;
+	if (sub > 0)
+		rc = db_submission_set(db, sub, "done", p->verdict, p->id, 0,
+		    "prober", why);
+ out:
+	return db_tx_leave(db, own, rc);
+}
+
+int
+db_probe_confirm(struct db *db, int64_t probe_id, const char *hops,
+    int relayed_test, const char *output_addr, const struct listing *l,
+    const char *why)
+{
+	sqlite3_stmt	*s;
+	int64_t		 sub;
+	int		 own, rc, found;
+
+	if (db_tx_enter(db, &own) == -1)
+		return -1;
+	if ((s = db_stmt(db, ST_PROBE_CONFIRM)) == NULL) {
+		rc = -1;
+		goto out;
+	}
+	sqlite3_bind_int64(s, 1, probe_id);
+	sqlite3_bind_int64(s, 2, time(NULL));
+	bind_text_or_null(s, 3, hops);
+	bind_int_or_null(s, 4, relayed_test);
+	bind_text_or_null(s, 5, output_addr);
+	if ((rc = step_returning_id(db, s, &sub, &found)) != 0)
+		goto out;
+	if (!found) {
+		db_seterr(db, "probe %lld: no such probe", (long long)probe_id);
+		rc = -1;
+		goto out;
+	}
+	if ((rc = event_add(db, "probe", probe_id, output_addr, "prober",
+	    "confirmed", why)) != 0)
+		goto out;
+	if (l != NULL && (rc = db_listing_put(db, l, why, NULL)) != 0)
+		goto out;
+	if (sub > 0)
+		rc = db_submission_set(db, sub, "done", "confirmed", probe_id,
+		    0, "prober", why);
+ out:
+	return db_tx_leave(db, own, rc);
+}
+
+static void
+row_probe(sqlite3_stmt *s, struct probe *p)
+{
+	p->id = sqlite3_column_int64(s, 0);
+	p->addr = col_text(s, 1);
+	p->port = sqlite3_column_int(s, 2);
+	p->submission_id = sqlite3_column_int64(s, 3);
+	p->request_id = sqlite3_column_int64(s, 4);
+	p->started = sqlite3_column_int64(s, 5);
+	p->finished = sqlite3_column_int64(s, 6);
+	p->verdict = col_text(s, 7);
+	p->hops = col_text(s, 8);
+	p->relayed_test = sqlite3_column_int(s, 9);
+	p->output_addr = col_text(s, 10);
+	p->transcript = col_text(s, 11);
+}
+
+static int
+probe_rows(struct db *db, sqlite3_stmt *s,
+    int (*cb)(const struct probe *, void *), void *arg, int *n)
+{
+	struct probe	 p;
+	int		 rc;
+
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		row_probe(s, &p);
+		if (n)
+			(*n)++;
+		if ((rc = cb(&p, arg)) != 0) {
+			sqlite3_reset(s);
+			return rc;
+		}
+	}
+	sqlite3_reset(s);
+	return rc == SQLITE_DONE ? 0 : db_fail(db, "probe");
+}
+
+int
+db_probe_get(struct db *db, int64_t id,
+    int (*cb)(const struct probe *, void *), void *arg)
+{
+	sqlite3_stmt	*s;
+	int		 n = 0, rc;
+
+	if ((s = db_stmt(db, ST_PROBE_GET)) == NULL)
+		return -1;
+	sqlite3_bind_int64(s, 1, id);
+	rc = probe_rows(db, s, cb, arg, &n);
+	return rc == 0 && n == 0 ? DB_NOTFOUND : rc;
+}
+
+int
+db_probe_foreach_addr(struct db *db, const char *addr, int limit,
+    int (*cb)(const struct probe *, void *), void *arg)
+{
+	sqlite3_stmt	*s;
+
+	if ((s = db_stmt(db, ST_PROBE_ADDR)) == NULL)
+		return -1;
+	sqlite3_bind_text(s, 1, addr, -1, SQLITE_STATIC);
+	sqlite3_bind_int(s, 2, limit > 0 ? limit : -1);
+	return probe_rows(db, s, cb, arg, NULL);
+}
+
+int
+db_probe_tests(struct db *db, int64_t probe_id,
+    int (*cb)(const struct probe_test_row *, void *), void *arg)
+{
+	sqlite3_stmt		*s;
+	struct probe_test_row	 t;
+	int			 rc;
+
+	if ((s = db_stmt(db, ST_PROBE_TESTS)) == NULL)
+		return -1;
+	sqlite3_bind_int64(s, 1, probe_id);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		t.probe_id = sqlite3_column_int64(s, 0);
+		t.test_id = sqlite3_column_int(s, 1);
+		t.name = col_text(s, 2);
+		t.mail_from = col_text(s, 3);
+		t.rcpt_to = col_text(s, 4);
+		t.mail_reply = col_text(s, 5);
+		t.rcpt_reply = col_text(s, 6);
+		t.data_reply = col_text(s, 7);
+		t.cookie = col_text(s, 8);
+		t.verdict = col_text(s, 9);
+		t.arrived = sqlite3_column_int64(s, 10);
+		t.arrived_from = col_text(s, 11);
+		t.received = col_text(s, 12);
+		if ((rc = cb(&t, arg)) != 0) {
+			sqlite3_reset(s);
+			return rc;
+		}
+	}
+	sqlite3_reset(s);
+	return rc == SQLITE_DONE ? 0 : db_fail(db, "probe tests");
+}
+
+int
+db_probe_count_prefix_since(struct db *db, const char *prefix, int64_t since,
+    int64_t *n)
+{
+	sqlite3_stmt	*s;
+
+	if ((s = db_stmt(db, ST_PROBE_COUNT_PREFIX)) == NULL)
+		return -1;
+	sqlite3_bind_text(s, 1, prefix, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, since);
+	return count_query(db, s, n);
+}
+
+int
+db_arrival_add(struct db *db, const struct arrival *a, int *confirmed)
+{
+	sqlite3_stmt	*s;
+	int64_t		 used = 0;
+	int		 own, rc;
+
+	*confirmed = 0;
+	if (db_tx_enter(db, &own) == -1)
+		return -1;
+	if (a->confirmed) {
+		if ((s = db_stmt(db, ST_ARRIVAL_USED)) == NULL) {
+			rc = -1;
+			goto out;
+		}
+		sqlite3_bind_int64(s, 1, a->probe_id);
+		sqlite3_bind_int(s, 2, a->test_id);
+		if ((rc = count_query(db, s, &used)) != 0)
+			goto out;
+	}
+	if ((s = db_stmt(db, ST_ARRIVAL_ADD)) == NULL) {
+		rc = -1;
+		goto out;
+	}
+	sqlite3_bind_int64(s, 1, a->ts ? a->ts : time(NULL));
+	sqlite3_bind_int64(s, 2, a->probe_id);
+	sqlite3_bind_int(s, 3, a->test_id);
+	sqlite3_bind_text(s, 4, a->peer ? a->peer : "", -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 5, a->mail_from ? a->mail_from : "", -1,
+	    SQLITE_STATIC);
+	sqlite3_bind_text(s, 6, a->rcpt ? a->rcpt : "", -1, SQLITE_STATIC);
+	sqlite3_bind_int(s, 7, a->bounce ? 1 : 0);
+	bind_text_or_null(s, 8, a->bounce_why);
+	bind_text_or_null(s, 9, a->received);
+	sqlite3_bind_text(s, 10, a->cookie ? a->cookie : "", -1,
+	    SQLITE_STATIC);
+	sqlite3_bind_int(s, 11, a->confirmed && used == 0);
+	if ((rc = db_step_done(db, s, "arrival")) == 0)
+		*confirmed = a->confirmed && used == 0;
+ out:
+	return db_tx_leave(db, own, rc);
+}
+
+int
+db_arrivals(struct db *db, int64_t probe_id,
+    int (*cb)(const struct arrival *, void *), void *arg)
+{
+	sqlite3_stmt	*s;
+	struct arrival	 a;
+	int		 rc;
+
+	if ((s = db_stmt(db, ST_ARRIVALS)) == NULL)
+		return -1;
+	sqlite3_bind_int64(s, 1, probe_id);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		a.id = sqlite3_column_int64(s, 0);
+		a.ts = sqlite3_column_int64(s, 1);
+		a.probe_id = sqlite3_column_int64(s, 2);
+		a.test_id = sqlite3_column_int(s, 3);
+		a.peer = col_text(s, 4);
+		a.mail_from = col_text(s, 5);
+		a.rcpt = col_text(s, 6);
+		a.bounce = sqlite3_column_int(s, 7);
+		a.bounce_why = col_text(s, 8);
+		a.received = col_text(s, 9);
+		a.cookie = col_text(s, 10);
+		a.confirmed = sqlite3_column_int(s, 11);
+		if ((rc = cb(&a, arg)) != 0) {
+			sqlite3_reset(s);
+			return rc;
+		}
+	}
+	sqlite3_reset(s);
+	return rc == SQLITE_DONE ? 0 : db_fail(db, "arrivals");
+}
+
