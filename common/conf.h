@@ -39,6 +39,21 @@ struct conf {
 	long long	 stats_interval;
 	long long	 workers;		/* 0 = number of cores */
 	char		*default_reason;	/* TXT when an entry has none */
+	/* orbl-prober */
+	struct conf_listen sink_listen[CONF_MAX_LIST];
+	int		 nsink_listen;
+	char		*sink_domain, *sink_local, *helo_name, *from_local;
+	char		*cookie_key;		/* "" = derived, see conf.c */
+	char		*probe_allow[CONF_MAX_LIST];	/* CIDRs */
+	int		 nprobe_allow;
+	char		*probe_deny[CONF_MAX_LIST];	/* do-not-test CIDRs */
+	int		 nprobe_deny;
+	long long	 connect_timeout, smtp_timeout, probe_timeout;
+	long long	 arrival_wait, cookie_lifetime;
+	long long	 tempfail_retry, tempfail_tries;
+	long long	 retest_interval, relist_retest;
+	long long	 probe_concurrency, probe_max_accepted, probe_max_rejects;
+	long long	 submit_limit, prefix_limit;	/* per hour */
 	/* which keys were set by the file (bit i = conf_keys[i]) */
 	uint64_t	 set;
 };
