@@ -1,5 +1,5 @@
 # orbl -- plain Makefile, non-recursive; objects under build/$(V)/.
-#   make            build bin/orbl-dnsd bin/orblctl (release)
+#   make            build bin/orbl-dnsd bin/orbl-prober bin/orblctl (release)
 #   make check      install missing packages, build, run every test
 #   make asan       the same build and whole suite under ASan+UBSan
 #   make tsan       the whole suite under ThreadSanitizer
@@ -54,7 +54,7 @@ PROGDIR := $(BIN)
 else
 PROGDIR := $(BUILD)/bin
 endif
-PROGS := $(PROGDIR)/orbl-dnsd $(PROGDIR)/orblctl
+PROGS := $(PROGDIR)/orbl-dnsd $(PROGDIR)/orbl-prober $(PROGDIR)/orblctl
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 REPLAY_BINS := $(patsubst tests/fuzz/fuzz_%.c,$(BUILD)/tests/replay_%,$(FUZZ_SRCS))
 
@@ -85,6 +85,10 @@ $(LIBPROBER): $(call obj,$(PROBER_SRCS))
 LIBS_ALL = $(LIBPROBER) $(LIBDNSD) $(LIBDB) $(LIBCOMMON)
 
 $(PROGDIR)/orbl-dnsd: $(call obj,dnsd/main.c) $(LIBS_ALL)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) -lpthread
+
+$(PROGDIR)/orbl-prober: $(call obj,prober/main.c) $(LIBS_ALL)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) -lpthread
 

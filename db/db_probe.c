@@ -460,6 +460,7 @@ db_probe_confirm(struct db *db, int64_t probe_id, const char *hops,
 {
 	sqlite3_stmt	*s;
 	int64_t		 sub;
+	char		*addr = NULL;
 	int		 own, rc, found;
 
 	if (db_tx_enter(db, &own) == -1)
@@ -480,7 +481,20 @@ db_probe_confirm(struct db *db, int64_t probe_id, const char *hops,
 		rc = -1;
 		goto out;
 	}
-	if ((rc = event_add(db, "probe", probe_id, output_addr, "prober",
+	/* The event goes under the probed address, not output_addr. */
+	if ((s = db_stmt(db, ST_PROBE_GET)) == NULL) {
+		rc = -1;
+		goto out;
+	}
+	sqlite3_bind_int64(s, 1, probe_id);
+	if ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		addr = dupn(col_text(s, 1));
+	sqlite3_reset(s);
+	if (rc != SQLITE_ROW) {
+		rc = db_fail(db, "probe");
+		goto out;
+	}
+	if ((rc = event_add(db, "probe", probe_id, addr, "prober",
 	    "confirmed", why)) != 0)
 		goto out;
 	if (l != NULL && (rc = db_listing_put(db, l, why, NULL)) != 0)
@@ -489,6 +503,7 @@ db_probe_confirm(struct db *db, int64_t probe_id, const char *hops,
 		rc = db_submission_set(db, sub, "done", "confirmed", probe_id,
 		    0, "prober", why);
  out:
+	free(addr);
 	return db_tx_leave(db, own, rc);
 }
 

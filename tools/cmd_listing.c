@@ -448,7 +448,9 @@ cmd_lookup(struct ctl *ctl, int argc, char **argv)
 			ctl_json_str(stdout, hist.v[i].why);
 			putchar('}');
 		}
-		printf("]}\n");
+		printf("]");
+		probe_evidence(ctl, ipbuf, 1, stdout);
+		printf("}\n");
 	} else {
 		if (testpoint)
 			printf("%s is %s (%s)\n", ipbuf, listed ? "listed" :
@@ -490,6 +492,7 @@ cmd_lookup(struct ctl *ctl, int argc, char **argv)
 			    sizeof(cidr)), hist.v[i].actor ? hist.v[i].actor :
 			    "?", hist.v[i].why ? ": " : "",
 			    hist.v[i].why ? hist.v[i].why : "");
+		probe_evidence(ctl, ipbuf, 0, stdout);
 	}
 	lvec_free(&cov);
 	for (i = 0; i < hist.n; i++) {
@@ -598,7 +601,7 @@ cmd_stats(struct ctl *ctl, int argc, char **argv)
 	};
 	struct db	*db;
 	char		*pos[1];
-	int64_t		 listed, excluded;
+	int64_t		 listed, excluded, sub[4];
 	uint32_t	 serial;
 	int		 npos;
 
@@ -607,22 +610,25 @@ cmd_stats(struct ctl *ctl, int argc, char **argv)
 	if ((db = ctl_db_open(ctl, DB_RDONLY)) == NULL)
 		return CTL_FAIL;
 	if (db_listing_count(db, &listed, &excluded) == -1 ||
-	    db_serial(db, &serial) == -1) {
+	    db_serial(db, &serial) == -1 ||
+	    db_submission_counts(db, sub) == -1) {
 		ctl_err("%s", db_errmsg(db));
 		db_close(db);
 		return CTL_FAIL;
 	}
 	db_close(db);
-	/* Submissions: db.h has no query for them yet; zeros until then. */
 	if (json)
 		printf("{\"listings\":{\"listed\":%lld,\"excluded\":%lld},"
-		    "\"serial\":%u,\"submissions\":{\"queued\":0,"
-		    "\"probing\":0,\"done\":0}}\n", (long long)listed,
-		    (long long)excluded, serial);
+		    "\"serial\":%u,\"submissions\":{\"queued\":%lld,"
+		    "\"probing\":%lld,\"done\":%lld,\"failed\":%lld}}\n",
+		    (long long)listed, (long long)excluded, serial,
+		    (long long)sub[0], (long long)sub[1], (long long)sub[2],
+		    (long long)sub[3]);
 	else
 		printf("listings:    %lld listed, %lld excluded\n"
-		    "serial:      %u\nsubmissions: 0 queued, 0 probing, "
-		    "0 done\n", (long long)listed, (long long)excluded,
-		    serial);
+		    "serial:      %u\nsubmissions: %lld queued, %lld probing, "
+		    "%lld done, %lld failed\n", (long long)listed,
+		    (long long)excluded, serial, (long long)sub[0],
+		    (long long)sub[1], (long long)sub[2], (long long)sub[3]);
 	return CTL_OK;
 }

@@ -90,6 +90,12 @@ int	 cmd_list(struct ctl *, int, char **);
 int	 cmd_stats(struct ctl *, int, char **);
 int	 cmd_import(struct ctl *, int, char **);
 int	 cmd_export(struct ctl *, int, char **);
+int	 cmd_submit(struct ctl *, int, char **);
+int	 cmd_probe(struct ctl *, int, char **);
+
+/* The probe runs against ip and the evidence of the newest (cmd_probe.c);
+ * json: ',"verdict":..,"probes":[..]' for lookup's object. */
+void	 probe_evidence(struct ctl *, const char *ip, int json, FILE *);
 
 /* Zone file export (cmd_zone.c), called by cmd_export. */
 int	 zone_export(struct ctl *, struct db *, const char *zone, FILE *);

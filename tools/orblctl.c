@@ -39,6 +39,9 @@ static const struct verb {
 	{ "export", cmd_export, "export --format rbldnsd|plain|zone "
 	    "[--zone NAME] [-o FILE]" },
 	{ "stats", cmd_stats, "stats [--json]" },
+	{ "submit", cmd_submit, "submit ADDR [--port N] [--submitter TEXT] "
+	    "[--json] [--force]" },
+	{ "probe", cmd_probe, "probe ADDR [--port N]" },
 	{ "conf-reference", cmd_conf_reference, "conf-reference" },
 	{ NULL, NULL, NULL }
 };

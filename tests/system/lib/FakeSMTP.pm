@@ -17,7 +17,8 @@
 #	bounce		accepts, then sends a DSN (multipart/report, MAIL FROM:<>,
 #			the original attached) to bounce_to (default: the
 #			sender) at next_hop
-#	greylist	450 to the first RCPT of each recipient, 250 to a retry;
+#	greylist	450 to the first RCPT of each (sender, recipient) pair,
+#			250 to a retry greylist_delay (0) seconds later or more;
 #			accepted mail is forwarded to next_hop if one is set
 #	tarpit		every reply, the banner first, 1 byte per tarpit_delay s
 #	garbage		binary junk instead of a banner (and to every line)
@@ -128,6 +129,7 @@ sub new {
 		bounce_to => $o{bounce_to},
 		store => $o{store} // "$dir/messages",
 		tarpit_delay => $o{tarpit_delay} // 1,
+		greylist_delay => $o{greylist_delay} // 0,
 		garbage_bytes => $o{garbage_bytes} // 4096,
 		idle => $o{idle} // 30,
 		session => $o{session} // 90,
@@ -484,7 +486,8 @@ sub session {
 				$c->{errors}++;
 			} else {
 				my $to = path_of(substr($arg, 3));
-				if ($b eq 'greylist' && !$self->greylist_seen($to)) {
+				if ($b eq 'greylist' &&
+				    !$self->greylist_seen($from, $to)) {
 					$ok = $self->reply($c, "450 4.7.1 <$to>: " .
 					    "greylisted, try again later\r\n");
 				} else {
@@ -555,17 +558,20 @@ sub session {
 	$self->logf($id, 'disconnect');
 }
 
-# Greylisting: a recipient is let through once it has been refused once
-# (the state is a file: sessions are separate processes).
+# Greylisting, keyed like postgrey on (sender, recipient) -- the client
+# address is always the prober's: a pair is let through when it was first
+# refused at least greylist_delay seconds ago (the state is a file:
+# sessions are separate processes).
 sub greylist_seen {
-	my ($self, $to) = @_;
+	my ($self, $from, $to) = @_;
 	my $f = "$self->{dir}/greylist.seen";
-	my $key = lc($to);
+	my $key = lc("$from $to");
 	for my $l (split(/\n/, slurp($f))) {
-		return 1 if $l eq $key;
+		my ($t, $k) = split(/ /, $l, 2);
+		return time() - $t >= $self->{greylist_delay} if $k eq $key;
 	}
 	sysopen(my $fh, $f, O_WRONLY | O_APPEND | O_CREAT, 0644) or return 0;
-	syswrite($fh, "$key\n");
+	syswrite($fh, int(time()) . " $key\n");
 	close($fh);
 	return 0;
 }

@@ -29,7 +29,7 @@ use Time::HiRes qw(time sleep);
 use Net::DNS;
 
 our @EXPORT_OK = qw(rev4 rev6 wait_until rr_strings answer_of txt_of
-    dns_header make_query ipv6_works);
+    dns_header make_query ipv6_works free_port);
 
 my $CREATOR = $$;
 my %LIVE;		# pid => 1: daemons to kill if the test dies
@@ -363,6 +363,7 @@ sub DESTROY {
 	my ($self) = @_;
 	return unless $$ == $CREATOR;
 	$self->kill_daemon if $self->{pid};
+	$self->kill_prober if $self->{ppid};
 }
 
 sub log_text { slurp($_[0]{log}) }
@@ -392,6 +393,88 @@ sub log_tail {
 	my @l = split /\n/, slurp($self->{log});
 	@l = @l[-$n .. -1] if @l > $n;
 	return join("\n", @l) . "\n";
+}
+
+# ---------------------------------------------------------------------
+# orbl-prober, beside orbl-dnsd: same config, its own log.
+
+sub prober_log { "$_[0]{dir}/prober.log" }
+sub prober_pid { $_[0]{ppid} }
+
+# Start orbl-prober -d; wait (up to 10 s) until its sink (the first
+# sink_listen of the config) accepts a connection.  Returns true then.
+sub start_prober {
+	my ($self, %o) = @_;
+	croak "prober already running" if $self->{ppid};
+	my $log = $self->prober_log;
+	my @argv = (bindir() . '/orbl-prober', '-d', '-c', $self->{conffile},
+	    @{$o{args} // []});
+	my $pid = fork // croak "fork: $!";
+	if ($pid == 0) {
+		die_with_parent();
+		open(STDIN, '<', '/dev/null');
+		open(STDOUT, '>>', $log);
+		open(STDERR, '>>', $log);
+		{ exec(@argv) };
+		print STDERR "exec $argv[0]: $!\n";
+		_exit(127);
+	}
+	$self->{ppid} = $pid;
+	$LIVE{$pid} = 1;
+	my $sl = $self->{conf}{sink_listen};
+	$sl = $sl->[0] if ref $sl;
+	my ($host, $port) = ($sl // '127.0.0.1:2525') =~ /^\[?([^\]]+?)\]?:(\d+)$/;
+	my $ok = wait_until($o{timeout} // 10, 0.05, sub {
+		return 1 if waitpid($pid, WNOHANG) == $pid;
+		my $c = IO::Socket::INET->new(PeerAddr => $host,
+		    PeerPort => $port, Proto => 'tcp', Timeout => 0.2);
+		return defined $c;
+	});
+	if (!defined $ok || !kill(0, $pid)) {
+		diag("orbl-prober did not start:\n" . slurp($log));
+		return 0;
+	}
+	return 1;
+}
+
+# SIGTERM, wait (up to 20 s), assert exit status 0 and a clean log.
+sub stop_prober {
+	my ($self) = @_;
+	my $pid = delete $self->{ppid};
+	unless ($pid) {
+		fail('orbl-prober: stopped (was not running)');
+		return;
+	}
+	kill 'TERM', $pid;
+	my $status;
+	my $t = wait_until(20, 0.02, sub {
+		return 0 unless waitpid($pid, WNOHANG) == $pid;
+		$status = $?;
+		return 1;
+	});
+	unless (defined $t) {
+		kill 'KILL', $pid;
+		waitpid($pid, 0);
+		$status = $?;
+		fail('orbl-prober: exits within 20 s of SIGTERM');
+	}
+	delete $LIVE{$pid};
+	my $log = slurp($self->prober_log);
+	is($status, 0, 'orbl-prober: exit status 0 after SIGTERM') or
+	    diag($log);
+	unlike($log, qr/AddressSanitizer|LeakSanitizer|runtime error:/,
+	    'orbl-prober: no sanitizer report in its log') or diag($log);
+	return $status;
+}
+
+# Kill -9 (a crash), no assertions.
+sub kill_prober {
+	my ($self) = @_;
+	local $?;
+	my $pid = delete $self->{ppid} or return;
+	kill 'KILL', $pid;
+	waitpid($pid, 0);
+	delete $LIVE{$pid};
 }
 
 # ---------------------------------------------------------------------

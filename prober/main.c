@@ -1,0 +1,406 @@
+/*
+ * main.c -- orbl-prober: claims submissions from the database, runs the
+ * relay battery against each (at most probe_concurrency at once, one run
+ * per address), and listens on sink_listen for the test mail that open
+ * relays deliver.
+ */
+#include <sys/types.h>
+
+#include <errno.h>
+#include <grp.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "addr.h"
+#include "conf.h"
+#include "db.h"
+#include "log.h"
+#include "run.h"
+#include "sink.h"
+#include "target.h"
+#include "version.h"
+#include "xmalloc.h"
+
+#define TICK_USEC	200000		/* how often the queue is looked at */
+#define STOP_GRACE	10		/* seconds to record runs at exit */
+
+struct prober {
+	struct conf		 conf;
+	struct event_base	*base;
+	struct db		*db;
+	struct runs		*runs;
+	struct sink		*sinks[CONF_MAX_LIST];
+	int			 nsinks;
+	struct event		*tick;
+	int			 stopping;
+	time_t			 stop_deadline;
+	uint64_t		 started, finished, listed;
+};
+
+struct job {
+	struct prober	*p;
+	int64_t		 submission_id;
+	int		 tries;
+};
+
+static void	usage(void) __attribute__((noreturn));
+static void	tick_cb(evutil_socket_t, short, void *);
+static void	sink_cb(const struct sink_message *, void *);
+static void	run_done_cb(const struct run_result *, void *);
+static void	sigterm_cb(evutil_socket_t, short, void *);
+static void	sigusr1_cb(evutil_socket_t, short, void *);
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: orbl-prober [-dhnV] [-c FILE] [-v]\n"
+	    "  -c FILE  configuration (default: built-in; see README)\n"
+	    "  -d       stay in the foreground, log to stderr\n"
+	    "  -n       check the configuration and exit\n"
+	    "  -v       more logging\n"
+	    "  -V       print the version and exit\n");
+	exit(2);
+}
+
+static void
+drop_privileges(const char *user)
+{
+	struct passwd	*pw;
+
+	if (user == NULL || *user == '\0')
+		return;
+	if ((pw = getpwnam(user)) == NULL)
+		fatalx("user %s: no such user", user);
+	if (setgroups(1, &pw->pw_gid) == -1 ||
+	    setresgid(pw->pw_gid, pw->pw_gid, pw->pw_gid) == -1 ||
+	    setresuid(pw->pw_uid, pw->pw_uid, pw->pw_uid) == -1)
+		fatal("cannot drop privileges to %s", user);
+	log_info("running as user %s", user);
+}
+
+/* Problems in a configuration, printed all at once (for -n). */
+static int
+check_conf(const struct conf *c)
+{
+	struct addr	 a;
+	char		 err[256];
+	int		 i, bad = 0;
+
+	if (c->nsink_listen == 0) {
+		fprintf(stderr, "orbl-prober: no sink_listen address\n");
+		bad = 1;
+	}
+	if (*c->sink_domain == '\0' || *c->sink_local == '\0' ||
+	    *c->helo_name == '\0' || *c->from_local == '\0') {
+		fprintf(stderr, "orbl-prober: sink_domain, sink_local, "
+		    "helo_name and from_local must be set\n");
+		bad = 1;
+	}
+	for (i = 0; i < c->nprobe_allow; i++)
+		if (addr_parse(c->probe_allow[i], &a, err, sizeof(err)) == -1) {
+			fprintf(stderr, "orbl-prober: probe_allow: %s\n", err);
+			bad = 1;
+		}
+	for (i = 0; i < c->nprobe_deny; i++)
+		if (addr_parse(c->probe_deny[i], &a, err, sizeof(err)) == -1) {
+			fprintf(stderr, "orbl-prober: probe_deny: %s\n", err);
+			bad = 1;
+		}
+	if (c->probe_concurrency < 1) {
+		fprintf(stderr, "orbl-prober: probe_concurrency must be at "
+		    "least 1\n");
+		bad = 1;
+	}
+	return bad ? -1 : 0;
+}
+
+struct last_probe {
+	int		 found;
+	int64_t		 id, finished;
+	char		 verdict[32];
+};
+
+static int
+last_probe_cb(const struct probe *pr, void *arg)
+{
+	struct last_probe	*l = arg;
+
+	if (pr->finished == 0 || pr->verdict == NULL)
+		return 0;	/* running or interrupted: look further */
+	l->found = 1;
+	l->id = pr->id;
+	l->finished = pr->finished;
+	orbl_strlcpy(l->verdict, pr->verdict, sizeof(l->verdict));
+	return 1;
+}
+
+static int
+conclusive(const char *verdict)
+{
+	return strcmp(verdict, "tempfail") != 0 &&
+	    strcmp(verdict, "unreachable") != 0 &&
+	    strcmp(verdict, "timeout") != 0;
+}
+
+/* One claimed submission: check it, then start its run. */
+static int
+claim_cb(const struct submission *s, void *arg)
+{
+	struct prober		*p = arg;
+	struct last_probe	 last;
+	struct addr		 a;
+	struct job		*job;
+	char			 err[256], prefix[ADDR_STRLEN];
+	int64_t			 now = time(NULL), n;
+
+	if (target_check(&p->conf, s->addr, &a, err, sizeof(err)) == -1) {
+		log_info("submission %lld: %s", (long long)s->id, err);
+		db_submission_set(p->db, s->id, "failed", "not-allowed", 0, 0,
+		    "prober", err);
+		return 0;
+	}
+	memset(&last, 0, sizeof(last));
+	if (db_probe_foreach_addr(p->db, s->addr, 20, last_probe_cb,
+	    &last) == -1)
+		log_warnx("%s", db_errmsg(p->db));
+	if (last.found && conclusive(last.verdict) &&
+	    now - last.finished < p->conf.retest_interval) {
+		db_submission_set(p->db, s->id, "done", last.verdict, last.id,
+		    0, "prober", "tested less than retest_interval ago: the "
+		    "last verdict stands");
+		return 0;
+	}
+	if (a.family == 4) {
+		snprintf(prefix, sizeof(prefix), "%u.%u.%u.", a.a[0], a.a[1],
+		    a.a[2]);
+		if (db_probe_count_prefix_since(p->db, prefix, now - 3600,
+		    &n) == 0 && n >= p->conf.prefix_limit) {
+			db_submission_set(p->db, s->id, "queued", NULL, 0,
+			    now + 600, "prober", "politeness: too many runs "
+			    "in this /24 in the last hour");
+			return 0;
+		}
+	}
+	job = xcalloc(1, sizeof(*job));
+	job->p = p;
+	job->submission_id = s->id;
+	job->tries = s->tries;
+	if (runs_start(p->runs, s->addr, s->port, s->id, 0, run_done_cb, job,
+	    NULL, NULL) == -1) {
+		free(job);
+		db_submission_set(p->db, s->id, "queued", NULL, 0, now + 60,
+		    "prober", "database error: retry");
+		return 0;
+	}
+	p->started++;
+	return 0;
+}
+
+static void
+run_done_cb(const struct run_result *res, void *arg)
+{
+	struct job	*job = arg;
+	struct prober	*p = job->p;
+	int64_t		 backoff;
+
+	p->finished++;
+	if (res->listed)
+		p->listed++;
+	if (res->verdict == VERDICT_TEMPFAIL && !p->stopping &&
+	    job->tries < p->conf.tempfail_tries) {
+		backoff = p->conf.tempfail_retry << (job->tries > 1 ?
+		    job->tries - 1 : 0);
+		if (db_submission_set(p->db, job->submission_id, "queued",
+		    "tempfail", res->probe_id, time(NULL) + backoff, "prober",
+		    "4xx: trying again later") == -1)
+			log_warnx("%s", db_errmsg(p->db));
+		else
+			log_info("submission %lld %s: tempfail, next try in "
+			    "%lld s", (long long)job->submission_id, res->addr,
+			    (long long)backoff);
+	}
+	free(job);
+}
+
+static void
+tick_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	struct prober	*p = arg;
+	struct timeval	 tv = { 0, TICK_USEC };
+	long long	 room;
+
+	(void)fd;
+	(void)ev;
+	if (p->stopping) {
+		if (runs_active(p->runs) == 0 || time(NULL) >= p->stop_deadline)
+			event_base_loopexit(p->base, NULL);
+		else
+			evtimer_add(p->tick, &tv);
+		return;
+	}
+	room = p->conf.probe_concurrency - (long long)runs_active(p->runs);
+	if (room > 0 && db_submission_claim(p->db, time(NULL), (int)room,
+	    claim_cb, p) == -1)
+		log_warnx("claiming submissions: %s", db_errmsg(p->db));
+	evtimer_add(p->tick, &tv);
+}
+
+static void
+sink_cb(const struct sink_message *m, void *arg)
+{
+	struct prober	*p = arg;
+
+	runs_arrival(p->runs, m);
+}
+
+static void
+sigterm_cb(evutil_socket_t sig, short ev, void *arg)
+{
+	struct prober	*p = arg;
+
+	(void)ev;
+	if (p->stopping)
+		return;
+	log_info("signal %d: stopping %zu run%s and exiting", (int)sig,
+	    runs_active(p->runs), runs_active(p->runs) == 1 ? "" : "s");
+	p->stopping = 1;
+	p->stop_deadline = time(NULL) + STOP_GRACE;
+	runs_stop_all(p->runs);
+}
+
+static void
+log_stats(struct prober *p, const char *why)
+{
+	int64_t	 c[4] = { 0, 0, 0, 0 };
+
+	db_submission_counts(p->db, c);
+	log_info("stats (%s): runs active %zu started %llu finished %llu "
+	    "listed %llu; submissions queued %lld probing %lld done %lld "
+	    "failed %lld", why, runs_active(p->runs),
+	    (unsigned long long)p->started, (unsigned long long)p->finished,
+	    (unsigned long long)p->listed, (long long)c[0], (long long)c[1],
+	    (long long)c[2], (long long)c[3]);
+}
+
+static void
+sigusr1_cb(evutil_socket_t sig, short ev, void *arg)
+{
+	(void)sig;
+	(void)ev;
+	log_stats(arg, "SIGUSR1");
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct prober	 p;
+	struct event	*ev_term, *ev_int, *ev_usr1;
+	struct timeval	 tv = { 0, 0 };
+	const char	*conffile = NULL;
+	char		 err[1024];
+	int		 ch, i, n, foreground = 0, checkonly = 0, verbose = 0;
+
+	memset(&p, 0, sizeof(p));
+	while ((ch = getopt(argc, argv, "c:dhnvV")) != -1) {
+		switch (ch) {
+		case 'c':
+			conffile = optarg;
+			break;
+		case 'd':
+			foreground = 1;
+			break;
+		case 'n':
+			checkonly = 1;
+			break;
+		case 'v':
+			verbose++;
+			break;
+		case 'V':
+			printf("orbl-prober %s\n", ORBL_VERSION);
+			return 0;
+		default:
+			usage();
+		}
+	}
+	if (optind != argc)
+		usage();
+	conf_init(&p.conf);
+	if (conffile && conf_load(&p.conf, conffile, err, sizeof(err)) == -1) {
+		fprintf(stderr, "orbl-prober: %s\n", err);
+		return 1;
+	}
+	if (check_conf(&p.conf) == -1)
+		return 1;
+	if (checkonly) {
+		printf("orbl-prober: configuration OK\n");
+		conf_free(&p.conf);
+		return 0;
+	}
+	log_init("orbl-prober", foreground);
+	log_setverbose(verbose);
+	signal(SIGPIPE, SIG_IGN);
+	if ((p.base = event_base_new()) == NULL)
+		fatalx("event_base_new");
+	for (i = 0; i < p.conf.nsink_listen; i++) {
+		struct sink_conf sc;
+
+		memset(&sc, 0, sizeof(sc));
+		sc.host = p.conf.sink_listen[i].host;
+		sc.port = p.conf.sink_listen[i].port;
+		sc.domain = p.conf.sink_domain;
+		sc.local = p.conf.sink_local;
+		sc.hostname = p.conf.helo_name;
+		if ((p.sinks[i] = sink_new(p.base, &sc, sink_cb, &p, err,
+		    sizeof(err))) == NULL)
+			fatalx("sink %s port %u: %s", sc.host, sc.port, err);
+		p.nsinks++;
+	}
+	drop_privileges(p.conf.user);
+	if (!foreground && daemon(0, 0) == -1)
+		fatal("daemon");
+	if ((p.db = db_open(p.conf.database, 0, err, sizeof(err))) == NULL)
+		fatalx("%s", err);
+	if ((p.runs = runs_new(&p.conf, p.db, p.base, err,
+	    sizeof(err))) == NULL)
+		fatalx("%s", err);
+	if (db_submission_requeue(p.db, "prober", &n) == -1)
+		fatalx("%s", db_errmsg(p.db));
+	if (n > 0)
+		log_info("re-queued %d run%s interrupted by the last stop", n,
+		    n == 1 ? "" : "s");
+
+	ev_term = evsignal_new(p.base, SIGTERM, sigterm_cb, &p);
+	ev_int = evsignal_new(p.base, SIGINT, sigterm_cb, &p);
+	ev_usr1 = evsignal_new(p.base, SIGUSR1, sigusr1_cb, &p);
+	p.tick = evtimer_new(p.base, tick_cb, &p);
+	if (!ev_term || !ev_int || !ev_usr1 || !p.tick ||
+	    evsignal_add(ev_term, NULL) || evsignal_add(ev_int, NULL) ||
+	    evsignal_add(ev_usr1, NULL) || evtimer_add(p.tick, &tv))
+		fatalx("cannot set up events");
+	log_info("sink on %s port %u for %s@%s; up to %lld runs at once",
+	    p.conf.sink_listen[0].host, sink_port(p.sinks[0]),
+	    p.conf.sink_local, p.conf.sink_domain,
+	    p.conf.probe_concurrency);
+
+	event_base_dispatch(p.base);
+
+	log_stats(&p, "exit");
+	runs_free(p.runs);
+	for (i = 0; i < p.nsinks; i++)
+		sink_free(p.sinks[i]);
+	event_free(ev_term);
+	event_free(ev_int);
+	event_free(ev_usr1);
+	event_free(p.tick);
+	db_close(p.db);
+	event_base_free(p.base);
+	conf_free(&p.conf);
+	return 0;
+}

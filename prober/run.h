@@ -1,0 +1,68 @@
+/*
+ * run.h -- one probe run from start to verdict, shared by orbl-prober
+ * (the daemon) and orblctl probe (the foreground run):
+ *
+ *   db_probe_begin -> smtp_session (the battery) -> if a message was
+ *   accepted, wait for it at the sink (arrival_wait) -> verdict ->
+ *   db_probe_finish: probe, tests, transcript and, when confirmed, the
+ *   listing and its journal row in one transaction.
+ *
+ * Arrivals come from the sink of whichever process holds sink_listen:
+ * the process that receives a message records it in the database
+ * (runs_arrival), and a run polls the database for its own arrivals, so
+ * a foreground orblctl probe works beside a running daemon.  An arrival
+ * for a run that is no longer in memory -- it ended as "accepted, not
+ * delivered", or the prober was killed -- still confirms, once per
+ * cookie, while the cookie is valid.
+ */
+#ifndef ORBL_RUN_H
+#define ORBL_RUN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "verdict.h"
+
+struct conf;
+struct db;
+struct event_base;
+struct sink_message;
+struct runs;
+
+struct run_result {
+	int64_t		 probe_id;
+	int64_t		 submission_id;
+	const char	*addr;
+	enum verdict	 verdict;
+	const char	*hops;		/* "single-hop", "multi-hop", NULL */
+	int		 relayed_test;	/* 0: none */
+	const char	*output_addr;	/* where the test mail came from */
+	const char	*why;
+	int		 listed;	/* this run listed addr */
+};
+
+/* The runs of one process.  NULL + err if the cookie key is unusable. */
+struct runs	*runs_new(const struct conf *, struct db *, struct event_base *,
+		    char *err, size_t errlen);
+void		 runs_free(struct runs *);
+size_t		 runs_active(const struct runs *);
+
+/*
+ * Start a run against addr:port (already checked by target_check).
+ * done is called once with the result (borrowed) when the run is
+ * recorded.  trace, if set, gets every transcript line as it happens.
+ * Returns 0, or -1 (database error; logged).
+ */
+int	 runs_start(struct runs *, const char *addr, int port,
+	    int64_t submission_id, int64_t request_id,
+	    void (*done)(const struct run_result *, void *), void *arg,
+	    void (*trace)(char dir, const char *line, void *), void *targ);
+/* Stop every run now (shutdown): sessions are stopped and recorded as
+ * far as they got. */
+void	 runs_stop_all(struct runs *);
+
+/* The sink received a message: verify its cookie, record the arrival,
+ * confirm the run (live or late).  Logs what it did. */
+void	 runs_arrival(struct runs *, const struct sink_message *);
+
+#endif

@@ -1,0 +1,1364 @@
+/*
+ * sink.c -- the prober's SMTP sink: a small SMTP server (libevent
+ * evconnlistener + one bufferevent per connection) that accepts mail for
+ * one mailbox only and hands each message, inspected, to its owner; and
+ * sink_inspect(), the pure check of a received message (bounce or test
+ * mail, the cookie, the Received chain).
+ *
+ * The server is the twin of the client in smtp_session.c: an explicit
+ * state machine fed one line at a time, thin callbacks, one free path
+ * (session_free) reached only from the timer, write and event callbacks,
+ * never from the line handlers (they only move to SK_CLOSING).  Every
+ * input is bounded: line length, path length, message size, recipients,
+ * errors, pending output, time per command and per connection, and the
+ * number of connections.  Nothing is logged; counters are in sink_stats.
+ */
+#include <sys/types.h>
+#include <sys/queue.h>
+#include <sys/socket.h>
+
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <event2/listener.h>
+#include <event2/util.h>
+
+#include "cookie.h"
+#include "log.h"
+#include "sink.h"
+#include "xmalloc.h"
+
+#define SINK_DEF_MAX_MESSAGE	(256 * 1024)
+#define SINK_DEF_TIMEOUT	60
+#define SINK_DEF_SESSIONS	256
+#define SINK_HELO_MAX		255
+#define SINK_OUTBUF_MAX		(16 * 1024)	/* stop reading past this */
+#define SINK_INBUF_MAX		(64 * 1024)	/* read high-water mark */
+#define SINK_CLOSE_GRACE	5		/* s to flush a last reply */
+#define SINK_ACCEPT_PAUSE	1		/* s after accept() failed */
+
+#define SK_STATES(X)							\
+	X(SK_HELO)	/* banner sent, waiting for EHLO/HELO */	\
+	X(SK_MAIL)	/* greeted, no transaction */			\
+	X(SK_RCPT)	/* MAIL accepted: RCPT, DATA */			\
+	X(SK_BODY)	/* after 354: message lines until "." */	\
+	X(SK_CLOSING)	/* last reply queued: flush, then free */
+#define SK_ENUM(s) s,
+enum sk_state { SK_STATES(SK_ENUM) SK_NSTATES };
+#undef SK_ENUM
+#define SK_NAME(s) #s,
+static const char *const sk_state_name[] = { SK_STATES(SK_NAME) };
+#undef SK_NAME
+
+struct sink_session {
+	TAILQ_ENTRY(sink_session) entry;
+	struct sink		*sink;
+	struct bufferevent	*bev;
+	struct event		*timer;
+	enum sk_state		 state;
+	time_t			 deadline;	/* end of the connection's life */
+	int			 paused;	/* reading off: output full */
+	int			 errors;
+	struct sockaddr_storage	 local;		/* our end, for [a.b.c.d] */
+	char			 peer[INET6_ADDRSTRLEN];
+	char			 helo[SINK_HELO_MAX + 1];
+	char			 mail_from[SINK_PATH_MAX + 1];
+	char			 rcpt[SINK_PATH_MAX + 1];
+	int			 nrcpt;
+	char			*data;		/* max_message + 1 at most */
+	size_t			 datalen, datacap;
+	int			 truncated;
+	int			 midline;	/* body: inside an over-long line */
+	char			 line[SINK_LINE_MAX + 3];
+};
+
+struct sink {
+	struct event_base	*base;
+	struct evconnlistener	*listener;
+	struct event		*accept_timer;	/* re-enable after EMFILE */
+	char			*host, *domain, *local, *hostname;
+	struct sockaddr_storage	 bound;
+	size_t			 max_message;
+	int			 timeout, max_sessions;
+	void			(*cb)(const struct sink_message *, void *);
+	void			*arg;
+	TAILQ_HEAD(, sink_session) sessions;
+	struct sink_stats	 stats;
+	uint64_t		 qid;
+};
+
+static void	 sink_accept_cb(struct evconnlistener *, evutil_socket_t,
+		    struct sockaddr *, int, void *);
+static void	 sink_accept_error_cb(struct evconnlistener *, void *);
+static void	 sink_accept_timer_cb(evutil_socket_t, short, void *);
+static void	 session_read_cb(struct bufferevent *, void *);
+static void	 session_write_cb(struct bufferevent *, void *);
+static void	 session_event_cb(struct bufferevent *, short, void *);
+static void	 session_timer_cb(evutil_socket_t, short, void *);
+
+static void	 session_input(struct sink_session *);
+static int	 session_line(struct sink_session *, char *, size_t);
+static int	 session_reply(struct sink_session *, const char *, ...)
+		    __attribute__((format(printf, 2, 3)));
+static int	 session_error(struct sink_session *, const char *, ...)
+		    __attribute__((format(printf, 2, 3)));
+static int	 session_close(struct sink_session *, const char *);
+static void	 session_free(struct sink_session *);
+
+/* ---------------------------------------------------------------------
+ * The listener and the sessions' life.
+ */
+
+static time_t
+mono_now(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec;
+}
+
+static int
+sockaddr_parse(const char *host, uint16_t port, struct sockaddr_storage *ss,
+    socklen_t *sslen)
+{
+	struct sockaddr_in	*sin = (struct sockaddr_in *)ss;
+	struct sockaddr_in6	*sin6 = (struct sockaddr_in6 *)ss;
+
+	memset(ss, 0, sizeof(*ss));
+	if (inet_pton(AF_INET, host, &sin->sin_addr) == 1) {
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons(port);
+		*sslen = sizeof(*sin);
+		return 0;
+	}
+	if (inet_pton(AF_INET6, host, &sin6->sin6_addr) == 1) {
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons(port);
+		*sslen = sizeof(*sin6);
+		return 0;
+	}
+	return -1;
+}
+
+/* The address as text; an IPv4-mapped IPv6 address as plain IPv4. */
+static void
+sockaddr_text(const struct sockaddr *sa, char *buf, size_t len)
+{
+	const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)sa;
+
+	if (sa->sa_family == AF_INET) {
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr,
+		    buf, len);
+	} else if (sa->sa_family == AF_INET6 &&
+	    IN6_IS_ADDR_V4MAPPED(&sin6->sin6_addr)) {
+		inet_ntop(AF_INET, &sin6->sin6_addr.s6_addr[12], buf, len);
+	} else if (sa->sa_family == AF_INET6) {
+		inet_ntop(AF_INET6, &sin6->sin6_addr, buf, len);
+	} else
+		snprintf(buf, len, "unknown");
+}
+
+struct sink *
+sink_new(struct event_base *base, const struct sink_conf *conf,
+    void (*cb)(const struct sink_message *, void *), void *arg,
+    char *err, size_t errlen)
+{
+	struct sink		*sk;
+	struct sockaddr_storage	 ss;
+	socklen_t		 sslen;
+	const char		*host;
+
+	host = conf->host != NULL ? conf->host : "127.0.0.1";
+	if (conf->domain == NULL || conf->domain[0] == '\0' ||
+	    conf->local == NULL || conf->local[0] == '\0') {
+		snprintf(err, errlen, "sink: domain and local part required");
+		return NULL;
+	}
+	if (strlen(conf->domain) + strlen(conf->local) + 1 > SINK_PATH_MAX) {
+		snprintf(err, errlen, "sink: mailbox too long");
+		return NULL;
+	}
+	if (sockaddr_parse(host, conf->port, &ss, &sslen) == -1) {
+		snprintf(err, errlen, "sink: bad listen address \"%s\"", host);
+		return NULL;
+	}
+	sk = xcalloc(1, sizeof(*sk));
+	sk->base = base;
+	sk->host = xstrdup(host);
+	sk->domain = xstrdup(conf->domain);
+	sk->local = xstrdup(conf->local);
+	sk->hostname = xstrdup(conf->hostname != NULL && conf->hostname[0] ?
+	    conf->hostname : "localhost");
+	sk->max_message = conf->max_message > 0 ? conf->max_message :
+	    SINK_DEF_MAX_MESSAGE;
+	sk->timeout = conf->timeout > 0 ? conf->timeout : SINK_DEF_TIMEOUT;
+	sk->max_sessions = conf->max_sessions > 0 ? conf->max_sessions :
+	    SINK_DEF_SESSIONS;
+	sk->cb = cb;
+	sk->arg = arg;
+	sk->bound = ss;
+	TAILQ_INIT(&sk->sessions);
+
+	sk->listener = evconnlistener_new_bind(base, sink_accept_cb, sk,
+	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_EXEC,
+	    -1, (struct sockaddr *)&ss, (int)sslen);
+	if (sk->listener == NULL) {
+		snprintf(err, errlen, "sink: listen on %s port %u: %s", host,
+		    conf->port, evutil_socket_error_to_string(
+		    EVUTIL_SOCKET_ERROR()));
+		sink_free(sk);
+		return NULL;
+	}
+	evconnlistener_set_error_cb(sk->listener, sink_accept_error_cb);
+	sk->accept_timer = evtimer_new(base, sink_accept_timer_cb, sk);
+	if (sk->accept_timer == NULL)
+		fatalx("%s: evtimer_new", __func__);
+	return sk;
+}
+
+uint16_t
+sink_port(const struct sink *sk)
+{
+	struct sockaddr_storage	 ss;
+	socklen_t		 len = sizeof(ss);
+	evutil_socket_t		 fd;
+
+	fd = evconnlistener_get_fd(sk->listener);
+	if (getsockname(fd, (struct sockaddr *)&ss, &len) == -1)
+		return 0;
+	if (ss.ss_family == AF_INET)
+		return ntohs(((struct sockaddr_in *)&ss)->sin_port);
+	return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+}
+
+void
+sink_stats(const struct sink *sk, struct sink_stats *st)
+{
+	*st = sk->stats;
+}
+
+void
+sink_free(struct sink *sk)
+{
+	struct sink_session	*s;
+
+	if (sk == NULL)
+		return;
+	while ((s = TAILQ_FIRST(&sk->sessions)) != NULL)
+		session_free(s);
+	if (sk->listener != NULL)
+		evconnlistener_free(sk->listener);
+	if (sk->accept_timer != NULL)
+		event_free(sk->accept_timer);
+	free(sk->host);
+	free(sk->domain);
+	free(sk->local);
+	free(sk->hostname);
+	free(sk);
+}
+
+/* (Re)arm the deadline: timeout seconds, never past the connection's end. */
+static void
+session_arm(struct sink_session *s, int secs)
+{
+	struct timeval	 tv;
+	time_t		 left;
+
+	left = s->deadline - mono_now();
+	if (left < 0)
+		left = 0;
+	if (left < secs)
+		secs = (int)left;
+	tv.tv_sec = secs;
+	tv.tv_usec = 0;
+	evtimer_add(s->timer, &tv);
+}
+
+/* Time to flush a last reply to a client that may not read it. */
+static int
+session_grace(const struct sink_session *s)
+{
+	return s->sink->timeout < SINK_CLOSE_GRACE ? s->sink->timeout :
+	    SINK_CLOSE_GRACE;
+}
+
+static void
+sink_accept_cb(struct evconnlistener *lev, evutil_socket_t fd,
+    struct sockaddr *sa, int salen, void *arg)
+{
+	struct sink		*sk = arg;
+	struct sink_session	*s;
+	socklen_t		 len;
+	char			 msg[300];
+	int			 n;
+
+	(void)lev;
+	(void)salen;
+	if (sk->stats.active >= sk->max_sessions) {
+		sk->stats.refused++;
+		n = snprintf(msg, sizeof(msg),
+		    "421 4.7.0 %s Too many connections, try again later\r\n",
+		    sk->hostname);
+		if (n > 0 && (size_t)n < sizeof(msg))
+			(void)send(fd, msg, (size_t)n, MSG_NOSIGNAL |
+			    MSG_DONTWAIT);
+		evutil_closesocket(fd);
+		return;
+	}
+	s = xcalloc(1, sizeof(*s));
+	s->sink = sk;
+	s->state = SK_HELO;
+	sockaddr_text(sa, s->peer, sizeof(s->peer));
+	len = sizeof(s->local);
+	if (getsockname(fd, (struct sockaddr *)&s->local, &len) == -1)
+		s->local.ss_family = AF_UNSPEC;
+	s->bev = bufferevent_socket_new(sk->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	s->timer = evtimer_new(sk->base, session_timer_cb, s);
+	if (s->bev == NULL || s->timer == NULL)
+		fatalx("%s: bufferevent_socket_new", __func__);
+	TAILQ_INSERT_TAIL(&sk->sessions, s, entry);
+	sk->stats.active++;
+	sk->stats.connections++;
+
+	bufferevent_setcb(s->bev, session_read_cb, session_write_cb,
+	    session_event_cb, s);
+	bufferevent_setwatermark(s->bev, EV_READ, 0, SINK_INBUF_MAX);
+	bufferevent_enable(s->bev, EV_READ | EV_WRITE);
+	s->deadline = mono_now() + (time_t)sk->timeout * SINK_LIFETIME_FACTOR;
+	session_arm(s, sk->timeout);
+	session_reply(s, "220 %s ESMTP orbl sink", sk->hostname);
+}
+
+static void
+sink_accept_error_cb(struct evconnlistener *lev, void *arg)
+{
+	struct sink	*sk = arg;
+	struct timeval	 tv = { SINK_ACCEPT_PAUSE, 0 };
+
+	/* EMFILE and friends: the socket stays readable, so pause. */
+	sk->stats.accept_errors++;
+	evconnlistener_disable(lev);
+	evtimer_add(sk->accept_timer, &tv);
+}
+
+static void
+sink_accept_timer_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	struct sink	*sk = arg;
+
+	(void)fd;
+	(void)ev;
+	evconnlistener_enable(sk->listener);
+}
+
+static void
+session_free(struct sink_session *s)
+{
+	struct sink	*sk = s->sink;
+
+	TAILQ_REMOVE(&sk->sessions, s, entry);
+	sk->stats.active--;
+	bufferevent_free(s->bev);
+	event_free(s->timer);
+	free(s->data);
+	free(s);
+}
+
+static void
+session_read_cb(struct bufferevent *bev, void *arg)
+{
+	(void)bev;
+	session_input(arg);
+}
+
+static void
+session_write_cb(struct bufferevent *bev, void *arg)
+{
+	struct sink_session	*s = arg;
+
+	/* Called when the output has drained. */
+	if (s->state == SK_CLOSING) {
+		session_free(s);
+		return;
+	}
+	if (s->paused) {
+		s->paused = 0;
+		bufferevent_enable(bev, EV_READ);
+		session_input(s);
+	}
+}
+
+static void
+session_event_cb(struct bufferevent *bev, short what, void *arg)
+{
+	struct sink_session	*s = arg;
+
+	/* The client went away: let a queued reply go if it can. */
+	if ((what & BEV_EVENT_EOF) && s->state != SK_CLOSING &&
+	    evbuffer_get_length(bufferevent_get_output(bev)) > 0) {
+		s->state = SK_CLOSING;
+		bufferevent_disable(bev, EV_READ);
+		session_arm(s, session_grace(s));
+		return;
+	}
+	session_free(s);
+}
+
+static void
+session_timer_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	struct sink_session	*s = arg;
+
+	(void)fd;
+	(void)ev;
+	if (s->state == SK_CLOSING) {
+		/* The client does not read its last reply. */
+		session_free(s);
+		return;
+	}
+	s->sink->stats.timeouts++;
+	session_close(s, "421 4.4.2 Timeout exceeded, closing connection");
+}
+
+/* ---------------------------------------------------------------------
+ * Replies and the state machine.
+ */
+
+static int
+session_vreply(struct sink_session *s, const char *fmt, va_list ap)
+{
+	struct evbuffer	*out = bufferevent_get_output(s->bev);
+
+	evbuffer_add_vprintf(out, fmt, ap);
+	evbuffer_add(out, "\r\n", 2);
+	return 0;
+}
+
+static int
+session_reply(struct sink_session *s, const char *fmt, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	session_vreply(s, fmt, ap);
+	va_end(ap);
+	return 0;
+}
+
+/*
+ * A 5xx reply that counts against the client.  Returns -1 (and queues
+ * 421) when it was one too many.
+ */
+static int
+session_error(struct sink_session *s, const char *fmt, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	session_vreply(s, fmt, ap);
+	va_end(ap);
+	s->sink->stats.errors++;
+	if (++s->errors > SINK_ERRORS_MAX) {
+		s->sink->stats.too_many_errors++;
+		return session_close(s,
+		    "421 4.7.0 Too many errors, closing connection");
+	}
+	return 0;
+}
+
+/* Queue the last reply; the write callback frees the session. */
+static int
+session_close(struct sink_session *s, const char *reply)
+{
+	session_reply(s, "%s", reply);
+	s->state = SK_CLOSING;
+	bufferevent_disable(s->bev, EV_READ);
+	session_arm(s, session_grace(s));
+	return -1;
+}
+
+static void
+session_reset(struct sink_session *s)
+{
+	s->mail_from[0] = '\0';
+	s->rcpt[0] = '\0';
+	s->nrcpt = 0;
+	s->datalen = 0;
+	s->truncated = 0;
+	s->midline = 0;
+}
+
+/* Keep what fits of the message, count the rest. */
+static void
+session_append(struct sink_session *s, const char *p, size_t n)
+{
+	size_t	 max = s->sink->max_message, room, want;
+
+	room = max - s->datalen;
+	if (n > room) {
+		n = room;
+		s->truncated = 1;
+	}
+	if (n == 0)
+		return;
+	if (s->datalen + n + 1 > s->datacap) {
+		want = s->datacap < 4096 ? 4096 : s->datacap * 2;
+		while (want < s->datalen + n + 1)
+			want *= 2;
+		if (want > max + 1)
+			want = max + 1;
+		s->data = xreallocarray(s->data, want, 1);
+		s->datacap = want;
+	}
+	memcpy(s->data + s->datalen, p, n);
+	s->datalen += n;
+}
+
+/*
+ * Split the input into lines and feed them to the machine.  Commands and
+ * text lines are at most SINK_LINE_MAX bytes before their LF; message
+ * lines may be longer (taken in pieces), commands may not.
+ */
+static void
+session_input(struct sink_session *s)
+{
+	struct evbuffer		*in = bufferevent_get_input(s->bev);
+	struct evbuffer		*out = bufferevent_get_output(s->bev);
+	struct evbuffer_ptr	 eol;
+	size_t			 n, avail;
+
+	while (s->state != SK_CLOSING) {
+		if (evbuffer_get_length(out) >= SINK_OUTBUF_MAX) {
+			/* The client does not read: wait for it. */
+			s->paused = 1;
+			bufferevent_disable(s->bev, EV_READ);
+			return;
+		}
+		avail = evbuffer_get_length(in);
+		if (avail == 0)
+			return;
+		eol = evbuffer_search_eol(in, NULL, NULL, EVBUFFER_EOL_LF);
+		n = eol.pos == -1 ? avail : (size_t)eol.pos + 1;
+		if (eol.pos != -1 && n <= SINK_LINE_MAX + 2) {
+			evbuffer_remove(in, s->line, n);
+			if (session_line(s, s->line, n) == -1)
+				return;
+			continue;
+		}
+		if (eol.pos == -1 && n <= SINK_LINE_MAX + 1)
+			return;		/* wait for the rest of the line */
+		if (s->state != SK_BODY) {
+			s->sink->stats.too_long++;
+			session_close(s, "500 5.5.0 Line too long");
+			return;
+		}
+		/* A long message line: take a piece, no dot handling. */
+		n = SINK_LINE_MAX;
+		evbuffer_copyout(in, s->line, n);
+		if (s->line[n - 1] == '\r')
+			n--;		/* keep CR LF together */
+		evbuffer_drain(in, n);
+		session_append(s, s->line, n);
+		s->midline = 1;
+		session_arm(s, s->sink->timeout);
+	}
+}
+
+static int	 cmd_helo(struct sink_session *, char *, int);
+static int	 cmd_mail(struct sink_session *, char *);
+static int	 cmd_rcpt(struct sink_session *, char *);
+static int	 cmd_data(struct sink_session *, char *);
+static int	 body_line(struct sink_session *, char *, size_t, size_t);
+
+/*
+ * One line (n bytes with its LF).  Returns 0, or -1 when the session is
+ * closing.
+ */
+static int
+session_line(struct sink_session *s, char *line, size_t n)
+{
+	size_t	 len = n, vlen;
+	char	*arg;
+
+	if (s->state == SK_CLOSING)
+		fatalx("%s: line in state %s", __func__,
+		    sk_state_name[s->state]);
+	session_arm(s, s->sink->timeout);
+	if (len > 0 && line[len - 1] == '\n')
+		len--;
+	if (len > 0 && line[len - 1] == '\r')
+		len--;
+	if (s->state == SK_BODY)
+		return body_line(s, line, n, len);
+
+	line[len] = '\0';
+	if (memchr(line, '\0', len) != NULL)
+		return session_error(s, "500 5.5.2 Error: bad characters");
+	for (vlen = 0; vlen < len && line[vlen] != ' '; vlen++)
+		;
+	arg = line + vlen;
+	while (*arg == ' ')
+		arg++;
+	line[vlen] = '\0';
+
+	if (strcasecmp(line, "EHLO") == 0)
+		return cmd_helo(s, arg, 1);
+	if (strcasecmp(line, "HELO") == 0)
+		return cmd_helo(s, arg, 0);
+	if (strcasecmp(line, "MAIL") == 0)
+		return cmd_mail(s, arg);
+	if (strcasecmp(line, "RCPT") == 0)
+		return cmd_rcpt(s, arg);
+	if (strcasecmp(line, "DATA") == 0)
+		return cmd_data(s, arg);
+	if (strcasecmp(line, "RSET") == 0) {
+		session_reset(s);
+		if (s->state != SK_HELO)
+			s->state = SK_MAIL;
+		return session_reply(s, "250 2.0.0 Ok");
+	}
+	if (strcasecmp(line, "NOOP") == 0)
+		return session_reply(s, "250 2.0.0 Ok");
+	if (strcasecmp(line, "QUIT") == 0) {
+		session_close(s, "221 2.0.0 Bye");
+		return -1;
+	}
+	if (strcasecmp(line, "VRFY") == 0)
+		return session_reply(s, "252 2.5.2 Cannot VRFY user; "
+		    "try RCPT to attempt delivery");
+	if (strcasecmp(line, "HELP") == 0 || strcasecmp(line, "EXPN") == 0 ||
+	    strcasecmp(line, "STARTTLS") == 0 ||
+	    strcasecmp(line, "AUTH") == 0 || strcasecmp(line, "BDAT") == 0 ||
+	    strcasecmp(line, "ETRN") == 0 || strcasecmp(line, "TURN") == 0)
+		return session_error(s, "502 5.5.1 Error: command not "
+		    "implemented");
+	return session_error(s, "500 5.5.2 Error: command not recognized");
+}
+
+static int
+cmd_helo(struct sink_session *s, char *arg, int ehlo)
+{
+	struct sink	*sk = s->sink;
+	size_t		 i;
+
+	if (*arg == '\0')
+		return session_error(s, "501 5.5.4 Syntax: %s hostname",
+		    ehlo ? "EHLO" : "HELO");
+	for (i = 0; arg[i] != '\0' && i < SINK_HELO_MAX; i++)
+		s->helo[i] = (unsigned char)arg[i] >= 0x20 &&
+		    (unsigned char)arg[i] < 0x7f ? arg[i] : '?';
+	s->helo[i] = '\0';
+	session_reset(s);
+	s->state = SK_MAIL;
+	if (!ehlo)
+		return session_reply(s, "250 %s", sk->hostname);
+	return session_reply(s, "250-%s\r\n250-8BITMIME\r\n"
+	    "250-ENHANCEDSTATUSCODES\r\n250 SIZE %zu", sk->hostname,
+	    sk->max_message);
+}
+
+/*
+ * Parse "<path> [params]" (or a bare path up to a space) into out
+ * without the brackets.  A '>' inside a quoted string does not end the
+ * path.  Returns 0, or -1: unterminated, too long, control or non-ASCII
+ * bytes.
+ */
+static int
+parse_path(const char *p, char *out, size_t outlen)
+{
+	const char	*start, *end;
+	int		 quoted = 0;
+	size_t		 n;
+
+	while (*p == ' ')
+		p++;
+	if (*p == '<') {
+		start = ++p;
+		for (; *p != '\0'; p++) {
+			if (quoted && *p == '\\' && p[1] != '\0')
+				p++;
+			else if (*p == '"')
+				quoted = !quoted;
+			else if (!quoted && *p == '>')
+				break;
+		}
+		if (*p != '>')
+			return -1;
+		end = p;
+		/* Parameters (SIZE=, BODY=, ...) follow a space. */
+		if (p[1] != '\0' && p[1] != ' ')
+			return -1;
+	} else {
+		start = p;
+		end = p + strcspn(p, " ");
+	}
+	n = (size_t)(end - start);
+	if (n > SINK_PATH_MAX || n + 1 > outlen)
+		return -1;
+	for (p = start; p < end; p++)
+		if ((unsigned char)*p < 0x20 || (unsigned char)*p >= 0x7f)
+			return -1;
+	memcpy(out, start, n);
+	out[n] = '\0';
+	return 0;
+}
+
+/* "FROM:" / "TO:" then the path; returns what follows the keyword. */
+static char *
+cmd_keyword(char *arg, const char *kw)
+{
+	size_t	 n = strlen(kw);
+
+	if (strncasecmp(arg, kw, n) != 0)
+		return NULL;
+	return arg + n;
+}
+
+static int
+cmd_mail(struct sink_session *s, char *arg)
+{
+	char	*p;
+
+	if (s->state == SK_HELO)
+		return session_error(s, "503 5.5.1 Error: send HELO/EHLO "
+		    "first");
+	if (s->state == SK_RCPT)
+		return session_error(s, "503 5.5.1 Error: nested MAIL "
+		    "command");
+	if ((p = cmd_keyword(arg, "FROM:")) == NULL)
+		return session_error(s, "501 5.5.4 Syntax: MAIL "
+		    "FROM:<address>");
+	session_reset(s);
+	if (parse_path(p, s->mail_from, sizeof(s->mail_from)) == -1) {
+		s->mail_from[0] = '\0';
+		return session_error(s, "501 5.1.7 Bad sender address "
+		    "syntax");
+	}
+	s->state = SK_RCPT;
+	return session_reply(s, "250 2.1.0 Ok");
+}
+
+/* Is the literal "[a.b.c.d]" / "[IPv6:x::y]" an address of ours? */
+static int
+literal_is_ours(const struct sink_session *s, const char *dom, size_t len)
+{
+	const struct sockaddr_storage *ours[2];
+	char		 buf[INET6_ADDRSTRLEN + 8];
+	uint8_t		 a[16];
+	const uint8_t	*b;
+	int		 af, alen, i;
+
+	if (len < 3 || dom[0] != '[' || dom[len - 1] != ']' ||
+	    len - 2 >= sizeof(buf))
+		return 0;
+	memcpy(buf, dom + 1, len - 2);
+	buf[len - 2] = '\0';
+	if (strncasecmp(buf, "IPv6:", 5) == 0) {
+		if (inet_pton(AF_INET6, buf + 5, a) != 1)
+			return 0;
+		af = AF_INET6;
+		alen = 16;
+	} else {
+		if (inet_pton(AF_INET, buf, a) != 1)
+			return 0;
+		af = AF_INET;
+		alen = 4;
+	}
+	ours[0] = &s->local;
+	ours[1] = &s->sink->bound;
+	for (i = 0; i < 2; i++) {
+		if (ours[i]->ss_family != af)
+			continue;
+		if (af == AF_INET)
+			b = (const uint8_t *)&((const struct sockaddr_in *)
+			    ours[i])->sin_addr;
+		else
+			b = ((const struct sockaddr_in6 *)ours[i])->
+			    sin6_addr.s6_addr;
+		if (memcmp(a, b, (size_t)alen) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * The sink mailbox and nothing else: local part equal to ours (no
+ * quoting, case-insensitive), domain ours or a literal of our address.  A
+ * source route ("@a,@b:") is ignored (RFC 5321 C).
+ */
+static int
+rcpt_is_ours(const struct sink_session *s, const char *path)
+{
+	const struct sink	*sk = s->sink;
+	const char		*at, *dom;
+	size_t			 llen, dlen;
+
+	if (path[0] == '@') {
+		if ((path = strchr(path, ':')) == NULL)
+			return 0;
+		path++;
+	}
+	if ((at = strrchr(path, '@')) == NULL)
+		return 0;
+	llen = (size_t)(at - path);
+	if (llen != strlen(sk->local) ||
+	    strncasecmp(path, sk->local, llen) != 0)
+		return 0;
+	dom = at + 1;
+	dlen = strlen(dom);
+	if (dlen > 1 && dom[dlen - 1] == '.')
+		dlen--;
+	if (dlen == strlen(sk->domain) && strncasecmp(dom, sk->domain,
+	    dlen) == 0)
+		return 1;
+	return literal_is_ours(s, dom, strlen(dom));
+}
+
+static int
+cmd_rcpt(struct sink_session *s, char *arg)
+{
+	char	 path[SINK_PATH_MAX + 1], *p;
+
+	if (s->state != SK_RCPT)
+		return session_error(s, "503 5.5.1 Error: need MAIL command");
+	if ((p = cmd_keyword(arg, "TO:")) == NULL)
+		return session_error(s, "501 5.5.4 Syntax: RCPT TO:<address>");
+	if (parse_path(p, path, sizeof(path)) == -1 || path[0] == '\0')
+		return session_error(s, "501 5.1.3 Bad recipient address "
+		    "syntax");
+	if (s->nrcpt >= SINK_RCPT_MAX)
+		return session_reply(s, "452 4.5.3 Error: too many "
+		    "recipients");
+	if (!rcpt_is_ours(s, path)) {
+		s->sink->stats.rcpt_denied++;
+		return session_error(s, "550 5.7.1 Relaying denied");
+	}
+	if (s->nrcpt++ == 0)
+		memcpy(s->rcpt, path, strlen(path) + 1);
+	return session_reply(s, "250 2.1.5 Ok");
+}
+
+static int
+cmd_data(struct sink_session *s, char *arg)
+{
+	if (*arg != '\0')
+		return session_error(s, "501 5.5.4 Syntax: DATA");
+	if (s->state != SK_RCPT)
+		return session_error(s, "503 5.5.1 Error: need MAIL command");
+	if (s->nrcpt == 0)
+		return session_error(s, "554 5.5.1 Error: no valid "
+		    "recipients");
+	s->datalen = 0;
+	s->truncated = 0;
+	s->midline = 0;
+	s->state = SK_BODY;
+	return session_reply(s, "354 End data with <CR><LF>.<CR><LF>");
+}
+
+static int
+message_done(struct sink_session *s)
+{
+	struct sink		*sk = s->sink;
+	struct sink_message	 m;
+	char			 qid[32];
+
+	if (s->data == NULL) {
+		s->data = xmalloc(1);
+		s->datacap = 1;
+	}
+	s->data[s->datalen] = '\0';
+	snprintf(qid, sizeof(qid), "%llX%06llX", (unsigned long long)time(NULL),
+	    (unsigned long long)(++sk->qid & 0xffffff));
+
+	memset(&m, 0, sizeof(m));
+	m.peer = s->peer;
+	m.helo = s->helo;
+	m.mail_from = s->mail_from;
+	m.rcpt = s->rcpt;
+	m.queue_id = qid;
+	m.data = s->data;
+	m.datalen = s->datalen;
+	m.truncated = s->truncated;
+	sink_inspect(s->mail_from, s->data, s->datalen, &m.insp);
+	sk->stats.messages++;
+	if (s->truncated)
+		sk->stats.truncated++;
+	session_reply(s, "250 2.0.0 Ok: queued as %s", qid);
+	if (sk->cb != NULL)
+		sk->cb(&m, sk->arg);
+	session_reset(s);
+	s->state = SK_MAIL;
+	return 0;
+}
+
+/* One message line: n bytes with the line end, len without. */
+static int
+body_line(struct sink_session *s, char *line, size_t n, size_t len)
+{
+	if (s->midline) {
+		/* The end of a long line: text, whatever it starts with. */
+		s->midline = 0;
+		session_append(s, line, n);
+		return 0;
+	}
+	if (len == 1 && line[0] == '.')
+		return message_done(s);
+	if (line[0] == '.') {
+		line++;
+		n--;
+	}
+	session_append(s, line, n);
+	return 0;
+}
+
+/* ---------------------------------------------------------------------
+ * sink_inspect: pure, bounded.
+ */
+
+#define MIME_DEPTH_MAX	3	/* top, its parts, their parts */
+#define MIME_PARTS_MAX	64	/* parts looked at in all */
+#define HDR_MAX		1000	/* header fields per entity */
+#define BOUNDARY_MAX	200	/* RFC 2046 says 70: be lenient */
+#define CTYPE_MAX	64
+
+struct span {
+	const char	*p;
+	size_t		 len;
+};
+
+struct hdr {
+	struct span	 name;
+	struct span	 value;	/* after the ':', folded lines included */
+};
+
+struct ctype {
+	char	 type[CTYPE_MAX];	/* "multipart/report", lower case */
+	char	 boundary[BOUNDARY_MAX + 1];
+};
+
+struct walk {
+	const char	*body_cookie, *att_cookie;
+	size_t		 body_len, att_len;
+	int		 text_seen;
+	int		 nparts;
+};
+
+/*
+ * The next line from *pp (before end): its text without CR LF in line.
+ * Advances *pp past the LF.  Returns 0 at the end.
+ */
+static int
+line_next(const char **pp, const char *end, struct span *line)
+{
+	const char	*p = *pp, *nl;
+	size_t		 len;
+
+	if (p >= end)
+		return 0;
+	nl = memchr(p, '\n', (size_t)(end - p));
+	len = nl != NULL ? (size_t)(nl - p) : (size_t)(end - p);
+	*pp = nl != NULL ? nl + 1 : end;
+	if (len > 0 && p[len - 1] == '\r')
+		len--;
+	line->p = p;
+	line->len = len;
+	return 1;
+}
+
+/* Headers up to the first empty line; the body after it. */
+static void
+entity_split(const char *p, size_t len, struct span *hdrs, struct span *body)
+{
+	const char	*cur = p, *end = p + len, *start;
+	struct span	 line;
+
+	hdrs->p = p;
+	for (;;) {
+		start = cur;
+		if (!line_next(&cur, end, &line)) {
+			hdrs->len = len;
+			body->p = end;
+			body->len = 0;
+			return;
+		}
+		if (line.len == 0)
+			break;
+	}
+	hdrs->len = (size_t)(start - p);
+	body->p = cur;
+	body->len = (size_t)(end - cur);
+}
+
+static int
+is_wsp(char c)
+{
+	return c == ' ' || c == '\t';
+}
+
+/*
+ * The next header field in *pp..end.  Lines that are not a field (no
+ * colon, a stray continuation) are skipped.  Returns 0 at the end.
+ */
+static int
+hdr_next(const char **pp, const char *end, struct hdr *h)
+{
+	struct span	 line, more;
+	const char	*colon, *save;
+	size_t		 n;
+
+	while (line_next(pp, end, &line)) {
+		if (line.len == 0 || is_wsp(line.p[0]))
+			continue;
+		colon = memchr(line.p, ':', line.len);
+		if (colon == NULL)
+			continue;
+		n = (size_t)(colon - line.p);
+		while (n > 0 && is_wsp(line.p[n - 1]))
+			n--;
+		h->name.p = line.p;
+		h->name.len = n;
+		h->value.p = colon + 1;
+		h->value.len = line.len - (size_t)(colon + 1 - line.p);
+		for (;;) {
+			save = *pp;
+			if (!line_next(pp, end, &more) || more.len == 0 ||
+			    !is_wsp(more.p[0])) {
+				*pp = save;
+				break;
+			}
+			h->value.len = (size_t)(more.p + more.len - h->value.p);
+		}
+		return 1;
+	}
+	return 0;
+}
+
+static int
+hdr_is(const struct hdr *h, const char *name)
+{
+	return h->name.len == strlen(name) &&
+	    strncasecmp(h->name.p, name, h->name.len) == 0;
+}
+
+/*
+ * Unfold v into buf: line ends dropped, white space runs made one space
+ * and trimmed, other control and non-ASCII bytes '?'.  Returns the
+ * length; *cut set when it did not fit.
+ */
+static size_t
+unfold(const struct span *v, char *buf, size_t buflen, int *cut)
+{
+	size_t		 i, n = 0;
+	int		 space = 0;
+	unsigned char	 c;
+
+	*cut = 0;
+	for (i = 0; i < v->len; i++) {
+		c = (unsigned char)v->p[i];
+		if (c == '\r' || c == '\n')
+			continue;
+		if (c == ' ' || c == '\t') {
+			space = n > 0;
+			continue;
+		}
+		if (n + space + 1 >= buflen) {
+			*cut = 1;
+			break;
+		}
+		if (space)
+			buf[n++] = ' ';
+		space = 0;
+		buf[n++] = c >= 0x20 && c < 0x7f ? (char)c : '?';
+	}
+	if (buflen > 0)
+		buf[n] = '\0';
+	return n;
+}
+
+/* type/subtype (lower case) and the boundary parameter. */
+static void
+ctype_parse(const struct span *v, struct ctype *ct)
+{
+	char		 buf[1024], *p, *name, *val, *eq;
+	size_t		 n, i;
+	int		 cut;
+
+	ct->type[0] = '\0';
+	ct->boundary[0] = '\0';
+	unfold(v, buf, sizeof(buf), &cut);
+	p = buf;
+	while (*p == ' ')
+		p++;
+	n = strcspn(p, "; (");
+	if (n > 0 && n < sizeof(ct->type)) {
+		for (i = 0; i < n; i++)
+			ct->type[i] = (char)((p[i] >= 'A' && p[i] <= 'Z') ?
+			    p[i] - 'A' + 'a' : p[i]);
+		ct->type[n] = '\0';
+	}
+	while ((p = strchr(p, ';')) != NULL) {
+		p++;
+		while (*p == ' ')
+			p++;
+		name = p;
+		n = strcspn(p, "=;");
+		if (p[n] != '=')
+			continue;
+		eq = p + n;
+		*eq = '\0';
+		while (n > 0 && name[n - 1] == ' ')
+			name[--n] = '\0';
+		p = eq + 1;
+		while (*p == ' ')
+			p++;
+		if (*p == '"') {
+			val = ++p;
+			for (i = 0; p[i] != '\0' && p[i] != '"'; i++)
+				;
+			n = i;
+			p += p[i] == '"' ? i + 1 : i;
+		} else {
+			val = p;
+			n = strcspn(p, "; ");
+			p += n;
+		}
+		if (strcasecmp(name, "boundary") == 0 && n > 0 &&
+		    n <= BOUNDARY_MAX) {
+			memcpy(ct->boundary, val, n);
+			ct->boundary[n] = '\0';
+		}
+	}
+}
+
+static int
+ctype_is_attached(const char *type)
+{
+	return strcmp(type, "message/rfc822") == 0 ||
+	    strcmp(type, "message/global") == 0 ||
+	    strcmp(type, "text/rfc822-headers") == 0 ||
+	    strcmp(type, "message/rfc822-headers") == 0 ||
+	    strcmp(type, "message/global-headers") == 0;
+}
+
+static void	 entity_walk(struct walk *, const struct ctype *,
+		    const struct span *, int);
+
+/*
+ * Is line a delimiter of boundary b?  Returns 1 for "--b", 2 for the
+ * close "--b--", 0 otherwise (trailing white space allowed).
+ */
+static int
+mime_delimiter(const struct span *line, const char *b, size_t blen)
+{
+	size_t	 i;
+	int	 kind = 1;
+
+	if (line->len < blen + 2 || line->p[0] != '-' || line->p[1] != '-' ||
+	    memcmp(line->p + 2, b, blen) != 0)
+		return 0;
+	i = blen + 2;
+	if (line->len >= i + 2 && line->p[i] == '-' && line->p[i + 1] == '-') {
+		kind = 2;
+		i += 2;
+	}
+	for (; i < line->len; i++)
+		if (!is_wsp(line->p[i]))
+			return 0;
+	return kind;
+}
+
+/* The parts of a multipart body, each walked at depth + 1. */
+static void
+multipart_walk(struct walk *w, const struct ctype *ct, const struct span *body,
+    int depth)
+{
+	const char	*cur = body->p, *end = body->p + body->len, *start;
+	const char	*part = NULL, *pe;
+	struct span	 line, ph, pb;
+	struct ctype	 pct;
+	struct hdr	 h;
+	size_t		 blen = strlen(ct->boundary);
+	int		 kind, nh;
+	const char	*hc;
+
+	for (;;) {
+		start = cur;
+		if (!line_next(&cur, end, &line))
+			return;		/* no close delimiter: drop the rest */
+		if ((kind = mime_delimiter(&line, ct->boundary, blen)) == 0)
+			continue;
+		if (part != NULL) {
+			/* The line end before the delimiter is its own. */
+			pe = start;
+			if (pe > part && pe[-1] == '\n')
+				pe--;
+			if (pe > part && pe[-1] == '\r')
+				pe--;
+			if (w->nparts++ >= MIME_PARTS_MAX)
+				return;
+			entity_split(part, (size_t)(pe - part), &ph, &pb);
+			pct.type[0] = '\0';
+			pct.boundary[0] = '\0';
+			hc = ph.p;
+			for (nh = 0; nh < HDR_MAX &&
+			    hdr_next(&hc, ph.p + ph.len, &h); nh++)
+				if (hdr_is(&h, "Content-Type")) {
+					ctype_parse(&h.value, &pct);
+					break;
+				}
+			if (pct.type[0] == '\0')
+				snprintf(pct.type, sizeof(pct.type), "%s",
+				    strcmp(ct->type, "multipart/digest") == 0 ?
+				    "message/rfc822" : "text/plain");
+			entity_walk(w, &pct, &pb, depth + 1);
+		}
+		if (kind == 2)
+			return;
+		part = cur;
+	}
+}
+
+static void
+entity_walk(struct walk *w, const struct ctype *ct, const struct span *body,
+    int depth)
+{
+	const char	*c;
+	size_t		 n;
+
+	if (strncmp(ct->type, "multipart/", 10) == 0) {
+		if (depth + 1 < MIME_DEPTH_MAX && ct->boundary[0] != '\0')
+			multipart_walk(w, ct, body, depth);
+		return;
+	}
+	if (ctype_is_attached(ct->type)) {
+		if (w->att_cookie == NULL &&
+		    (c = cookie_find(body->p, body->len, &n)) != NULL) {
+			w->att_cookie = c;
+			w->att_len = n;
+		}
+		return;
+	}
+	if (ct->type[0] == '\0' || strncmp(ct->type, "text/", 5) == 0) {
+		if (w->text_seen)
+			return;
+		w->text_seen = 1;
+		if ((c = cookie_find(body->p, body->len, &n)) != NULL) {
+			w->body_cookie = c;
+			w->body_len = n;
+		}
+	}
+}
+
+/* Append one Received value to the list, whole or not at all. */
+static void
+received_add(struct sink_inspection *in, size_t *used, const struct span *v)
+{
+	char	 buf[sizeof(in->received)];
+	size_t	 n, need;
+	int	 cut;
+
+	if (in->received_truncated)
+		return;
+	n = unfold(v, buf, sizeof(buf), &cut);
+	need = n + (*used > 0 ? 1 : 0);
+	if (cut || *used + need + 1 > sizeof(in->received)) {
+		in->received_truncated = 1;
+		return;
+	}
+	if (*used > 0)
+		in->received[(*used)++] = '\n';
+	memcpy(in->received + *used, buf, n);
+	*used += n;
+	in->received[*used] = '\0';
+}
+
+static int
+auto_submitted(const struct span *v)
+{
+	char	 buf[64];
+	size_t	 n;
+	int	 cut;
+
+	unfold(v, buf, sizeof(buf), &cut);
+	n = strcspn(buf, "; (");
+	buf[n] = '\0';
+	return strcasecmp(buf, "no") != 0;
+}
+
+void
+sink_inspect(const char *mail_from, const char *data, size_t len,
+    struct sink_inspection *in)
+{
+	struct span	 hdrs, body, subject = { NULL, 0 }, msgid = { NULL, 0 };
+	struct ctype	 ct;
+	struct walk	 w;
+	struct hdr	 h;
+	const char	*cur, *c = NULL;
+	size_t		 used = 0, n = 0;
+	int		 nh, have_ct = 0, autosub = 0, have_as = 0;
+
+	memset(in, 0, sizeof(*in));
+	memset(&w, 0, sizeof(w));
+	ct.type[0] = '\0';
+	ct.boundary[0] = '\0';
+	if (data == NULL)
+		len = 0;
+	if (data == NULL)
+		data = "";
+
+	entity_split(data, len, &hdrs, &body);
+	cur = hdrs.p;
+	for (nh = 0; nh < HDR_MAX && hdr_next(&cur, hdrs.p + hdrs.len, &h);
+	    nh++) {
+		if (hdr_is(&h, "Received"))
+			received_add(in, &used, &h.value);
+		else if (hdr_is(&h, "Subject") && subject.p == NULL)
+			subject = h.value;
+		else if (hdr_is(&h, "Message-ID") && msgid.p == NULL)
+			msgid = h.value;
+		else if (hdr_is(&h, "Content-Type") && !have_ct) {
+			have_ct = 1;
+			ctype_parse(&h.value, &ct);
+		} else if (hdr_is(&h, "Auto-Submitted") && !have_as) {
+			have_as = 1;
+			autosub = auto_submitted(&h.value);
+		}
+	}
+	if (subject.p != NULL)
+		c = cookie_find(subject.p, subject.len, &n);
+	if (c == NULL && msgid.p != NULL)
+		c = cookie_find(msgid.p, msgid.len, &n);
+
+	entity_walk(&w, &ct, &body, 0);
+	if (c == NULL && w.body_cookie != NULL) {
+		c = w.body_cookie;
+		n = w.body_len;
+	}
+	in->cookie = c;
+	in->cookielen = c != NULL ? n : 0;
+	in->attached_cookie = w.att_cookie;
+	in->attached_cookielen = w.att_len;
+
+	if (mail_from != NULL && mail_from[0] == '\0')
+		in->bounce_why = "null sender";
+	else if (strcmp(ct.type, "multipart/report") == 0)
+		in->bounce_why = "multipart/report";
+	else if (autosub)
+		in->bounce_why = "Auto-Submitted";
+	else if (c == NULL && w.att_cookie != NULL)
+		in->bounce_why = "cookie only in an attached message";
+	in->bounce = in->bounce_why != NULL;
+}
+

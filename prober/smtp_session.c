@@ -1,0 +1,1420 @@
+/*
+ * smtp_session.c -- the SMTP client that runs the relay battery against
+ * one server (see smtp_session.h).
+ *
+ * One bufferevent per connection, one explicit state machine.  Every
+ * callback is thin: it turns a libevent event (bytes, EOF, error, a
+ * deadline) into an input of the machine.  Whatever may finish the
+ * session returns -1 and its caller returns at once: the session is freed
+ * in one place, session_finish(), right after done was called.
+ *
+ * Nothing the server sends is trusted beyond its bounds: the input buffer
+ * stops growing at SESSION_READ_HIGH bytes, a line without LF longer than
+ * SMTP_LINE_MAX is an error before it is copied, every line goes through
+ * the pure reply parser (bounded lines, lines per reply, text), and the
+ * transcript is bounded.  Deadlines are our own timers, not bufferevent
+ * timeouts, so a server sending one byte a second cannot stretch them.
+ *
+ * Memory: the per-test results are kept compact while the run lives (an
+ * outcome and offsets into one string arena); the struct session_test
+ * array of the result is built only for the done call.
+ */
+#include <sys/types.h>
+#include <sys/socket.h>
+
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <event2/util.h>
+
+#include "log.h"
+#include "xmalloc.h"
+#include "smtp_reply.h"
+#include "smtp_session.h"
+
+/* Defaults for parameters left at 0. */
+#define DEF_CONNECT_TIMEOUT	30
+#define DEF_REPLY_TIMEOUT	60
+#define DEF_TOTAL_TIMEOUT	600
+#define DEF_MAX_REJECTS		5
+#define DEF_MAX_CONNECTIONS	8
+#define DEF_MAX_ACCEPTED	3
+
+#define QUIT_WAIT		2	/* seconds we wait for "221" */
+/* Input kept at most: one whole line of SMTP_LINE_MAX plus CRLF fits. */
+#define SESSION_READ_HIGH	4096
+#define TR_TRUNCATED		"* transcript truncated\n"
+#define MESSAGE_MAX		4096	/* the test message, before stuffing */
+
+#define SS_STATES(X)							\
+	X(SS_CONNECT)	/* TCP connect in progress */			\
+	X(SS_BANNER)	/* waiting for the greeting */			\
+	X(SS_EHLO)							\
+	X(SS_HELO)	/* EHLO was refused */				\
+	X(SS_MAIL)							\
+	X(SS_RCPT)							\
+	X(SS_DATA)	/* waiting for 354 */				\
+	X(SS_BODY)	/* message sent, waiting for the reply to "." */ \
+	X(SS_RSET)							\
+	X(SS_QUIT)							\
+	X(SS_IDLE)	/* no connection */
+#define SS_ENUM(s) s,
+enum ss_state { SS_STATES(SS_ENUM) SS_NSTATES };
+#undef SS_ENUM
+#define SS_NAME(s) #s,
+static const char *const ss_state_name[] = { SS_STATES(SS_NAME) };
+#undef SS_NAME
+
+#define TO_NAME(e, s) s,
+static const char *const test_outcome_names[] = { TEST_OUTCOMES(TO_NAME) };
+#undef TO_NAME
+
+/* What to do once the QUIT exchange is over. */
+enum after_quit {
+	AFTER_FINISH,
+	AFTER_RECONNECT
+};
+
+/* Why a connection was lost. */
+enum loss {
+	LOSS_CONNECT,	/* connect failed or timed out */
+	LOSS_DROP,	/* closed by the server, socket error */
+	LOSS_TIMEOUT	/* no reply in time */
+};
+
+/* Strings kept per test, as offsets into the session's arena. */
+enum test_str {
+	TS_MAIL_FROM,
+	TS_RCPT_TO,
+	TS_MAIL_REPLY,
+	TS_RCPT_REPLY,
+	TS_DATA_REPLY,
+	TS_COOKIE,
+	TS_COUNT
+};
+
+struct test_rec {
+	int		 id;
+	enum test_outcome outcome;
+	uint32_t	 str[TS_COUNT];	/* 0: "" */
+};
+
+struct smtp_session {
+	struct event_base	*base;
+	struct bufferevent	*bev;		/* NULL between connections */
+	struct event		*ev_state;	/* the current state's deadline */
+	struct event		*ev_total;	/* the whole run's deadline */
+	struct event		*ev_kick;	/* zero timeout: connect, finish */
+	int			 kick_finish;	/* what ev_kick does */
+	enum ss_state		 state;
+	enum ss_state		 quit_pending;	/* in SS_QUIT: whose reply is
+						   still due (SS_QUIT: none) */
+	enum after_quit		 after_quit;
+	int			 awaiting;	/* a reply is due */
+	struct smtp_reply	 reply;		/* being read */
+
+	/* Parameters, copied. */
+	char			*target, *helo, *sink_domain, *sink_local;
+	char			*from_local;
+	uint8_t			*key;
+	size_t			 keylen;
+	uint16_t		 port;
+	int64_t			 run_id, cookie_expires;
+	int			 connect_timeout, reply_timeout;
+	int			 total_timeout;
+	int			 max_rejects, max_connections, max_accepted;
+	void			(*trace)(char, const char *, void *);
+	void			*trace_arg;
+	struct sockaddr_storage	 sa;
+	socklen_t		 salen;
+
+	/* The battery. */
+	struct test_rec		*recs;
+	size_t			 ntests;
+	size_t			 next;		/* next test to start */
+	size_t			 cur;		/* the test in progress */
+	int			 in_test;
+	char			 cookie[COOKIE_MAX];	/* the current test's */
+	char			*strs;		/* "\0" then NUL-ended strings */
+	size_t			 strslen, strscap;
+
+	/* What happened. */
+	int			 nconn;		/* connection attempts */
+	int			 nbanners;	/* greetings received */
+	int			 rejects_conn;	/* on this connection */
+	size_t			 naccepted, nrejected;
+	int			 refused;	/* 5xx greeting or HELO */
+	int			 tempfail;	/* some 4xx */
+	int			 proto;		/* the server sent garbage */
+	int			 timed_out;	/* the last loss was a timeout,
+						   or the whole run's */
+	int			 battery_done;	/* no test left to start, or
+						   stopped on purpose */
+	int			 stopping;	/* smtp_session_stop, or the run's
+						   deadline: only QUIT now */
+	int			 finishing;
+	char			 why_unreach[128];
+	char			 why_refused[128];
+	char			 why_tempfail[128];
+	char			 why_timeout[128];
+	char			 why_proto[160];
+	char			 banner[SESSION_REPLY_MAX];
+	char			 target_domain[256];
+
+	char			*tr;		/* the transcript */
+	size_t			 trlen, trcap;
+	int			 trtrunc;
+
+	void			(*done)(struct smtp_session *,
+				    const struct session_result *, void *);
+	void			*done_arg;
+};
+
+static void	session_read_cb(struct bufferevent *, void *);
+static void	session_event_cb(struct bufferevent *, short, void *);
+static void	session_state_timeout_cb(evutil_socket_t, short, void *);
+static void	session_total_timeout_cb(evutil_socket_t, short, void *);
+static void	session_kick_cb(evutil_socket_t, short, void *);
+
+static int	session_connect(struct smtp_session *);
+static int	session_enter(struct smtp_session *, enum ss_state);
+static int	session_on_reply(struct smtp_session *,
+		    const struct smtp_reply *);
+static int	session_next_test(struct smtp_session *);
+static int	session_lost(struct smtp_session *, enum loss, const char *);
+static int	session_protocol_error(struct smtp_session *, const char *);
+static void	session_quit(struct smtp_session *, enum after_quit);
+static int	session_quit_done(struct smtp_session *);
+static int	session_finish(struct smtp_session *);
+static void	session_finish_later(struct smtp_session *);
+static void	session_note(struct smtp_session *, const char *, ...)
+		    __attribute__((format(printf, 2, 3)));
+
+const char *
+test_outcome_name(enum test_outcome o)
+{
+	if ((unsigned)o >= TO_COUNT)
+		return "error";
+	return test_outcome_names[o];
+}
+
+/*
+ * The transcript.
+ */
+
+/* Append raw bytes (already sanitized) to the transcript, growing it. */
+static void
+tr_append(struct smtp_session *s, const char *p, size_t n)
+{
+	size_t	 need, cap;
+
+	need = s->trlen + n + 1;
+	if (need > s->trcap) {
+		cap = s->trcap ? s->trcap : 1024;
+		while (cap < need)
+			cap *= 2;
+		if (cap > SESSION_TRANSCRIPT_MAX + 1)
+			cap = SESSION_TRANSCRIPT_MAX + 1;
+		s->tr = xreallocarray(s->tr, 1, cap);
+		s->trcap = cap;
+	}
+	memcpy(s->tr + s->trlen, p, n);
+	s->trlen += n;
+	s->tr[s->trlen] = '\0';
+}
+
+/*
+ * One transcript line: dir ('>' sent, '<' received, '*' note) and text
+ * (len bytes, any content).  Control bytes and non-ASCII become '?'; a
+ * line is cut at SMTP_LINE_MAX bytes.  Also handed to the trace callback,
+ * which may call smtp_session_stop(): callers log last.
+ */
+static void
+session_log(struct smtp_session *s, char dir, const char *text, size_t len)
+{
+	char	 buf[SMTP_LINE_MAX + 8];
+	size_t	 i, n;
+
+	buf[0] = dir;
+	buf[1] = ' ';
+	n = len < SMTP_LINE_MAX ? len : SMTP_LINE_MAX;
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)text[i];
+
+		buf[2 + i] = c >= 0x20 && c < 0x7f ? (char)c : '?';
+	}
+	n += 2;
+	if (len > SMTP_LINE_MAX) {
+		memcpy(buf + n, "...", 3);
+		n += 3;
+	}
+	buf[n++] = '\n';
+	buf[n] = '\0';
+
+	if (!s->trtrunc) {
+		if (s->trlen + n + sizeof(TR_TRUNCATED) - 1 >
+		    SESSION_TRANSCRIPT_MAX) {
+			tr_append(s, TR_TRUNCATED, sizeof(TR_TRUNCATED) - 1);
+			s->trtrunc = 1;
+		} else
+			tr_append(s, buf, n);
+	}
+	if (s->trace != NULL) {
+		buf[n - 1] = '\0';
+		s->trace(dir, buf + 2, s->trace_arg);
+	}
+}
+
+static void
+session_note(struct smtp_session *s, const char *fmt, ...)
+{
+	char	 buf[512];
+	va_list	 ap;
+	int	 n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	session_log(s, '*', buf, strlen(buf));
+}
+
+static void
+why_set(char *buf, size_t len, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void
+why_set(char *buf, size_t len, const char *fmt, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, len, fmt, ap);
+	va_end(ap);
+}
+
+/* A reply as evidence: "550 5.7.1 text", lines joined by a space. */
+static void
+reply_format(const struct smtp_reply *r, char *buf, size_t len)
+{
+	char	*p;
+
+	snprintf(buf, len, "%d%s%s", r->code, r->textlen ? " " : "",
+	    r->text);
+	for (p = buf; *p != '\0'; p++)
+		if (*p == '\n')
+			*p = ' ';
+}
+
+/*
+ * The per-test records.
+ */
+
+static void
+rec_set(struct smtp_session *s, size_t i, enum test_str which,
+    const char *str)
+{
+	size_t	 n = strlen(str) + 1;
+
+	if (n > SESSION_REPLY_MAX)
+		n = SESSION_REPLY_MAX;	/* every field holds that much */
+	if (s->strslen + n > s->strscap) {
+		s->strscap = s->strscap ? s->strscap : 512;
+		while (s->strslen + n > s->strscap)
+			s->strscap *= 2;
+		s->strs = xreallocarray(s->strs, 1, s->strscap);
+	}
+	memcpy(s->strs + s->strslen, str, n - 1);
+	s->strs[s->strslen + n - 1] = '\0';
+	s->recs[i].str[which] = (uint32_t)s->strslen;
+	s->strslen += n;
+}
+
+static const char *
+rec_get(const struct smtp_session *s, size_t i, enum test_str which)
+{
+	return s->strs + s->recs[i].str[which];
+}
+
+static void
+rec_reply(struct smtp_session *s, enum test_str which,
+    const struct smtp_reply *r)
+{
+	char	 buf[SESSION_REPLY_MAX];
+
+	reply_format(r, buf, sizeof(buf));
+	rec_set(s, s->cur, which, buf);
+}
+
+/*
+ * Sending.
+ */
+
+/* Send one command line (CRLF added) and log it. */
+static void
+session_send(struct smtp_session *s, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void
+session_send(struct smtp_session *s, const char *fmt, ...)
+{
+	char	 line[SMTP_LINE_MAX];
+	va_list	 ap;
+	int	 n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(line, sizeof(line) - 2, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= sizeof(line) - 2)
+		fatalx("%s: command too long", __func__);
+	memcpy(line + n, "\r\n", 3);
+	if (bufferevent_write(s->bev, line, (size_t)n + 2) == -1)
+		fatalx("%s: bufferevent_write", __func__);
+	/* Last: the trace callback may stop the session. */
+	session_log(s, '>', line, (size_t)n);
+}
+
+/* RFC 5322 date, locale-independent: "Tue, 01 Jul 2025 12:00:00 +0000". */
+static void
+date_rfc5322(char *buf, size_t len)
+{
+	static const char *const days[] = {
+		"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"
+	};
+	static const char *const months[] = {
+		"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+		"Jul", "Aug", "Sep", "Oct", "Nov", "Dec"
+	};
+	struct tm	 tm;
+	time_t		 now = time(NULL);
+
+	if (gmtime_r(&now, &tm) == NULL) {
+		snprintf(buf, len, "Thu, 01 Jan 1970 00:00:00 +0000");
+		return;
+	}
+	snprintf(buf, len, "%s, %02d %s %04d %02d:%02d:%02d +0000",
+	    days[tm.tm_wday % 7], tm.tm_mday, months[tm.tm_mon % 12],
+	    tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
+}
+
+/*
+ * The test message after 354: headers, body, "." -- CRLF line ends and
+ * dot-stuffed (RFC 5321 4.5.2).  The cookie is in the Subject, the
+ * Message-ID and the body, never in the envelope.
+ */
+static void
+session_send_message(struct smtp_session *s)
+{
+	const struct relay_test	*rt = relay_test_by_id(s->recs[s->cur].id);
+	struct evbuffer		*out = bufferevent_get_output(s->bev);
+	const char		*cookie = s->cookie;
+	const char		*p, *nl;
+	char			 msg[MESSAGE_MAX], date[64];
+	int			 n;
+
+	date_rfc5322(date, sizeof(date));
+	n = snprintf(msg, sizeof(msg),
+	    "From: <%s@%s>\n"
+	    "To: %s\n"
+	    "Subject: orbl relay test %d %s\n"
+	    "Message-ID: <%s@%s>\n"
+	    "Date: %s\n"
+	    "\n"
+	    "This message tests whether the mail server at %s port %u\n"
+	    "relays mail for anyone (an open relay).  It was sent by the\n"
+	    "orbl relay prober at %s to the prober's own mailbox; if it\n"
+	    "reached anyone else, please tell postmaster@%s.\n"
+	    "\n"
+	    "Test: %d (%s)\n"
+	    "Target: %s port %u\n"
+	    "Cookie: %s\n"
+	    "\n"
+	    ".This line starts with a dot (SMTP transparency, RFC 5321"
+	    " 4.5.2).\n",
+	    s->from_local, s->helo,
+	    rec_get(s, s->cur, TS_RCPT_TO),
+	    rt->id, cookie,
+	    cookie, s->helo,
+	    date,
+	    s->target, s->port, s->helo, s->helo,
+	    rt->id, rt->name,
+	    s->target, s->port,
+	    cookie);
+	if (n < 0 || (size_t)n >= sizeof(msg))
+		fatalx("%s: message too long", __func__);
+
+	for (p = msg; *p != '\0'; p = nl + 1) {
+		if ((nl = strchr(p, '\n')) == NULL)
+			nl = p + strlen(p);	/* cannot happen: ends in \n */
+		if (*p == '.' && evbuffer_add(out, ".", 1) == -1)
+			fatalx("%s: evbuffer_add", __func__);
+		if (evbuffer_add(out, p, (size_t)(nl - p)) == -1 ||
+		    evbuffer_add(out, "\r\n", 2) == -1)
+			fatalx("%s: evbuffer_add", __func__);
+		if (*nl == '\0')
+			break;
+	}
+	if (evbuffer_add(out, ".\r\n", 3) == -1)
+		fatalx("%s: evbuffer_add", __func__);
+	rec_set(s, s->cur, TS_COOKIE, cookie);
+	/* Not the message itself: the transcript says what was sent. */
+	n = snprintf(msg, sizeof(msg), "[message for test %d, cookie %s]",
+	    rt->id, cookie);
+	session_log(s, '>', msg, (size_t)n);
+}
+
+/*
+ * The machine.
+ */
+
+static int
+state_timeout(const struct smtp_session *s, enum ss_state st)
+{
+	switch (st) {
+	case SS_CONNECT:
+		return s->connect_timeout;
+	case SS_QUIT:
+		return s->reply_timeout < QUIT_WAIT ? s->reply_timeout :
+		    QUIT_WAIT;
+	default:
+		return s->reply_timeout;
+	}
+}
+
+static void
+session_arm(struct smtp_session *s, int seconds)
+{
+	struct timeval	 tv = { seconds, 0 };
+
+	evtimer_add(s->ev_state, &tv);
+}
+
+/*
+ * Enter state st: arm its deadline, send its command.  The deadline is
+ * armed and the state set before sending, since sending logs and the
+ * trace callback may stop the session.  Returns 0 (-1 is reserved for a
+ * state whose command could finish the session; none does today).
+ */
+static int
+session_enter(struct smtp_session *s, enum ss_state st)
+{
+	s->state = st;
+	s->awaiting = 1;
+	session_arm(s, state_timeout(s, st));
+
+	switch (st) {
+	case SS_BANNER:
+		break;
+	case SS_EHLO:
+		session_send(s, "EHLO %s", s->helo);
+		break;
+	case SS_HELO:
+		session_send(s, "HELO %s", s->helo);
+		break;
+	case SS_MAIL:
+		session_send(s, "MAIL FROM:%s",
+		    rec_get(s, s->cur, TS_MAIL_FROM));
+		break;
+	case SS_RCPT:
+		session_send(s, "RCPT TO:%s",
+		    rec_get(s, s->cur, TS_RCPT_TO));
+		break;
+	case SS_DATA:
+		session_send(s, "DATA");
+		break;
+	case SS_BODY:
+		session_send_message(s);
+		break;
+	case SS_RSET:
+		session_send(s, "RSET");
+		break;
+	case SS_QUIT:
+		session_send(s, "QUIT");
+		break;
+	default:
+		fatalx("%s: cannot enter %s", __func__, ss_state_name[st]);
+	}
+	return 0;
+}
+
+/* Close the connection (if any) and disarm the state's deadline. */
+static void
+session_close(struct smtp_session *s)
+{
+	if (s->bev != NULL) {
+		bufferevent_free(s->bev);
+		s->bev = NULL;
+	}
+	evtimer_del(s->ev_state);
+	s->state = SS_IDLE;
+}
+
+/* Start a connection attempt.  Returns 0, or -1 if finished. */
+static int
+session_connect(struct smtp_session *s)
+{
+	char	 err[160];
+
+	s->nconn++;
+	s->rejects_conn = 0;
+	s->state = SS_CONNECT;
+	s->awaiting = 0;
+	smtp_reply_init(&s->reply);
+	if ((s->bev = bufferevent_socket_new(s->base, -1,
+	    BEV_OPT_CLOSE_ON_FREE)) == NULL)
+		fatalx("%s: bufferevent_socket_new", __func__);
+	bufferevent_setcb(s->bev, session_read_cb, NULL, session_event_cb, s);
+	bufferevent_setwatermark(s->bev, EV_READ, 0, SESSION_READ_HIGH);
+	bufferevent_enable(s->bev, EV_READ | EV_WRITE);
+	session_arm(s, state_timeout(s, SS_CONNECT));
+	if (bufferevent_socket_connect(s->bev, (struct sockaddr *)&s->sa,
+	    (int)s->salen) == -1) {
+		snprintf(err, sizeof(err), "connect: %s",
+		    evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
+		return session_lost(s, LOSS_CONNECT, err);
+	}
+	session_note(s, "connection %d to %s port %u", s->nconn, s->target,
+	    s->port);
+	return 0;
+}
+
+/*
+ * The connection is gone (or never came): the test in progress ends in
+ * TO_ERROR.  Reconnect when the server ever worked, tests are left and
+ * connections remain; otherwise finish.  Returns 0, or -1 if finished.
+ */
+static int
+session_lost(struct smtp_session *s, enum loss kind, const char *why)
+{
+	const char	*st = ss_state_name[s->state] + 3;
+
+	session_close(s);
+	if (s->in_test) {
+		s->recs[s->cur].outcome = TO_ERROR;
+		s->in_test = 0;
+	}
+	s->timed_out = kind == LOSS_TIMEOUT;
+	if (kind == LOSS_TIMEOUT)
+		why_set(s->why_timeout, sizeof(s->why_timeout), "%s", why);
+	else if (s->nbanners == 0)
+		why_set(s->why_unreach, sizeof(s->why_unreach), "%s", why);
+	if (kind == LOSS_TIMEOUT)
+		session_note(s, "%s", why);	/* names the state */
+	else
+		session_note(s, "%s (in %s)", why, st);
+	if (s->nbanners == 0 || s->refused || s->stopping)
+		return session_finish(s);
+	if (s->next >= s->ntests) {
+		s->battery_done = 1;
+		return session_finish(s);
+	}
+	if (s->nconn >= s->max_connections) {
+		session_note(s, "no connection left (%d made): %zu tests not "
+		    "run", s->nconn, s->ntests - s->next);
+		return session_finish(s);
+	}
+	return session_connect(s);
+}
+
+static int
+session_protocol_error(struct smtp_session *s, const char *why)
+{
+	if (s->state == SS_QUIT) {
+		session_note(s, "after QUIT: %s", why);
+		return session_quit_done(s);
+	}
+	if (s->in_test) {
+		s->recs[s->cur].outcome = TO_ERROR;
+		s->in_test = 0;
+	}
+	s->proto = 1;
+	why_set(s->why_proto, sizeof(s->why_proto), "%s (in %s)", why,
+	    ss_state_name[s->state] + 3);
+	session_close(s);
+	session_note(s, "protocol error: %s", why);
+	return session_finish(s);
+}
+
+/*
+ * Send QUIT; then (after its reply, EOF or QUIT_WAIT seconds) finish or
+ * reconnect.  If the reply to the previous command is still due (the
+ * owner stopped us, or the run's deadline passed), QUIT goes right after
+ * it and that reply is recorded when it comes.  Never finishes the
+ * session itself.
+ */
+static void
+session_quit(struct smtp_session *s, enum after_quit then)
+{
+	if (s->state == SS_QUIT) {
+		if (then == AFTER_FINISH)
+			s->after_quit = AFTER_FINISH;
+		return;
+	}
+	s->after_quit = then;
+	s->quit_pending = s->awaiting ? s->state : SS_QUIT;
+	session_enter(s, SS_QUIT);
+}
+
+/* The QUIT exchange is over (reply, EOF, error or deadline). */
+static int
+session_quit_done(struct smtp_session *s)
+{
+	session_close(s);
+	if (s->after_quit == AFTER_RECONNECT && !s->stopping)
+		return session_connect(s);
+	return session_finish(s);
+}
+
+/*
+ * A test got its last reply (o is not TO_NOT_RUN): record it and go on
+ * with RSET, a new connection, or QUIT.  Returns 0, or -1 if finished.
+ */
+static int
+session_test_done(struct smtp_session *s, enum test_outcome o,
+    const struct smtp_reply *r)
+{
+	struct test_rec	*t = &s->recs[s->cur];
+
+	t->outcome = o;
+	s->in_test = 0;
+	if (o == TO_TEMPFAIL) {
+		if (!s->tempfail)
+			reply_format(r, s->why_tempfail,
+			    sizeof(s->why_tempfail));
+		s->tempfail = 1;
+	}
+	if (o == TO_ACCEPTED) {
+		s->naccepted++;
+		session_note(s, "test %d accepted", t->id);
+		if (s->naccepted >= (size_t)s->max_accepted) {
+			session_note(s, "%zu messages accepted: enough",
+			    s->naccepted);
+			s->battery_done = 1;
+			session_quit(s, AFTER_FINISH);
+			return 0;
+		}
+	} else {
+		s->nrejected++;
+		s->rejects_conn++;
+	}
+	if (s->stopping) {
+		session_quit(s, AFTER_FINISH);
+		return 0;
+	}
+	if (s->next >= s->ntests) {
+		s->battery_done = 1;
+		session_quit(s, AFTER_FINISH);
+		return 0;
+	}
+	if (s->rejects_conn > s->max_rejects) {
+		if (s->nconn >= s->max_connections) {
+			session_note(s, "%d tests rejected on this connection "
+			    "and no connection left: %zu tests not run",
+			    s->rejects_conn, s->ntests - s->next);
+			session_quit(s, AFTER_FINISH);
+		} else {
+			session_note(s, "%d tests rejected on this connection: "
+			    "reconnecting", s->rejects_conn);
+			session_quit(s, AFTER_RECONNECT);
+		}
+		return 0;
+	}
+	return session_enter(s, SS_RSET);
+}
+
+/* Start the next test of the battery, or QUIT when none is left. */
+static int
+session_next_test(struct smtp_session *s)
+{
+	const struct relay_test	*rt;
+	struct relay_params	 rp;
+	struct cookie		 c;
+	char			 from[sizeof(((struct session_test *)0)->mail_from)];
+	char			 rcpt[sizeof(((struct session_test *)0)->rcpt_to)];
+	size_t			 i;
+
+	memset(&rp, 0, sizeof(rp));
+	rp.sink_domain = s->sink_domain;
+	rp.sink_local = s->sink_local;
+	rp.target_domain = s->target_domain[0] ? s->target_domain : NULL;
+	rp.target_ip = s->target;
+	rp.from_local = s->from_local;
+	rp.prober_domain = s->helo;
+
+	while (s->next < s->ntests) {
+		i = s->next++;
+		rt = relay_test_by_id(s->recs[i].id);
+		c.run = s->run_id;
+		c.test = rt->id;
+		c.expires = s->cookie_expires;
+		if (relay_test_expand(rt, &rp, from, sizeof(from), rcpt,
+		    sizeof(rcpt)) == -1 || cookie_make(s->key, s->keylen, &c,
+		    s->target, s->cookie, sizeof(s->cookie)) == -1) {
+			s->recs[i].outcome = TO_ERROR;
+			session_note(s, "test %d: cannot expand its addresses",
+			    rt->id);
+			continue;
+		}
+		s->cur = i;
+		rec_set(s, i, TS_MAIL_FROM, from);
+		rec_set(s, i, TS_RCPT_TO, rcpt);
+		session_note(s, "test %d: %s", rt->id, rt->name);
+		if (s->stopping)
+			return 0;	/* the trace stopped us: not run */
+		s->in_test = 1;
+		return session_enter(s, SS_MAIL);
+	}
+	s->battery_done = 1;
+	session_quit(s, AFTER_FINISH);
+	return 0;
+}
+
+/* T: the first word of the greeting, if it is a domain name. */
+static void
+banner_domain(struct smtp_session *s, const struct smtp_reply *r)
+{
+	char	 word[256];
+	size_t	 n;
+
+	if (s->target_domain[0] != '\0')
+		return;
+	n = strcspn(r->text, " \n");
+	if (n == 0 || n >= sizeof(word))
+		return;
+	memcpy(word, r->text, n);
+	word[n] = '\0';
+	if (relay_domain_valid(word))
+		orbl_strlcpy(s->target_domain, word,
+		    sizeof(s->target_domain));
+}
+
+/*
+ * In SS_QUIT, the reply to the command before QUIT came: record what it
+ * says about the test in progress.  Returns 1 if the exchange is over
+ * (354: the server now reads our QUIT as message text).
+ */
+static int
+session_quit_pending(struct smtp_session *s, const struct smtp_reply *r)
+{
+	enum ss_state	 st = s->quit_pending;
+	int		 c = r->code / 100;
+
+	s->quit_pending = SS_QUIT;
+	if (!s->in_test)
+		return 0;
+	switch (st) {
+	case SS_MAIL:
+		rec_reply(s, TS_MAIL_REPLY, r);
+		if (c != 2)
+			s->recs[s->cur].outcome = c == 4 ? TO_TEMPFAIL :
+			    TO_MAIL_REJECTED;
+		break;
+	case SS_RCPT:
+		rec_reply(s, TS_RCPT_REPLY, r);
+		if (c != 2)
+			s->recs[s->cur].outcome = c == 4 ? TO_TEMPFAIL :
+			    TO_RCPT_REJECTED;
+		break;
+	case SS_DATA:
+		rec_reply(s, TS_DATA_REPLY, r);
+		if (r->code == 354)
+			return 1;
+		s->recs[s->cur].outcome = c == 4 ? TO_TEMPFAIL :
+		    TO_DATA_REJECTED;
+		break;
+	case SS_BODY:
+		rec_reply(s, TS_DATA_REPLY, r);
+		if (c == 2) {
+			s->recs[s->cur].outcome = TO_ACCEPTED;
+			s->naccepted++;
+		} else
+			s->recs[s->cur].outcome = c == 4 ? TO_TEMPFAIL :
+			    TO_DATA_REJECTED;
+		break;
+	default:
+		return 0;
+	}
+	if (s->recs[s->cur].outcome == TO_TEMPFAIL)
+		s->tempfail = 1;
+	s->in_test = 0;
+	return 0;
+}
+
+/* A complete reply in the current state.  Returns 0, or -1 if finished. */
+static int
+session_on_reply(struct smtp_session *s, const struct smtp_reply *r)
+{
+	int	 c = r->code / 100;
+
+	switch (s->state) {
+	case SS_BANNER:
+		s->nbanners++;
+		if (s->banner[0] == '\0' || c != 2)
+			reply_format(r, s->banner, sizeof(s->banner));
+		if (c == 2) {
+			banner_domain(s, r);
+			return session_enter(s, SS_EHLO);
+		}
+		if (c == 5) {
+			s->refused = 1;
+			reply_format(r, s->why_refused,
+			    sizeof(s->why_refused));
+		} else {
+			s->tempfail = 1;
+			reply_format(r, s->why_tempfail,
+			    sizeof(s->why_tempfail));
+		}
+		session_quit(s, AFTER_FINISH);
+		return 0;
+	case SS_EHLO:
+		if (c == 2)
+			return session_next_test(s);
+		return session_enter(s, SS_HELO);
+	case SS_HELO:
+		if (c == 2)
+			return session_next_test(s);
+		if (c == 5) {
+			s->refused = 1;
+			snprintf(s->why_refused, sizeof(s->why_refused),
+			    "HELO refused: ");
+			reply_format(r, s->why_refused + strlen(s->why_refused),
+			    sizeof(s->why_refused) - strlen(s->why_refused));
+		} else {
+			s->tempfail = 1;
+			reply_format(r, s->why_tempfail,
+			    sizeof(s->why_tempfail));
+		}
+		session_quit(s, AFTER_FINISH);
+		return 0;
+	case SS_MAIL:
+		rec_reply(s, TS_MAIL_REPLY, r);
+		if (c == 2)
+			return session_enter(s, SS_RCPT);
+		return session_test_done(s, c == 4 ? TO_TEMPFAIL :
+		    TO_MAIL_REJECTED, r);
+	case SS_RCPT:
+		/* A 250 proves nothing: only mail that reaches the sink. */
+		rec_reply(s, TS_RCPT_REPLY, r);
+		if (c == 2)
+			return session_enter(s, SS_DATA);
+		return session_test_done(s, c == 4 ? TO_TEMPFAIL :
+		    TO_RCPT_REJECTED, r);
+	case SS_DATA:
+		if (r->code == 354)
+			return session_enter(s, SS_BODY);
+		rec_reply(s, TS_DATA_REPLY, r);
+		return session_test_done(s, c == 4 ? TO_TEMPFAIL :
+		    TO_DATA_REJECTED, r);
+	case SS_BODY:
+		rec_reply(s, TS_DATA_REPLY, r);
+		if (c == 2)
+			return session_test_done(s, TO_ACCEPTED, r);
+		return session_test_done(s, c == 4 ? TO_TEMPFAIL :
+		    TO_DATA_REJECTED, r);
+	case SS_RSET:
+		/* Whatever it says: a confused server fails the next MAIL. */
+		if (s->stopping) {
+			session_quit(s, AFTER_FINISH);
+			return 0;
+		}
+		return session_next_test(s);
+	case SS_QUIT:
+		if (s->quit_pending != SS_QUIT &&
+		    session_quit_pending(s, r) == 0)
+			return 0;
+		return session_quit_done(s);
+	default:
+		fatalx("%s: reply in state %s", __func__,
+		    ss_state_name[s->state]);
+	}
+}
+
+/*
+ * The callbacks: events in, machine inputs out.
+ */
+
+static void
+session_read_cb(struct bufferevent *bev, void *arg)
+{
+	struct smtp_session	*s = arg;
+	struct evbuffer		*in;
+	struct evbuffer_ptr	 eol;
+	char			 line[SMTP_LINE_MAX + 1];
+	size_t			 eollen, len;
+	enum smtp_reply_status	 rc;
+	int			 conn = s->nconn;
+
+	/* A reply may reconnect: then bev (and its buffer) are gone. */
+	while (s->bev == bev && s->nconn == conn) {
+		in = bufferevent_get_input(bev);
+		/* First the guard: never hold more than one line. */
+		eol = evbuffer_search_eol(in, NULL, &eollen,
+		    EVBUFFER_EOL_CRLF);
+		if (eol.pos == -1) {
+			if (evbuffer_get_length(in) > SMTP_LINE_MAX + 1)
+				session_protocol_error(s,
+				    "reply line too long");
+			return;
+		}
+		len = (size_t)eol.pos;
+		if (len > SMTP_LINE_MAX) {
+			session_protocol_error(s, "reply line too long");
+			return;
+		}
+		if (evbuffer_remove(in, line, len) != (int)len ||
+		    evbuffer_drain(in, eollen) == -1)
+			fatalx("%s: evbuffer_remove", __func__);
+		session_log(s, '<', line, len);
+		if (s->bev != bev)
+			return;		/* the trace stopped us */
+		rc = smtp_reply_feed(&s->reply, line, len);
+		if (rc == SMTP_REPLY_ERROR) {
+			session_protocol_error(s, s->reply.err);
+			return;
+		}
+		if (rc == SMTP_REPLY_DONE) {
+			s->awaiting = 0;
+			if (session_on_reply(s, &s->reply) == -1)
+				return;
+			smtp_reply_init(&s->reply);
+		}
+	}
+}
+
+static void
+session_event_cb(struct bufferevent *bev, short what, void *arg)
+{
+	struct smtp_session	*s = arg;
+	char			 why[160];
+
+	(void)bev;
+	if (what & BEV_EVENT_CONNECTED) {
+		session_enter(s, SS_BANNER);
+		session_note(s, "connected");
+		return;
+	}
+	if (what & BEV_EVENT_ERROR)
+		snprintf(why, sizeof(why), "%s: %s",
+		    s->state == SS_CONNECT ? "connect" : "connection lost",
+		    evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
+	else
+		snprintf(why, sizeof(why), "connection closed by the server");
+
+	switch (s->state) {
+	case SS_CONNECT:
+		session_lost(s, LOSS_CONNECT, why);
+		return;
+	case SS_QUIT:
+		session_quit_done(s);
+		return;
+	default:
+		if (s->reply.nlines > 0 && !s->reply.done) {
+			session_protocol_error(s,
+			    "connection closed in the middle of a reply");
+			return;
+		}
+		session_lost(s, LOSS_DROP, why);
+		return;
+	}
+}
+
+static void
+session_state_timeout_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	struct smtp_session	*s = arg;
+	char			 why[160];
+
+	(void)fd;
+	(void)ev;
+	switch (s->state) {
+	case SS_QUIT:
+		session_note(s, "no reply to QUIT");
+		session_quit_done(s);
+		return;
+	case SS_CONNECT:
+		snprintf(why, sizeof(why), "connect: no answer in %d s",
+		    s->connect_timeout);
+		session_lost(s, LOSS_CONNECT, why);
+		return;
+	default:
+		snprintf(why, sizeof(why), "timeout in %s: no reply in %d s",
+		    ss_state_name[s->state] + 3, s->reply_timeout);
+		session_lost(s, LOSS_TIMEOUT, why);
+		return;
+	}
+}
+
+static void
+session_total_timeout_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	struct smtp_session	*s = arg;
+
+	(void)fd;
+	(void)ev;
+	if (!s->battery_done) {
+		s->timed_out = 1;
+		why_set(s->why_timeout, sizeof(s->why_timeout),
+		    "the run took longer than %d s", s->total_timeout);
+	}
+	if (s->in_test)
+		s->recs[s->cur].outcome = TO_ERROR;	/* unless its reply
+							   still comes */
+	s->stopping = 1;
+	session_note(s, "the run took longer than %d s: stopping",
+	    s->total_timeout);
+	if (s->finishing)
+		return;		/* the trace stopped us */
+	if (s->bev == NULL || s->state == SS_CONNECT) {
+		session_close(s);
+		session_finish(s);
+		return;
+	}
+	session_quit(s, AFTER_FINISH);
+}
+
+static void
+session_kick_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	struct smtp_session	*s = arg;
+
+	(void)fd;
+	(void)ev;
+	if (s->kick_finish)
+		session_finish(s);
+	else
+		session_connect(s);
+}
+
+/*
+ * Finishing.
+ */
+
+static enum verdict
+session_verdict(const struct smtp_session *s, char *why, size_t len)
+{
+	const struct relay_test	*rt;
+	size_t			 i, notrun = 0;
+
+	for (i = 0; i < s->ntests; i++)
+		if (s->recs[i].outcome == TO_NOT_RUN)
+			notrun++;
+	if (s->naccepted > 0) {
+		for (i = 0; i < s->ntests; i++)
+			if (s->recs[i].outcome == TO_ACCEPTED)
+				break;
+		rt = relay_test_by_id(s->recs[i < s->ntests ? i : 0].id);
+		snprintf(why, len, "%zu test message%s accepted (first: test "
+		    "%d, %s)", s->naccepted, s->naccepted > 1 ? "s" : "",
+		    rt->id, rt->name);
+		return VERDICT_ACCEPTED;
+	}
+	if (s->nbanners == 0) {
+		if (s->proto) {
+			snprintf(why, len, "%s", s->why_proto);
+			return VERDICT_PROTO;
+		}
+		if (s->timed_out) {
+			snprintf(why, len, "no greeting: %s", s->why_timeout);
+			return VERDICT_TIMEOUT;
+		}
+		snprintf(why, len, "%s", s->why_unreach[0] ? s->why_unreach :
+		    "stopped before connecting");
+		return VERDICT_UNREACHABLE;
+	}
+	if (s->refused) {
+		snprintf(why, len, "refused: %s", s->why_refused);
+		return VERDICT_REFUSED;
+	}
+	if (s->tempfail) {
+		snprintf(why, len, "temporary failure: %s", s->why_tempfail);
+		return VERDICT_TEMPFAIL;
+	}
+	if (!s->battery_done && s->timed_out) {
+		snprintf(why, len, "%s", s->why_timeout);
+		return VERDICT_TIMEOUT;
+	}
+	if (s->proto) {
+		snprintf(why, len, "%s", s->why_proto);
+		return VERDICT_PROTO;
+	}
+	if (s->nrejected == 0) {
+		snprintf(why, len, "no test could be completed: %s",
+		    s->stopping ? "stopped" : "the connection was lost");
+		return VERDICT_TEMPFAIL;
+	}
+	if (notrun > 0)
+		snprintf(why, len, "%zu tests rejected, %zu could not be run",
+		    s->nrejected, notrun);
+	else
+		snprintf(why, len, "all %zu tests rejected", s->nrejected);
+	return VERDICT_CLOSED;
+}
+
+static void
+session_free(struct smtp_session *s)
+{
+	if (s == NULL)
+		return;
+	if (s->bev != NULL)
+		bufferevent_free(s->bev);
+	if (s->ev_state != NULL)
+		event_free(s->ev_state);
+	if (s->ev_total != NULL)
+		event_free(s->ev_total);
+	if (s->ev_kick != NULL)
+		event_free(s->ev_kick);
+	free(s->target);
+	free(s->helo);
+	free(s->sink_domain);
+	free(s->sink_local);
+	free(s->from_local);
+	free(s->key);
+	free(s->recs);
+	free(s->strs);
+	free(s->tr);
+	free(s);
+}
+
+/* Report to the owner and free.  The one place a session ends: -1. */
+static int
+session_finish(struct smtp_session *s)
+{
+	struct session_result	 res;
+	struct session_test	*tests;
+	size_t			 i;
+	int			 j;
+
+	s->finishing = 1;
+	session_close(s);
+	evtimer_del(s->ev_total);
+	evtimer_del(s->ev_kick);
+
+	memset(&res, 0, sizeof(res));
+	res.verdict = session_verdict(s, res.why, sizeof(res.why));
+	session_note(s, "verdict: %s (%s)", verdict_name(res.verdict),
+	    res.why);
+	orbl_strlcpy(res.banner, s->banner, sizeof(res.banner));
+	orbl_strlcpy(res.target_domain, s->target_domain,
+	    sizeof(res.target_domain));
+	tests = xcalloc(s->ntests, sizeof(*tests));
+	for (i = 0; i < s->ntests; i++) {
+		tests[i].test_id = s->recs[i].id;
+		tests[i].outcome = s->recs[i].outcome;
+		for (j = 0; j < TS_COUNT; j++) {
+			static const size_t off[TS_COUNT] = {
+				offsetof(struct session_test, mail_from),
+				offsetof(struct session_test, rcpt_to),
+				offsetof(struct session_test, mail_reply),
+				offsetof(struct session_test, rcpt_reply),
+				offsetof(struct session_test, data_reply),
+				offsetof(struct session_test, cookie),
+			};
+			static const size_t size[TS_COUNT] = {
+				sizeof(tests->mail_from),
+				sizeof(tests->rcpt_to),
+				sizeof(tests->mail_reply),
+				sizeof(tests->rcpt_reply),
+				sizeof(tests->data_reply),
+				sizeof(tests->cookie),
+			};
+			orbl_strlcpy((char *)&tests[i] + off[j],
+			    rec_get(s, i, (enum test_str)j), size[j]);
+		}
+	}
+	res.tests = tests;
+	res.ntests = s->ntests;
+	res.naccepted = s->naccepted;
+	res.nconnections = (size_t)s->nconn;
+	res.transcript = s->tr != NULL ? s->tr : "";
+	res.transcriptlen = s->trlen;
+
+	s->done(s, &res, s->done_arg);
+	free(tests);
+	session_free(s);
+	return -1;
+}
+
+/* Finish from the event loop, soon (never inside start or stop). */
+static void
+session_finish_later(struct smtp_session *s)
+{
+	struct timeval	 tv = { 0, 0 };
+
+	session_close(s);
+	s->kick_finish = 1;
+	evtimer_add(s->ev_kick, &tv);
+}
+
+/*
+ * The interface.
+ */
+
+static int
+target_sockaddr(const char *ip, uint16_t port, struct sockaddr_storage *ss,
+    socklen_t *len)
+{
+	struct sockaddr_in	*sin = (struct sockaddr_in *)ss;
+	struct sockaddr_in6	*sin6 = (struct sockaddr_in6 *)ss;
+
+	memset(ss, 0, sizeof(*ss));
+	if (inet_pton(AF_INET, ip, &sin->sin_addr) == 1) {
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons(port);
+		*len = sizeof(*sin);
+		return 0;
+	}
+	if (inet_pton(AF_INET6, ip, &sin6->sin6_addr) == 1) {
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons(port);
+		*len = sizeof(*sin6);
+		return 0;
+	}
+	return -1;
+}
+
+/* Are the parameters usable: a target address, valid names, a key? */
+static int
+params_valid(const struct session_params *p)
+{
+	struct sockaddr_storage	 ss;
+	struct relay_params	 rp;
+	struct cookie		 c;
+	socklen_t		 len;
+	char			 from[256], rcpt[256], cookie[COOKIE_MAX];
+	size_t			 i;
+
+	if (p->target == NULL || p->port == 0 ||
+	    target_sockaddr(p->target, p->port, &ss, &len) == -1)
+		return 0;
+	if (p->helo_name == NULL || !relay_domain_valid(p->helo_name) ||
+	    strlen(p->helo_name) > 200)
+		return 0;
+	if (p->cookie_key == NULL || p->cookie_keylen == 0 ||
+	    p->run_id < 0 || p->cookie_expires < 0)
+		return 0;
+	if (p->tests != NULL) {
+		if (p->ntests == 0)
+			return 0;
+		for (i = 0; i < p->ntests; i++)
+			if (relay_test_by_id(p->tests[i]) == NULL)
+				return 0;
+	}
+	if (p->connect_timeout < 0 || p->reply_timeout < 0 ||
+	    p->total_timeout < 0 || p->max_rejects < 0 ||
+	    p->max_connections < 0 || p->max_accepted < 0)
+		return 0;
+	/* Every name and local part, as the battery will use them. */
+	memset(&rp, 0, sizeof(rp));
+	rp.sink_domain = p->sink_domain;
+	rp.sink_local = p->sink_local;
+	rp.target_ip = p->target;
+	rp.from_local = p->from_local;
+	rp.prober_domain = p->helo_name;
+	if (relay_test_expand(relay_test_at(0), &rp, from, sizeof(from),
+	    rcpt, sizeof(rcpt)) == -1)
+		return 0;
+	c.run = p->run_id;
+	c.test = 1;
+	c.expires = p->cookie_expires;
+	return cookie_make(p->cookie_key, p->cookie_keylen, &c, p->target,
+	    cookie, sizeof(cookie)) == 0;
+}
+
+struct smtp_session *
+smtp_session_start(struct event_base *base, const struct session_params *p,
+    void (*done)(struct smtp_session *, const struct session_result *,
+    void *), void *arg)
+{
+	struct smtp_session	*s;
+	struct timeval		 tv;
+	size_t			 i;
+
+	if (base == NULL || p == NULL || done == NULL || !params_valid(p))
+		return NULL;
+
+	s = xcalloc(1, sizeof(*s));
+	s->base = base;
+	s->done = done;
+	s->done_arg = arg;
+	s->target = xstrdup(p->target);
+	s->helo = xstrdup(p->helo_name);
+	s->sink_domain = xstrdup(p->sink_domain);
+	s->sink_local = xstrdup(p->sink_local);
+	s->from_local = xstrdup(p->from_local);
+	s->key = xmalloc(p->cookie_keylen);
+	memcpy(s->key, p->cookie_key, p->cookie_keylen);
+	s->keylen = p->cookie_keylen;
+	s->port = p->port;
+	s->run_id = p->run_id;
+	s->cookie_expires = p->cookie_expires;
+#define DEF(v, d)	((v) > 0 ? (v) : (d))
+	s->connect_timeout = DEF(p->connect_timeout, DEF_CONNECT_TIMEOUT);
+	s->reply_timeout = DEF(p->reply_timeout, DEF_REPLY_TIMEOUT);
+	s->total_timeout = DEF(p->total_timeout, DEF_TOTAL_TIMEOUT);
+	s->max_rejects = DEF(p->max_rejects, DEF_MAX_REJECTS);
+	s->max_connections = DEF(p->max_connections, DEF_MAX_CONNECTIONS);
+	s->max_accepted = DEF(p->max_accepted, DEF_MAX_ACCEPTED);
+#undef DEF
+	s->trace = p->trace;
+	s->trace_arg = p->trace_arg;
+	(void)target_sockaddr(s->target, s->port, &s->sa, &s->salen);
+
+	s->ntests = p->tests != NULL ? p->ntests : relay_test_count();
+	s->recs = xcalloc(s->ntests, sizeof(*s->recs));
+	for (i = 0; i < s->ntests; i++) {
+		s->recs[i].id = p->tests != NULL ? p->tests[i] :
+		    relay_test_at(i)->id;
+		s->recs[i].outcome = TO_NOT_RUN;
+	}
+	s->strs = xmalloc(512);
+	s->strscap = 512;
+	s->strs[0] = '\0';
+	s->strslen = 1;
+	s->state = SS_IDLE;
+	s->quit_pending = SS_QUIT;
+
+	if ((s->ev_state = evtimer_new(base, session_state_timeout_cb,
+	    s)) == NULL ||
+	    (s->ev_total = evtimer_new(base, session_total_timeout_cb,
+	    s)) == NULL ||
+	    (s->ev_kick = evtimer_new(base, session_kick_cb, s)) == NULL)
+		fatalx("%s: evtimer_new", __func__);
+	tv.tv_sec = s->total_timeout;
+	tv.tv_usec = 0;
+	evtimer_add(s->ev_total, &tv);
+	/* Connect from the loop: a failure there may finish the session. */
+	tv.tv_sec = 0;
+	evtimer_add(s->ev_kick, &tv);
+	return s;
+}
+
+void
+smtp_session_stop(struct smtp_session *s)
+{
+	if (s == NULL || s->finishing || s->stopping)
+		return;
+	s->stopping = 1;
+	s->battery_done = 1;	/* the owner has what it needs */
+	if (s->in_test)
+		s->recs[s->cur].outcome = TO_ERROR;	/* unless its reply
+							   still comes */
+	session_note(s, "stopped by the owner");
+	if (s->finishing)
+		return;
+	if (s->bev == NULL || s->state == SS_CONNECT) {
+		session_finish_later(s);
+		return;
+	}
+	session_quit(s, AFTER_FINISH);
+}

@@ -1,0 +1,466 @@
+/*
+ * cmd_probe.c -- orblctl submit, probe, and the probe evidence that
+ * lookup shows.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <event2/event.h>
+
+#include "ctl.h"
+#include "db.h"
+#include "log.h"
+#include "run.h"
+#include "sink.h"
+#include "target.h"
+#include "xmalloc.h"
+
+#define EVIDENCE_PROBES	5	/* runs shown by lookup */
+
+static int
+parse_port(const char *verb, const char *s, int *port)
+{
+	char	*end;
+	long	 v;
+
+	if (s == NULL) {
+		*port = 25;
+		return 0;
+	}
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (*s == '\0' || *end != '\0' || errno || v < 1 || v > 65535) {
+		ctl_usage_err(verb, "%s: --port %s: not a port number", verb, s);
+		return -1;
+	}
+	*port = (int)v;
+	return 0;
+}
+
+struct last {
+	int		 found;
+	int64_t		 id, finished;
+	char		 verdict[32];
+};
+
+static int
+last_cb(const struct probe *p, void *arg)
+{
+	struct last	*l = arg;
+
+	if (p->finished == 0 || p->verdict == NULL)
+		return 0;
+	l->found = 1;
+	l->id = p->id;
+	l->finished = p->finished;
+	orbl_strlcpy(l->verdict, p->verdict, sizeof(l->verdict));
+	return 1;
+}
+
+int
+cmd_submit(struct ctl *ctl, int argc, char **argv)
+{
+	const char	*port_s = NULL, *submitter = NULL;
+	int		 json = 0, force = 0;
+	struct ctl_opt	 opts[] = {
+		{ "port", 1, &port_s, NULL },
+		{ "submitter", 1, &submitter, NULL },
+		{ "json", 0, NULL, &json },
+		{ "force", 0, NULL, &force },
+		{ NULL, 0, NULL, NULL }
+	};
+	struct last	 last;
+	struct addr	 a;
+	struct db	*db;
+	char		*pos[1], err[256], ip[ADDR_STRLEN], t[32];
+	int64_t		 id, n;
+	int		 npos, port;
+
+	if (ctl_getopt("submit", argc, argv, opts, pos, 1, &npos))
+		return CTL_USAGE;
+	if (npos != 1)
+		return ctl_usage_err("submit", "submit: missing ADDR");
+	if (parse_port("submit", port_s, &port) == -1)
+		return CTL_USAGE;
+	if (target_check(&ctl->conf, pos[0], &a, err, sizeof(err)) == -1)
+		return ctl_err("submit: %s", err);
+	addr_format_ip(&a, ip, sizeof(ip));
+	if (submitter == NULL)
+		submitter = ctl->actor;
+	if ((db = ctl_db_open(ctl, 0)) == NULL)
+		return CTL_FAIL;
+	if (db_submission_count_since(db, submitter, ctl->now - 3600,
+	    &n) == -1) {
+		ctl_err("%s", db_errmsg(db));
+		db_close(db);
+		return CTL_FAIL;
+	}
+	if (n >= ctl->conf.submit_limit && !force) {
+		db_close(db);
+		return ctl_err("submit: %s submitted %lld servers in the last "
+		    "hour (submit_limit %lld): try later", submitter,
+		    (long long)n, ctl->conf.submit_limit);
+	}
+	/* Tested recently: the last verdict stands (no new probe). */
+	memset(&last, 0, sizeof(last));
+	if (!force && db_probe_foreach_addr(db, ip, 20, last_cb, &last) != -1 &&
+	    last.found && strcmp(last.verdict, "tempfail") &&
+	    strcmp(last.verdict, "unreachable") &&
+	    strcmp(last.verdict, "timeout") &&
+	    ctl->now - last.finished < ctl->conf.retest_interval) {
+		db_close(db);
+		if (json)
+			printf("{\"address\":\"%s\",\"state\":\"done\","
+			    "\"verdict\":\"%s\",\"probe\":%lld,\"queued\":"
+			    "false}\n", ip, last.verdict, (long long)last.id);
+		else
+			printf("%s was tested on %s: %s (probe #%lld); not "
+			    "queued again before the re-test interval\n", ip,
+			    ctl_fmt_time(last.finished, t, sizeof(t)),
+			    last.verdict, (long long)last.id);
+		return CTL_OK;
+	}
+	if (db_submission_add(db, ip, port, submitter, NULL, ctl->actor,
+	    &id) == -1) {
+		ctl_err("%s", db_errmsg(db));
+		db_close(db);
+		return CTL_FAIL;
+	}
+	db_close(db);
+	if (json)
+		printf("{\"address\":\"%s\",\"port\":%d,\"submission\":%lld,"
+		    "\"state\":\"queued\",\"queued\":true}\n", ip, port,
+		    (long long)id);
+	else
+		printf("submission %lld: %s port %d queued for testing\n",
+		    (long long)id, ip, port);
+	return CTL_OK;
+}
+
+/* orblctl probe: one run in the foreground with the live transcript. */
+struct fg {
+	struct event_base	*base;
+	struct runs		*runs;
+	int			 done;
+	enum verdict		 verdict;
+	int			 listed;
+	int64_t			 probe_id;
+	char			 hops[32], output[ADDR_STRLEN];
+	int			 relayed_test;
+};
+
+static void
+fg_trace(char dir, const char *line, void *arg)
+{
+	(void)arg;
+	printf("%c %s\n", dir, line);
+	fflush(stdout);
+}
+
+static void
+fg_done(const struct run_result *r, void *arg)
+{
+	struct fg	*fg = arg;
+
+	fg->done = 1;
+	fg->verdict = r->verdict;
+	fg->listed = r->listed;
+	fg->probe_id = r->probe_id;
+	fg->relayed_test = r->relayed_test;
+	orbl_strlcpy(fg->hops, r->hops ? r->hops : "", sizeof(fg->hops));
+	orbl_strlcpy(fg->output, r->output_addr ? r->output_addr : "",
+	    sizeof(fg->output));
+	event_base_loopexit(fg->base, NULL);
+}
+
+static void
+fg_sink_cb(const struct sink_message *m, void *arg)
+{
+	struct fg	*fg = arg;
+
+	runs_arrival(fg->runs, m);
+}
+
+static void
+fg_sigint_cb(evutil_socket_t sig, short ev, void *arg)
+{
+	struct fg	*fg = arg;
+
+	(void)sig;
+	(void)ev;
+	printf("* interrupted: stopping the run\n");
+	runs_stop_all(fg->runs);
+}
+
+int
+cmd_probe(struct ctl *ctl, int argc, char **argv)
+{
+	const char	*port_s = NULL;
+	struct ctl_opt	 opts[] = {
+		{ "port", 1, &port_s, NULL },
+		{ NULL, 0, NULL, NULL }
+	};
+	struct sink_conf sc;
+	struct sink	*sink = NULL;
+	struct event	*ev_int = NULL;
+	struct addr	 a;
+	struct db	*db;
+	struct fg	 fg;
+	char		*pos[1], err[512], ip[ADDR_STRLEN];
+	int		 npos, port, rc;
+
+	if (ctl_getopt("probe", argc, argv, opts, pos, 1, &npos))
+		return CTL_USAGE;
+	if (npos != 1)
+		return ctl_usage_err("probe", "probe: missing ADDR");
+	if (parse_port("probe", port_s, &port) == -1)
+		return CTL_USAGE;
+	if (target_check(&ctl->conf, pos[0], &a, err, sizeof(err)) == -1)
+		return ctl_err("probe: %s", err);
+	addr_format_ip(&a, ip, sizeof(ip));
+	if ((db = ctl_db_open(ctl, 0)) == NULL)
+		return CTL_FAIL;
+	log_init("orblctl", 1);
+	memset(&fg, 0, sizeof(fg));
+	if ((fg.base = event_base_new()) == NULL) {
+		db_close(db);
+		return ctl_err("event_base_new failed");
+	}
+	if ((fg.runs = runs_new(&ctl->conf, db, fg.base, err,
+	    sizeof(err))) == NULL) {
+		rc = ctl_err("probe: %s", err);
+		goto out;
+	}
+	memset(&sc, 0, sizeof(sc));
+	sc.host = ctl->conf.sink_listen[0].host;
+	sc.port = ctl->conf.sink_listen[0].port;
+	sc.domain = ctl->conf.sink_domain;
+	sc.local = ctl->conf.sink_local;
+	sc.hostname = ctl->conf.helo_name;
+	if ((sink = sink_new(fg.base, &sc, fg_sink_cb, &fg, err,
+	    sizeof(err))) == NULL)
+		printf("* sink %s port %u busy (%s): the running orbl-prober's "
+		    "sink records the arrivals\n", sc.host, sc.port, err);
+	else
+		printf("* sink listening on %s port %u for %s@%s\n", sc.host,
+		    sink_port(sink), sc.local, sc.domain);
+	signal(SIGPIPE, SIG_IGN);
+	ev_int = evsignal_new(fg.base, SIGINT, fg_sigint_cb, &fg);
+	if (ev_int)
+		evsignal_add(ev_int, NULL);
+	if (runs_start(fg.runs, ip, port, 0, 0, fg_done, &fg, fg_trace,
+	    NULL) == -1) {
+		rc = ctl_err("probe: cannot start: %s", db_errmsg(db));
+		goto out;
+	}
+	event_base_dispatch(fg.base);
+	if (!fg.done) {
+		rc = ctl_err("probe: the run did not finish");
+		goto out;
+	}
+	printf("verdict: %s%s%s", verdict_name(fg.verdict),
+	    fg.hops[0] ? ", " : "", fg.hops);
+	if (fg.verdict == VERDICT_CONFIRMED)
+		printf(" (test %d relayed; the test mail came from %s)",
+		    fg.relayed_test, fg.output);
+	printf("\nprobe #%lld recorded%s\n", (long long)fg.probe_id,
+	    fg.listed ? "; the address is listed" : "");
+	rc = fg.verdict == VERDICT_CONFIRMED ? CTL_OK : CTL_FAIL;
+ out:
+	runs_free(fg.runs);
+	sink_free(sink);
+	if (ev_int)
+		event_free(ev_int);
+	event_base_free(fg.base);
+	db_close(db);
+	return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* Evidence for lookup. */
+
+struct pcopy {
+	int64_t	 id, started, finished;
+	int	 relayed_test, port;
+	char	 verdict[32], hops[16], output[ADDR_STRLEN];
+};
+
+struct pvec {
+	struct pcopy	 v[EVIDENCE_PROBES];
+	int		 n;
+};
+
+static int
+pvec_cb(const struct probe *p, void *arg)
+{
+	struct pvec	*pv = arg;
+	struct pcopy	*c;
+
+	if (pv->n == EVIDENCE_PROBES)
+		return 1;
+	c = &pv->v[pv->n++];
+	memset(c, 0, sizeof(*c));
+	c->id = p->id;
+	c->started = p->started;
+	c->finished = p->finished;
+	c->relayed_test = p->relayed_test;
+	c->port = p->port;
+	orbl_strlcpy(c->verdict, p->verdict ? p->verdict : (p->finished ?
+	    "none" : "running"), sizeof(c->verdict));
+	orbl_strlcpy(c->hops, p->hops ? p->hops : "", sizeof(c->hops));
+	orbl_strlcpy(c->output, p->output_addr ? p->output_addr : "",
+	    sizeof(c->output));
+	return 0;
+}
+
+struct tctx {
+	FILE	*f;
+	int	 json, n;
+};
+
+static int
+test_json_cb(const struct probe_test_row *t, void *arg)
+{
+	struct tctx	*c = arg;
+
+	fprintf(c->f, "%s{\"test\":%d,\"name\":", c->n++ ? "," : "",
+	    t->test_id);
+	ctl_json_str(c->f, t->name);
+	fprintf(c->f, ",\"mail_from\":");
+	ctl_json_str(c->f, t->mail_from);
+	fprintf(c->f, ",\"rcpt_to\":");
+	ctl_json_str(c->f, t->rcpt_to);
+	fprintf(c->f, ",\"mail_reply\":");
+	ctl_json_str(c->f, t->mail_reply);
+	fprintf(c->f, ",\"rcpt_reply\":");
+	ctl_json_str(c->f, t->rcpt_reply);
+	fprintf(c->f, ",\"data_reply\":");
+	ctl_json_str(c->f, t->data_reply);
+	fprintf(c->f, ",\"result\":");
+	ctl_json_str(c->f, t->verdict);
+	fprintf(c->f, ",\"arrived\":");
+	if (t->arrived)
+		fprintf(c->f, "%lld", (long long)t->arrived);
+	else
+		fprintf(c->f, "null");
+	fprintf(c->f, ",\"arrived_from\":");
+	ctl_json_str(c->f, t->arrived_from);
+	fprintf(c->f, ",\"received\":");
+	ctl_json_str(c->f, t->received);
+	fputc('}', c->f);
+	return 0;
+}
+
+static int
+test_text_cb(const struct probe_test_row *t, void *arg)
+{
+	struct tctx	*c = arg;
+	char		 tb[32];
+
+	if (t->verdict && strcmp(t->verdict, "not-run") == 0) {
+		c->n++;
+		return 0;
+	}
+	fprintf(c->f, "    test %2d %-34s %s\n", t->test_id, t->name,
+	    t->verdict ? t->verdict : "");
+	fprintf(c->f, "            MAIL FROM:%s -> %s\n", t->mail_from ?
+	    t->mail_from : "", t->mail_reply ? t->mail_reply : "-");
+	if (t->rcpt_reply && *t->rcpt_reply)
+		fprintf(c->f, "            RCPT TO:%s -> %s\n", t->rcpt_to ?
+		    t->rcpt_to : "", t->rcpt_reply);
+	if (t->data_reply && *t->data_reply)
+		fprintf(c->f, "            end of DATA -> %s\n", t->data_reply);
+	if (t->arrived)
+		fprintf(c->f, "            arrived at the sink %s from %s\n",
+		    ctl_fmt_time(t->arrived, tb, sizeof(tb)), t->arrived_from ?
+		    t->arrived_from : "?");
+	return 0;
+}
+
+/*
+ * The runs against ip, newest first, with the tests of the newest
+ * finished one.  JSON: prints ',"verdict":...,"probes":[...]' to be put
+ * inside lookup's object.
+ */
+void
+probe_evidence(struct ctl *ctl, const char *ip, int json, FILE *f)
+{
+	struct pvec	 pv;
+	struct tctx	 tc;
+	struct db	*db;
+	char		 err[256], t1[32];
+	int		 i, shown = -1;
+
+	memset(&pv, 0, sizeof(pv));
+	if ((db = db_open(ctl->conf.database, DB_RDONLY, err,
+	    sizeof(err))) == NULL ||
+	    db_probe_foreach_addr(db, ip, EVIDENCE_PROBES + 1, pvec_cb,
+	    &pv) == -1)
+		pv.n = 0;
+	for (i = 0; i < pv.n; i++)
+		if (pv.v[i].finished) {
+			shown = i;
+			break;
+		}
+	if (json) {
+		fprintf(f, ",\"verdict\":");
+		ctl_json_str(f, shown >= 0 ? pv.v[shown].verdict : NULL);
+		fprintf(f, ",\"probes\":[");
+		for (i = 0; i < pv.n; i++) {
+			fprintf(f, "%s{\"probe\":%lld,\"port\":%d,"
+			    "\"started\":%lld,\"finished\":", i ? "," : "",
+			    (long long)pv.v[i].id, pv.v[i].port,
+			    (long long)pv.v[i].started);
+			if (pv.v[i].finished)
+				fprintf(f, "%lld", (long long)pv.v[i].finished);
+			else
+				fprintf(f, "null");
+			fprintf(f, ",\"verdict\":");
+			ctl_json_str(f, pv.v[i].verdict);
+			fprintf(f, ",\"hops\":");
+			ctl_json_str(f, pv.v[i].hops[0] ? pv.v[i].hops : NULL);
+			fprintf(f, ",\"relayed_test\":");
+			if (pv.v[i].relayed_test)
+				fprintf(f, "%d", pv.v[i].relayed_test);
+			else
+				fprintf(f, "null");
+			fprintf(f, ",\"output_addr\":");
+			ctl_json_str(f, pv.v[i].output[0] ? pv.v[i].output :
+			    NULL);
+			if (i == shown && db) {
+				memset(&tc, 0, sizeof(tc));
+				tc.f = f;
+				fprintf(f, ",\"tests\":[");
+				db_probe_tests(db, pv.v[i].id, test_json_cb,
+				    &tc);
+				fprintf(f, "]");
+			}
+			fputc('}', f);
+		}
+		fprintf(f, "]");
+	} else if (pv.n > 0) {
+		fprintf(f, "probes (newest first):\n");
+		for (i = 0; i < pv.n; i++)
+			fprintf(f, "  #%-5lld %s  port %d  %s%s%s%s%s\n",
+			    (long long)pv.v[i].id, ctl_fmt_time(pv.v[i].started,
+			    t1, sizeof(t1)), pv.v[i].port, pv.v[i].verdict,
+			    pv.v[i].hops[0] ? " (" : "", pv.v[i].hops,
+			    pv.v[i].hops[0] ? ")" : "", pv.v[i].relayed_test ?
+			    " -- the test mail arrived" : "");
+		if (shown >= 0 && db) {
+			fprintf(f, "evidence of probe #%lld:\n",
+			    (long long)pv.v[shown].id);
+			memset(&tc, 0, sizeof(tc));
+			tc.f = f;
+			db_probe_tests(db, pv.v[shown].id, test_text_cb, &tc);
+			if (tc.n)
+				fprintf(f, "    (%d test%s not run)\n", tc.n,
+				    tc.n == 1 ? "" : "s");
+		}
+	}
+	db_close(db);
+}
