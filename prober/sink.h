@@ -30,6 +30,20 @@ struct sink_conf {
 	int		 max_sessions;	/* at once (default 256) */
 };
 
+/*
+ * Zero in a sink_conf means the default; host NULL is "127.0.0.1",
+ * hostname NULL is "localhost"; domain and local are required.  A
+ * connection lives at most SINK_LIFETIME_FACTOR x timeout seconds in all,
+ * however busy it is; a line (command, or text without its LF) is at most
+ * SINK_LINE_MAX bytes; 10 errors are allowed per connection (the 11th
+ * gets 421); a message takes at most SINK_RCPT_MAX recipients.
+ */
+#define SINK_LINE_MAX		1000
+#define SINK_PATH_MAX		256	/* RFC 5321 4.5.3.1.3 */
+#define SINK_ERRORS_MAX		10
+#define SINK_RCPT_MAX		100
+#define SINK_LIFETIME_FACTOR	20
+
 /* What inspecting one received message found (pure: sink_inspect). */
 struct sink_inspection {
 	int		 bounce;	/* a delivery report, not the test mail */
@@ -39,14 +53,24 @@ struct sink_inspection {
 	const char	*cookie;	/* first cookie in a top-level Subject,
 					   Message-ID or body, or NULL */
 	size_t		 cookielen;
-	/* The Received: header lines, unfolded, one per line, bounded. */
+	/* The first cookie inside an attached message (message/rfc822,
+	   text/rfc822-headers): attributes a bounce to its test. */
+	const char	*attached_cookie;
+	size_t		 attached_cookielen;
+	/* The values of the Received: headers, top to bottom, unfolded
+	   (white space runs made one space, other control and non-ASCII
+	   bytes '?'), one per line, NUL ended; what does not fit is left
+	   out (received_truncated set). */
 	char		 received[2048];
+	int		 received_truncated;
 };
 
 /*
  * Inspect a message: mail_from is the envelope sender without brackets
- * ("" for the null sender); data is the message as received (headers,
- * blank line, body; dot-unstuffed, CRLF or LF).  Pure, bounded work.
+ * ("" for the null sender, NULL if unknown); data is the message as
+ * received (headers, blank line, body; dot-unstuffed, CRLF or LF).  Pure,
+ * bounded work (linear in len; MIME nesting at most 3 deep, at most 64
+ * parts).  The cookie pointers point into data.
  */
 void	 sink_inspect(const char *mail_from, const char *data, size_t len,
 	    struct sink_inspection *);
@@ -55,19 +79,39 @@ struct sink_message {
 	const char	*peer;		/* address that delivered it */
 	const char	*helo;
 	const char	*mail_from;	/* without brackets */
-	const char	*rcpt;		/* the (first) accepted recipient */
+	const char	*rcpt;		/* the (first) accepted recipient, as
+					   sent (a source route kept) */
+	const char	*queue_id;	/* in the 250 reply to the "." */
 	const char	*data;		/* as received, bounded */
 	size_t		 datalen;
 	int		 truncated;	/* more than max_message arrived */
 	struct sink_inspection insp;
 };
 
+/* Counters since sink_new (the owner dumps them; the sink logs nothing). */
+struct sink_stats {
+	uint64_t	 connections;	/* accepted into a session */
+	uint64_t	 refused;	/* 421 at once: max_sessions reached */
+	uint64_t	 messages;	/* handed to the owner */
+	uint64_t	 truncated;	/* of those, cut at max_message */
+	uint64_t	 rcpt_denied;	/* 550 relaying denied */
+	uint64_t	 errors;	/* 5xx replies to commands */
+	uint64_t	 too_many_errors; /* closed after SINK_ERRORS_MAX */
+	uint64_t	 too_long;	/* closed for a line too long */
+	uint64_t	 timeouts;	/* closed for a timeout */
+	uint64_t	 accept_errors;	/* accept() failed (EMFILE...) */
+	int		 active;	/* sessions open now */
+};
+
 /* NULL + err on failure (bind).  cb runs on base's thread for each
- * message; the message is borrowed for the call. */
+ * message, after the 250 was queued; the message is borrowed for the
+ * call.  cb must not call sink_free() (stop the loop instead). */
 struct sink	*sink_new(struct event_base *, const struct sink_conf *,
 		    void (*cb)(const struct sink_message *, void *), void *arg,
 		    char *err, size_t errlen);
 uint16_t	 sink_port(const struct sink *);
+void		 sink_stats(const struct sink *, struct sink_stats *);
+/* Closes every connection at once (a message in progress is dropped). */
 void		 sink_free(struct sink *);
 
 #endif

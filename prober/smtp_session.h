@@ -62,9 +62,10 @@ struct session_params {
 	size_t		 cookie_keylen;
 	int64_t		 run_id;	/* the probe id: in every cookie */
 	int64_t		 cookie_expires;
-	int		 connect_timeout;	/* seconds */
-	int		 reply_timeout;		/* per reply */
-	int		 total_timeout;		/* the whole run */
+	/* Limits; 0 means the default in parentheses. */
+	int		 connect_timeout;	/* seconds (30) */
+	int		 reply_timeout;		/* per reply (60) */
+	int		 total_timeout;		/* the whole run (600) */
 	int		 max_rejects;		/* per connection (5) */
 	int		 max_connections;	/* (8) */
 	int		 max_accepted;		/* messages per run (3) */
@@ -99,7 +100,12 @@ struct session_result {
  * Start a run.  done is called exactly once, from the event loop (never
  * from inside smtp_session_start or smtp_session_stop); the result is
  * borrowed for the call, and the session is freed when done returns.
- * Returns NULL only if params are unusable (then done is not called).
+ * Returns NULL only if params are unusable (then done is not called):
+ * target not an IPv4/IPv6 address, port 0, a name or local part that
+ * relay_test_expand() refuses, no key, an unknown test id, a negative
+ * limit.  params and its strings are copied.  Cookies are made over
+ * params->target exactly as given.  The program must ignore SIGPIPE (a
+ * server may close while we write).
  */
 struct smtp_session *smtp_session_start(struct event_base *,
 	    const struct session_params *,
