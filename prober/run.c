@@ -531,8 +531,10 @@ runs_arrival(struct runs *rs, const struct sink_message *m)
 
 	/* A bounce quotes our test mail: its cookie, wherever it is,
 	 * tells which run the bounce belongs to (it never confirms). */
-	if (tok == NULL && in->bounce)
-		tok = cookie_find(m->data, m->datalen, &toklen);
+	if (tok == NULL && in->bounce) {
+		tok = in->attached_cookie;
+		toklen = in->attached_cookielen;
+	}
 	if (tok == NULL || toklen >= sizeof(token)) {
 		log_info("sink: message from %s <%s> without a cookie: ignored",
 		    m->peer, m->mail_from);
@@ -567,7 +569,10 @@ runs_arrival(struct runs *rs, const struct sink_message *m)
 	a.bounce_why = in->bounce_why;
 	a.received = in->received;
 	a.cookie = token;
-	a.confirmed = !in->bounce;
+	/* Only the first delivery confirms the run; later ones (more tests
+	 * relayed, replays) are kept as evidence. */
+	r = run_find(rs, ck.run);
+	a.confirmed = !in->bounce && !pc.confirmed && !(r && r->confirmed);
 	if (db_arrival_add(rs->db, &a, &confirmed) == -1) {
 		log_warnx("sink: cannot record an arrival for probe #%lld: %s",
 		    (long long)ck.run, db_errmsg(rs->db));
@@ -575,12 +580,11 @@ runs_arrival(struct runs *rs, const struct sink_message *m)
 	}
 	log_info("sink: probe #%lld test %d: %s from %s%s", (long long)ck.run,
 	    ck.test, in->bounce ? "bounce" : "test mail", m->peer,
-	    in->bounce ? "" : confirmed ? " (confirms)" : " (already used)");
+	    in->bounce ? "" : confirmed ? " (confirms)" :
+	    " (the run is confirmed already)");
 	if (!confirmed)
 		return;
-	if ((r = run_find(rs, ck.run)) != NULL) {
-		if (r->confirmed)
-			return;		/* the first relayed test is the one */
+	if (r != NULL) {
 		r->confirmed = 1;
 		r->relayed_test = ck.test;
 		orbl_strlcpy(r->output_addr, m->peer, sizeof(r->output_addr));

@@ -14,7 +14,6 @@
  * number of connections.  Nothing is logged; counters are in sink_stats.
  */
 #include <sys/types.h>
-#include <sys/queue.h>
 #include <sys/socket.h>
 
 #include <netinet/in.h>
@@ -62,7 +61,7 @@ static const char *const sk_state_name[] = { SK_STATES(SK_NAME) };
 #undef SK_NAME
 
 struct sink_session {
-	TAILQ_ENTRY(sink_session) entry;
+	struct sink_session	*prev, *next;	/* sink->sessions */
 	struct sink		*sink;
 	struct bufferevent	*bev;
 	struct event		*timer;
@@ -93,7 +92,7 @@ struct sink {
 	int			 timeout, max_sessions;
 	void			(*cb)(const struct sink_message *, void *);
 	void			*arg;
-	TAILQ_HEAD(, sink_session) sessions;
+	struct sink_session	*sessions;
 	struct sink_stats	 stats;
 	uint64_t		 qid;
 };
@@ -109,6 +108,8 @@ static void	 session_timer_cb(evutil_socket_t, short, void *);
 
 static void	 session_input(struct sink_session *);
 static int	 session_line(struct sink_session *, char *, size_t);
+static int	 session_vreply(struct sink_session *, const char *, va_list)
+		    __attribute__((format(printf, 2, 0)));
 static int	 session_reply(struct sink_session *, const char *, ...)
 		    __attribute__((format(printf, 2, 3)));
 static int	 session_error(struct sink_session *, const char *, ...)
@@ -160,12 +161,13 @@ sockaddr_text(const struct sockaddr *sa, char *buf, size_t len)
 
 	if (sa->sa_family == AF_INET) {
 		inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr,
-		    buf, len);
+		    buf, (socklen_t)len);
 	} else if (sa->sa_family == AF_INET6 &&
 	    IN6_IS_ADDR_V4MAPPED(&sin6->sin6_addr)) {
-		inet_ntop(AF_INET, &sin6->sin6_addr.s6_addr[12], buf, len);
+		inet_ntop(AF_INET, &sin6->sin6_addr.s6_addr[12], buf,
+		    (socklen_t)len);
 	} else if (sa->sa_family == AF_INET6) {
-		inet_ntop(AF_INET6, &sin6->sin6_addr, buf, len);
+		inet_ntop(AF_INET6, &sin6->sin6_addr, buf, (socklen_t)len);
 	} else
 		snprintf(buf, len, "unknown");
 }
@@ -209,7 +211,6 @@ sink_new(struct event_base *base, const struct sink_conf *conf,
 	sk->cb = cb;
 	sk->arg = arg;
 	sk->bound = ss;
-	TAILQ_INIT(&sk->sessions);
 
 	sk->listener = evconnlistener_new_bind(base, sink_accept_cb, sk,
 	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_EXEC,
@@ -235,6 +236,7 @@ sink_port(const struct sink *sk)
 	socklen_t		 len = sizeof(ss);
 	evutil_socket_t		 fd;
 
+	memset(&ss, 0, sizeof(ss));
 	fd = evconnlistener_get_fd(sk->listener);
 	if (getsockname(fd, (struct sockaddr *)&ss, &len) == -1)
 		return 0;
@@ -252,12 +254,14 @@ sink_stats(const struct sink *sk, struct sink_stats *st)
 void
 sink_free(struct sink *sk)
 {
-	struct sink_session	*s;
+	struct sink_session	*s, *next;
 
 	if (sk == NULL)
 		return;
-	while ((s = TAILQ_FIRST(&sk->sessions)) != NULL)
+	for (s = sk->sessions; s != NULL; s = next) {
+		next = s->next;
 		session_free(s);
+	}
 	if (sk->listener != NULL)
 		evconnlistener_free(sk->listener);
 	if (sk->accept_timer != NULL)
@@ -328,7 +332,10 @@ sink_accept_cb(struct evconnlistener *lev, evutil_socket_t fd,
 	s->timer = evtimer_new(sk->base, session_timer_cb, s);
 	if (s->bev == NULL || s->timer == NULL)
 		fatalx("%s: bufferevent_socket_new", __func__);
-	TAILQ_INSERT_TAIL(&sk->sessions, s, entry);
+	s->next = sk->sessions;
+	if (s->next != NULL)
+		s->next->prev = s;
+	sk->sessions = s;
 	sk->stats.active++;
 	sk->stats.connections++;
 
@@ -368,7 +375,12 @@ session_free(struct sink_session *s)
 {
 	struct sink	*sk = s->sink;
 
-	TAILQ_REMOVE(&sk->sessions, s, entry);
+	if (s->prev != NULL)
+		s->prev->next = s->next;
+	else
+		sk->sessions = s->next;
+	if (s->next != NULL)
+		s->next->prev = s->prev;
 	sk->stats.active--;
 	bufferevent_free(s->bev);
 	event_free(s->timer);
@@ -656,7 +668,7 @@ cmd_helo(struct sink_session *s, char *arg, int ehlo)
 	if (*arg == '\0')
 		return session_error(s, "501 5.5.4 Syntax: %s hostname",
 		    ehlo ? "EHLO" : "HELO");
-	for (i = 0; arg[i] != '\0' && i < SINK_HELO_MAX; i++)
+	for (i = 0; i < SINK_HELO_MAX && arg[i] != '\0'; i++)
 		s->helo[i] = (unsigned char)arg[i] >= 0x20 &&
 		    (unsigned char)arg[i] < 0x7f ? arg[i] : '?';
 	s->helo[i] = '\0';
@@ -1053,7 +1065,7 @@ hdr_is(const struct hdr *h, const char *name)
 }
 
 /*
- * Unfold v into buf: line ends dropped, white space runs made one space
+ * Unfold v into buf (buflen > 0): line ends dropped, white space runs made one space
  * and trimmed, other control and non-ASCII bytes '?'.  Returns the
  * length; *cut set when it did not fit.
  */
@@ -1082,8 +1094,7 @@ unfold(const struct span *v, char *buf, size_t buflen, int *cut)
 		space = 0;
 		buf[n++] = c >= 0x20 && c < 0x7f ? (char)c : '?';
 	}
-	if (buflen > 0)
-		buf[n] = '\0';
+	buf[n] = '\0';
 	return n;
 }
 
@@ -1101,13 +1112,16 @@ ctype_parse(const struct span *v, struct ctype *ct)
 	p = buf;
 	while (*p == ' ')
 		p++;
-	n = strcspn(p, "; (");
-	if (n > 0 && n < sizeof(ct->type)) {
-		for (i = 0; i < n; i++)
-			ct->type[i] = (char)((p[i] >= 'A' && p[i] <= 'Z') ?
-			    p[i] - 'A' + 'a' : p[i]);
-		ct->type[n] = '\0';
+	for (i = 0; p[i] != '\0' && p[i] != ';' && p[i] != ' ' &&
+	    p[i] != '('; i++) {
+		if (i + 1 >= sizeof(ct->type)) {
+			i = 0;		/* too long: no type */
+			break;
+		}
+		ct->type[i] = (char)((p[i] >= 'A' && p[i] <= 'Z') ?
+		    p[i] - 'A' + 'a' : p[i]);
 	}
+	ct->type[i] = '\0';
 	while ((p = strchr(p, ';')) != NULL) {
 		p++;
 		while (*p == ' ')

@@ -717,7 +717,7 @@ session_test_done(struct smtp_session *s, enum test_outcome o,
 		session_quit(s, AFTER_FINISH);
 		return 0;
 	}
-	if (s->rejects_conn > s->max_rejects) {
+	if (s->rejects_conn >= s->max_rejects) {
 		if (s->nconn >= s->max_connections) {
 			session_note(s, "%d tests rejected on this connection "
 			    "and no connection left: %zu tests not run",

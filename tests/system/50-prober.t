@@ -82,6 +82,9 @@ fake('banner5xx', behaviour => 'banner_5xx');
 # Two hops: 127.0.0.60 accepts, the mail leaves from 127.0.0.61.
 fake('twohop', behaviour => 'relay', listen => '127.0.0.60',
     next_hop => "127.0.0.1:$sinkport", source => '127.0.0.61');
+# A slow queue: its mail reaches the sink after arrival_wait (20 s) ran out.
+fake('late', behaviour => 'relay', listen => '127.0.0.62',
+    next_hop => "127.0.0.1:$sinkport", deliver_delay => 24);
 
 ok($o->start, 'orbl-dnsd up');
 ok($o->start_prober, 'orbl-prober up (its sink listens)');
@@ -139,7 +142,7 @@ my %want = (
 	reject_data => 'closed', bounce => 'bounced', greylist => 'tempfail',
 	tarpit => 'timeout', garbage => 'protocol-error',
 	endless => 'protocol-error', banner5xx => 'refused',
-	twohop => 'confirmed',
+	twohop => 'confirmed', late => 'accepted-not-delivered',
 );
 my %got;
 my $t = wait_until(90, 0.5, sub {
@@ -241,6 +244,22 @@ for my $k (sort keys %target) {
 }
 like($fake{endless}->log . $fake{garbage}->log, qr/./s,
     'the hostile peers were really talked to');
+
+# -- a late arrival still confirms (the cookie is valid for a day or two)
+{
+	my $ip = $target{late}[0];
+	my $ok = wait_until(40, 0.5, sub { (verdict_of($ip) // '') eq 'confirmed' });
+	ok(defined $ok, 'late arrival: the run turns from accepted-not-' .
+	    'delivered to confirmed');
+	my ($rc, $j) = lookup($ip);
+	is($rc, 0, 'late arrival: listed');
+	like($j->{reason} // '', qr/late arrival/, 'the reason says so');
+	ok(defined wait_until(2, 0.05, sub { a_of($ip) eq '127.0.0.2' }),
+	    'and orbl-dnsd answers for it');
+	my $n = $o->sql("SELECT count(*) FROM arrival a JOIN probe p ON " .
+	    "p.id = a.probe_id WHERE p.addr = '$ip' AND a.confirmed = 1");
+	is($n, 1, 'exactly one arrival confirms, however many came');
+}
 
 # -- a second submission inside the re-test interval returns the verdict
 {

@@ -26,7 +26,8 @@
 #	drop_mid_data	354 to DATA, then closes during the body
 #	relay		a real minimal relay: accepts and forwards to next_hop,
 #			with a Received: header, from the address `source`
-#			(default: its own listen address)
+#			(default: its own listen address), deliver_delay (0)
+#			seconds after it accepted the mail
 #	banner_5xx	554 banner, 503 to everything but QUIT
 #	sink		accepts and stores each message in `store` (SinkSMTP.pm)
 #
@@ -130,6 +131,7 @@ sub new {
 		store => $o{store} // "$dir/messages",
 		tarpit_delay => $o{tarpit_delay} // 1,
 		greylist_delay => $o{greylist_delay} // 0,
+		deliver_delay => $o{deliver_delay} // 0,
 		garbage_bytes => $o{garbage_bytes} // 4096,
 		idle => $o{idle} // 30,
 		session => $o{session} // 90,
@@ -703,7 +705,9 @@ sub deliver {
 	close($c->{sock});
 	alarm(0);
 	$SIG{ALRM} = sub { $self->logf($id, "$what: delivery time limit"); _exit(1) };
-	alarm(60);
+	alarm(60 + $self->{deliver_delay});
+	# A slow queue: the mail leaves deliver_delay seconds after it came.
+	sleep($self->{deliver_delay}) if $self->{deliver_delay};
 	my $r = smtp_send(host => $hip, port => $hport, bind => $self->{source},
 	    helo => $self->{name}, from => $from, to => $rcpt, data => $data,
 	    timeout => $self->{idle});

@@ -1,0 +1,689 @@
+/*
+ * test_sink_inspect.c -- unit tests for sink_inspect() (prober/sink.c):
+ * where the cookie is looked for (Subject, Message-ID, first text part;
+ * never other headers or attached messages), every bounce rule (null
+ * sender, multipart/report, Auto-Submitted, cookie only in an attachment)
+ * on messages shaped like Postfix's and Exim's bounces, header unfolding,
+ * the bounded Received list, CRLF and LF, and hostile input.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <cmocka.h>
+
+#include "cookie.h"
+#include "sink.h"
+
+static const uint8_t	 KEY[] = "sink inspect test key";
+static char		 TOK[COOKIE_MAX];	/* test 13 of run 42 */
+static char		 TOK2[COOKIE_MAX];	/* test 7 of run 42 */
+
+static int
+setup(void **state)
+{
+	struct cookie	 c = { 42, 13, 1767225600 };
+
+	(void)state;
+	if (cookie_make(KEY, sizeof(KEY) - 1, &c, "192.0.2.1", TOK,
+	    sizeof(TOK)) == -1)
+		return -1;
+	c.test = 7;
+	return cookie_make(KEY, sizeof(KEY) - 1, &c, "192.0.2.1", TOK2,
+	    sizeof(TOK2));
+}
+
+/* printf into a fresh buffer; "%T" is not special: use TOK via %s. */
+static char *
+msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static char *
+msg(const char *fmt, ...)
+{
+	va_list	 ap;
+	char	*s;
+
+	va_start(ap, fmt);
+	assert_true(vasprintf(&s, fmt, ap) > 0);
+	va_end(ap);
+	return s;
+}
+
+/* The same text with every LF made CR LF. */
+static char *
+crlf(const char *s)
+{
+	size_t	 i, n = 0;
+	char	*o = malloc(2 * strlen(s) + 1);
+
+	assert_non_null(o);
+	for (i = 0; s[i]; i++) {
+		if (s[i] == '\n')
+			o[n++] = '\r';
+		o[n++] = s[i];
+	}
+	o[n] = '\0';
+	return o;
+}
+
+static void
+inspect(const char *from, const char *m, struct sink_inspection *in)
+{
+	memset(in, 0x5a, sizeof(*in));
+	sink_inspect(from, m, strlen(m), in);
+}
+
+static void
+assert_cookie(const struct sink_inspection *in, const char *tok)
+{
+	assert_non_null(in->cookie);
+	assert_int_equal(in->cookielen, strlen(tok));
+	assert_memory_equal(in->cookie, tok, strlen(tok));
+}
+
+static void
+assert_not_bounce(const struct sink_inspection *in)
+{
+	assert_int_equal(in->bounce, 0);
+	assert_null(in->bounce_why);
+}
+
+static void
+assert_bounce(const struct sink_inspection *in, const char *why)
+{
+	assert_int_equal(in->bounce, 1);
+	assert_non_null(in->bounce_why);
+	assert_string_equal(in->bounce_why, why);
+}
+
+static void
+test_plain_all_three(void **state)
+{
+	struct sink_inspection	 in;
+	char			*m;
+
+	(void)state;
+	m = msg("Received: from relay.example (relay.example [192.0.2.1])\n"
+	    "\tby sink.test; Mon, 1 Jan 2029 00:00:00 +0000\n"
+	    "Received: from prober.test ([198.51.100.1])\n"
+	    "  by relay.example; Mon, 1 Jan 2029 00:00:00 +0000\n"
+	    "From: <probe@prober.test>\n"
+	    "To: <sink@sink.test>\n"
+	    "Subject: orbl relay test %s\n"
+	    "Message-ID: <%s@prober.test>\n"
+	    "\n"
+	    "Relay test %s.\n", TOK, TOK, TOK);
+	inspect("probe@prober.test", m, &in);
+	assert_not_bounce(&in);
+	assert_cookie(&in, TOK);
+	/* The first place: the Subject's, inside m. */
+	assert_ptr_equal(in.cookie, strstr(m, "Subject:") + 25);
+	assert_null(in.attached_cookie);
+	assert_int_equal(in.attached_cookielen, 0);
+	assert_string_equal(in.received,
+	    "from relay.example (relay.example [192.0.2.1]) by sink.test; "
+	    "Mon, 1 Jan 2029 00:00:00 +0000\n"
+	    "from prober.test ([198.51.100.1]) by relay.example; "
+	    "Mon, 1 Jan 2029 00:00:00 +0000");
+	assert_int_equal(in.received_truncated, 0);
+	free(m);
+}
+
+static void
+test_order_subject_msgid_body(void **state)
+{
+	struct sink_inspection	 in;
+	char			*m;
+
+	(void)state;
+	/* Message-ID before Subject in the header, but Subject wins. */
+	m = msg("Message-ID: <%s@p>\nSubject: %s\n\n%s\n", TOK2, TOK, TOK2);
+	inspect("a@b", m, &in);
+	assert_cookie(&in, TOK);
+	free(m);
+	/* No cookie in Subject: Message-ID's, before the body's. */
+	m = msg("Subject: hello\nMessage-ID: <%s@p>\n\n%s\n", TOK2, TOK);
+	inspect("a@b", m, &in);
+	assert_cookie(&in, TOK2);
+	free(m);
+}
+
+static void
+test_cookie_only_in_body(void **state)
+{
+	struct sink_inspection	 in;
+	char			*m;
+
+	(void)state;
+	m = msg("From: x@y\nSubject: a test\nMessage-ID: <1@y>\n\n"
+	    "some text\ncookie: %s.\nmore\n", TOK);
+	inspect("x@y", m, &in);
+	assert_not_bounce(&in);
+	assert_cookie(&in, TOK);
+	assert_ptr_equal(in.cookie, strstr(m, TOK));
+	assert_string_equal(in.received, "");
+	free(m);
+}
+
+static void
+test_no_cookie(void **state)
+{
+	struct sink_inspection	 in;
+	char			*m, bad[COOKIE_MAX + 2];
+
+	(void)state;
+	inspect("x@y", "Subject: hi\n\nnothing here\n", &in);
+	assert_not_bounce(&in);
+	assert_null(in.cookie);
+	assert_int_equal(in.cookielen, 0);
+	assert_null(in.attached_cookie);
+
+	/* A cookie in another header is not looked at. */
+	m = msg("X-Orbl: %s\nIn-Reply-To: <%s@p>\nSubject: hi\n\nbody\n",
+	    TOK, TOK);
+	inspect("x@y", m, &in);
+	assert_null(in.cookie);
+	free(m);
+
+	/* Nor a cookie glued to a following letter (not a token). */
+	snprintf(bad, sizeof(bad), "%sx", TOK);
+	m = msg("Subject: %s\n\n%s\n", bad, bad);
+	inspect("x@y", m, &in);
+	assert_null(in.cookie);
+	free(m);
+}
+
+static void
+test_null_sender(void **state)
+{
+	struct sink_inspection	 in;
+	char			*m;
+
+	(void)state;
+	m = msg("Subject: %s\n\n%s\n", TOK, TOK);
+	inspect("", m, &in);
+	assert_bounce(&in, "null sender");
+	assert_cookie(&in, TOK);	/* still reported */
+	/* Unknown sender (NULL) is not a null sender. */
+	memset(&in, 0, sizeof(in));
+	sink_inspect(NULL, m, strlen(m), &in);
+	assert_not_bounce(&in);
+	free(m);
+}
+
+/* A Postfix DSN: notification, delivery-status, the original message. */
+#define POSTFIX_DSN \
+    "Received: by relay.example (Postfix) id 4F2A1; Mon, 1 Jan 2029\n" \
+    "Date: Mon,  1 Jan 2029 00:00:01 +0000 (UTC)\n" \
+    "From: MAILER-DAEMON@relay.example (Mail Delivery System)\n" \
+    "Subject: Undelivered Mail Returned to Sender\n" \
+    "To: probe@prober.test\n" \
+    "Auto-Submitted: auto-replied\n" \
+    "MIME-Version: 1.0\n" \
+    "Content-Type: multipart/report; report-type=delivery-status;\n" \
+    "\tboundary=\"4F2A1.1767225601/relay.example\"\n" \
+    "Message-Id: <20290101000001.4F2A1@relay.example>\n" \
+    "\n" \
+    "This is a MIME-encapsulated message.\n" \
+    "\n" \
+    "--4F2A1.1767225601/relay.example\n" \
+    "Content-Description: Notification\n" \
+    "Content-Type: text/plain; charset=us-ascii\n" \
+    "\n" \
+    "This is the mail system at host relay.example.\n" \
+    "<sink@sink.test>: host sink.test said: 550 5.7.1 Relaying denied\n" \
+    "\n" \
+    "--4F2A1.1767225601/relay.example\n" \
+    "Content-Description: Delivery report\n" \
+    "Content-Type: message/delivery-status\n" \
+    "\n" \
+    "Reporting-MTA: dns; relay.example\n" \
+    "\n" \
+    "Final-Recipient: rfc822; sink@sink.test\n" \
+    "Action: failed\n" \
+    "Status: 5.7.1\n" \
+    "\n" \
+    "--4F2A1.1767225601/relay.example\n" \
+    "Content-Description: Undelivered Message\n" \
+    "Content-Type: message/rfc822\n" \
+    "\n" \
+    "Received: from prober.test ([198.51.100.1])\n" \
+    "Subject: orbl relay test %s\n" \
+    "Message-ID: <%s@prober.test>\n" \
+    "\n" \
+    "Relay test %s.\n" \
+    "\n" \
+    "--4F2A1.1767225601/relay.example--\n"
+
+static void
+test_postfix_dsn(void **state)
+{
+	struct sink_inspection	 in;
+	char			*m;
+
+	(void)state;
+	m = msg(POSTFIX_DSN, TOK, TOK, TOK);
+	/* Even with a (wrongly) non-null sender it is a report. */
+	inspect("postmaster@relay.example", m, &in);
+	assert_bounce(&in, "multipart/report");
+	assert_null(in.cookie);
+	assert_non_null(in.attached_cookie);
+	assert_int_equal(in.attached_cookielen, strlen(TOK));
+	assert_memory_equal(in.attached_cookie, TOK, strlen(TOK));
+	/* Only the top-level Received, not the attached one. */
+	assert_string_equal(in.received,
+	    "by relay.example (Postfix) id 4F2A1; Mon, 1 Jan 2029");
+	inspect("", m, &in);
+	assert_bounce(&in, "null sender");
+	free(m);
+}
+
+/* Cookie only inside an attachment: a bounce, whatever the rest says. */
+static void
+test_cookie_only_attached(void **state)
+{
+	struct sink_inspection	 in;
+	char			*m;
+
+	(void)state;
+	m = msg("Subject: Returned mail\n"
+	    "Content-Type: multipart/mixed; boundary=XYZ\n"
+	    "\n"
+	    "--XYZ\n"
+	    "\n"
+	    "Your message could not be delivered.\n"
+	    "--XYZ\n"
+	    "Content-Type: message/rfc822\n"
+	    "\n"
+	    "Subject: %s\n\nbody\n"
+	    "--XYZ--\n", TOK);
+	inspect("mailer@relay.example", m, &in);
+	assert_bounce(&in, "cookie only in an attached message");
+	assert_null(in.cookie);
+	assert_memory_equal(in.attached_cookie, TOK, strlen(TOK));
+	free(m);
+
+	/* text/rfc822-headers (RFC 6522) counts as attached too. */
+	m = msg("Content-Type: multipart/mixed; boundary=\"b 1\"\n\n"
+	    "--b 1\nContent-Type: text/plain\n\nfailed\n"
+	    "--b 1\nContent-Type: Text/RFC822-Headers\n\n"
+	    "Message-ID: <%s@p>\n"
+	    "--b 1--\n", TOK);
+	inspect("mailer@relay.example", m, &in);
+	assert_bounce(&in, "cookie only in an attached message");
+	assert_null(in.cookie);
+	free(m);
+
+	/* The cookie also in the top-level Subject: test mail, forwarded
+	 * with an attachment. */
+	m = msg("Subject: %s\n"
+	    "Content-Type: multipart/mixed; boundary=XYZ\n\n"
+	    "--XYZ\nContent-Type: message/rfc822\n\nSubject: %s\n\nx\n"
+	    "--XYZ--\n", TOK, TOK2);
+	inspect("a@b", m, &in);
+	assert_not_bounce(&in);
+	assert_cookie(&in, TOK);
+	assert_memory_equal(in.attached_cookie, TOK2, strlen(TOK2));
+	free(m);
+}
+
+static void
+test_exim_bounce(void **state)
+{
+	struct sink_inspection	 in;
+	char			*m;
+
+	(void)state;
+	m = msg("Received: from mail by relay.example with local (Exim 4.96)\n"
+	    "\tid 1q2w3e-0001; Mon, 01 Jan 2029 00:00:01 +0000\n"
+	    "X-Failed-Recipients: sink@sink.test\n"
+	    "Auto-Submitted: auto-replied\n"
+	    "From: Mail Delivery System <Mailer-Daemon@relay.example>\n"
+	    "To: probe@prober.test\n"
+	    "Subject: Mail delivery failed: returning message to sender\n"
+	    "Message-Id: <E1q2w3e-0001@relay.example>\n"
+	    "\n"
+	    "This message was created automatically by mail delivery "
+	    "software.\n\n"
+	    "  sink@sink.test\n    relaying denied\n\n"
+	    "------ This is a copy of the message, including all the "
+	    "headers. ------\n"
+	    "Subject: orbl relay test %s\n"
+	    "Message-ID: <%s@prober.test>\n\n"
+	    "Relay test %s.\n", TOK, TOK, TOK);
+	inspect("Mailer-Daemon@relay.example", m, &in);
+	assert_bounce(&in, "Auto-Submitted");
+	assert_cookie(&in, TOK);	/* quoted in the text body */
+	inspect("", m, &in);
+	assert_bounce(&in, "null sender");
+	free(m);
+}
+
+static void
+test_auto_submitted(void **state)
+{
+	struct sink_inspection	 in;
+	char			*m;
+
+	(void)state;
+	m = msg("Subject: %s\nAuto-Submitted: no\n\nx\n", TOK);
+	inspect("a@b", m, &in);
+	assert_not_bounce(&in);
+	assert_cookie(&in, TOK);
+	free(m);
+	m = msg("Subject: %s\nauto-submitted:  No (a comment)\n\nx\n", TOK);
+	inspect("a@b", m, &in);
+	assert_not_bounce(&in);
+	free(m);
+	m = msg("Subject: %s\nAUTO-SUBMITTED: auto-generated\n\nx\n", TOK);
+	inspect("a@b", m, &in);
+	assert_bounce(&in, "Auto-Submitted");
+	free(m);
+	m = msg("Subject: %s\nAuto-Submitted:\n auto-notified; owner=x\n\n",
+	    TOK);
+	inspect("a@b", m, &in);
+	assert_bounce(&in, "Auto-Submitted");
+	free(m);
+}
+
+static void
+test_folded_subject(void **state)
+{
+	struct sink_inspection	 in;
+	char			*m, *m2;
+
+	(void)state;
+	m = msg("From: a@b\nSubject: orbl relay test, a rather long subject"
+	    " line that was folded\n\t%s\nTo: c@d\n\nno cookie here\n", TOK);
+	inspect("a@b", m, &in);
+	assert_not_bounce(&in);
+	assert_cookie(&in, TOK);
+	assert_ptr_equal(in.cookie, strstr(m, TOK));
+	m2 = crlf(m);
+	inspect("a@b", m2, &in);
+	assert_cookie(&in, TOK);
+	free(m2);
+	free(m);
+
+	/* A cookie on a line after the Subject's that is not folded is
+	 * a (broken) header, not the Subject. */
+	m = msg("Subject: test\n%s\n\nno\n", TOK);
+	inspect("a@b", m, &in);
+	assert_null(in.cookie);
+	free(m);
+}
+
+static void
+test_received_bounded(void **state)
+{
+	struct sink_inspection	 in;
+	char			*m, *p;
+	size_t			 len, i, n;
+
+	(void)state;
+	len = 0;
+	m = malloc(100 * 128 + 256);
+	assert_non_null(m);
+	for (i = 0; i < 100; i++)
+		len += (size_t)sprintf(m + len, "Received: from h%zu.example "
+		    "([192.0.2.%zu])\n\tby h%zu.example; "
+		    "Mon, 1 Jan 2029 00:00:00 +0000\n", i + 1, i % 250,
+		    i);
+	len += (size_t)sprintf(m + len, "Subject: %s\n\nbody\n", TOK);
+	memset(&in, 0x5a, sizeof(in));
+	sink_inspect("a@b", m, len, &in);
+	assert_cookie(&in, TOK);
+	assert_int_equal(in.received_truncated, 1);
+	n = strnlen(in.received, sizeof(in.received));
+	assert_true(n < sizeof(in.received));
+	assert_true(n > sizeof(in.received) - 100);
+	/* Whole lines only, in order, starting with the first. */
+	assert_int_equal(strncmp(in.received, "from h1.example ([192.0.2.0])"
+	    " by h0.example; Mon, 1 Jan 2029 00:00:00 +0000\nfrom h2.", 80),
+	    0);
+	for (p = in.received, i = 0; (p = strchr(p, '\n')) != NULL; p++)
+		i++;
+	assert_true(i > 10 && i < 100);
+	p = strrchr(in.received, '\n');
+	assert_non_null(strstr(p, "+0000"));
+	assert_string_equal(in.received + n - 5, "+0000");
+	free(m);
+}
+
+static void
+test_crlf_and_lf(void **state)
+{
+	struct sink_inspection	 a, b;
+	char			*m, *m2;
+
+	(void)state;
+	m = msg(POSTFIX_DSN, TOK, TOK, TOK);
+	m2 = crlf(m);
+	inspect("x@y", m, &a);
+	inspect("x@y", m2, &b);
+	assert_int_equal(a.bounce, b.bounce);
+	assert_string_equal(a.bounce_why, b.bounce_why);
+	assert_memory_equal(b.attached_cookie, TOK, strlen(TOK));
+	assert_string_equal(a.received, b.received);
+	free(m);
+	free(m2);
+
+	/* Body-only cookie, multipart with CRLF, mixed line ends. */
+	m = msg("Subject: x\r\nContent-Type: multipart/alternative;\r\n"
+	    " boundary=\"=_b\"\r\n\r\n"
+	    "--=_b\r\nContent-Type: text/plain\r\n\r\n%s\r\n"
+	    "--=_b\nContent-Type: text/html\n\n<p>x</p>\n--=_b--\r\n", TOK);
+	inspect("x@y", m, &a);
+	assert_not_bounce(&a);
+	assert_cookie(&a, TOK);
+	free(m);
+}
+
+static void
+test_mime_first_text_part(void **state)
+{
+	struct sink_inspection	 in;
+	char			*m;
+
+	(void)state;
+	/* multipart/mixed > multipart/alternative > text/plain. */
+	m = msg("Subject: x\nContent-Type: multipart/mixed; boundary=out\n\n"
+	    "preamble %s\n"
+	    "--out\nContent-Type: multipart/alternative; boundary=in\n\n"
+	    "--in\nContent-Type: text/plain\n\nhello %s\n"
+	    "--in\nContent-Type: text/html\n\nhtml\n--in--\n"
+	    "--out\nContent-Type: application/pdf\n\n%s\n--out--\n"
+	    "epilogue\n", TOK2, TOK, TOK2);
+	inspect("a@b", m, &in);
+	assert_not_bounce(&in);
+	assert_cookie(&in, TOK);
+	free(m);
+
+	/* Only the first text part counts; preamble and others do not. */
+	m = msg("Content-Type: multipart/mixed; boundary=out\n\n"
+	    "preamble %s\n"
+	    "--out\nContent-Type: text/plain\n\nno cookie\n"
+	    "--out\nContent-Type: text/plain\n\n%s\n--out--\n", TOK, TOK);
+	inspect("a@b", m, &in);
+	assert_null(in.cookie);
+	assert_not_bounce(&in);
+	free(m);
+
+	/* A multipart with no boundary: nothing inside is looked at. */
+	m = msg("Content-Type: multipart/mixed\n\n%s\n", TOK);
+	inspect("a@b", m, &in);
+	assert_null(in.cookie);
+	free(m);
+}
+
+static void
+test_mime_depth_limit(void **state)
+{
+	struct sink_inspection	 in;
+	char			*m, *p;
+	size_t			 len = 0, i, n;
+
+	(void)state;
+	/* 20 nested multiparts, the cookie at the bottom: not reached. */
+	m = malloc(64 * 1024);
+	assert_non_null(m);
+	len += (size_t)sprintf(m, "Subject: deep\n");
+	for (i = 0; i < 20; i++)
+		len += (size_t)sprintf(m + len, "Content-Type: multipart/mixed;"
+		    " boundary=b%zu\n\n--b%zu\n", i, i);
+	len += (size_t)sprintf(m + len, "Content-Type: text/plain\n\n%s\n",
+	    TOK);
+	for (i = 20; i-- > 0;)
+		len += (size_t)sprintf(m + len, "--b%zu--\n", i);
+	inspect("a@b", m, &in);
+	assert_null(in.cookie);
+	free(m);
+
+	/* Two levels (top > mixed > text) are reached. */
+	m = msg("Content-Type: multipart/mixed; boundary=b0\n\n--b0\n"
+	    "Content-Type: multipart/mixed; boundary=b1\n\n--b1\n"
+	    "Content-Type: text/plain\n\n%s\n--b1--\n--b0--\n", TOK);
+	inspect("a@b", m, &in);
+	assert_cookie(&in, TOK);
+	free(m);
+
+	/* Thousands of parts: at most 64 looked at, the rest skipped (with
+	 * 10 parts the attachment after them is seen). */
+	m = malloc(200 * 1024);
+	assert_non_null(m);
+	for (n = 10; n <= 5000; n += 4990) {
+		p = m + sprintf(m, "Content-Type: multipart/mixed; "
+		    "boundary=z\n\n");
+		for (i = 0; i < n; i++)
+			p += sprintf(p, "--z\nContent-Type: image/png\n\nx\n");
+		sprintf(p, "--z\nContent-Type: message/rfc822\n\n%s\n--z--\n",
+		    TOK);
+		inspect("a@b", m, &in);
+		if (n == 10) {
+			assert_non_null(in.attached_cookie);
+			assert_bounce(&in,
+			    "cookie only in an attached message");
+		} else {
+			assert_null(in.attached_cookie);
+			assert_not_bounce(&in);
+		}
+	}
+	free(m);
+}
+
+static void
+test_odd_shapes(void **state)
+{
+	struct sink_inspection	 in;
+	char			*m;
+
+	(void)state;
+	memset(&in, 0x5a, sizeof(in));
+	sink_inspect("a@b", NULL, 0, &in);
+	assert_not_bounce(&in);
+	assert_null(in.cookie);
+	assert_string_equal(in.received, "");
+	inspect("a@b", "", &in);
+	assert_null(in.cookie);
+	/* Headers only, no body, no final newline. */
+	m = msg("Subject: %s", TOK);
+	inspect("a@b", m, &in);
+	assert_cookie(&in, TOK);
+	free(m);
+	/* No headers at all: the whole thing is a body. */
+	m = msg("\n%s\n", TOK);
+	inspect("a@b", m, &in);
+	assert_cookie(&in, TOK);
+	free(m);
+	/* The cookie at the very end of the data. */
+	m = msg("Subject: x\n\n%s", TOK);
+	inspect("a@b", m, &in);
+	assert_cookie(&in, TOK);
+	free(m);
+	/* NULs in the data do not stop the search. */
+	{
+		char	 buf[256];
+		size_t	 n;
+
+		n = (size_t)snprintf(buf, sizeof(buf), "Subject: a\n\nx");
+		buf[n++] = '\0';
+		n += (size_t)snprintf(buf + n, sizeof(buf) - n, " %s\n", TOK);
+		memset(&in, 0, sizeof(in));
+		sink_inspect("a@b", buf, n, &in);
+		assert_cookie(&in, TOK);
+	}
+}
+
+static void
+test_junk_megabyte(void **state)
+{
+	struct sink_inspection	 in;
+	struct timespec		 t0, t1;
+	char			*m;
+	size_t			 len = 1024 * 1024, i;
+	uint32_t		 x = 12345;
+	double			 secs;
+	int			 round;
+
+	(void)state;
+	m = malloc(len);
+	assert_non_null(m);
+	for (round = 0; round < 4; round++) {
+		for (i = 0; i < len; i++) {
+			x = x * 1103515245 + 12345;
+			m[i] = (char)(x >> 16);
+			/* Rounds 1..3 are junk shaped to hit parsers. */
+			if (round == 1 && i % 7 == 0)
+				m[i] = '\n';
+			if (round == 2 && i % 50 < 3)
+				m[i] = "\n\t "[i % 50];
+			if (round == 3)
+				m[i] = "-\n"[i % 37 == 0];
+		}
+		if (round == 1) {
+			static const char hdr[] = "Content-Type: "
+			    "multipart/report; boundary=\"\x01\"\n\n";
+
+			memcpy(m, hdr, sizeof(hdr) - 1);
+		}
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		memset(&in, 0x5a, sizeof(in));
+		sink_inspect("a@b", m, len, &in);
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		secs = (double)(t1.tv_sec - t0.tv_sec) +
+		    (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+		assert_true(secs < 1.0);
+		assert_true(strnlen(in.received, sizeof(in.received)) <
+		    sizeof(in.received));
+		assert_true(in.bounce == 0 || in.bounce == 1);
+	}
+	free(m);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_plain_all_three),
+		cmocka_unit_test(test_order_subject_msgid_body),
+		cmocka_unit_test(test_cookie_only_in_body),
+		cmocka_unit_test(test_no_cookie),
+		cmocka_unit_test(test_null_sender),
+		cmocka_unit_test(test_postfix_dsn),
+		cmocka_unit_test(test_cookie_only_attached),
+		cmocka_unit_test(test_exim_bounce),
+		cmocka_unit_test(test_auto_submitted),
+		cmocka_unit_test(test_folded_subject),
+		cmocka_unit_test(test_received_bounded),
+		cmocka_unit_test(test_crlf_and_lf),
+		cmocka_unit_test(test_mime_first_text_part),
+		cmocka_unit_test(test_mime_depth_limit),
+		cmocka_unit_test(test_odd_shapes),
+		cmocka_unit_test(test_junk_megabyte),
+	};
+
+	return cmocka_run_group_tests(tests, setup, NULL);
+}
