@@ -248,7 +248,7 @@ is($s->{listings}{listed}, scalar(grep { !$_->{exclude} } values %$e),
 is($s->{listings}{excluded}, scalar(grep { $_->{exclude} } values %$e),
     'stats: excluded count');
 is($s->{serial}, 14, 'stats: serial = journal rows (13 changes + 1 remove)');
-is_deeply($s->{submissions}, { queued => 0, probing => 0, done => 0 },
+is_deeply($s->{submissions}, { queued => 0, probing => 0, done => 0, failed => 0 },
     'stats: submissions keys');
 
 # --- errors: exit code, message, nothing changed ------------------------

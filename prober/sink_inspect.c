@@ -1,0 +1,451 @@
+/*
+ * sink_inspect.c -- what a message that reached the sink is: the test
+ * mail (and its cookie), or a bounce of it; and its Received chain.
+ * Pure and bounded: minimal MIME (3 levels, 64 parts), no allocation.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "cookie.h"
+#include "sink.h"
+
+
+#define MIME_DEPTH_MAX	3	/* top, its parts, their parts */
+#define MIME_PARTS_MAX	64	/* parts looked at in all */
+#define HDR_MAX		1000	/* header fields per entity */
+#define BOUNDARY_MAX	200	/* RFC 2046 says 70: be lenient */
+#define CTYPE_MAX	64
+
+struct span {
+	const char	*p;
+	size_t		 len;
+};
+
+struct hdr {
+	struct span	 name;
+	struct span	 value;	/* after the ':', folded lines included */
+};
+
+struct ctype {
+	char	 type[CTYPE_MAX];	/* "multipart/report", lower case */
+	char	 boundary[BOUNDARY_MAX + 1];
+};
+
+struct walk {
+	const char	*body_cookie, *att_cookie;
+	size_t		 body_len, att_len;
+	int		 text_seen;
+	int		 nparts;
+};
+
+/*
+ * The next line from *pp (before end): its text without CR LF in line.
+ * Advances *pp past the LF.  Returns 0 at the end.
+ */
+static int
+line_next(const char **pp, const char *end, struct span *line)
+{
+	const char	*p = *pp, *nl;
+	size_t		 len;
+
+	if (p >= end)
+		return 0;
+	nl = memchr(p, '\n', (size_t)(end - p));
+	len = nl != NULL ? (size_t)(nl - p) : (size_t)(end - p);
+	*pp = nl != NULL ? nl + 1 : end;
+	if (len > 0 && p[len - 1] == '\r')
+		len--;
+	line->p = p;
+	line->len = len;
+	return 1;
+}
+
+/* Headers up to the first empty line; the body after it. */
+static void
+entity_split(const char *p, size_t len, struct span *hdrs, struct span *body)
+{
+	const char	*cur = p, *end = p + len, *start;
+	struct span	 line;
+
+	hdrs->p = p;
+	for (;;) {
+		start = cur;
+		if (!line_next(&cur, end, &line)) {
+			hdrs->len = len;
+			body->p = end;
+			body->len = 0;
+			return;
+		}
+		if (line.len == 0)
+			break;
+	}
+	hdrs->len = (size_t)(start - p);
+	body->p = cur;
+	body->len = (size_t)(end - cur);
+}
+
+static int
+is_wsp(char c)
+{
+	return c == ' ' || c == '\t';
+}
+
+/*
+ * The next header field in *pp..end.  Lines that are not a field (no
+ * colon, a stray continuation) are skipped.  Returns 0 at the end.
+ */
+static int
+hdr_next(const char **pp, const char *end, struct hdr *h)
+{
+	struct span	 line, more;
+	const char	*colon, *save;
+	size_t		 n;
+
+	while (line_next(pp, end, &line)) {
+		if (line.len == 0 || is_wsp(line.p[0]))
+			continue;
+		colon = memchr(line.p, ':', line.len);
+		if (colon == NULL)
+			continue;
+		n = (size_t)(colon - line.p);
+		while (n > 0 && is_wsp(line.p[n - 1]))
+			n--;
+		h->name.p = line.p;
+		h->name.len = n;
+		h->value.p = colon + 1;
+		h->value.len = line.len - (size_t)(colon + 1 - line.p);
+		for (;;) {
+			save = *pp;
+			if (!line_next(pp, end, &more) || more.len == 0 ||
+			    !is_wsp(more.p[0])) {
+				*pp = save;
+				break;
+			}
+			h->value.len = (size_t)(more.p + more.len - h->value.p);
+		}
+		return 1;
+	}
+	return 0;
+}
+
+static int
+hdr_is(const struct hdr *h, const char *name)
+{
+	return h->name.len == strlen(name) &&
+	    strncasecmp(h->name.p, name, h->name.len) == 0;
+}
+
+/*
+ * Unfold v into buf (buflen > 0): line ends dropped, white space runs made one space
+ * and trimmed, other control and non-ASCII bytes '?'.  Returns the
+ * length; *cut set when it did not fit.
+ */
+static size_t
+unfold(const struct span *v, char *buf, size_t buflen, int *cut)
+{
+	size_t		 i, n = 0;
+	int		 space = 0;
+	unsigned char	 c;
+
+	*cut = 0;
+	for (i = 0; i < v->len; i++) {
+		c = (unsigned char)v->p[i];
+		if (c == '\r' || c == '\n')
+			continue;
+		if (c == ' ' || c == '\t') {
+			space = n > 0;
+			continue;
+		}
+		if (n + space + 1 >= buflen) {
+			*cut = 1;
+			break;
+		}
+		if (space)
+			buf[n++] = ' ';
+		space = 0;
+		buf[n++] = c >= 0x20 && c < 0x7f ? (char)c : '?';
+	}
+	buf[n] = '\0';
+	return n;
+}
+
+/* type/subtype (lower case) and the boundary parameter. */
+static void
+ctype_parse(const struct span *v, struct ctype *ct)
+{
+	char		 buf[1024], *p, *name, *val, *eq;
+	size_t		 n, i;
+	int		 cut;
+
+	ct->type[0] = '\0';
+	ct->boundary[0] = '\0';
+	unfold(v, buf, sizeof(buf), &cut);
+	p = buf;
+	while (*p == ' ')
+		p++;
+	for (i = 0; p[i] != '\0' && p[i] != ';' && p[i] != ' ' &&
+	    p[i] != '('; i++) {
+		if (i + 1 >= sizeof(ct->type)) {
+			i = 0;		/* too long: no type */
+			break;
+		}
+		ct->type[i] = (char)((p[i] >= 'A' && p[i] <= 'Z') ?
+		    p[i] - 'A' + 'a' : p[i]);
+	}
+	ct->type[i] = '\0';
+	while ((p = strchr(p, ';')) != NULL) {
+		p++;
+		while (*p == ' ')
+			p++;
+		name = p;
+		n = strcspn(p, "=;");
+		if (p[n] != '=')
+			continue;
+		eq = p + n;
+		*eq = '\0';
+		while (n > 0 && name[n - 1] == ' ')
+			name[--n] = '\0';
+		p = eq + 1;
+		while (*p == ' ')
+			p++;
+		if (*p == '"') {
+			val = ++p;
+			for (i = 0; p[i] != '\0' && p[i] != '"'; i++)
+				;
+			n = i;
+			p += p[i] == '"' ? i + 1 : i;
+		} else {
+			val = p;
+			n = strcspn(p, "; ");
+			p += n;
+		}
+		if (strcasecmp(name, "boundary") == 0 && n > 0 &&
+		    n <= BOUNDARY_MAX) {
+			memcpy(ct->boundary, val, n);
+			ct->boundary[n] = '\0';
+		}
+	}
+}
+
+static int
+ctype_is_attached(const char *type)
+{
+	return strcmp(type, "message/rfc822") == 0 ||
+	    strcmp(type, "message/global") == 0 ||
+	    strcmp(type, "text/rfc822-headers") == 0 ||
+	    strcmp(type, "message/rfc822-headers") == 0 ||
+	    strcmp(type, "message/global-headers") == 0;
+}
+
+static void	 entity_walk(struct walk *, const struct ctype *,
+		    const struct span *, int);
+
+/*
+ * Is line a delimiter of boundary b?  Returns 1 for "--b", 2 for the
+ * close "--b--", 0 otherwise (trailing white space allowed).
+ */
+static int
+mime_delimiter(const struct span *line, const char *b, size_t blen)
+{
+	size_t	 i;
+	int	 kind = 1;
+
+	if (line->len < blen + 2 || line->p[0] != '-' || line->p[1] != '-' ||
+	    memcmp(line->p + 2, b, blen) != 0)
+		return 0;
+	i = blen + 2;
+	if (line->len >= i + 2 && line->p[i] == '-' && line->p[i + 1] == '-') {
+		kind = 2;
+		i += 2;
+	}
+	for (; i < line->len; i++)
+		if (!is_wsp(line->p[i]))
+			return 0;
+	return kind;
+}
+
+/* The parts of a multipart body, each walked at depth + 1. */
+static void
+multipart_walk(struct walk *w, const struct ctype *ct, const struct span *body,
+    int depth)
+{
+	const char	*cur = body->p, *end = body->p + body->len, *start;
+	const char	*part = NULL, *pe;
+	struct span	 line, ph, pb;
+	struct ctype	 pct;
+	struct hdr	 h;
+	size_t		 blen = strlen(ct->boundary);
+	int		 kind, nh;
+	const char	*hc;
+
+	for (;;) {
+		start = cur;
+		if (!line_next(&cur, end, &line))
+			return;		/* no close delimiter: drop the rest */
+		if ((kind = mime_delimiter(&line, ct->boundary, blen)) == 0)
+			continue;
+		if (part != NULL) {
+			/* The line end before the delimiter is its own. */
+			pe = start;
+			if (pe > part && pe[-1] == '\n')
+				pe--;
+			if (pe > part && pe[-1] == '\r')
+				pe--;
+			if (w->nparts++ >= MIME_PARTS_MAX)
+				return;
+			entity_split(part, (size_t)(pe - part), &ph, &pb);
+			pct.type[0] = '\0';
+			pct.boundary[0] = '\0';
+			hc = ph.p;
+			for (nh = 0; nh < HDR_MAX &&
+			    hdr_next(&hc, ph.p + ph.len, &h); nh++)
+				if (hdr_is(&h, "Content-Type")) {
+					ctype_parse(&h.value, &pct);
+					break;
+				}
+			if (pct.type[0] == '\0')
+				snprintf(pct.type, sizeof(pct.type), "%s",
+				    strcmp(ct->type, "multipart/digest") == 0 ?
+				    "message/rfc822" : "text/plain");
+			entity_walk(w, &pct, &pb, depth + 1);
+		}
+		if (kind == 2)
+			return;
+		part = cur;
+	}
+}
+
+static void
+entity_walk(struct walk *w, const struct ctype *ct, const struct span *body,
+    int depth)
+{
+	const char	*c;
+	size_t		 n;
+
+	if (strncmp(ct->type, "multipart/", 10) == 0) {
+		if (depth + 1 < MIME_DEPTH_MAX && ct->boundary[0] != '\0')
+			multipart_walk(w, ct, body, depth);
+		return;
+	}
+	if (ctype_is_attached(ct->type)) {
+		if (w->att_cookie == NULL &&
+		    (c = cookie_find(body->p, body->len, &n)) != NULL) {
+			w->att_cookie = c;
+			w->att_len = n;
+		}
+		return;
+	}
+	if (ct->type[0] == '\0' || strncmp(ct->type, "text/", 5) == 0) {
+		if (w->text_seen)
+			return;
+		w->text_seen = 1;
+		if ((c = cookie_find(body->p, body->len, &n)) != NULL) {
+			w->body_cookie = c;
+			w->body_len = n;
+		}
+	}
+}
+
+/* Append one Received value to the list, whole or not at all. */
+static void
+received_add(struct sink_inspection *in, size_t *used, const struct span *v)
+{
+	char	 buf[sizeof(in->received)];
+	size_t	 n, need;
+	int	 cut;
+
+	if (in->received_truncated)
+		return;
+	n = unfold(v, buf, sizeof(buf), &cut);
+	need = n + (*used > 0 ? 1 : 0);
+	if (cut || *used + need + 1 > sizeof(in->received)) {
+		in->received_truncated = 1;
+		return;
+	}
+	if (*used > 0)
+		in->received[(*used)++] = '\n';
+	memcpy(in->received + *used, buf, n);
+	*used += n;
+	in->received[*used] = '\0';
+}
+
+static int
+auto_submitted(const struct span *v)
+{
+	char	 buf[64];
+	size_t	 n;
+	int	 cut;
+
+	unfold(v, buf, sizeof(buf), &cut);
+	n = strcspn(buf, "; (");
+	buf[n] = '\0';
+	return strcasecmp(buf, "no") != 0;
+}
+
+void
+sink_inspect(const char *mail_from, const char *data, size_t len,
+    struct sink_inspection *in)
+{
+	struct span	 hdrs, body, subject = { NULL, 0 }, msgid = { NULL, 0 };
+	struct ctype	 ct;
+	struct walk	 w;
+	struct hdr	 h;
+	const char	*cur, *c = NULL;
+	size_t		 used = 0, n = 0;
+	int		 nh, have_ct = 0, autosub = 0, have_as = 0;
+
+	memset(in, 0, sizeof(*in));
+	memset(&w, 0, sizeof(w));
+	ct.type[0] = '\0';
+	ct.boundary[0] = '\0';
+	if (data == NULL)
+		len = 0;
+	if (data == NULL)
+		data = "";
+
+	entity_split(data, len, &hdrs, &body);
+	cur = hdrs.p;
+	for (nh = 0; nh < HDR_MAX && hdr_next(&cur, hdrs.p + hdrs.len, &h);
+	    nh++) {
+		if (hdr_is(&h, "Received"))
+			received_add(in, &used, &h.value);
+		else if (hdr_is(&h, "Subject") && subject.p == NULL)
+			subject = h.value;
+		else if (hdr_is(&h, "Message-ID") && msgid.p == NULL)
+			msgid = h.value;
+		else if (hdr_is(&h, "Content-Type") && !have_ct) {
+			have_ct = 1;
+			ctype_parse(&h.value, &ct);
+		} else if (hdr_is(&h, "Auto-Submitted") && !have_as) {
+			have_as = 1;
+			autosub = auto_submitted(&h.value);
+		}
+	}
+	if (subject.p != NULL)
+		c = cookie_find(subject.p, subject.len, &n);
+	if (c == NULL && msgid.p != NULL)
+		c = cookie_find(msgid.p, msgid.len, &n);
+
+	entity_walk(&w, &ct, &body, 0);
+	if (c == NULL && w.body_cookie != NULL) {
+		c = w.body_cookie;
+		n = w.body_len;
+	}
+	in->cookie = c;
+	in->cookielen = c != NULL ? n : 0;
+	in->attached_cookie = w.att_cookie;
+	in->attached_cookielen = w.att_len;
+
+	if (mail_from != NULL && mail_from[0] == '\0')
+		in->bounce_why = "null sender";
+	else if (strcmp(ct.type, "multipart/report") == 0)
+		in->bounce_why = "multipart/report";
+	else if (autosub)
+		in->bounce_why = "Auto-Submitted";
+	else if (c == NULL && w.att_cookie != NULL)
+		in->bounce_why = "cookie only in an attached message";
+	in->bounce = in->bounce_why != NULL;
+}
+
