@@ -163,7 +163,7 @@ conf-reference: $(PROGDIR)/orblctl
 
 lint:
 	cppcheck --enable=warning,performance,portability --error-exitcode=1 \
-	    --inline-suppr -q -Icommon -Idb -Idnsd common db dnsd tools
+	    --inline-suppr -q -Icommon -Idb -Idnsd -Iprober common db dnsd prober tools
 
 clean:
 	rm -rf build bin

@@ -851,12 +851,50 @@ session_quit_pending(struct smtp_session *s, const struct smtp_reply *r)
 	return 0;
 }
 
+/*
+ * 421 outside the greeting: the server is closing the connection (RFC
+ * 5321 3.8), e.g. Exim after a few rejected addresses.  Not a verdict on
+ * the test in progress: it ends in TO_ERROR and the battery goes on over
+ * a new connection.  Refused at EHLO/HELO, no test can run: tempfail.
+ */
+static int
+session_on_421(struct smtp_session *s, const struct smtp_reply *r)
+{
+	char	 why[SESSION_REPLY_MAX + 32];
+
+	switch (s->state) {
+	case SS_EHLO:
+	case SS_HELO:
+		s->tempfail = 1;
+		reply_format(r, s->why_tempfail, sizeof(s->why_tempfail));
+		session_quit(s, AFTER_FINISH);
+		return 0;
+	case SS_MAIL:
+		rec_reply(s, TS_MAIL_REPLY, r);
+		break;
+	case SS_RCPT:
+		rec_reply(s, TS_RCPT_REPLY, r);
+		break;
+	case SS_DATA:
+	case SS_BODY:
+		rec_reply(s, TS_DATA_REPLY, r);
+		break;
+	default:
+		break;
+	}
+	snprintf(why, sizeof(why), "server closing: ");
+	reply_format(r, why + strlen(why), sizeof(why) - strlen(why));
+	return session_lost(s, LOSS_DROP, why);
+}
+
 /* A complete reply in the current state.  Returns 0, or -1 if finished. */
 static int
 session_on_reply(struct smtp_session *s, const struct smtp_reply *r)
 {
 	int	 c = r->code / 100;
 
+	if (r->code == 421 && s->state != SS_BANNER && s->state != SS_QUIT)
+		return session_on_421(s, r);
 	switch (s->state) {
 	case SS_BANNER:
 		s->nbanners++;
@@ -1073,8 +1111,6 @@ session_total_timeout_cb(evutil_socket_t fd, short ev, void *arg)
 	s->stopping = 1;
 	session_note(s, "the run took longer than %d s: stopping",
 	    s->total_timeout);
-	if (s->finishing)
-		return;		/* the trace stopped us */
 	if (s->bev == NULL || s->state == SS_CONNECT) {
 		session_close(s);
 		session_finish(s);
@@ -1104,11 +1140,14 @@ static enum verdict
 session_verdict(const struct smtp_session *s, char *why, size_t len)
 {
 	const struct relay_test	*rt;
-	size_t			 i, notrun = 0;
+	size_t			 i, notrun = 0, lost = 0;
 
-	for (i = 0; i < s->ntests; i++)
+	for (i = 0; i < s->ntests; i++) {
 		if (s->recs[i].outcome == TO_NOT_RUN)
 			notrun++;
+		else if (s->recs[i].outcome == TO_ERROR)
+			lost++;
+	}
 	if (s->naccepted > 0) {
 		for (i = 0; i < s->ntests; i++)
 			if (s->recs[i].outcome == TO_ACCEPTED)
@@ -1153,11 +1192,12 @@ session_verdict(const struct smtp_session *s, char *why, size_t len)
 		    s->stopping ? "stopped" : "the connection was lost");
 		return VERDICT_TEMPFAIL;
 	}
-	if (notrun > 0)
-		snprintf(why, len, "%zu tests rejected, %zu could not be run",
-		    s->nrejected, notrun);
-	else
+	if (notrun == 0 && lost == 0)
 		snprintf(why, len, "all %zu tests rejected", s->nrejected);
+	else
+		snprintf(why, len, "%zu tests rejected, %zu lost with the "
+		    "connection, %zu could not be run", s->nrejected, lost,
+		    notrun);
 	return VERDICT_CLOSED;
 }
 
