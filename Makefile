@@ -140,6 +140,12 @@ bench: $(PROGS)
 .PHONY: bench-reload
 bench-reload: $(PROGS)
 	BENCH_BIN=$(abspath $(PROGDIR)) bash bench/bench.sh reload
+# make bench-prober: 1,000 probe runs at once against a farm of fake SMTP
+# servers on 127.77.x (bench/README.md, "the prober").  BENCH_RUNS,
+# BENCH_DELAY_MS, ... from the environment.  Never part of `make check`.
+.PHONY: bench-prober
+bench-prober: $(PROGS)
+	BENCH_BIN=$(abspath $(PROGDIR)) bash bench/prober/bench-prober.sh
 
 FUZZ_CFLAGS = -std=c17 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
 	      -fno-sanitize-recover=all -Icommon -Idb -Idnsd -Iprober $(PKG_CFLAGS)

@@ -97,6 +97,14 @@ const struct conf_key conf_keys[] = {
 	  "submissions per submitter per hour" },
 	{ "prefix_limit", CONF_UINT, OFF(prefix_limit), 0, "10",
 	  "probe runs per IPv4 /24 per hour" },
+	{ "request_tries", CONF_UINT, OFF(request_tries), 0, "5",
+	  "inconclusive re-tests of a delisting request before it is refused" },
+	{ "request_contact_limit", CONF_UINT, OFF(request_contact_limit), 0,
+	  "3", "open delisting requests per contact address" },
+	{ "queue_warn", CONF_UINT, OFF(queue_warn), 0, "100",
+	  "orblctl queue-check: WARNING at this many queued messages" },
+	{ "queue_crit", CONF_UINT, OFF(queue_crit), 0, "1000",
+	  "orblctl queue-check: CRITICAL (probably relaying spam) at this many" },
 	{ NULL, 0, 0, 0, NULL, NULL }
 };
 

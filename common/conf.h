@@ -54,6 +54,8 @@ struct conf {
 	long long	 retest_interval, relist_retest;
 	long long	 probe_concurrency, probe_max_accepted, probe_max_rejects;
 	long long	 submit_limit, prefix_limit;	/* per hour */
+	long long	 request_tries, request_contact_limit;
+	long long	 queue_warn, queue_crit;	/* orblctl queue-check */
 	/* which keys were set by the file (bit i = conf_keys[i]) */
 	uint64_t	 set;
 };

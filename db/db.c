@@ -135,6 +135,39 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_ARRIVALS] = "SELECT id, ts, probe_id, test_id, peer, mail_from, "
 	    "rcpt, bounce, bounce_why, received, cookie, confirmed FROM arrival "
 	    "WHERE probe_id = ?1 ORDER BY id",
+#define REQ_COLS "id, addr, contact, note, state, created, updated, " \
+	"not_before, tries, probe_id, decided, decision"
+	[ST_REQ_OPEN_ADDR] = "SELECT id FROM delist_request WHERE addr = ?1 "
+	    "AND state IN ('pending', 'retesting') ORDER BY id LIMIT 1",
+	[ST_REQ_OPEN_CONTACT] = "SELECT count(*) FROM delist_request WHERE "
+	    "contact = ?1 COLLATE NOCASE AND state IN ('pending', 'retesting')",
+	[ST_REQ_ADD] = "INSERT INTO delist_request (addr, contact, note, state, "
+	    "created, updated, not_before) VALUES (?1, ?2, ?3, 'pending', ?4, "
+	    "?4, ?5)",
+	[ST_REQ_GET] = "SELECT " REQ_COLS " FROM delist_request WHERE id = ?1",
+	[ST_REQ_ALL] = "SELECT " REQ_COLS " FROM delist_request WHERE "
+	    "(?1 IS NULL OR state = ?1) AND (?2 IS NULL OR addr = ?2) "
+	    "ORDER BY id DESC",
+	[ST_REQ_CLAIMABLE] = "SELECT id FROM delist_request WHERE state = "
+	    "'pending' AND coalesce(not_before, 0) <= ?1 AND addr NOT IN "
+	    "(SELECT addr FROM submission WHERE state = 'probing') AND addr "
+	    "NOT IN (SELECT addr FROM delist_request WHERE state = "
+	    "'retesting') ORDER BY id LIMIT ?2",
+	[ST_REQ_CLAIM] = "UPDATE delist_request SET state = 'retesting', "
+	    "tries = tries + 1, updated = ?2 WHERE id = ?1 AND state = "
+	    "'pending' RETURNING " REQ_COLS,
+	[ST_REQ_SET] = "UPDATE delist_request SET state = ?2, not_before = ?3, "
+	    "probe_id = coalesce(?4, probe_id), decided = ?5, decision = "
+	    "coalesce(?6, decision), updated = ?7 WHERE id = ?1 RETURNING addr",
+	[ST_EVENTS_ADDR] = "SELECT id, ts, ref, kind, addr, actor, what, why "
+	    "FROM event WHERE addr = ?1 ORDER BY ts, id",
+	[ST_RETEST_DUE] = "SELECT l.cidr, coalesce((SELECT port FROM probe p "
+	    "WHERE p.id = l.probe_id), 25) FROM listing l WHERE l.source = "
+	    "'probe' AND l.exclude = 0 AND ((l.family = 4 AND l.prefix = 32) "
+	    "OR (l.family = 6 AND l.prefix = 128)) AND coalesce((SELECT "
+	    "max(finished) FROM probe p WHERE p.addr = l.cidr), 0) < ?1 AND "
+	    "l.cidr NOT IN (SELECT addr FROM submission WHERE state IN "
+	    "('queued', 'probing')) LIMIT ?2",
 };
 
 

@@ -192,6 +192,13 @@ int	 db_probe_finish(struct db *, const struct probe *p,
 	    const struct probe_test_row *tests, size_t ntests,
 	    const struct listing *l, const char *why);
 /*
+ * After a run that found the relay closed: remove the listing of exactly
+ * addr if it came from a probe (manual and imported entries are the
+ * operator's).  *removed = 1 if it did.  DB_NOTFOUND if there is none.
+ */
+int	 db_probe_delist(struct db *, const char *addr, const char *why,
+	    int *removed);
+/*
  * A late arrival confirmed a run that had already finished (or was
  * interrupted): set its verdict, and list (l) in the same transaction.
  */
@@ -217,6 +224,55 @@ int	 db_probe_count_prefix_since(struct db *, const char *prefix,
 int	 db_arrival_add(struct db *, const struct arrival *a, int *confirmed);
 int	 db_arrivals(struct db *, int64_t probe_id,
 	    int (*cb)(const struct arrival *, void *), void *arg);
+
+/* Delisting requests: a server owner asks, a re-test decides. */
+struct delist_request {
+	int64_t		 id;
+	const char	*addr, *contact, *note;
+	const char	*state;		/* pending retesting delisted refused */
+	int64_t		 created, updated, not_before;
+	int		 tries;
+	int64_t		 probe_id;	/* the latest re-test */
+	int64_t		 decided;
+	const char	*decision;	/* why delisted or refused */
+};
+/*
+ * Record a request.  One open request (pending or retesting) per
+ * address: if there is one, *id is it and *existing = 1.  At most
+ * contact_limit open requests per contact (then -1, "too many").  The
+ * re-test waits until not_before (the caller computes it from the
+ * re-test interval).
+ */
+int	 db_request_add(struct db *, const char *addr, const char *contact,
+	    const char *note, int64_t not_before, int contact_limit,
+	    const char *actor, int64_t *id, int *existing);
+int	 db_request_get(struct db *, int64_t id,
+	    int (*cb)(const struct delist_request *, void *), void *arg);
+/* Newest first; state NULL = any; addr NULL = any. */
+int	 db_request_foreach(struct db *, const char *state, const char *addr,
+	    int (*cb)(const struct delist_request *, void *), void *arg);
+/* pending -> retesting for up to max whose not_before has passed and
+ * whose address has no run going; cb per claimed (after commit). */
+int	 db_request_claim(struct db *, int64_t now, int max,
+	    int (*cb)(const struct delist_request *, void *), void *arg);
+/* Set state, not_before, the re-test probe, and (for delisted/refused)
+ * the decision; records an event. */
+int	 db_request_set(struct db *, int64_t id, const char *state,
+	    int64_t not_before, int64_t probe_id, const char *decision,
+	    const char *actor);
+/* Events (the audit trail of submissions, requests, probes) about addr,
+ * oldest first. */
+struct event {
+	int64_t		 id, ts, ref;
+	const char	*kind, *addr, *actor, *what, *why;
+};
+int	 db_events_addr(struct db *, const char *addr,
+	    int (*cb)(const struct event *, void *), void *arg);
+/* Probe-confirmed listings (exact addresses) whose newest run finished
+ * before 'before' and that have no submission queued or probing: due for
+ * the periodic re-test.  At most max. */
+int	 db_listing_retest_due(struct db *, int64_t before, int max,
+	    int (*cb)(const char *addr, int port, void *), void *arg);
 
 /* meta: small key/value settings.  get: DB_NOTFOUND if absent; the value
  * is copied into buf (truncated to len). */

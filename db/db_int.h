@@ -23,6 +23,9 @@ enum stmt {
 	ST_PROBE_BEGIN, ST_PROBE_FINISH, ST_PROBE_CONFIRM, ST_PROBE_GET,
 	ST_PROBE_ADDR, ST_PROBE_TESTS_DEL, ST_PROBE_TEST_ADD, ST_PROBE_TESTS,
 	ST_PROBE_COUNT_PREFIX, ST_ARRIVAL_USED, ST_ARRIVAL_ADD, ST_ARRIVALS,
+	ST_REQ_OPEN_ADDR, ST_REQ_OPEN_CONTACT, ST_REQ_ADD, ST_REQ_GET,
+	ST_REQ_ALL, ST_REQ_CLAIMABLE, ST_REQ_CLAIM, ST_REQ_SET, ST_EVENTS_ADDR,
+	ST_RETEST_DUE,
 	ST_COUNT
 };
 
@@ -46,5 +49,8 @@ const char	*col_text(sqlite3_stmt *, int);
 void		 bind_text_or_null(sqlite3_stmt *, int, const char *);
 void		 bind_int_or_null(sqlite3_stmt *, int, int64_t);
 char		*dupn(const char *);
+int		 db_event_add(struct db *, const char *kind, int64_t ref,
+		    const char *addr, const char *actor, const char *what,
+		    const char *why);
 
 #endif

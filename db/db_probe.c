@@ -11,8 +11,8 @@
 #include "db_int.h"
 #include "xmalloc.h"
 
-static int
-event_add(struct db *db, const char *kind, int64_t ref, const char *addr,
+int
+db_event_add(struct db *db, const char *kind, int64_t ref, const char *addr,
     const char *actor, const char *what, const char *why)
 {
 	sqlite3_stmt	*s;
@@ -68,7 +68,7 @@ db_submission_add(struct db *db, const char *addr, int port,
 	}
 	if (rc == 0) {
 		*id = sqlite3_last_insert_rowid(db->h);
-		rc = event_add(db, "submission", *id, addr, actor, "queued",
+		rc = db_event_add(db, "submission", *id, addr, actor, "queued",
 		    submitter);
 	}
 	return db_tx_leave(db, own, rc);
@@ -177,7 +177,7 @@ db_submission_claim(struct db *db, int64_t now, int max,
 		sqlite3_reset(s);
 		rc = rc == SQLITE_DONE ? 0 : db_fail(db, "claim");
 		if (rc == 0 && n > 0 && v[n - 1].x.id == ids[i])
-			rc = event_add(db, "submission", ids[i], v[n - 1].addr,
+			rc = db_event_add(db, "submission", ids[i], v[n - 1].addr,
 			    "prober", "probing", NULL);
 	}
  out:
@@ -231,7 +231,7 @@ db_submission_set(struct db *db, int64_t id, const char *state,
 		rc = db_fail(db, "submission");
 		goto out;
 	}
-	rc = event_add(db, "submission", id, addr, actor, state,
+	rc = db_event_add(db, "submission", id, addr, actor, state,
 	    why ? why : result);
  out:
 	free(addr);
@@ -271,7 +271,7 @@ db_submission_requeue(struct db *db, const char *actor, int *n)
 	sqlite3_reset(s);
 	rc = rc == SQLITE_DONE ? 0 : db_fail(db, "requeue");
 	for (i = 0; i < cnt && rc == 0; i++)
-		rc = event_add(db, "submission", ids[i], addrs[i], actor,
+		rc = db_event_add(db, "submission", ids[i], addrs[i], actor,
 		    "queued", "run interrupted: prober restarted");
 	*n = (int)cnt;
  out:
@@ -341,7 +341,7 @@ db_probe_begin(struct db *db, const char *addr, int port,
 	}
 	if (rc == 0) {
 		*id = sqlite3_last_insert_rowid(db->h);
-		rc = event_add(db, "probe", *id, addr, "prober", "started",
+		rc = db_event_add(db, "probe", *id, addr, "prober", "started",
 		    NULL);
 		if (rc == 0 && submission_id > 0) {
 			if ((s = db_stmt(db, ST_SUB_SET)) == NULL)
@@ -441,7 +441,7 @@ db_probe_finish(struct db *db, const struct probe *p,
 	}
 	if ((rc = probe_tests_write(db, p->id, tests, ntests)) != 0)
 		goto out;
-	if ((rc = event_add(db, "probe", p->id, p->addr, "prober",
+	if ((rc = db_event_add(db, "probe", p->id, p->addr, "prober",
 	    p->verdict ? p->verdict : "finished", why)) != 0)
 		goto out;
 	if (l != NULL && (rc = db_listing_put(db, l, why, NULL)) != 0)
@@ -494,7 +494,7 @@ db_probe_confirm(struct db *db, int64_t probe_id, const char *hops,
 		rc = db_fail(db, "probe");
 		goto out;
 	}
-	if ((rc = event_add(db, "probe", probe_id, addr, "prober",
+	if ((rc = db_event_add(db, "probe", probe_id, addr, "prober",
 	    "confirmed", why)) != 0)
 		goto out;
 	if (l != NULL && (rc = db_listing_put(db, l, why, NULL)) != 0)

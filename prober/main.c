@@ -29,6 +29,7 @@
 #include "xmalloc.h"
 
 #define TICK_USEC	200000		/* how often the queue is looked at */
+#define RETEST_EVERY	60		/* s between looks for due re-tests */
 #define STOP_GRACE	10		/* seconds to record runs at exit */
 
 struct prober {
@@ -41,12 +42,14 @@ struct prober {
 	struct event		*tick;
 	int			 stopping;
 	time_t			 stop_deadline;
-	uint64_t		 started, finished, listed;
+	time_t			 next_retest_scan;
+	uint64_t		 started, finished, listed, delisted;
 };
 
 struct job {
 	struct prober	*p;
 	int64_t		 submission_id;
+	int64_t		 request_id;
 	int		 tries;
 };
 
@@ -54,6 +57,7 @@ static void	usage(void) __attribute__((noreturn));
 static void	tick_cb(evutil_socket_t, short, void *);
 static void	sink_cb(const struct sink_message *, void *);
 static void	run_done_cb(const struct run_result *, void *);
+static void	request_done_cb(const struct run_result *, void *);
 static void	sigterm_cb(evutil_socket_t, short, void *);
 static void	sigusr1_cb(evutil_socket_t, short, void *);
 
@@ -213,6 +217,8 @@ run_done_cb(const struct run_result *res, void *arg)
 	p->finished++;
 	if (res->listed)
 		p->listed++;
+	if (res->delisted)
+		p->delisted++;
 	if (res->verdict == VERDICT_TEMPFAIL && !p->stopping &&
 	    job->tries < p->conf.tempfail_tries) {
 		backoff = p->conf.tempfail_retry << (job->tries > 1 ?
@@ -227,6 +233,133 @@ run_done_cb(const struct run_result *res, void *arg)
 			    (long long)backoff);
 	}
 	free(job);
+}
+
+struct port_ctx {
+	int	 port;
+};
+
+static int
+port_cb(const struct probe *pr, void *arg)
+{
+	struct port_ctx	*c = arg;
+
+	c->port = pr->port;
+	return 1;
+}
+
+/* A delisting request whose re-test may run now. */
+static int
+request_claim_cb(const struct delist_request *rq, void *arg)
+{
+	struct prober	*p = arg;
+	struct port_ctx	 pc = { 25 };
+	struct addr	 a;
+	struct job	*job;
+	char		 err[256];
+
+	if (target_check(&p->conf, rq->addr, &a, err, sizeof(err)) == -1) {
+		db_request_set(p->db, rq->id, "refused", 0, 0, err, "prober");
+		return 0;
+	}
+	/* Re-test on the port the listing's evidence was found on. */
+	db_probe_foreach_addr(p->db, rq->addr, 1, port_cb, &pc);
+	job = xcalloc(1, sizeof(*job));
+	job->p = p;
+	job->request_id = rq->id;
+	job->tries = rq->tries;
+	if (runs_start(p->runs, rq->addr, pc.port, 0, rq->id, request_done_cb,
+	    job, NULL, NULL) == -1) {
+		free(job);
+		db_request_set(p->db, rq->id, "pending", time(NULL) + 60, 0,
+		    NULL, "prober");
+		return 0;
+	}
+	log_info("delisting request %lld %s: re-testing (try %d)",
+	    (long long)rq->id, rq->addr, rq->tries);
+	p->started++;
+	return 0;
+}
+
+/*
+ * The re-test of a delisting request decided: closed -> delisted (run.c
+ * removed the probe listing in the run's transaction), still open ->
+ * refused with the new evidence, inconclusive -> again later, refused
+ * after request_tries.
+ */
+static void
+request_done_cb(const struct run_result *res, void *arg)
+{
+	struct job	*job = arg;
+	struct prober	*p = job->p;
+	char		 why[512], day[32];
+	time_t		 now = time(NULL);
+	int64_t		 backoff;
+	int		 rc;
+
+	p->finished++;
+	strftime(day, sizeof(day), "%Y-%m-%d %H:%M UTC", gmtime(&now));
+	if (res->verdict == VERDICT_CONFIRMED) {
+		snprintf(why, sizeof(why), "re-test #%lld on %s: still an open "
+		    "relay (test %d relayed, %s); the listing stays",
+		    (long long)res->probe_id, day, res->relayed_test,
+		    res->hops ? res->hops : "");
+		rc = db_request_set(p->db, job->request_id, "refused", 0,
+		    res->probe_id, why, "prober");
+	} else if (run_verdict_closed(res->verdict) && !res->still_listed) {
+		snprintf(why, sizeof(why), "re-test #%lld on %s: %s (%s); %s",
+		    (long long)res->probe_id, day, verdict_name(res->verdict),
+		    res->why, res->delisted ? "delisted" : "it was not listed");
+		rc = db_request_set(p->db, job->request_id, "delisted", 0,
+		    res->probe_id, why, "prober");
+	} else if (run_verdict_closed(res->verdict)) {
+		snprintf(why, sizeof(why), "re-test #%lld on %s: %s, but an "
+		    "entry set by the operator (manual, imported or a range) "
+		    "still lists it: ask the operator",
+		    (long long)res->probe_id, day, verdict_name(res->verdict));
+		rc = db_request_set(p->db, job->request_id, "refused", 0,
+		    res->probe_id, why, "prober");
+	} else if (job->tries < p->conf.request_tries && !p->stopping) {
+		backoff = p->conf.tempfail_retry << (job->tries > 1 ?
+		    job->tries - 1 : 0);
+		snprintf(why, sizeof(why), "re-test #%lld: %s (%s); trying "
+		    "again later", (long long)res->probe_id,
+		    verdict_name(res->verdict), res->why);
+		rc = db_request_set(p->db, job->request_id, "pending",
+		    now + backoff, res->probe_id, NULL, "prober");
+	} else {
+		snprintf(why, sizeof(why), "re-test #%lld: %s (%s) after %d "
+		    "tries: the server could not be tested; fix it and ask "
+		    "again", (long long)res->probe_id,
+		    verdict_name(res->verdict), res->why, job->tries);
+		rc = db_request_set(p->db, job->request_id, p->stopping ?
+		    "pending" : "refused", 0, res->probe_id, p->stopping ?
+		    NULL : why, "prober");
+	}
+	if (rc == -1)
+		log_warnx("delisting request %lld: %s",
+		    (long long)job->request_id, db_errmsg(p->db));
+	else
+		log_info("delisting request %lld %s: %s", (long long)
+		    job->request_id, res->addr, why);
+	free(job);
+}
+
+/* Probe-confirmed listings due for their periodic re-test. */
+static int
+retest_due_cb(const char *addr, int port, void *arg)
+{
+	struct prober	*p = arg;
+	int64_t		 id;
+
+	if (db_submission_add(p->db, addr, port, "orbl-prober: periodic "
+	    "re-test", NULL, "prober", &id) == -1)
+		log_warnx("%s", db_errmsg(p->db));
+	else
+		log_info("%s: listed since the last run more than %lld s ago: "
+		    "re-test queued (submission %lld)", addr,
+		    p->conf.relist_retest, (long long)id);
+	return 0;
 }
 
 static void
@@ -245,10 +378,22 @@ tick_cb(evutil_socket_t fd, short ev, void *arg)
 			evtimer_add(p->tick, &tv);
 		return;
 	}
+	/* Owners waiting for their delisting come first. */
+	room = p->conf.probe_concurrency - (long long)runs_active(p->runs);
+	if (room > 0 && db_request_claim(p->db, time(NULL), (int)room,
+	    request_claim_cb, p) == -1)
+		log_warnx("claiming requests: %s", db_errmsg(p->db));
 	room = p->conf.probe_concurrency - (long long)runs_active(p->runs);
 	if (room > 0 && db_submission_claim(p->db, time(NULL), (int)room,
 	    claim_cb, p) == -1)
 		log_warnx("claiming submissions: %s", db_errmsg(p->db));
+	if (p->conf.relist_retest > 0 && time(NULL) >= p->next_retest_scan) {
+		p->next_retest_scan = time(NULL) + (p->conf.relist_retest <
+		    RETEST_EVERY ? p->conf.relist_retest : RETEST_EVERY);
+		if (db_listing_retest_due(p->db, time(NULL) -
+		    p->conf.relist_retest, 100, retest_due_cb, p) == -1)
+			log_warnx("periodic re-tests: %s", db_errmsg(p->db));
+	}
 	evtimer_add(p->tick, &tv);
 }
 
@@ -282,11 +427,12 @@ log_stats(struct prober *p, const char *why)
 
 	db_submission_counts(p->db, c);
 	log_info("stats (%s): runs active %zu started %llu finished %llu "
-	    "listed %llu; submissions queued %lld probing %lld done %lld "
-	    "failed %lld", why, runs_active(p->runs),
+	    "listed %llu delisted %llu; submissions queued %lld probing %lld "
+	    "done %lld failed %lld", why, runs_active(p->runs),
 	    (unsigned long long)p->started, (unsigned long long)p->finished,
-	    (unsigned long long)p->listed, (long long)c[0], (long long)c[1],
-	    (long long)c[2], (long long)c[3]);
+	    (unsigned long long)p->listed, (unsigned long long)p->delisted,
+	    (long long)c[0], (long long)c[1], (long long)c[2],
+	    (long long)c[3]);
 }
 
 static void

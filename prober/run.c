@@ -68,6 +68,7 @@ static void	run_session_done(struct smtp_session *,
 		    const struct session_result *, void *);
 static void	run_timer_cb(evutil_socket_t, short, void *);
 static void	run_finish(struct run *);
+static int	still_listed_cb(const struct listing *, void *);
 
 /*
  * The cookie key: the configured secret, or a random one made once per
@@ -451,12 +452,31 @@ run_finish(struct run *r)
 			listed = 1;
 		}
 	}
-	if (db_probe_finish(r->rs->db, &p, f.rows, r->ntests,
-	    listed ? &l : NULL, r->confirmed ? reason : r->why) == -1) {
+	/*
+	 * One transaction: the run, its tests, and the listing change it
+	 * justifies -- listed when confirmed; a probe listing removed when
+	 * the re-test shows the relay closed.
+	 */
+	if (run_verdict_closed(v))
+		snprintf(reason, sizeof(reason), "re-test (probe #%lld): %s, "
+		    "%s", (long long)r->probe_id, verdict_name(v), r->why);
+	if (db_begin(r->rs->db) == -1 ||
+	    db_probe_finish(r->rs->db, &p, f.rows, r->ntests,
+	    listed ? &l : NULL, r->confirmed ? reason : r->why) == -1 ||
+	    (run_verdict_closed(v) && db_probe_delist(r->rs->db, r->addr,
+	    reason, &res.delisted) == -1) || db_commit(r->rs->db) == -1) {
 		log_warnx("probe #%lld %s: cannot record the run: %s",
 		    (long long)r->probe_id, r->addr, db_errmsg(r->rs->db));
+		db_rollback(r->rs->db);
 		listed = 0;
+		res.delisted = 0;
 	}
+	if (addr_parse(r->addr, &l.net, err, sizeof(err)) == 0)
+		db_listing_covering(r->rs->db, &l.net, still_listed_cb,
+		    &res.still_listed);
+	if (res.delisted)
+		log_info("probe #%lld %s: delisted (the relay is closed)",
+		    (long long)r->probe_id, r->addr);
 	free(transcript);
 	for (i = 0; i < r->ntests; i++) {
 		free((char *)f.rows[i].arrived_from);
@@ -481,6 +501,24 @@ run_finish(struct run *r)
 	if (r->done)
 		r->done(&res, r->arg);
 	run_free(r);
+}
+
+int
+run_verdict_closed(enum verdict v)
+{
+	return v == VERDICT_CLOSED || v == VERDICT_REFUSED ||
+	    v == VERDICT_ACCEPTED || v == VERDICT_BOUNCED;
+}
+
+/* Does an entry still list a (most specific entry wins; test points
+ * aside, which are never probed)? */
+static int
+still_listed_cb(const struct listing *l, void *arg)
+{
+	int	*listed = arg;
+
+	*listed = !l->exclude && (l->expires == 0 || l->expires > time(NULL));
+	return 0;
 }
 
 static struct run *

@@ -39,7 +39,15 @@ struct run_result {
 	const char	*output_addr;	/* where the test mail came from */
 	const char	*why;
 	int		 listed;	/* this run listed addr */
+	int		 delisted;	/* this run removed addr's probe
+					   listing (the relay is closed) */
+	int		 still_listed;	/* after the run, an entry (manual,
+					   import, a range) still lists addr */
 };
+
+/* Verdicts that show a server does not relay: a re-test with one of them
+ * delists (probe listings only). */
+int	 run_verdict_closed(enum verdict);
 
 /* The runs of one process.  NULL + err if the cookie key is unusable. */
 struct runs	*runs_new(const struct conf *, struct db *, struct event_base *,

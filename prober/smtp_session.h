@@ -36,7 +36,8 @@ struct smtp_session;
 	X(TO_TEMPFAIL,		"tempfail")				\
 	X(TO_DATA_REJECTED,	"data-rejected")			\
 	X(TO_ACCEPTED,		"accepted")	/* 250 after the body */	\
-	X(TO_ERROR,		"error")	/* connection lost, timeout */
+	X(TO_ERROR,		"error")	/* connection lost, timeout, \
+						   421, stopped */
 #define TO_ENUM(e, s) e,
 enum test_outcome { TEST_OUTCOMES(TO_ENUM) TO_COUNT };
 #undef TO_ENUM
@@ -79,10 +80,15 @@ struct session_params {
 
 struct session_result {
 	/*
-	 * What the session alone can tell: VERDICT_ACCEPTED (at least one
-	 * message accepted: the owner waits for the sink), VERDICT_CLOSED,
-	 * VERDICT_TEMPFAIL, VERDICT_REFUSED, VERDICT_TIMEOUT,
-	 * VERDICT_UNREACHABLE or VERDICT_PROTO.
+	 * What the session alone can tell, first match wins:
+	 * VERDICT_ACCEPTED (at least one message accepted: the owner waits
+	 * for the sink); no greeting ever came: VERDICT_PROTO (garbage),
+	 * VERDICT_TIMEOUT (silence, tarpit) or VERDICT_UNREACHABLE;
+	 * VERDICT_REFUSED (5xx greeting or HELO); VERDICT_TEMPFAIL (4xx
+	 * greeting, HELO or any test: retry later); VERDICT_TIMEOUT (the
+	 * battery was cut short by a timeout); VERDICT_PROTO; otherwise
+	 * VERDICT_CLOSED (tests rejected), or VERDICT_TEMPFAIL when no test
+	 * got an answer at all (connections kept dropping).
 	 */
 	enum verdict		 verdict;
 	char			 why[256];

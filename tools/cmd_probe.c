@@ -381,6 +381,40 @@ test_text_cb(const struct probe_test_row *t, void *arg)
 	return 0;
 }
 
+struct ectx {
+	FILE	*f;
+	int	 json, n;
+};
+
+static int
+event_cb(const struct event *e, void *arg)
+{
+	struct ectx	*c = arg;
+	char		 t[32];
+
+	if (c->json) {
+		fprintf(c->f, "%s{\"ts\":%lld,\"kind\":", c->n ? "," : "",
+		    (long long)e->ts);
+		ctl_json_str(c->f, e->kind);
+		fprintf(c->f, ",\"ref\":%lld,\"what\":", (long long)e->ref);
+		ctl_json_str(c->f, e->what);
+		fprintf(c->f, ",\"actor\":");
+		ctl_json_str(c->f, e->actor);
+		fprintf(c->f, ",\"why\":");
+		ctl_json_str(c->f, e->why);
+		fputc('}', c->f);
+	} else {
+		if (c->n == 0)
+			fprintf(c->f, "events:\n");
+		fprintf(c->f, "  %s  %-10s %-6lld %-10s %s%s%s\n",
+		    ctl_fmt_time(e->ts, t, sizeof(t)), e->kind,
+		    (long long)e->ref, e->what, e->actor ? e->actor : "?",
+		    e->why ? ": " : "", e->why ? e->why : "");
+	}
+	c->n++;
+	return 0;
+}
+
 /*
  * The runs against ip, newest first, with the tests of the newest
  * finished one.  JSON: prints ',"verdict":...,"probes":[...]' to be put
@@ -441,6 +475,12 @@ probe_evidence(struct ctl *ctl, const char *ip, int json, FILE *f)
 			}
 			fputc('}', f);
 		}
+		fprintf(f, "],\"events\":[");
+		if (db) {
+			struct ectx ec = { f, 1, 0 };
+
+			db_events_addr(db, ip, event_cb, &ec);
+		}
 		fprintf(f, "]");
 	} else if (pv.n > 0) {
 		fprintf(f, "probes (newest first):\n");
@@ -461,6 +501,11 @@ probe_evidence(struct ctl *ctl, const char *ip, int json, FILE *f)
 				fprintf(f, "    (%d test%s not run)\n", tc.n,
 				    tc.n == 1 ? "" : "s");
 		}
+	}
+	if (!json && db) {
+		struct ectx ec = { f, 0, 0 };
+
+		db_events_addr(db, ip, event_cb, &ec);
 	}
 	db_close(db);
 }

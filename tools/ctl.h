@@ -92,6 +92,11 @@ int	 cmd_import(struct ctl *, int, char **);
 int	 cmd_export(struct ctl *, int, char **);
 int	 cmd_submit(struct ctl *, int, char **);
 int	 cmd_probe(struct ctl *, int, char **);
+int	 cmd_queue_check(struct ctl *, int, char **);
+int	 cmd_check(struct ctl *, int, char **);
+int	 cmd_delist_request(struct ctl *, int, char **);
+int	 cmd_requests(struct ctl *, int, char **);
+int	 cmd_request(struct ctl *, int, char **);
 
 /* The probe runs against ip and the evidence of the newest (cmd_probe.c);
  * json: ',"verdict":..,"probes":[..]' for lookup's object. */

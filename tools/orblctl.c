@@ -42,6 +42,13 @@ static const struct verb {
 	{ "submit", cmd_submit, "submit ADDR [--port N] [--submitter TEXT] "
 	    "[--json] [--force]" },
 	{ "probe", cmd_probe, "probe ADDR [--port N]" },
+	{ "check", cmd_check, "check ADDR [--lists ZONE[@IP:PORT],...] [--resolver IP[:PORT]] [--timeout S] [--json]" },
+	{ "delist-request", cmd_delist_request, "delist-request ADDR "
+	    "--contact EMAIL [--note TEXT] [--json]" },
+	{ "requests", cmd_requests, "requests [--state pending|retesting|"
+	    "delisted|refused] [--json]" },
+	{ "request", cmd_request, "request show ID [--json]" },
+	{ "queue-check", cmd_queue_check, "queue-check [--command CMD | -] [--warn N] [--crit N] [--top N] [--command-timeout S] [--json]" },
 	{ "conf-reference", cmd_conf_reference, "conf-reference" },
 	{ NULL, NULL, NULL }
 };

@@ -1,0 +1,364 @@
+/*
+ * db_request.c -- delisting requests, the audit trail by address, and
+ * the queries behind re-tests (part of the db layer; see db.h).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "db.h"
+#include "db_int.h"
+#include "xmalloc.h"
+
+static void
+row_request(sqlite3_stmt *s, struct delist_request *r)
+{
+	r->id = sqlite3_column_int64(s, 0);
+	r->addr = col_text(s, 1);
+	r->contact = col_text(s, 2);
+	r->note = col_text(s, 3);
+	r->state = col_text(s, 4);
+	r->created = sqlite3_column_int64(s, 5);
+	r->updated = sqlite3_column_int64(s, 6);
+	r->not_before = sqlite3_column_int64(s, 7);
+	r->tries = sqlite3_column_int(s, 8);
+	r->probe_id = sqlite3_column_int64(s, 9);
+	r->decided = sqlite3_column_int64(s, 10);
+	r->decision = col_text(s, 11);
+}
+
+static int
+request_rows(struct db *db, sqlite3_stmt *s,
+    int (*cb)(const struct delist_request *, void *), void *arg, int *n)
+{
+	struct delist_request	 r;
+	int			 rc;
+
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		row_request(s, &r);
+		if (n)
+			(*n)++;
+		if ((rc = cb(&r, arg)) != 0) {
+			sqlite3_reset(s);
+			return rc;
+		}
+	}
+	sqlite3_reset(s);
+	return rc == SQLITE_DONE ? 0 : db_fail(db, "request");
+}
+
+int
+db_request_add(struct db *db, const char *addr, const char *contact,
+    const char *note, int64_t not_before, int contact_limit,
+    const char *actor, int64_t *id, int *existing)
+{
+	sqlite3_stmt	*s;
+	int64_t		 now = time(NULL), open = 0;
+	int		 own, rc;
+
+	*existing = 0;
+	if (db_tx_enter(db, &own) == -1)
+		return -1;
+	if ((s = db_stmt(db, ST_REQ_OPEN_ADDR)) == NULL) {
+		rc = -1;
+		goto out;
+	}
+	sqlite3_bind_text(s, 1, addr, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		*id = sqlite3_column_int64(s, 0);
+		*existing = 1;
+	}
+	sqlite3_reset(s);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		rc = db_fail(db, "request");
+		goto out;
+	}
+	rc = 0;
+	if (*existing)
+		goto out;
+	if ((s = db_stmt(db, ST_REQ_OPEN_CONTACT)) == NULL) {
+		rc = -1;
+		goto out;
+	}
+	sqlite3_bind_text(s, 1, contact, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	open = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
+	sqlite3_reset(s);
+	if (rc != SQLITE_ROW) {
+		rc = db_fail(db, "request");
+		goto out;
+	}
+	if (contact_limit > 0 && open >= contact_limit) {
+		db_seterr(db, "%s has %lld open requests already (the limit "
+		    "is %d)", contact, (long long)open, contact_limit);
+		rc = -1;
+		goto out;
+	}
+	if ((s = db_stmt(db, ST_REQ_ADD)) == NULL) {
+		rc = -1;
+		goto out;
+	}
+	sqlite3_bind_text(s, 1, addr, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, contact, -1, SQLITE_STATIC);
+	bind_text_or_null(s, 3, note);
+	sqlite3_bind_int64(s, 4, now);
+	bind_int_or_null(s, 5, not_before);
+	if ((rc = db_step_done(db, s, "request")) != 0)
+		goto out;
+	*id = sqlite3_last_insert_rowid(db->h);
+	rc = db_event_add(db, "request", *id, addr, actor, "pending", note);
+ out:
+	return db_tx_leave(db, own, rc);
+}
+
+int
+db_request_get(struct db *db, int64_t id,
+    int (*cb)(const struct delist_request *, void *), void *arg)
+{
+	sqlite3_stmt	*s;
+	int		 n = 0, rc;
+
+	if ((s = db_stmt(db, ST_REQ_GET)) == NULL)
+		return -1;
+	sqlite3_bind_int64(s, 1, id);
+	rc = request_rows(db, s, cb, arg, &n);
+	return rc == 0 && n == 0 ? DB_NOTFOUND : rc;
+}
+
+int
+db_request_foreach(struct db *db, const char *state, const char *addr,
+    int (*cb)(const struct delist_request *, void *), void *arg)
+{
+	sqlite3_stmt	*s;
+
+	if ((s = db_stmt(db, ST_REQ_ALL)) == NULL)
+		return -1;
+	bind_text_or_null(s, 1, state);
+	bind_text_or_null(s, 2, addr);
+	return request_rows(db, s, cb, arg, NULL);
+}
+
+/* A request copied out of SQLite (claim calls back after commit). */
+struct reqcopy {
+	struct delist_request	 r;
+	char			*addr, *contact, *note;
+};
+
+int
+db_request_claim(struct db *db, int64_t now, int max,
+    int (*cb)(const struct delist_request *, void *), void *arg)
+{
+	sqlite3_stmt	*s;
+	int64_t		*ids;
+	struct reqcopy	*v;
+	int		 nids = 0, n = 0, i, rc = 0;
+
+	if (max <= 0)
+		return 0;
+	if (db_begin(db) == -1)
+		return -1;
+	ids = xcalloc((size_t)max, sizeof(*ids));
+	v = xcalloc((size_t)max, sizeof(*v));
+	if ((s = db_stmt(db, ST_REQ_CLAIMABLE)) == NULL) {
+		rc = -1;
+		goto out;
+	}
+	sqlite3_bind_int64(s, 1, now);
+	sqlite3_bind_int(s, 2, max);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW && nids < max)
+		ids[nids++] = sqlite3_column_int64(s, 0);
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
+		rc = db_fail(db, "claim");
+		goto out;
+	}
+	rc = 0;
+	for (i = 0; i < nids && rc == 0; i++) {
+		if ((s = db_stmt(db, ST_REQ_CLAIM)) == NULL) {
+			rc = -1;
+			break;
+		}
+		sqlite3_bind_int64(s, 1, ids[i]);
+		sqlite3_bind_int64(s, 2, now);
+		rc = sqlite3_step(s);
+		if (rc == SQLITE_ROW) {
+			row_request(s, &v[n].r);
+			v[n].r.addr = v[n].addr = dupn(v[n].r.addr);
+			v[n].r.contact = v[n].contact = dupn(v[n].r.contact);
+			v[n].r.note = v[n].note = dupn(v[n].r.note);
+			v[n].r.decision = NULL;
+			v[n].r.state = "retesting";
+			n++;
+			rc = SQLITE_DONE;
+		}
+		sqlite3_reset(s);
+		rc = rc == SQLITE_DONE ? 0 : db_fail(db, "claim");
+		if (rc == 0 && n > 0 && v[n - 1].r.id == ids[i])
+			rc = db_event_add(db, "request", ids[i], v[n - 1].addr,
+			    "prober", "retesting", NULL);
+	}
+ out:
+	if (rc == 0)
+		rc = db_commit(db) == -1 ? (db_rollback(db), -1) : 0;
+	else
+		db_rollback(db);
+	for (i = 0; i < n && rc == 0; i++)
+		rc = cb(&v[i].r, arg);
+	for (i = 0; i < n; i++) {
+		free(v[i].addr);
+		free(v[i].contact);
+		free(v[i].note);
+	}
+	free(v);
+	free(ids);
+	return rc;
+}
+
+int
+db_request_set(struct db *db, int64_t id, const char *state,
+    int64_t not_before, int64_t probe_id, const char *decision,
+    const char *actor)
+{
+	sqlite3_stmt	*s;
+	char		*addr = NULL;
+	int64_t		 now = time(NULL);
+	int		 own, rc, final;
+
+	final = strcmp(state, "delisted") == 0 || strcmp(state, "refused") == 0;
+	if (db_tx_enter(db, &own) == -1)
+		return -1;
+	if ((s = db_stmt(db, ST_REQ_SET)) == NULL) {
+		rc = -1;
+		goto out;
+	}
+	sqlite3_bind_int64(s, 1, id);
+	sqlite3_bind_text(s, 2, state, -1, SQLITE_STATIC);
+	bind_int_or_null(s, 3, not_before);
+	bind_int_or_null(s, 4, probe_id);
+	bind_int_or_null(s, 5, final ? now : 0);
+	bind_text_or_null(s, 6, decision);
+	sqlite3_bind_int64(s, 7, now);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		addr = dupn(col_text(s, 0));
+	sqlite3_reset(s);
+	if (rc == SQLITE_DONE) {
+		rc = DB_NOTFOUND;
+		goto out;
+	}
+	if (rc != SQLITE_ROW) {
+		rc = db_fail(db, "request");
+		goto out;
+	}
+	rc = db_event_add(db, "request", id, addr, actor, state, decision);
+ out:
+	free(addr);
+	if (rc == DB_NOTFOUND) {
+		db_tx_leave(db, own, 0);
+		return DB_NOTFOUND;
+	}
+	return db_tx_leave(db, own, rc);
+}
+
+int
+db_events_addr(struct db *db, const char *addr,
+    int (*cb)(const struct event *, void *), void *arg)
+{
+	sqlite3_stmt	*s;
+	struct event	 e;
+	int		 rc;
+
+	if ((s = db_stmt(db, ST_EVENTS_ADDR)) == NULL)
+		return -1;
+	sqlite3_bind_text(s, 1, addr, -1, SQLITE_STATIC);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		e.id = sqlite3_column_int64(s, 0);
+		e.ts = sqlite3_column_int64(s, 1);
+		e.ref = sqlite3_column_int64(s, 2);
+		e.kind = col_text(s, 3);
+		e.addr = col_text(s, 4);
+		e.actor = col_text(s, 5);
+		e.what = col_text(s, 6);
+		e.why = col_text(s, 7);
+		if ((rc = cb(&e, arg)) != 0) {
+			sqlite3_reset(s);
+			return rc;
+		}
+	}
+	sqlite3_reset(s);
+	return rc == SQLITE_DONE ? 0 : db_fail(db, "events");
+}
+
+struct delist_ctx {
+	int	 found, probe;
+};
+
+static int
+delist_cb(const struct listing *l, void *arg)
+{
+	struct delist_ctx	*c = arg;
+
+	c->found = 1;
+	c->probe = !l->exclude && l->source && strcmp(l->source, "probe") == 0;
+	return 0;
+}
+
+int
+db_probe_delist(struct db *db, const char *addr, const char *why,
+    int *removed)
+{
+	struct delist_ctx	 c = { 0, 0 };
+	struct addr		 a;
+	char			 err[128];
+	int			 own, rc;
+
+	*removed = 0;
+	if (addr_parse(addr, &a, err, sizeof(err)) == -1) {
+		db_seterr(db, "%s", err);
+		return -1;
+	}
+	if (db_tx_enter(db, &own) == -1)
+		return -1;
+	rc = db_listing_get(db, &a, delist_cb, &c);
+	if (rc == DB_NOTFOUND || (rc == 0 && !c.probe)) {
+		db_tx_leave(db, own, 0);
+		return c.found ? 0 : DB_NOTFOUND;
+	}
+	if (rc == 0 && (rc = db_listing_remove(db, &a, "prober", why)) == 0)
+		*removed = 1;
+	return db_tx_leave(db, own, rc);
+}
+
+int
+db_listing_retest_due(struct db *db, int64_t before, int max,
+    int (*cb)(const char *addr, int port, void *), void *arg)
+{
+	sqlite3_stmt	*s;
+	char		**addrs;
+	int		*ports, n = 0, i, rc;
+
+	if (max <= 0)
+		return 0;
+	if ((s = db_stmt(db, ST_RETEST_DUE)) == NULL)
+		return -1;
+	addrs = xcalloc((size_t)max, sizeof(*addrs));
+	ports = xcalloc((size_t)max, sizeof(*ports));
+	sqlite3_bind_int64(s, 1, before);
+	sqlite3_bind_int(s, 2, max);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW && n < max) {
+		addrs[n] = dupn(col_text(s, 0));
+		ports[n++] = sqlite3_column_int(s, 1);
+	}
+	sqlite3_reset(s);
+	rc = rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : db_fail(db, "retest");
+	/* Called after the statement is reset: cb may write. */
+	for (i = 0; i < n && rc == 0; i++)
+		rc = cb(addrs[i], ports[i], arg);
+	for (i = 0; i < n; i++)
+		free(addrs[i]);
+	free(addrs);
+	free(ports);
+	return rc;
+}
