@@ -125,8 +125,9 @@ static const char *const stmt_sql[ST_COUNT] = {
 	    "mail_reply, rcpt_reply, data_reply, cookie, verdict, arrived, "
 	    "arrived_from, received FROM probe_test WHERE probe_id = ?1 "
 	    "ORDER BY test_id",
-	[ST_PROBE_COUNT_PREFIX] = "SELECT count(*) FROM probe WHERE started >= ?2 "
-	    "AND substr(addr, 1, length(?1)) = ?1",
+	/* A range on the probe_addr index: prefix <= addr < prefix+1. */
+	[ST_PROBE_COUNT_PREFIX] = "SELECT count(*) FROM probe WHERE addr >= ?1 "
+	    "AND addr < ?3 AND started >= ?2",
 	[ST_ARRIVAL_USED] = "SELECT count(*) FROM arrival WHERE probe_id = ?1 "
 	    "AND test_id = ?2 AND confirmed = 1",
 	[ST_ARRIVAL_ADD] = "INSERT INTO arrival (ts, probe_id, test_id, peer, "

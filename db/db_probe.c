@@ -611,10 +611,21 @@ db_probe_count_prefix_since(struct db *db, const char *prefix, int64_t since,
 {
 	sqlite3_stmt	*s;
 
+	char		 upper[128];
+	size_t		 len = strlen(prefix);
+
+	if (len == 0 || len >= sizeof(upper)) {
+		db_seterr(db, "bad address prefix");
+		return -1;
+	}
+	/* The first text after every string that starts with prefix. */
+	memcpy(upper, prefix, len + 1);
+	upper[len - 1]++;
 	if ((s = db_stmt(db, ST_PROBE_COUNT_PREFIX)) == NULL)
 		return -1;
 	sqlite3_bind_text(s, 1, prefix, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 2, since);
+	sqlite3_bind_text(s, 3, upper, -1, SQLITE_TRANSIENT);
 	return count_query(db, s, n);
 }
 

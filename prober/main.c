@@ -4,6 +4,7 @@
  * per address), and listens on sink_listen for the test mail that open
  * relays deliver.
  */
+#include <sys/resource.h>
 #include <sys/types.h>
 
 #include <errno.h>
@@ -30,6 +31,8 @@
 
 #define TICK_USEC	200000		/* how often the queue is looked at */
 #define RETEST_EVERY	60		/* s between looks for due re-tests */
+#define CLAIM_MAX	200		/* per tick: keeps the loop responsive */
+#define FD_RESERVE	64		/* descriptors besides probe sessions */
 #define STOP_GRACE	10		/* seconds to record runs at exit */
 
 struct prober {
@@ -214,6 +217,10 @@ run_done_cb(const struct run_result *res, void *arg)
 	struct prober	*p = job->p;
 	int64_t		 backoff;
 
+	if (res->interrupted) {
+		free(job);
+		return;
+	}
 	p->finished++;
 	if (res->listed)
 		p->listed++;
@@ -297,6 +304,10 @@ request_done_cb(const struct run_result *res, void *arg)
 	int64_t		 backoff;
 	int		 rc;
 
+	if (res->interrupted) {
+		free(job);
+		return;
+	}
 	p->finished++;
 	strftime(day, sizeof(day), "%Y-%m-%d %H:%M UTC", gmtime(&now));
 	if (res->verdict == VERDICT_CONFIRMED) {
@@ -380,10 +391,14 @@ tick_cb(evutil_socket_t fd, short ev, void *arg)
 	}
 	/* Owners waiting for their delisting come first. */
 	room = p->conf.probe_concurrency - (long long)runs_active(p->runs);
+	if (room > CLAIM_MAX)
+		room = CLAIM_MAX;
 	if (room > 0 && db_request_claim(p->db, time(NULL), (int)room,
 	    request_claim_cb, p) == -1)
 		log_warnx("claiming requests: %s", db_errmsg(p->db));
 	room = p->conf.probe_concurrency - (long long)runs_active(p->runs);
+	if (room > CLAIM_MAX)
+		room = CLAIM_MAX;
 	if (room > 0 && db_submission_claim(p->db, time(NULL), (int)room,
 	    claim_cb, p) == -1)
 		log_warnx("claiming submissions: %s", db_errmsg(p->db));
@@ -418,6 +433,35 @@ sigterm_cb(evutil_socket_t sig, short ev, void *arg)
 	p->stopping = 1;
 	p->stop_deadline = time(NULL) + STOP_GRACE;
 	runs_stop_all(p->runs);
+}
+
+/*
+ * One descriptor per probe session, plus the sink's sessions and the
+ * rest: raise the soft limit to the hard one, and if that is still too
+ * few, run fewer probes at once (an EMFILE must never become a verdict).
+ */
+static void
+fd_budget(struct prober *p)
+{
+	struct rlimit	 rl;
+	long long	 need, have;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
+		return;
+	need = p->conf.probe_concurrency + 256 + FD_RESERVE;
+	if ((rlim_t)need > rl.rlim_cur) {
+		rl.rlim_cur = rl.rlim_max == RLIM_INFINITY ||
+		    (rlim_t)need < rl.rlim_max ? (rlim_t)need : rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+		getrlimit(RLIMIT_NOFILE, &rl);
+	}
+	have = (long long)rl.rlim_cur - 256 - FD_RESERVE;
+	if (have < p->conf.probe_concurrency) {
+		log_warnx("open-file limit %lld: probe_concurrency lowered from "
+		    "%lld to %lld", (long long)rl.rlim_cur,
+		    p->conf.probe_concurrency, have > 1 ? have : 1);
+		p->conf.probe_concurrency = have > 1 ? have : 1;
+	}
 }
 
 static void
@@ -508,6 +552,7 @@ main(int argc, char *argv[])
 			fatalx("sink %s port %u: %s", sc.host, sc.port, err);
 		p.nsinks++;
 	}
+	fd_budget(&p);
 	drop_privileges(p.conf.user);
 	if (!foreground && daemon(0, 0) == -1)
 		fatal("daemon");

@@ -62,6 +62,7 @@ struct runs {
 	size_t			 keylen;
 	struct run_list		 list;
 	size_t			 n;
+	int			 stopping;	/* runs_stop_all: shutdown */
 };
 
 static void	run_session_done(struct smtp_session *,
@@ -230,6 +231,7 @@ runs_stop_all(struct runs *rs)
 {
 	struct run	*r, *next;
 
+	rs->stopping = 1;
 	for (r = TAILQ_FIRST(&rs->list); r != NULL; r = next) {
 		next = TAILQ_NEXT(r, entry);
 		if (r->state == R_SESSION && r->sess != NULL)
@@ -367,6 +369,40 @@ queue_output(struct run *r)
 		    (long long)id);
 }
 
+/*
+ * Stopped by a shutdown before it could decide: no verdict (a battery cut
+ * short proves nothing); the submission or request goes back to the
+ * queue and the probe stays unfinished, so late mail still counts.
+ */
+static void
+run_interrupted(struct run *r)
+{
+	struct run_result	 res;
+	struct db		*db = r->rs->db;
+
+	r->state = R_DONE;
+	evtimer_del(r->timer);
+	if (r->submission_id > 0 && db_submission_set(db, r->submission_id,
+	    "queued", NULL, 0, 0, "prober", "run interrupted: prober "
+	    "stopped") == -1)
+		log_warnx("%s", db_errmsg(db));
+	if (r->request_id > 0 && db_request_set(db, r->request_id, "pending",
+	    0, r->probe_id, NULL, "prober") == -1)
+		log_warnx("%s", db_errmsg(db));
+	log_info("probe #%lld %s: interrupted, re-queued",
+	    (long long)r->probe_id, r->addr);
+	memset(&res, 0, sizeof(res));
+	res.probe_id = r->probe_id;
+	res.submission_id = r->submission_id;
+	res.addr = r->addr;
+	res.verdict = VERDICT_NONE;
+	res.why = "interrupted";
+	res.interrupted = 1;
+	if (r->done)
+		r->done(&res, r->arg);
+	run_free(r);
+}
+
 static void
 run_finish(struct run *r)
 {
@@ -381,6 +417,10 @@ run_finish(struct run *r)
 	size_t			 i;
 	int			 listed = 0;
 
+	if (r->rs->stopping && !r->confirmed) {
+		run_interrupted(r);
+		return;
+	}
 	r->state = R_DONE;
 	evtimer_del(r->timer);
 	memset(&f, 0, sizeof(f));

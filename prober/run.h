@@ -43,6 +43,8 @@ struct run_result {
 					   listing (the relay is closed) */
 	int		 still_listed;	/* after the run, an entry (manual,
 					   import, a range) still lists addr */
+	int		 interrupted;	/* stopped by runs_stop_all before a
+					   verdict: re-queued, nothing else */
 };
 
 /* Verdicts that show a server does not relay: a re-test with one of them
@@ -65,8 +67,9 @@ int	 runs_start(struct runs *, const char *addr, int port,
 	    int64_t submission_id, int64_t request_id,
 	    void (*done)(const struct run_result *, void *), void *arg,
 	    void (*trace)(char dir, const char *line, void *), void *targ);
-/* Stop every run now (shutdown): sessions are stopped and recorded as
- * far as they got. */
+/* Stop every run now (shutdown).  A run that had not decided gets no
+ * verdict: its submission or request is re-queued (done is called with
+ * interrupted set); a confirmed one is recorded. */
 void	 runs_stop_all(struct runs *);
 
 /* The sink received a message: verify its cookie, record the arrival,

@@ -145,7 +145,7 @@ cmd_submit(struct ctl *ctl, int argc, char **argv)
 struct fg {
 	struct event_base	*base;
 	struct runs		*runs;
-	int			 done;
+	int			 done, interrupted;
 	enum verdict		 verdict;
 	int			 listed;
 	int64_t			 probe_id;
@@ -167,6 +167,7 @@ fg_done(const struct run_result *r, void *arg)
 	struct fg	*fg = arg;
 
 	fg->done = 1;
+	fg->interrupted = r->interrupted;
 	fg->verdict = r->verdict;
 	fg->listed = r->listed;
 	fg->probe_id = r->probe_id;
@@ -258,8 +259,10 @@ cmd_probe(struct ctl *ctl, int argc, char **argv)
 		goto out;
 	}
 	event_base_dispatch(fg.base);
-	if (!fg.done) {
-		rc = ctl_err("probe: the run did not finish");
+	if (!fg.done || fg.interrupted) {
+		rc = ctl_err("probe: interrupted before a verdict (probe #%lld "
+		    "stays unfinished; late test mail still counts)",
+		    (long long)fg.probe_id);
 		goto out;
 	}
 	printf("verdict: %s%s%s", verdict_name(fg.verdict),

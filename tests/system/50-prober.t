@@ -317,6 +317,26 @@ like($fake{endless}->log . $fake{garbage}->log, qr/./s,
 	$slow->stop;
 }
 
+# -- a clean stop mid-run gives no verdict: the run is re-queued
+{
+	my $slow = FakeSMTP->new(behaviour => 'tarpit', listen => '127.0.0.71',
+	    dir => $tmp, tarpit_delay => 1, lifetime => 100);
+	$slow->start;
+	$o->ctl('submit', '127.0.0.71', '--port', $slow->port);
+	my $ok = wait_until(10, 0.1, sub {
+		$o->sql("SELECT state FROM submission WHERE addr = '127.0.0.71'")
+		    eq 'probing'
+	});
+	ok(defined $ok, 'another slow run is in flight');
+	$o->stop_prober;
+	is($o->sql("SELECT state FROM submission WHERE addr = '127.0.0.71'"),
+	    'queued', 'SIGTERM mid-run: the submission is queued again');
+	is($o->sql("SELECT count(*) FROM probe WHERE addr = '127.0.0.71' AND " .
+	    "verdict IS NOT NULL"), 0, '... and no verdict was recorded');
+	ok($o->start_prober, 'orbl-prober started again');
+	$slow->stop;
+}
+
 # -- stats
 {
 	my $r = $o->ctl('stats', '--json');
