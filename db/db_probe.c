@@ -614,13 +614,17 @@ db_probe_count_prefix_since(struct db *db, const char *prefix, int64_t since,
 	char		 upper[128];
 	size_t		 len = strlen(prefix);
 
-	if (len == 0 || len >= sizeof(upper)) {
+	if (len >= sizeof(upper)) {
 		db_seterr(db, "bad address prefix");
 		return -1;
 	}
-	/* The first text after every string that starts with prefix. */
+	/* The first text after every string that starts with prefix
+	 * (addresses are ASCII: "" is followed by DEL). */
 	memcpy(upper, prefix, len + 1);
-	upper[len - 1]++;
+	if (len == 0)
+		memcpy(upper, "\x7f", 2);
+	else
+		upper[len - 1]++;
 	if ((s = db_stmt(db, ST_PROBE_COUNT_PREFIX)) == NULL)
 		return -1;
 	sqlite3_bind_text(s, 1, prefix, -1, SQLITE_STATIC);
