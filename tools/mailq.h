@@ -85,7 +85,7 @@ typedef void	(*mailq_cb)(const struct mailq_msg *, void *);
 
 struct mailq;
 
-/* A parser (malloc'd, about 400 KB); NULL if out of memory. */
+/* A parser (malloc'd, about 330 KB); NULL if out of memory. */
 struct mailq	*mailq_new(mailq_cb, void *arg);
 void		 mailq_free(struct mailq *);
 /* Parse len more bytes of output.  Never fails. */
