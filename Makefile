@@ -58,7 +58,10 @@ PROGS := $(PROGDIR)/orbl-dnsd $(PROGDIR)/orbl-prober $(PROGDIR)/orblctl
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 REPLAY_BINS := $(patsubst tests/fuzz/fuzz_%.c,$(BUILD)/tests/replay_%,$(FUZZ_SRCS))
 
-.SECONDARY:
+# Test objects come from chained pattern rules: keep them (no rebuild
+# every time).  Only these: a bare .SECONDARY would let make skip
+# rebuilding any missing object whose target looks up to date.
+.SECONDARY: $(patsubst %.c,$(BUILD)/%.o,$(UNIT_SRCS) $(FUZZ_SRCS) tests/fuzz/replay.c)
 .PHONY: all deps check check-only asan tsan run fuzz clean install bench lint conf-reference
 all: $(PROGS)
 

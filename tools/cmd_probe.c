@@ -14,6 +14,7 @@
 #include "ctl.h"
 #include "db.h"
 #include "log.h"
+#include "policy.h"
 #include "run.h"
 #include "sink.h"
 #include "target.h"
@@ -41,26 +42,6 @@ parse_port(const char *verb, const char *s, int *port)
 	return 0;
 }
 
-struct last {
-	int		 found;
-	int64_t		 id, finished;
-	char		 verdict[32];
-};
-
-static int
-last_cb(const struct probe *p, void *arg)
-{
-	struct last	*l = arg;
-
-	if (p->finished == 0 || p->verdict == NULL)
-		return 0;
-	l->found = 1;
-	l->id = p->id;
-	l->finished = p->finished;
-	orbl_strlcpy(l->verdict, p->verdict, sizeof(l->verdict));
-	return 1;
-}
-
 int
 cmd_submit(struct ctl *ctl, int argc, char **argv)
 {
@@ -73,12 +54,10 @@ cmd_submit(struct ctl *ctl, int argc, char **argv)
 		{ "force", 0, NULL, &force },
 		{ NULL, 0, NULL, NULL }
 	};
-	struct last	 last;
-	struct addr	 a;
+	struct policy_submit ps;
 	struct db	*db;
-	char		*pos[1], err[256], ip[ADDR_STRLEN], t[32];
-	int64_t		 id, n;
-	int		 npos, port;
+	char		*pos[1], err[512], t[32];
+	int		 npos, port, rc;
 
 	if (ctl_getopt("submit", argc, argv, opts, pos, 1, &npos))
 		return CTL_USAGE;
@@ -86,58 +65,30 @@ cmd_submit(struct ctl *ctl, int argc, char **argv)
 		return ctl_usage_err("submit", "submit: missing ADDR");
 	if (parse_port("submit", port_s, &port) == -1)
 		return CTL_USAGE;
-	if (target_check(&ctl->conf, pos[0], &a, err, sizeof(err)) == -1)
-		return ctl_err("submit: %s", err);
-	addr_format_ip(&a, ip, sizeof(ip));
-	if (submitter == NULL)
-		submitter = ctl->actor;
 	if ((db = ctl_db_open(ctl, 0)) == NULL)
 		return CTL_FAIL;
-	if (db_submission_count_since(db, submitter, ctl->now - 3600,
-	    &n) == -1) {
-		ctl_err("%s", db_errmsg(db));
-		db_close(db);
-		return CTL_FAIL;
-	}
-	if (n >= ctl->conf.submit_limit && !force) {
-		db_close(db);
-		return ctl_err("submit: %s submitted %lld servers in the last "
-		    "hour (submit_limit %lld): try later", submitter,
-		    (long long)n, ctl->conf.submit_limit);
-	}
-	/* Tested recently: the last verdict stands (no new probe). */
-	memset(&last, 0, sizeof(last));
-	if (!force && db_probe_foreach_addr(db, ip, 20, last_cb, &last) != -1 &&
-	    last.found && strcmp(last.verdict, "tempfail") &&
-	    strcmp(last.verdict, "unreachable") &&
-	    strcmp(last.verdict, "timeout") &&
-	    ctl->now - last.finished < ctl->conf.retest_interval) {
-		db_close(db);
-		if (json)
-			printf("{\"address\":\"%s\",\"state\":\"done\","
-			    "\"verdict\":\"%s\",\"probe\":%lld,\"queued\":"
-			    "false}\n", ip, last.verdict, (long long)last.id);
-		else
-			printf("%s was tested on %s: %s (probe #%lld); not "
-			    "queued again before the re-test interval\n", ip,
-			    ctl_fmt_time(last.finished, t, sizeof(t)),
-			    last.verdict, (long long)last.id);
-		return CTL_OK;
-	}
-	if (db_submission_add(db, ip, port, submitter, NULL, ctl->actor,
-	    &id) == -1) {
-		ctl_err("%s", db_errmsg(db));
-		db_close(db);
-		return CTL_FAIL;
-	}
+	rc = policy_submit(&ctl->conf, db, pos[0], port, submitter ? submitter :
+	    ctl->actor, NULL, ctl->actor, force, ctl->now, &ps, err,
+	    sizeof(err));
 	db_close(db);
-	if (json)
+	if (rc != POLICY_OK)
+		return ctl_err("submit: %s", err);
+	if (json && ps.queued)
 		printf("{\"address\":\"%s\",\"port\":%d,\"submission\":%lld,"
-		    "\"state\":\"queued\",\"queued\":true}\n", ip, port,
-		    (long long)id);
-	else
+		    "\"state\":\"queued\",\"queued\":true}\n", ps.addr, port,
+		    (long long)ps.submission_id);
+	else if (json)
+		printf("{\"address\":\"%s\",\"state\":\"done\",\"verdict\":"
+		    "\"%s\",\"probe\":%lld,\"queued\":false}\n", ps.addr,
+		    ps.last_verdict, (long long)ps.last_probe);
+	else if (ps.queued)
 		printf("submission %lld: %s port %d queued for testing\n",
-		    (long long)id, ip, port);
+		    (long long)ps.submission_id, ps.addr, port);
+	else
+		printf("%s was tested on %s: %s (probe #%lld); not queued "
+		    "again before the re-test interval\n", ps.addr,
+		    ctl_fmt_time(ps.last_finished, t, sizeof(t)),
+		    ps.last_verdict, (long long)ps.last_probe);
 	return CTL_OK;
 }
 

@@ -11,42 +11,8 @@
 
 #include "ctl.h"
 #include "db.h"
-#include "target.h"
+#include "policy.h"
 #include "xmalloc.h"
-
-#define CONTACT_MAX	254	/* RFC 5321 path limit */
-#define NOTE_MAX	1000
-
-/* A plausible mailbox: local@domain, printable, no spaces. */
-static int
-contact_ok(const char *s)
-{
-	const char	*at = strrchr(s, '@');
-	size_t		 n = strlen(s);
-
-	if (n == 0 || n > CONTACT_MAX || at == NULL || at == s ||
-	    at[1] == '\0' || strchr(at + 1, '.') == NULL)
-		return 0;
-	for (; *s; s++)
-		if (!isgraph((unsigned char)*s) || *s == '<' || *s == '>' ||
-		    *s == '"' || *s == '\\')
-			return 0;
-	return 1;
-}
-
-struct last_fin {
-	int64_t	 finished;
-};
-
-static int
-last_fin_cb(const struct probe *p, void *arg)
-{
-	struct last_fin	*l = arg;
-
-	if (p->finished > l->finished)
-		l->finished = p->finished;
-	return 0;
-}
 
 int
 cmd_delist_request(struct ctl *ctl, int argc, char **argv)
@@ -59,12 +25,11 @@ cmd_delist_request(struct ctl *ctl, int argc, char **argv)
 		{ "json", 0, NULL, &json },
 		{ NULL, 0, NULL, NULL }
 	};
-	struct last_fin	 lf = { 0 };
+	struct policy_request pr;
 	struct addr	 a;
 	struct db	*db;
-	char		*pos[1], ip[ADDR_STRLEN], err[256], t[32];
-	int64_t		 id, not_before = 0;
-	int		 npos, existing;
+	char		*pos[1], err[512], t[32];
+	int		 npos, rc;
 
 	if (ctl_getopt("delist-request", argc, argv, opts, pos, 1, &npos))
 		return CTL_USAGE;
@@ -74,52 +39,40 @@ cmd_delist_request(struct ctl *ctl, int argc, char **argv)
 	if (contact == NULL)
 		return ctl_usage_err("delist-request", "delist-request: "
 		    "--contact EMAIL is required");
-	if (!contact_ok(contact))
+	/* Bad input is a usage error here, before the database. */
+	if (!policy_contact_ok(contact))
 		return ctl_usage_err("delist-request", "delist-request: "
 		    "--contact %s: not a mail address", contact);
-	if (note && strlen(note) > NOTE_MAX)
-		return ctl_usage_err("delist-request", "delist-request: "
-		    "--note longer than %d characters", NOTE_MAX);
-	if (addr_parse(pos[0], &a, err, sizeof(err)) == -1 ||
-	    !addr_is_single(&a))
+	if (addr_parse(pos[0], &a, err, sizeof(err)) == -1)
 		return ctl_usage_err("delist-request", "delist-request: %s",
-		    addr_is_single(&a) ? err : "give one address");
-	addr_format_ip(&a, ip, sizeof(ip));
+		    err);
 	if ((db = ctl_db_open(ctl, 0)) == NULL)
 		return CTL_FAIL;
-	/* One re-test per address per retest_interval: a request inside
-	 * it is taken, and waits. */
-	if (db_probe_foreach_addr(db, ip, 0, last_fin_cb, &lf) != -1 &&
-	    lf.finished + ctl->conf.retest_interval > ctl->now)
-		not_before = lf.finished + ctl->conf.retest_interval;
-	if (db_request_add(db, ip, contact, note, not_before,
-	    (int)ctl->conf.request_contact_limit, ctl->actor, &id,
-	    &existing) == -1) {
-		ctl_err("delist-request: %s", db_errmsg(db));
-		db_close(db);
-		return CTL_FAIL;
-	}
+	rc = policy_delist_request(&ctl->conf, db, pos[0], contact, note,
+	    ctl->actor, ctl->now, &pr, err, sizeof(err));
 	db_close(db);
+	if (rc != POLICY_OK)
+		return ctl_err("delist-request: %s", err);
 	if (json) {
 		printf("{\"request\":%lld,\"address\":\"%s\",\"state\":"
-		    "\"pending\",\"existing\":%s,\"not_before\":", (long long)id,
-		    ip, existing ? "true" : "false");
-		if (not_before && !existing)
-			printf("%lld}\n", (long long)not_before);
+		    "\"pending\",\"existing\":%s,\"not_before\":",
+		    (long long)pr.id, pr.addr, pr.existing ? "true" : "false");
+		if (pr.not_before)
+			printf("%lld}\n", (long long)pr.not_before);
 		else
 			printf("null}\n");
-	} else if (existing)
+	} else if (pr.existing)
 		printf("request %lld for %s is already open: it will be "
 		    "decided by its re-test (orblctl request show %lld)\n",
-		    (long long)id, ip, (long long)id);
-	else if (not_before)
+		    (long long)pr.id, pr.addr, (long long)pr.id);
+	else if (pr.not_before)
 		printf("request %lld for %s recorded; the last test was less "
 		    "than the re-test interval ago, so the re-test waits until "
-		    "%s\n", (long long)id, ip, ctl_fmt_time(not_before, t,
-		    sizeof(t)));
+		    "%s\n", (long long)pr.id, pr.addr,
+		    ctl_fmt_time(pr.not_before, t, sizeof(t)));
 	else
 		printf("request %lld for %s recorded: the re-test runs "
-		    "shortly\n", (long long)id, ip);
+		    "shortly\n", (long long)pr.id, pr.addr);
 	return CTL_OK;
 }
 

@@ -20,7 +20,7 @@
 #include <time.h>
 #include <cmocka.h>
 
-#include "../../tools/mailq.c"
+#include "mailq.h"
 
 #define DATADIR		"tests/data/mailq"
 #define KEEP_MSGS	16

@@ -1,0 +1,163 @@
+/*
+ * policy.c -- see policy.h.
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "conf.h"
+#include "db.h"
+#include "policy.h"
+#include "target.h"
+#include "xmalloc.h"
+
+struct last {
+	int		 found;
+	int64_t		 id, finished, any_finished;
+	char		 verdict[32];
+};
+
+/* The newest finished run (conclusive or not) and the newest run with a
+ * conclusive verdict... the newest finished one decides. */
+static int
+last_cb(const struct probe *p, void *arg)
+{
+	struct last	*l = arg;
+
+	if (p->finished == 0 || p->verdict == NULL)
+		return 0;
+	if (p->finished > l->any_finished)
+		l->any_finished = p->finished;
+	if (l->found)
+		return 0;
+	l->found = 1;
+	l->id = p->id;
+	l->finished = p->finished;
+	orbl_strlcpy(l->verdict, p->verdict, sizeof(l->verdict));
+	return 0;
+}
+
+static int
+conclusive(const char *v)
+{
+	return strcmp(v, "tempfail") && strcmp(v, "unreachable") &&
+	    strcmp(v, "timeout");
+}
+
+int
+policy_submit(const struct conf *c, struct db *db, const char *text,
+    int port, const char *submitter, const char *client, const char *actor,
+    int force, int64_t now, struct policy_submit *out, char *err,
+    size_t errlen)
+{
+	struct last	 last;
+	struct addr	 a;
+	int64_t		 n;
+
+	memset(out, 0, sizeof(*out));
+	if (target_check(c, text, &a, err, errlen) == -1)
+		return POLICY_REFUSED;
+	if (port < 1 || port > 65535) {
+		snprintf(err, errlen, "port %d: out of range", port);
+		return POLICY_REFUSED;
+	}
+	addr_format_ip(&a, out->addr, sizeof(out->addr));
+	if (db_submission_count_since(db, submitter, now - 3600, &n) == -1) {
+		snprintf(err, errlen, "%s", db_errmsg(db));
+		return POLICY_ERROR;
+	}
+	if (!force && n >= c->submit_limit) {
+		snprintf(err, errlen, "%s submitted %lld servers in the last "
+		    "hour (the limit is %lld): try again later", submitter ?
+		    submitter : "this submitter", (long long)n, c->submit_limit);
+		return POLICY_REFUSED;
+	}
+	memset(&last, 0, sizeof(last));
+	if (db_probe_foreach_addr(db, out->addr, 20, last_cb, &last) == -1) {
+		snprintf(err, errlen, "%s", db_errmsg(db));
+		return POLICY_ERROR;
+	}
+	if (!force && last.found && conclusive(last.verdict) &&
+	    now - last.finished < c->retest_interval) {
+		out->last_probe = last.id;
+		out->last_finished = last.finished;
+		orbl_strlcpy(out->last_verdict, last.verdict,
+		    sizeof(out->last_verdict));
+		return POLICY_OK;
+	}
+	if (db_submission_add(db, out->addr, port, submitter, client, actor,
+	    &out->submission_id) == -1) {
+		snprintf(err, errlen, "%s", db_errmsg(db));
+		return POLICY_ERROR;
+	}
+	out->queued = 1;
+	return POLICY_OK;
+}
+
+int
+policy_contact_ok(const char *s)
+{
+	const char	*at = strrchr(s, '@');
+	size_t		 n = strlen(s);
+
+	if (n == 0 || n > POLICY_CONTACT_MAX || at == NULL || at == s ||
+	    at[1] == '\0' || strchr(at + 1, '.') == NULL ||
+	    at[strlen(at) - 1] == '.')
+		return 0;
+	for (; *s; s++)
+		if (!isgraph((unsigned char)*s) || *s == '<' || *s == '>' ||
+		    *s == '"' || *s == '\\' || *s == ',' || *s == ';')
+			return 0;
+	return 1;
+}
+
+int
+policy_delist_request(const struct conf *c, struct db *db, const char *text,
+    const char *contact, const char *note, const char *actor, int64_t now,
+    struct policy_request *out, char *err, size_t errlen)
+{
+	struct last	 last;
+	struct addr	 a;
+	char		 why[128];
+
+	memset(out, 0, sizeof(*out));
+	if (!policy_contact_ok(contact)) {
+		snprintf(err, errlen, "%s: not a mail address", contact);
+		return POLICY_REFUSED;
+	}
+	if (note && strlen(note) > POLICY_NOTE_MAX) {
+		snprintf(err, errlen, "the note is longer than %d characters",
+		    POLICY_NOTE_MAX);
+		return POLICY_REFUSED;
+	}
+	if (addr_parse(text, &a, why, sizeof(why)) == -1) {
+		snprintf(err, errlen, "%s", why);
+		return POLICY_REFUSED;
+	}
+	if (!addr_is_single(&a)) {
+		snprintf(err, errlen, "%s: give one address, not a range",
+		    text);
+		return POLICY_REFUSED;
+	}
+	addr_format_ip(&a, out->addr, sizeof(out->addr));
+	/* One re-test per address per retest_interval: a request inside
+	 * it is taken, and waits. */
+	memset(&last, 0, sizeof(last));
+	if (db_probe_foreach_addr(db, out->addr, 20, last_cb, &last) == -1) {
+		snprintf(err, errlen, "%s", db_errmsg(db));
+		return POLICY_ERROR;
+	}
+	if (last.any_finished + c->retest_interval > now)
+		out->not_before = last.any_finished + c->retest_interval;
+	if (db_request_add(db, out->addr, contact, note, out->not_before,
+	    (int)c->request_contact_limit, actor, &out->id,
+	    &out->existing) == -1) {
+		snprintf(err, errlen, "%s", db_errmsg(db));
+		/* The contact cap is a rule, the rest database trouble. */
+		return strstr(err, "open requests") ? POLICY_REFUSED :
+		    POLICY_ERROR;
+	}
+	if (out->existing)
+		out->not_before = 0;
+	return POLICY_OK;
+}

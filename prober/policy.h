@@ -1,0 +1,60 @@
+/*
+ * policy.h -- the rules for taking a submission or a delisting request,
+ * in one place for every front end (orblctl, orbl-web):
+ *
+ *  - submission: the target must pass target_check; a submitter may
+ *    submit submit_limit servers an hour; an address tested less than
+ *    retest_interval ago with a conclusive verdict is not queued again
+ *    (the last verdict is the answer);
+ *  - delisting request: a plausible contact address; one open request
+ *    per address (a second one gets the open one); request_contact_limit
+ *    open requests per contact; the re-test waits until retest_interval
+ *    after the last run (and the answer says until when).
+ */
+#ifndef ORBL_POLICY_H
+#define ORBL_POLICY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "addr.h"
+
+struct conf;
+struct db;
+
+#define POLICY_OK	0
+#define POLICY_REFUSED	-1	/* the rules say no: err says why */
+#define POLICY_ERROR	-2	/* the database failed: err says why */
+
+#define POLICY_CONTACT_MAX	254
+#define POLICY_NOTE_MAX		1000
+
+struct policy_submit {
+	char		 addr[ADDR_STRLEN];	/* canonical */
+	int		 queued;		/* 0: the last verdict stands */
+	int64_t		 submission_id;
+	int64_t		 last_probe;		/* when not queued */
+	int64_t		 last_finished;
+	char		 last_verdict[32];
+};
+
+int	 policy_submit(const struct conf *, struct db *, const char *addr,
+	    int port, const char *submitter, const char *client,
+	    const char *actor, int force, int64_t now,
+	    struct policy_submit *, char *err, size_t errlen);
+
+struct policy_request {
+	char		 addr[ADDR_STRLEN];
+	int64_t		 id;
+	int		 existing;	/* an open request was there already */
+	int64_t		 not_before;	/* the re-test waits until then (0) */
+};
+
+int	 policy_delist_request(const struct conf *, struct db *,
+	    const char *addr, const char *contact, const char *note,
+	    const char *actor, int64_t now, struct policy_request *,
+	    char *err, size_t errlen);
+/* A plausible mailbox: local@domain.tld, printable, no spaces. */
+int	 policy_contact_ok(const char *);
+
+#endif
