@@ -169,6 +169,16 @@ static const char *const stmt_sql[ST_COUNT] = {
 	    "max(finished) FROM probe p WHERE p.addr = l.cidr), 0) < ?1 AND "
 	    "l.cidr NOT IN (SELECT addr FROM submission WHERE state IN "
 	    "('queued', 'probing')) LIMIT ?2",
+	[ST_STATS] = "SELECT 'source', source, count(*) FROM listing "
+	    "WHERE exclude = 0 GROUP BY source "
+	    "UNION ALL SELECT 'age', CASE WHEN created >= ?1 - 86400 THEN '1d' "
+	    "WHEN created >= ?1 - 7 * 86400 THEN '7d' WHEN created >= "
+	    "?1 - 30 * 86400 THEN '30d' ELSE 'older' END, count(*) FROM "
+	    "listing WHERE exclude = 0 GROUP BY 2 "
+	    "UNION ALL SELECT 'requests', state, count(*) FROM delist_request "
+	    "GROUP BY state "
+	    "UNION ALL SELECT 'probes', coalesce(verdict, 'none'), count(*) "
+	    "FROM probe WHERE finished >= ?2 GROUP BY 2",
 };
 
 

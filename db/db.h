@@ -274,6 +274,14 @@ int	 db_events_addr(struct db *, const char *addr,
 int	 db_listing_retest_due(struct db *, int64_t before, int max,
 	    int (*cb)(const char *addr, int port, void *), void *arg);
 
+/* Counts for orblctl stats: one callback per (group, key, count).
+ * Groups: "source" (listings by source), "age" (listings by age:
+ * "1d", "7d", "30d", "older"), "requests" (by state), "probes" (runs
+ * finished since 'since', by verdict). */
+int	 db_stats(struct db *, int64_t now, int64_t since,
+	    int (*cb)(const char *group, const char *key, int64_t n, void *),
+	    void *arg);
+
 /* meta: small key/value settings.  get: DB_NOTFOUND if absent; the value
  * is copied into buf (truncated to len). */
 int	 db_meta_get(struct db *, const char *key, char *buf, size_t len);

@@ -362,3 +362,25 @@ db_listing_retest_due(struct db *db, int64_t before, int max,
 	free(ports);
 	return rc;
 }
+
+int
+db_stats(struct db *db, int64_t now, int64_t since,
+    int (*cb)(const char *, const char *, int64_t, void *), void *arg)
+{
+	sqlite3_stmt	*s;
+	int		 rc;
+
+	if ((s = db_stmt(db, ST_STATS)) == NULL)
+		return -1;
+	sqlite3_bind_int64(s, 1, now);
+	sqlite3_bind_int64(s, 2, since);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if ((rc = cb(col_text(s, 0), col_text(s, 1),
+		    sqlite3_column_int64(s, 2), arg)) != 0) {
+			sqlite3_reset(s);
+			return rc;
+		}
+	}
+	sqlite3_reset(s);
+	return rc == SQLITE_DONE ? 0 : db_fail(db, "stats");
+}

@@ -216,6 +216,13 @@ is($lk->{probes}[0]{probe}, $rq->{retest}{probe},
 	    'requests --state bogus: usage error');
 	is($o->ctl('request', 'show', '99999')->{rc}, 1,
 	    'request show of a missing id: exit 1');
+	my $st = json_of($o->ctl('stats', '--json'));
+	ok($st->{requests}{delisted} >= 2, 'stats: requests by state');
+	ok($st->{probes_last_day}{confirmed} >= 3 &&
+	    $st->{probes_last_day}{closed} >= 2, 'stats: runs of the last day ' .
+	    'by verdict') or diag(explain($st));
+	is($st->{listings}{by_source}{probe}, 0, 'stats: listings by source ' .
+	    '(every probe listing was delisted)');
 }
 
 $o->stop_prober;
