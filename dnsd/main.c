@@ -5,8 +5,6 @@
 #include <sys/types.h>
 
 #include <errno.h>
-#include <grp.h>
-#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +16,7 @@
 #include "conf.h"
 #include "dnsd.h"
 #include "log.h"
+#include "priv.h"
 #include "reload.h"
 #include "server.h"
 #include "version.h"
@@ -48,23 +47,6 @@ usage(void)
 	    "  -v       more logging\n"
 	    "  -V       print the version and exit\n");
 	exit(2);
-}
-
-/* Stay the user we are: only drop when a user is configured. */
-static void
-drop_privileges(const char *user)
-{
-	struct passwd	*pw;
-
-	if (user == NULL || *user == '\0')
-		return;
-	if ((pw = getpwnam(user)) == NULL)
-		fatalx("user %s: no such user", user);
-	if (setgroups(1, &pw->pw_gid) == -1 ||
-	    setresgid(pw->pw_gid, pw->pw_gid, pw->pw_gid) == -1 ||
-	    setresuid(pw->pw_uid, pw->pw_uid, pw->pw_uid) == -1)
-		fatal("cannot drop privileges to %s", user);
-	log_info("running as user %s", user);
 }
 
 static void
@@ -221,7 +203,7 @@ main(int argc, char *argv[])
 	log_setverbose(verbose);
 	if ((d.srv = server_new(&d.conf, err, sizeof(err))) == NULL)
 		fatalx("%s", err);
-	drop_privileges(d.conf.user);
+	priv_drop(d.conf.user);
 	if (!foreground && daemon(0, 0) == -1)
 		fatal("daemon");
 

@@ -8,8 +8,6 @@
 #include <sys/types.h>
 
 #include <errno.h>
-#include <grp.h>
-#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +21,7 @@
 #include "conf.h"
 #include "db.h"
 #include "log.h"
+#include "priv.h"
 #include "run.h"
 #include "sink.h"
 #include "target.h"
@@ -74,22 +73,6 @@ usage(void)
 	    "  -v       more logging\n"
 	    "  -V       print the version and exit\n");
 	exit(2);
-}
-
-static void
-drop_privileges(const char *user)
-{
-	struct passwd	*pw;
-
-	if (user == NULL || *user == '\0')
-		return;
-	if ((pw = getpwnam(user)) == NULL)
-		fatalx("user %s: no such user", user);
-	if (setgroups(1, &pw->pw_gid) == -1 ||
-	    setresgid(pw->pw_gid, pw->pw_gid, pw->pw_gid) == -1 ||
-	    setresuid(pw->pw_uid, pw->pw_uid, pw->pw_uid) == -1)
-		fatal("cannot drop privileges to %s", user);
-	log_info("running as user %s", user);
 }
 
 /* Problems in a configuration, printed all at once (for -n). */
@@ -553,7 +536,7 @@ main(int argc, char *argv[])
 		p.nsinks++;
 	}
 	fd_budget(&p);
-	drop_privileges(p.conf.user);
+	priv_drop(p.conf.user);
 	if (!foreground && daemon(0, 0) == -1)
 		fatal("daemon");
 	if ((p.db = db_open(p.conf.database, 0, err, sizeof(err))) == NULL)
