@@ -658,7 +658,7 @@ db_listing_put(struct db *db, const struct listing *l, const char *why,
 	sqlite3_stmt	*s;
 	char		 cidr[ADDR_STRLEN];
 	int64_t		 now = time(NULL);
-	int		 own, rc, same = 0;
+	int		 own, rc, same = 0, existed = 0;
 
 	if (changed)
 		*changed = 0;
@@ -675,6 +675,7 @@ db_listing_put(struct db *db, const struct listing *l, const char *why,
 	if (rc == SQLITE_ROW) {
 		struct listing	 old;
 
+		existed = 1;
 		row_listing(s, &old);
 		same = old.exclude == (l->exclude != 0) &&
 		    old.code == l->code && str_eq(old.reason, l->reason) &&
@@ -709,7 +710,7 @@ db_listing_put(struct db *db, const struct listing *l, const char *why,
 	if ((rc = db_step_done(db, s, "listing")) == 0 &&
 	    (rc = journal_add(db, "add", l, l->actor, why, now)) == 0 &&
 	    changed)
-		*changed = 1;
+		*changed = existed ? 2 : 1;
  out:
 	return db_tx_leave(db, own, rc);
 }

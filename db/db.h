@@ -63,8 +63,9 @@ struct listing {
 
 /*
  * Insert or update the entry for l->net (actor and why go to the
- * journal).  An identical entry already there is left alone: *changed = 0
- * and no journal row.  changed may be NULL.
+ * journal).  *changed = 1 if it was added, 2 if an entry was updated; an
+ * identical entry already there is left alone: *changed = 0 and no
+ * journal row.  changed may be NULL.
  */
 int	 db_listing_put(struct db *, const struct listing *, const char *why,
 	    int *changed);

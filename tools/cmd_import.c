@@ -562,7 +562,10 @@ imp_write(struct ctl *ctl, struct db *db, struct imp *im, int replace,
 	int		 changed, rc = -1;
 
 	xasprintf(&why, "import %s", im->name);
-	if (db_listing_foreach(db, DB_ALL, ctl->now, xvec_add_cb, &xv) != 0)
+	/* Only --replace needs to know every entry already there; a small
+	 * import into a big list must not read the whole list. */
+	if (replace &&
+	    db_listing_foreach(db, DB_ALL, ctl->now, xvec_add_cb, &xv) != 0)
 		goto out;
 	if (xv.n > 0)
 		qsort(xv.v, xv.n, sizeof(*xv.v), xent_cmp);
@@ -582,14 +585,12 @@ imp_write(struct ctl *ctl, struct db *db, struct imp *im, int replace,
 			goto out;
 		key.net = l.net;
 		if (xv.n > 0 && (x = bsearch(&key, xv.v, xv.n,
-		    sizeof(*xv.v), xent_cmp)) != NULL) {
+		    sizeof(*xv.v), xent_cmp)) != NULL)
 			x->seen = 1;
-			if (changed)
-				c->updated++;
-			else
-				c->unchanged++;
-		} else if (changed)
+		if (changed == 1)
 			fresh[nfresh++] = l.net;
+		else if (changed == 2)
+			c->updated++;
 		else
 			c->unchanged++;
 	}
