@@ -37,6 +37,7 @@ DB_SRCS     := $(wildcard db/*.c)
 DNSD_SRCS   := $(filter-out dnsd/main.c,$(wildcard dnsd/*.c))
 PROBER_SRCS := $(filter-out prober/main.c,$(wildcard prober/*.c))
 TOOLS_SRCS  := $(wildcard tools/*.c)
+WEB_SRCS    := $(wildcard web/*.c)
 UNIT_SRCS   := $(wildcard tests/unit/test_*.c)
 FUZZ_SRCS   := $(wildcard tests/fuzz/fuzz_*.c)
 
@@ -54,7 +55,8 @@ PROGDIR := $(BIN)
 else
 PROGDIR := $(BUILD)/bin
 endif
-PROGS := $(PROGDIR)/orbl-dnsd $(PROGDIR)/orbl-prober $(PROGDIR)/orblctl
+PROGS := $(PROGDIR)/orbl-dnsd $(PROGDIR)/orbl-prober $(PROGDIR)/orblctl \
+	 $(PROGDIR)/orbl-web
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 REPLAY_BINS := $(patsubst tests/fuzz/fuzz_%.c,$(BUILD)/tests/replay_%,$(FUZZ_SRCS))
 
@@ -99,6 +101,10 @@ $(PROGDIR)/orblctl: $(call obj,$(TOOLS_SRCS)) $(LIBS_ALL)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) -lpthread
 
+$(PROGDIR)/orbl-web: $(call obj,$(WEB_SRCS)) $(LIBS_ALL)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) -lpthread
+
 $(BUILD)/tests/test_%: $(BUILD)/tests/unit/test_%.o $(LIBS_ALL)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(CMOCKA_LIBS) -lpthread
@@ -138,10 +144,11 @@ run: deps all
 # under load (bench/README.md).  BENCH_MODE=main|reload|perf for one part;
 # BENCH_DUR, BENCH_REP, ... from the environment.  Never part of `make check`.
 BENCH_MODE ?= all
-bench: $(PROGS)
+BENCH_PROGS = $(PROGDIR)/orbl-dnsd $(PROGDIR)/orblctl
+bench: $(BENCH_PROGS)
 	BENCH_BIN=$(abspath $(PROGDIR)) bash bench/bench.sh $(BENCH_MODE)
 .PHONY: bench-reload
-bench-reload: $(PROGS)
+bench-reload: $(BENCH_PROGS)
 	BENCH_BIN=$(abspath $(PROGDIR)) bash bench/bench.sh reload
 # make bench-prober: 1,000 probe runs at once against a farm of fake SMTP
 # servers on 127.77.x (bench/README.md, "the prober").  BENCH_RUNS,
