@@ -33,6 +33,7 @@ my $o = Orbl->new(conf => {
 	sink_local => 'relaytest',
 	helo_name => 'prober.test',
 	probe_allow => '127.0.0.0/8',
+	probe_deny => '127.0.0.250/31',
 	cookie_key => 'a test secret, not for production',
 	connect_timeout => '3s',
 	smtp_timeout => '4s',
@@ -98,6 +99,9 @@ ok($o->start_prober, 'orbl-prober up (its sink listens)');
 	is($r->{rc}, 1, 'submit 2001:db8::25: refused (documentation range)');
 	$r = $o->ctl('submit', '192.0.2.0/24');
 	is($r->{rc}, 1, 'submit of a range: refused');
+	$r = $o->ctl('submit', '127.0.0.251');
+	is($r->{rc}, 1, 'submit 127.0.0.251: refused');
+	like($r->{err}, qr/do-not-test list/, '... it is on the do-not-test list');
 	$r = $o->ctl('submit', '127.0.0.9', '--port', '99999');
 	is($r->{rc}, 2, 'submit --port 99999: usage error');
 }
