@@ -169,6 +169,8 @@ static const char *const stmt_sql[ST_COUNT] = {
 	    "max(finished) FROM probe p WHERE p.addr = l.cidr), 0) < ?1 AND "
 	    "l.cidr NOT IN (SELECT addr FROM submission WHERE state IN "
 	    "('queued', 'probing')) LIMIT ?2",
+	[ST_LISTING_LEAN] = "SELECT family, net, prefix, exclude, code, reason, "
+	    "expires FROM listing WHERE expires IS NULL OR expires > ?1",
 	[ST_STATS] = "SELECT 'source', source, count(*) FROM listing "
 	    "WHERE exclude = 0 GROUP BY source "
 	    "UNION ALL SELECT 'age', CASE WHEN created >= ?1 - 86400 THEN '1d' "
@@ -797,6 +799,34 @@ db_listing_get(struct db *db, const struct addr *net,
 	return rc;
 }
 
+/* The DNS loader's scan: seven columns, the rest of l zero. */
+static int
+listing_lean(struct db *db, int64_t now,
+    int (*cb)(const struct listing *, void *), void *arg)
+{
+	sqlite3_stmt	*s;
+	struct listing	 l;
+	int		 rc;
+
+	if ((s = db_stmt(db, ST_LISTING_LEAN)) == NULL)
+		return -1;
+	sqlite3_bind_int64(s, 1, now);
+	memset(&l, 0, sizeof(l));
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		col_addr(s, 0, &l.net);
+		l.exclude = sqlite3_column_int(s, 3);
+		l.code = (uint32_t)sqlite3_column_int64(s, 4);
+		l.reason = col_text(s, 5);
+		l.expires = sqlite3_column_int64(s, 6);
+		if ((rc = cb(&l, arg)) != 0) {
+			sqlite3_reset(s);
+			return rc;
+		}
+	}
+	sqlite3_reset(s);
+	return rc == SQLITE_DONE ? 0 : db_fail(db, "listing");
+}
+
 int
 db_listing_foreach(struct db *db, int flags, int64_t now,
     int (*cb)(const struct listing *, void *), void *arg)
@@ -804,6 +834,9 @@ db_listing_foreach(struct db *db, int flags, int64_t now,
 	sqlite3_stmt	*s;
 	enum stmt	 which;
 
+	if ((flags & (DB_ACTIVE | DB_LEAN | DB_ORDERED)) ==
+	    (DB_ACTIVE | DB_LEAN))
+		return listing_lean(db, now, cb, arg);
 	if (flags & DB_ACTIVE)
 		which = (flags & DB_ORDERED) ? ST_LISTING_ACTIVE_ORDERED :
 		    ST_LISTING_ACTIVE;

@@ -81,6 +81,9 @@ int	 db_listing_get(struct db *, const struct addr *net,
 #define DB_ALL		0x00
 #define DB_ACTIVE	0x01	/* skip entries expired at 'now' */
 #define DB_ORDERED	0x02	/* by family, address, prefix */
+#define DB_LEAN		0x04	/* with DB_ACTIVE, unordered: only net,
+				   exclude, code, reason and expires are
+				   read (orbl-dnsd's load: fewer columns) */
 int	 db_listing_foreach(struct db *, int flags, int64_t now,
 	    int (*cb)(const struct listing *, void *), void *arg);
 /* Every entry containing ip (an address or a prefix: entries of prefix

@@ -122,7 +122,8 @@ build_from_db(struct db *db, const struct conf *conf, char *err,
 	if (db_read_begin(db) == -1)
 		goto dbfail;
 	if (db_serial(db, &d->serial) == -1 ||
-	    db_listing_foreach(db, DB_ACTIVE, now, build_add_cb, &c) == -1 ||
+	    db_listing_foreach(db, DB_ACTIVE | DB_LEAN, now, build_add_cb,
+	    &c) == -1 ||
 	    db_listing_next_expiry(db, now, &d->next_expiry) == -1) {
 		db_read_end(db);
 		goto dbfail;
