@@ -105,6 +105,20 @@ const struct conf_key conf_keys[] = {
 	  "orblctl queue-check: WARNING at this many queued messages" },
 	{ "queue_crit", CONF_UINT, OFF(queue_crit), 0, "1000",
 	  "orblctl queue-check: CRITICAL (probably relaying spam) at this many" },
+	{ "web_listen", CONF_LISTEN, OFF(web_listen), OFF(nweb_listen),
+	  "127.0.0.1:8080", "orbl-web's HTTP address:port (repeatable; put a "
+	  "TLS reverse proxy in front of it)" },
+	{ "web_admin_token", CONF_STR, OFF(web_admin_token), 0, "",
+	  "bearer token for orbl-web's admin API (empty: no admin API)" },
+	{ "web_rate_limit", CONF_UINT, OFF(web_rate_limit), 0, "20",
+	  "orbl-web: POSTs per client address (IPv6: per /64) per hour "
+	  "(0: no limit)" },
+	{ "web_base_url", CONF_STR, OFF(web_base_url), 0, "",
+	  "orbl-web: public URL prefix for links, e.g. https://orbl.example "
+	  "(empty: relative links)" },
+	{ "web_trust_proxy", CONF_STRLIST, OFF(web_trust_proxy),
+	  OFF(nweb_trust_proxy), "", "orbl-web: CIDR (repeatable) of reverse "
+	  "proxies whose X-Forwarded-For names the client (empty: trust none)" },
 	{ NULL, 0, 0, 0, NULL, NULL }
 };
 

@@ -56,6 +56,14 @@ struct conf {
 	long long	 submit_limit, prefix_limit;	/* per hour */
 	long long	 request_tries, request_contact_limit;
 	long long	 queue_warn, queue_crit;	/* orblctl queue-check */
+	/* orbl-web */
+	struct conf_listen web_listen[CONF_MAX_LIST];
+	int		 nweb_listen;
+	char		*web_admin_token;	/* "" = no admin API */
+	long long	 web_rate_limit;	/* POSTs per client per hour */
+	char		*web_base_url;		/* "" = relative links */
+	char		*web_trust_proxy[CONF_MAX_LIST];	/* CIDRs */
+	int		 nweb_trust_proxy;
 	/* which keys were set by the file (bit i = conf_keys[i]) */
 	uint64_t	 set;
 };

@@ -10,6 +10,7 @@
 
 #include "ctl.h"
 #include "db.h"
+#include "lookup.h"
 #include "xmalloc.h"
 
 /* A listing copied out of a db callback: l's strings point into own. */
@@ -311,40 +312,6 @@ cmd_remove(struct ctl *ctl, int argc, char **argv)
 	return rc == 0 ? CTL_OK : CTL_FAIL;
 }
 
-/* Journal rows copied out for lookup. */
-struct jcopy {
-	uint32_t	 serial;
-	int64_t		 ts;
-	char		 op[8];
-	struct addr	 net;
-	char		*actor, *why;
-};
-
-struct jvec {
-	struct jcopy	*v;
-	size_t		 n, cap;
-};
-
-static int
-jvec_add_cb(const struct journal_entry *j, void *arg)
-{
-	struct jvec	*jv = arg;
-	struct jcopy	*c;
-
-	if (jv->n == jv->cap) {
-		jv->cap = jv->cap ? jv->cap * 2 : 8;
-		jv->v = xreallocarray(jv->v, jv->cap, sizeof(*jv->v));
-	}
-	c = &jv->v[jv->n++];
-	c->serial = j->serial;
-	c->ts = j->ts;
-	snprintf(c->op, sizeof(c->op), "%s", j->op ? j->op : "?");
-	c->net = j->net;
-	c->actor = dupn(j->actor);
-	c->why = dupn(j->why);
-	return 0;
-}
-
 static void
 json_int_or_null(FILE *f, int64_t v)
 {
@@ -385,17 +352,14 @@ cmd_lookup(struct ctl *ctl, int argc, char **argv)
 		{ "json", 0, NULL, &json },
 		{ NULL, 0, NULL, NULL }
 	};
-	struct lvec	 cov = { NULL, 0, 0 };
-	struct jvec	 hist = { NULL, 0, 0 };
-	const struct listing *dec = NULL;
+	const struct lookup_entry *dec;
+	struct lookup	*lk;
 	struct addr	 ip;
 	struct db	*db;
-	const char	*why = NULL, *source = NULL, *tmpl = NULL;
-	char		*pos[1], ipbuf[ADDR_STRLEN], cidr[ADDR_STRLEN];
-	char		 code[32], t1[32], t2[32], txt[1024];
-	uint32_t	 ip4 = 0, dcode = 0;
+	char		*pos[1], cidr[ADDR_STRLEN], err[1024];
+	char		 code[32], t1[32], t2[32];
 	size_t		 i;
-	int		 npos, listed = 0, testpoint = 0;
+	int		 npos, listed, testpoint;
 
 	if (ctl_getopt("lookup", argc, argv, opts, pos, 1, &npos))
 		return CTL_USAGE;
@@ -406,140 +370,109 @@ cmd_lookup(struct ctl *ctl, int argc, char **argv)
 	if (!addr_is_single(&ip))
 		return ctl_usage_err("lookup", "lookup: %s: give one address, "
 		    "not a range", pos[0]);
-	addr_format_ip(&ip, ipbuf, sizeof(ipbuf));
 	if ((db = ctl_db_open(ctl, DB_RDONLY)) == NULL)
 		return CTL_FAIL;
-	if (db_listing_covering(db, &ip, lvec_add_cb, &cov) == -1 ||
-	    db_journal_covering(db, &ip, jvec_add_cb, &hist) == -1) {
-		ctl_err("%s", db_errmsg(db));
-		db_close(db);
-		lvec_free(&cov);
-		return CTL_FAIL;
-	}
+	/* The decision is prober/lookup.c's, shared with orbl-web. */
+	lk = lookup_new(db, &ip, ctl->conf.default_reason, ctl->now, err,
+	    sizeof(err));
 	db_close(db);
-
-	/* Least specific first: the last one still in force decides. */
-	for (i = cov.n; i-- > 0; )
-		if (!expired(ctl, cov.v[i].l.expires)) {
-			dec = &cov.v[i].l;
-			break;
-		}
-	if (ip.family == 4)
-		ip4 = addr_v4(&ip);
-	if (ip.family == 4 && (ip4 == 0x7f000001 || ip4 == 0x7f000002)) {
-		testpoint = 1;
-		listed = ip4 == 0x7f000002;
-		why = listed ? "RFC 5782 test point: always listed" :
-		    "RFC 5782 test point: never listed";
-		source = "test-point";
-		dcode = DB_CODE_DEFAULT;
-		tmpl = listed ? CTL_TESTPOINT_REASON : NULL;
-	} else if (dec != NULL) {
-		listed = !dec->exclude;
-		source = dec->source;
-		dcode = dec->code;
-		tmpl = dec->reason ? dec->reason : ctl->conf.default_reason;
-		why = listed ? "listed" : "excluded";
-	} else
-		why = "no entry covers it";
-	if (listed && tmpl)
-		ctl_expand_reason(tmpl, ipbuf, txt, sizeof(txt));
-	else
-		txt[0] = '\0';
+	if (lk == NULL)
+		return ctl_err("%s", err);
+	dec = lk->decides;
+	listed = lk->listed;
+	testpoint = lk->testpoint;
 
 	if (json) {
 		printf("{\"address\":");
-		ctl_json_str(stdout, ipbuf);
+		ctl_json_str(stdout, lk->addr);
 		printf(",\"listed\":%s,\"entry\":", listed ? "true" : "false");
-		ctl_json_str(stdout, dec && !testpoint ?
-		    addr_format(&dec->net, cidr, sizeof(cidr)) : NULL);
-		printf(",\"exclude\":%s,\"code\":", dec && !testpoint &&
-		    dec->exclude ? "true" : "false");
-		ctl_json_str(stdout, listed ? ctl_fmt_code(dcode, code,
+		ctl_json_str(stdout, dec ? addr_format(&dec->l.net, cidr,
+		    sizeof(cidr)) : NULL);
+		printf(",\"exclude\":%s,\"code\":", dec && dec->l.exclude ?
+		    "true" : "false");
+		ctl_json_str(stdout, listed ? ctl_fmt_code(lk->code, code,
 		    sizeof(code)) : NULL);
 		printf(",\"reason\":");
-		ctl_json_str(stdout, listed ? txt : NULL);
+		ctl_json_str(stdout, listed ? lk->txt : NULL);
 		printf(",\"why\":");
-		ctl_json_str(stdout, why);
+		ctl_json_str(stdout, lk->why);
 		printf(",\"source\":");
-		ctl_json_str(stdout, source);
+		ctl_json_str(stdout, lk->source);
 		printf(",\"created\":");
-		json_int_or_null(stdout, dec && !testpoint ? dec->created : 0);
+		json_int_or_null(stdout, dec ? dec->l.created : 0);
 		printf(",\"expires\":");
-		json_int_or_null(stdout, dec && !testpoint ? dec->expires : 0);
+		json_int_or_null(stdout, dec ? dec->l.expires : 0);
 		printf(",\"covering\":[");
-		for (i = 0; i < cov.n; i++) {
+		for (i = 0; i < lk->ncovering; i++) {
 			if (i)
 				putchar(',');
-			json_listing(stdout, ctl, &cov.v[i].l);
+			json_listing(stdout, ctl, &lk->covering[i].l);
 		}
 		printf("],\"history\":[");
-		for (i = 0; i < hist.n; i++) {
+		for (i = 0; i < lk->nhistory; i++) {
+			const struct lookup_hist *h = &lk->history[i];
+
 			printf("%s{\"serial\":%u,\"ts\":%lld,\"op\":",
-			    i ? "," : "", hist.v[i].serial,
-			    (long long)hist.v[i].ts);
-			ctl_json_str(stdout, hist.v[i].op);
+			    i ? "," : "", h->serial, (long long)h->ts);
+			ctl_json_str(stdout, h->op);
 			printf(",\"entry\":");
-			ctl_json_str(stdout, addr_format(&hist.v[i].net, cidr,
+			ctl_json_str(stdout, addr_format(&h->net, cidr,
 			    sizeof(cidr)));
 			printf(",\"actor\":");
-			ctl_json_str(stdout, hist.v[i].actor);
+			ctl_json_str(stdout, h->actor);
 			printf(",\"why\":");
-			ctl_json_str(stdout, hist.v[i].why);
+			ctl_json_str(stdout, h->why);
 			putchar('}');
 		}
 		printf("]");
-		probe_evidence(ctl, ipbuf, 1, stdout);
+		probe_evidence(ctl, lk->addr, 1, stdout);
 		printf("}\n");
 	} else {
 		if (testpoint)
-			printf("%s is %s (%s)\n", ipbuf, listed ? "listed" :
-			    "not listed", why);
+			printf("%s is %s (%s)\n", lk->addr, listed ? "listed" :
+			    "not listed", lk->why);
 		else if (dec == NULL)
 			printf("%s is not listed (no entry covers it)\n",
-			    ipbuf);
+			    lk->addr);
 		else
-			printf("%s is %s by %s\n", ipbuf, listed ? "listed" :
-			    "not listed: excluded", addr_format(&dec->net,
+			printf("%s is %s by %s\n", lk->addr, listed ? "listed" :
+			    "not listed: excluded", addr_format(&dec->l.net,
 			    cidr, sizeof(cidr)));
 		if (listed)
 			printf("  code:    %s\n  reason:  %s\n",
-			    ctl_fmt_code(dcode, code, sizeof(code)), txt);
-		if (dec && !testpoint)
+			    ctl_fmt_code(lk->code, code, sizeof(code)), lk->txt);
+		if (dec)
 			printf("  source:  %s, created %s, expires %s\n",
-			    dec->source, ctl_fmt_time(dec->created, t1,
-			    sizeof(t1)), ctl_fmt_time(dec->expires, t2,
+			    dec->l.source, ctl_fmt_time(dec->l.created, t1,
+			    sizeof(t1)), ctl_fmt_time(dec->l.expires, t2,
 			    sizeof(t2)));
-		if (cov.n)
+		if (lk->ncovering)
 			printf("covering entries (least specific first):\n");
-		for (i = 0; i < cov.n; i++) {
-			const struct listing *c = &cov.v[i].l;
+		for (i = 0; i < lk->ncovering; i++) {
+			const struct listing *c = &lk->covering[i].l;
 
 			printf("  %-20s %-8s %-11s %-7s expires %s%s\n",
 			    addr_format(&c->net, cidr, sizeof(cidr)),
 			    c->exclude ? "excluded" : "listed",
 			    ctl_fmt_code(c->code, code, sizeof(code)),
 			    c->source, ctl_fmt_time(c->expires, t1,
-			    sizeof(t1)), expired(ctl, c->expires) ?
+			    sizeof(t1)), lk->covering[i].expired ?
 			    " (expired)" : "");
 		}
-		if (hist.n)
+		if (lk->nhistory)
 			printf("history:\n");
-		for (i = 0; i < hist.n; i++)
+		for (i = 0; i < lk->nhistory; i++) {
+			const struct lookup_hist *h = &lk->history[i];
+
 			printf("  %s  %-6s %-20s %s%s%s\n",
-			    ctl_fmt_time(hist.v[i].ts, t1, sizeof(t1)),
-			    hist.v[i].op, addr_format(&hist.v[i].net, cidr,
-			    sizeof(cidr)), hist.v[i].actor ? hist.v[i].actor :
-			    "?", hist.v[i].why ? ": " : "",
-			    hist.v[i].why ? hist.v[i].why : "");
-		probe_evidence(ctl, ipbuf, 0, stdout);
+			    ctl_fmt_time(h->ts, t1, sizeof(t1)), h->op,
+			    addr_format(&h->net, cidr, sizeof(cidr)),
+			    h->actor ? h->actor : "?", h->why ? ": " : "",
+			    h->why ? h->why : "");
+		}
+		probe_evidence(ctl, lk->addr, 0, stdout);
 	}
-	lvec_free(&cov);
-	for (i = 0; i < hist.n; i++) {
-		free(hist.v[i].actor);
-		free(hist.v[i].why);
-	}
-	free(hist.v);
+	lookup_free(lk);
 	return listed ? CTL_OK : CTL_FAIL;
 }
 

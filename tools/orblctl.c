@@ -18,6 +18,7 @@
 #include "ctl.h"
 #include "db.h"
 #include "log.h"
+#include "lookup.h"
 #include "version.h"
 #include "xmalloc.h"
 
@@ -335,20 +336,7 @@ ctl_fmt_code(uint32_t code, char *buf, size_t len)
 char *
 ctl_expand_reason(const char *tmpl, const char *what, char *buf, size_t len)
 {
-	size_t	 o = 0, wl = strlen(what);
-
-	for (; *tmpl && o + 1 < len; tmpl++) {
-		if (*tmpl != '$') {
-			buf[o++] = *tmpl;
-			continue;
-		}
-		if (o + wl + 1 > len)
-			break;
-		memcpy(buf + o, what, wl);
-		o += wl;
-	}
-	buf[o] = '\0';
-	return buf;
+	return lookup_expand(tmpl, what, buf, len);
 }
 
 FILE *

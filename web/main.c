@@ -1,0 +1,250 @@
+/*
+ * main.c -- orbl-web: the public web interface (look an address up,
+ * submit a server for testing, request delisting; the same as a JSON API)
+ * served by libevent's evhttp on web_listen (loopback by default: put a
+ * reverse proxy in front of it for TLS).  Arguments, configuration,
+ * privilege drop, signals; server.c does the HTTP.
+ */
+#include <sys/types.h>
+
+#include <errno.h>
+#include <grp.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "addr.h"
+#include "conf.h"
+#include "db.h"
+#include "guard.h"
+#include "log.h"
+#include "version.h"
+#include "web.h"
+
+#define STATS_EVERY	3600	/* s between stats lines */
+
+static void	usage(void) __attribute__((noreturn));
+static void	sigterm_cb(evutil_socket_t, short, void *);
+static void	sighup_cb(evutil_socket_t, short, void *);
+static void	sigusr1_cb(evutil_socket_t, short, void *);
+static void	stats_cb(evutil_socket_t, short, void *);
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: orbl-web [-dhnvV] [-c FILE]\n"
+	    "  -c FILE  configuration (default: built-in; see README)\n"
+	    "  -d       stay in the foreground, log to stderr\n"
+	    "  -n       check the configuration and exit\n"
+	    "  -v       more logging (-v: every request)\n"
+	    "  -V       print the version and exit\n"
+	    "  -h       this help\n");
+	exit(2);
+}
+
+static void
+drop_privileges(const char *user)
+{
+	struct passwd	*pw;
+
+	if (user == NULL || *user == '\0')
+		return;
+	if ((pw = getpwnam(user)) == NULL)
+		fatalx("user %s: no such user", user);
+	if (setgroups(1, &pw->pw_gid) == -1 ||
+	    setresgid(pw->pw_gid, pw->pw_gid, pw->pw_gid) == -1 ||
+	    setresuid(pw->pw_uid, pw->pw_uid, pw->pw_uid) == -1)
+		fatal("cannot drop privileges to %s", user);
+	log_info("running as user %s", user);
+}
+
+/* Problems in a configuration, printed all at once (for -n). */
+static int
+check_conf(struct web *w)
+{
+	const struct conf	*c = &w->conf;
+	const char		*u = c->web_base_url, *p;
+	char			 err[256];
+	int			 i, bad = 0;
+
+	if (c->nweb_listen == 0) {
+		fprintf(stderr, "orbl-web: no web_listen address\n");
+		bad = 1;
+	}
+	if (*u && strncmp(u, "http://", 7) != 0 &&
+	    strncmp(u, "https://", 8) != 0) {
+		fprintf(stderr, "orbl-web: web_base_url must start with "
+		    "http:// or https://\n");
+		bad = 1;
+	}
+	for (p = u; *p; p++)
+		if ((unsigned char)*p <= ' ' || *p == '"' || *p == '<' ||
+		    *p == '>' || *p == '\'' || *p == '\\' || *p == 0x7f) {
+			fprintf(stderr, "orbl-web: web_base_url contains a "
+			    "character that has no place in a URL\n");
+			bad = 1;
+			break;
+		}
+	if (*c->web_admin_token && strlen(c->web_admin_token) < 16) {
+		fprintf(stderr, "orbl-web: web_admin_token is too short (at "
+		    "least 16 characters)\n");
+		bad = 1;
+	}
+	w->nproxies = 0;
+	for (i = 0; i < c->nweb_trust_proxy; i++)
+		if (addr_parse(c->web_trust_proxy[i],
+		    &w->proxies[w->nproxies], err, sizeof(err)) == -1) {
+			fprintf(stderr, "orbl-web: web_trust_proxy: %s\n", err);
+			bad = 1;
+		} else
+			w->nproxies++;
+	return bad ? -1 : 0;
+}
+
+static void
+sigterm_cb(evutil_socket_t sig, short ev, void *arg)
+{
+	struct web	*w = arg;
+
+	(void)ev;
+	log_info("signal %d: exiting", (int)sig);
+	event_base_loopexit(w->base, NULL);
+}
+
+/* HUP: close the database; the next request opens it again (after a
+ * restore from a backup, say). */
+static void
+sighup_cb(evutil_socket_t sig, short ev, void *arg)
+{
+	struct web	*w = arg;
+
+	(void)sig;
+	(void)ev;
+	log_info("SIGHUP: reopening the database");
+	db_close(w->db);
+	w->db = NULL;
+	w->db_next_try = 0;
+}
+
+static void
+sigusr1_cb(evutil_socket_t sig, short ev, void *arg)
+{
+	(void)sig;
+	(void)ev;
+	server_log_stats(arg, "SIGUSR1");
+}
+
+static void
+stats_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	(void)fd;
+	(void)ev;
+	server_log_stats(arg, "hourly");
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct web	 w;
+	struct event	*ev_term, *ev_int, *ev_hup, *ev_usr1, *ev_stats;
+	struct timeval	 tv = { STATS_EVERY, 0 };
+	const char	*conffile = NULL;
+	char		 err[1024];
+	int		 ch, foreground = 0, checkonly = 0, verbose = 0;
+
+	memset(&w, 0, sizeof(w));
+	while ((ch = getopt(argc, argv, "c:dhnvV")) != -1) {
+		switch (ch) {
+		case 'c':
+			conffile = optarg;
+			break;
+		case 'd':
+			foreground = 1;
+			break;
+		case 'n':
+			checkonly = 1;
+			break;
+		case 'v':
+			verbose++;
+			break;
+		case 'V':
+			printf("orbl-web %s\n", ORBL_VERSION);
+			return 0;
+		default:
+			usage();
+		}
+	}
+	if (optind != argc)
+		usage();
+	conf_init(&w.conf);
+	if (conffile && conf_load(&w.conf, conffile, err, sizeof(err)) == -1) {
+		fprintf(stderr, "orbl-web: %s\n", err);
+		conf_free(&w.conf);
+		return 1;
+	}
+	if (check_conf(&w) == -1) {
+		conf_free(&w.conf);
+		return 1;
+	}
+	if (checkonly) {
+		printf("orbl-web: configuration OK\n");
+		conf_free(&w.conf);
+		return 0;
+	}
+	log_init("orbl-web", foreground);
+	log_setverbose(verbose);
+	signal(SIGPIPE, SIG_IGN);
+	if ((w.guard = guard_new(w.conf.web_rate_limit, err,
+	    sizeof(err))) == NULL)
+		fatalx("%s", err);
+	if ((w.base = event_base_new()) == NULL)
+		fatalx("event_base_new");
+	if (server_start(&w, err, sizeof(err)) == -1)
+		fatalx("%s", err);
+	drop_privileges(w.conf.user);
+	if (!foreground) {
+		if (daemon(0, 0) == -1)
+			fatal("daemon");
+		if (event_reinit(w.base) == -1)
+			fatalx("event_reinit");
+	}
+	/* Read-write: it queues submissions.  Not there yet, locked or
+	 * broken: pages that need it answer 503 until it opens. */
+	if ((w.db = db_open(w.conf.database, 0, err, sizeof(err))) == NULL) {
+		log_warnx("database: %s (answering 503 until it opens)", err);
+		w.db_down_logged = 1;
+	}
+	ev_term = evsignal_new(w.base, SIGTERM, sigterm_cb, &w);
+	ev_int = evsignal_new(w.base, SIGINT, sigterm_cb, &w);
+	ev_hup = evsignal_new(w.base, SIGHUP, sighup_cb, &w);
+	ev_usr1 = evsignal_new(w.base, SIGUSR1, sigusr1_cb, &w);
+	ev_stats = event_new(w.base, -1, EV_PERSIST, stats_cb, &w);
+	if (!ev_term || !ev_int || !ev_hup || !ev_usr1 || !ev_stats ||
+	    evsignal_add(ev_term, NULL) || evsignal_add(ev_int, NULL) ||
+	    evsignal_add(ev_hup, NULL) || evsignal_add(ev_usr1, NULL) ||
+	    event_add(ev_stats, &tv))
+		fatalx("cannot set up events");
+	log_info("orbl-web %s: database %s, %lld POSTs per client per hour%s",
+	    ORBL_VERSION, w.conf.database, w.conf.web_rate_limit,
+	    *w.conf.web_admin_token ? ", admin API enabled" : "");
+
+	event_base_dispatch(w.base);
+
+	server_log_stats(&w, "exit");
+	server_stop(&w);
+	event_free(ev_term);
+	event_free(ev_int);
+	event_free(ev_hup);
+	event_free(ev_usr1);
+	event_free(ev_stats);
+	db_close(w.db);
+	guard_free(w.guard);
+	event_base_free(w.base);
+	conf_free(&w.conf);
+	return 0;
+}

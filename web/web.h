@@ -1,0 +1,117 @@
+/*
+ * web.h -- orbl-web's program-wide state and the request context that
+ * server.c builds for each HTTP request and hands to a page (page.c, HTML)
+ * or an API handler (api.c, JSON), with the output helpers they share.
+ */
+#ifndef ORBL_WEB_H
+#define ORBL_WEB_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "addr.h"
+#include "conf.h"
+#include "form.h"
+
+#define WEB_BODY_MAX	(16 * 1024)	/* our limit on a request body */
+#define WEB_EVHTTP_BODY_MAX (64 * 1024)	/* evhttp's: beyond it, evhttp's
+					   own 413 */
+#define WEB_HEADERS_MAX	(8 * 1024)
+#define WEB_TIMEOUT	20		/* s: read/write of a connection */
+#define WEB_DB_RETRY	1		/* s between attempts to open */
+
+struct event_base;
+struct evhttp;
+struct evhttp_request;
+struct evbuffer;
+struct db;
+struct guard;
+
+struct web_stats {
+	uint64_t	 requests, s2xx, s3xx, s4xx, s5xx;
+	uint64_t	 limited, forbidden, dberrors;
+};
+
+struct web {
+	struct conf		 conf;
+	struct event_base	*base;
+	struct evhttp		*http;
+	struct db		*db;
+	int64_t			 db_next_try;
+	int			 db_down_logged;
+	struct guard		*guard;
+	struct addr		 proxies[CONF_MAX_LIST];
+	int			 nproxies;
+	struct web_stats	 st;
+};
+
+struct wreq {
+	struct web		*w;
+	struct evhttp_request	*req;
+	int			 method;	/* EVHTTP_REQ_GET (HEAD too),
+						   EVHTTP_REQ_POST */
+	const char		*path;
+	int			 api;		/* under /api/: JSON errors */
+	int64_t			 id;		/* /submission/ID and the like */
+	struct form		 query;		/* the query string */
+	struct form		 body;		/* a POST's parameters */
+	int			 json_body;	/* body was application/json */
+	char			 client[ADDR_STRLEN];	/* the client address */
+	char			 ratekey[ADDR_STRLEN];	/* IPv6: its /64 */
+	int64_t			 now;
+	struct evbuffer		*out;
+	int			 sent;		/* a reply went out */
+};
+
+/* server.c */
+int	 server_start(struct web *, char *err, size_t errlen);
+void	 server_stop(struct web *);
+void	 server_log_stats(struct web *, const char *why);
+/* The database, opened (read-write) on demand; NULL when it cannot be
+ * (missing, locked, corrupt): the caller answers 503 (web_db_error). */
+struct db *web_db(struct wreq *);
+/* After a database error: answer 503 and reopen next time. */
+void	 web_db_error(struct wreq *, const char *what);
+
+/* Output: to r->out; web_send sends it with code. */
+void	 out_raw(struct wreq *, const char *);
+void	 out_printf(struct wreq *, const char *, ...)
+	    __attribute__((format(printf, 2, 3)));
+void	 out_html(struct wreq *, const char *);	/* escaped */
+void	 out_json(struct wreq *, const char *);	/* quoted, or null */
+void	 out_json_int(struct wreq *, int64_t);	/* 0: null */
+void	 web_header(struct wreq *, const char *name, const char *value);
+void	 web_send(struct wreq *, int code, const char *ctype);
+/* An error in the route's language: JSON {"error", "status"} under
+ * /api/, an HTML page elsewhere. */
+void	 web_error(struct wreq *, int code, const char *, ...)
+	    __attribute__((format(printf, 3, 4)));
+void	 web_redirect(struct wreq *, const char *path);
+/* 429 with Retry-After. */
+void	 web_limited(struct wreq *, int64_t retry_after, const char *why);
+/* web_base_url + path into buf. */
+char	*web_url(const struct web *, const char *path, char *buf, size_t len);
+/* "2024-05-01 12:00:00 UTC" ("never" for 0). */
+char	*web_time(int64_t, char *buf, size_t len);
+/* The address parameter: "ip" or "address" (NULL: neither). */
+const char *web_param_addr(const struct form *);
+
+/* page.c: the HTML routes. */
+void	 page_index(struct wreq *);
+void	 page_lookup(struct wreq *);
+void	 page_submit(struct wreq *);
+void	 page_submission(struct wreq *);
+void	 page_delist(struct wreq *);
+void	 page_request(struct wreq *);
+void	 page_error(struct wreq *, int code, const char *msg);
+
+/* api.c: the JSON routes. */
+void	 api_status(struct wreq *);
+void	 api_lookup(struct wreq *);
+void	 api_submit(struct wreq *);
+void	 api_submission(struct wreq *);
+void	 api_delist(struct wreq *);
+void	 api_request(struct wreq *);
+void	 api_admin_remove(struct wreq *);
+
+#endif
