@@ -179,7 +179,7 @@ conf-reference: $(PROGDIR)/orblctl
 
 lint:
 	cppcheck --enable=warning,performance,portability --error-exitcode=1 \
-	    --inline-suppr -q -Icommon -Idb -Idnsd -Iprober common db dnsd prober tools
+	    --inline-suppr -q -Icommon -Idb -Idnsd -Iprober common db dnsd prober tools web
 
 clean:
 	rm -rf build bin

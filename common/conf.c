@@ -195,6 +195,17 @@ conf_parse_listen(const char *s, uint16_t defport, struct conf_listen *l,
 	return 0;
 }
 
+/* The port of an address written without one, by what listens there. */
+static uint16_t
+listen_port(const char *key)
+{
+	if (strcmp(key, "sink_listen") == 0)
+		return 25;
+	if (strcmp(key, "web_listen") == 0)
+		return 8080;
+	return 53;
+}
+
 static int
 conf_apply(struct conf *c, int i, const char *v, int fromdefault, char *err,
     size_t errlen)
@@ -241,7 +252,8 @@ conf_apply(struct conf *c, int i, const char *v, int fromdefault, char *err,
 			    k->name, CONF_MAX_LIST);
 			return -1;
 		}
-		if (conf_parse_listen(v, 53, &p[*count], err, errlen) == -1)
+		if (conf_parse_listen(v, listen_port(k->name), &p[*count], err,
+		    errlen) == -1)
 			return -1;
 		(*count)++;
 		break;

@@ -70,7 +70,7 @@ policy_submit(const struct conf *c, struct db *db, const char *text,
 		snprintf(err, errlen, "%s submitted %lld servers in the last "
 		    "hour (the limit is %lld): try again later", submitter ?
 		    submitter : "this submitter", (long long)n, c->submit_limit);
-		return POLICY_REFUSED;
+		return POLICY_LIMITED;
 	}
 	memset(&last, 0, sizeof(last));
 	if (db_probe_foreach_addr(db, out->addr, 20, last_cb, &last) == -1) {
@@ -153,11 +153,64 @@ policy_delist_request(const struct conf *c, struct db *db, const char *text,
 	    (int)c->request_contact_limit, actor, &out->id,
 	    &out->existing) == -1) {
 		snprintf(err, errlen, "%s", db_errmsg(db));
-		/* The contact cap is a rule, the rest database trouble. */
-		return strstr(err, "open requests") ? POLICY_REFUSED :
+		/* The contact cap is a limit, the rest database trouble. */
+		return strstr(err, "open requests") ? POLICY_LIMITED :
 		    POLICY_ERROR;
 	}
 	if (out->existing)
 		out->not_before = 0;
 	return POLICY_OK;
+}
+
+struct open_req {
+	int64_t	 ids[64];
+	int	 n;
+};
+
+static int
+open_req_cb(const struct delist_request *r, void *arg)
+{
+	struct open_req	*o = arg;
+
+	if (o->n < 64 && (strcmp(r->state, "pending") == 0 ||
+	    strcmp(r->state, "retesting") == 0))
+		o->ids[o->n++] = r->id;
+	return 0;
+}
+
+int
+policy_operator_remove(struct db *db, const struct addr *net,
+    const char *actor, const char *why, int64_t *answered, int max,
+    int *nanswered)
+{
+	struct open_req	 o;
+	char		 cidr[ADDR_STRLEN], decision[400];
+	int		 i, rc;
+
+	*nanswered = 0;
+	memset(&o, 0, sizeof(o));
+	addr_format(net, cidr, sizeof(cidr));
+	if (db_begin(db) == -1)
+		return -1;
+	if ((rc = db_listing_remove(db, net, actor, why)) != 0 ||
+	    (rc = db_request_foreach(db, NULL, cidr, open_req_cb, &o)) != 0) {
+		db_rollback(db);
+		return rc;
+	}
+	snprintf(decision, sizeof(decision), "removed by the operator (%s): "
+	    "%s", actor, why);
+	for (i = 0; i < o.n; i++) {
+		if (db_request_set(db, o.ids[i], "delisted", 0, 0, decision,
+		    actor) != 0) {
+			db_rollback(db);
+			return -1;
+		}
+		if (*nanswered < max)
+			answered[(*nanswered)++] = o.ids[i];
+	}
+	if (db_commit(db) == -1) {
+		db_rollback(db);
+		return -1;
+	}
+	return 0;
 }

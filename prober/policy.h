@@ -25,6 +25,8 @@ struct db;
 #define POLICY_OK	0
 #define POLICY_REFUSED	-1	/* the rules say no: err says why */
 #define POLICY_ERROR	-2	/* the database failed: err says why */
+#define POLICY_LIMITED	-3	/* a rate limit: err says why; try again
+				   later (HTTP 429) */
 
 #define POLICY_CONTACT_MAX	254
 #define POLICY_NOTE_MAX		1000
@@ -54,6 +56,17 @@ int	 policy_delist_request(const struct conf *, struct db *,
 	    const char *addr, const char *contact, const char *note,
 	    const char *actor, int64_t now, struct policy_request *,
 	    char *err, size_t errlen);
+/*
+ * An operator removes the entry for exactly net: the removal (journal:
+ * actor, why) and the answer "delisted" to every open delisting request
+ * for that entry, in one transaction.  The ids of the answered requests
+ * go to answered[] (at most max; *nanswered).  Returns 0, DB_NOTFOUND,
+ * or -1 (db_errmsg).
+ */
+int	 policy_operator_remove(struct db *, const struct addr *net,
+	    const char *actor, const char *why, int64_t *answered, int max,
+	    int *nanswered);
+
 /* A plausible mailbox: local@domain.tld, printable, no spaces. */
 int	 policy_contact_ok(const char *);
 

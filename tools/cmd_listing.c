@@ -10,6 +10,7 @@
 
 #include "ctl.h"
 #include "db.h"
+#include "policy.h"
 #include "lookup.h"
 #include "xmalloc.h"
 
@@ -233,43 +234,6 @@ cmd_add(struct ctl *ctl, int argc, char **argv)
 	return CTL_FAIL;
 }
 
-struct open_req {
-	int64_t	 ids[64];
-	int	 n;
-};
-
-static int
-open_req_cb(const struct delist_request *r, void *arg)
-{
-	struct open_req	*o = arg;
-
-	if (o->n < 64 && (strcmp(r->state, "pending") == 0 ||
-	    strcmp(r->state, "retesting") == 0))
-		o->ids[o->n++] = r->id;
-	return 0;
-}
-
-/* The operator removed the entry: open delisting requests for exactly
- * that address are answered by it. */
-static void
-close_requests(struct db *db, struct ctl *ctl, const char *cidr,
-    const char *why)
-{
-	struct open_req	 o = { { 0 }, 0 };
-	char		 decision[400];
-	int		 i;
-
-	if (db_request_foreach(db, NULL, cidr, open_req_cb, &o) == -1)
-		return;
-	snprintf(decision, sizeof(decision), "removed by the operator (%s): "
-	    "%s", ctl->actor, why);
-	for (i = 0; i < o.n; i++)
-		if (db_request_set(db, o.ids[i], "delisted", 0, 0, decision,
-		    ctl->actor) == 0)
-			printf("request %lld answered: delisted\n",
-			    (long long)o.ids[i]);
-}
-
 int
 cmd_remove(struct ctl *ctl, int argc, char **argv)
 {
@@ -283,7 +247,8 @@ cmd_remove(struct ctl *ctl, int argc, char **argv)
 	char		*pos[1], why[CTL_REASON_MAX + 1], err[256];
 	const char	*whytext;
 	char		 cidr[ADDR_STRLEN];
-	int		 npos, rc;
+	int64_t		 answered[64];
+	int		 npos, rc, i, nanswered;
 
 	if (ctl_getopt("remove", argc, argv, opts, pos, 1, &npos))
 		return CTL_USAGE;
@@ -297,7 +262,8 @@ cmd_remove(struct ctl *ctl, int argc, char **argv)
 	if ((db = ctl_db_open(ctl, 0)) == NULL)
 		return CTL_FAIL;
 	whytext = rc ? why : "manual remove";
-	rc = db_listing_remove(db, &net, ctl->actor, whytext);
+	rc = policy_operator_remove(db, &net, ctl->actor, whytext, answered,
+	    (int)(sizeof(answered) / sizeof(answered[0])), &nanswered);
 	if (rc == DB_NOTFOUND)
 		ctl_err("%s: no such entry (remove takes the exact address "
 		    "or CIDR of an entry: see 'orblctl lookup' or 'list')",
@@ -306,7 +272,9 @@ cmd_remove(struct ctl *ctl, int argc, char **argv)
 		ctl_err("%s: %s", cidr, db_errmsg(db));
 	else {
 		printf("removed %s\n", cidr);
-		close_requests(db, ctl, cidr, whytext);
+		for (i = 0; i < nanswered; i++)
+			printf("request %lld answered: delisted\n",
+			    (long long)answered[i]);
 	}
 	db_close(db);
 	return rc == 0 ? CTL_OK : CTL_FAIL;

@@ -55,9 +55,10 @@ get_addr(const struct form *f, char *buf, size_t len, char *err,
 static int
 policy_status(int rc, int64_t *retry, const char *err)
 {
+	(void)err;
 	if (rc == POLICY_ERROR)
 		return 503;
-	if (strstr(err, "try again later") != NULL) {
+	if (rc == POLICY_LIMITED) {
 		*retry = POLICY_LIMIT_RETRY;
 		return 429;
 	}
@@ -138,33 +139,16 @@ action_delist(struct wreq *r, const struct form *f,
 	return pr->existing ? 200 : 201;
 }
 
-struct open_req {
-	int64_t	 ids[ACTION_REMOVE_IDS];
-	int	 n;
-};
-
-static int
-open_req_cb(const struct delist_request *q, void *arg)
-{
-	struct open_req	*o = arg;
-
-	if (o->n < ACTION_REMOVE_IDS && (strcmp(q->state, "pending") == 0 ||
-	    strcmp(q->state, "retesting") == 0))
-		o->ids[o->n++] = q->id;
-	return 0;
-}
-
 int
 action_remove(struct wreq *r, const struct form *f, struct action_remove *ar,
     char *err, size_t errlen)
 {
-	struct open_req	 o;
 	struct addr	 net;
 	struct db	*db;
 	char		 text[ADDR_STRLEN], why[REASON_MAX + 2];
-	char		 decision[400], emsg[256];
+	char		 emsg[256];
 	const char	*p;
-	int		 i, rc;
+	int		 rc;
 
 	memset(ar, 0, sizeof(*ar));
 	if (get_addr(f, text, sizeof(text), err, errlen) == -1)
@@ -189,8 +173,9 @@ action_remove(struct wreq *r, const struct form *f, struct action_remove *ar,
 		snprintf(err, errlen, "the database is not available");
 		return 503;
 	}
-	rc = db_listing_remove(db, &net, "web-admin", why[0] ? why :
-	    "removed over the admin API");
+	rc = policy_operator_remove(db, &net, "web-admin", why[0] ? why :
+	    "removed over the admin API", ar->answered, ACTION_REMOVE_IDS,
+	    &ar->nanswered);
 	if (rc == DB_NOTFOUND) {
 		snprintf(err, errlen, "%s: no such entry (remove takes the "
 		    "exact address or CIDR of an entry)", ar->cidr);
@@ -200,17 +185,6 @@ action_remove(struct wreq *r, const struct form *f, struct action_remove *ar,
 		snprintf(err, errlen, "%s", db_errmsg(db));
 		return 503;
 	}
-	/* As orblctl remove: the open requests for exactly this entry are
-	 * answered by the removal. */
-	memset(&o, 0, sizeof(o));
-	if (db_request_foreach(db, NULL, ar->cidr, open_req_cb, &o) == -1)
-		return 200;
-	snprintf(decision, sizeof(decision), "removed by the operator "
-	    "(web-admin): %s", why[0] ? why : "removed over the admin API");
-	for (i = 0; i < o.n; i++)
-		if (db_request_set(db, o.ids[i], "delisted", 0, 0, decision,
-		    "web-admin") == 0)
-			ar->answered[ar->nanswered++] = o.ids[i];
 	return 200;
 }
 

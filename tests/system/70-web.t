@@ -494,7 +494,7 @@ my $req;
 	my @st = map { $w->post_json('/api/v1/delist-requests', {
 	    ip => "192.0.2.1$_", contact => 'busy@example.org' }, from => $C2)
 	    ->{status} } 1 .. 4;
-	is_deeply(\@st, [201, 201, 201, 400], 'a fourth open request for one ' .
+	is_deeply(\@st, [201, 201, 201, 429], 'a fourth open request for one ' .
 	    'contact is refused');
 
 	# The re-test decided (as orbl-prober records it), with hostile text.
