@@ -311,7 +311,9 @@ like($fake{endless}->log . $fake{garbage}->log, qr/./s,
 	is($o->sql("SELECT state FROM submission WHERE addr = '127.0.0.70'"),
 	    'probing', 'killed -9 while probing');
 	ok($o->start_prober, 'orbl-prober restarted');
-	like(Orbl::slurp($o->prober_log), qr/re-queued \d+ runs? interrupted/,
+	# The sink listens before the database is opened: wait for the line.
+	ok(defined(wait_until(5, 0.05, sub { Orbl::slurp($o->prober_log) =~
+	    /re-queued \d+ runs? interrupted/ })),
 	    'the interrupted run was re-queued');
 	$ok = wait_until(40, 0.5, sub {
 		$o->sql("SELECT state FROM submission WHERE addr = '127.0.0.70'")
