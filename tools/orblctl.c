@@ -16,6 +16,7 @@
 
 #include "conf.h"
 #include "ctl.h"
+#include "esc.h"
 #include "db.h"
 #include "log.h"
 #include "lookup.h"
@@ -237,61 +238,18 @@ ctl_check_reason(const char *s, char *buf, char *err, size_t errlen)
 	return 1;
 }
 
-/* Length of the valid UTF-8 sequence at s (0: invalid). */
-static size_t
-utf8_len(const unsigned char *s)
+/* JSON strings are escaped in one place (common/esc.c), for orblctl and
+ * orbl-web alike. */
+static void
+file_put(void *arg, const char *p, size_t n)
 {
-	size_t		 n, i;
-	uint32_t	 c;
-
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf)
-		n = 2, c = s[0] & 0x1f;
-	else if (s[0] >= 0xe0 && s[0] <= 0xef)
-		n = 3, c = s[0] & 0x0f;
-	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
-		n = 4, c = s[0] & 0x07;
-	else
-		return 0;
-	for (i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		c = c << 6 | (s[i] & 0x3f);
-	}
-	if ((n == 3 && (c < 0x800 || (c >= 0xd800 && c <= 0xdfff))) ||
-	    (n == 4 && (c < 0x10000 || c > 0x10ffff)))
-		return 0;
-	return n;
+	fwrite(p, 1, n, arg);
 }
 
 void
 ctl_json_str(FILE *f, const char *s)
 {
-	const unsigned char	*p;
-	size_t			 n;
-
-	if (s == NULL) {
-		fputs("null", f);
-		return;
-	}
-	putc('"', f);
-	for (p = (const unsigned char *)s; *p; p += n) {
-		n = 1;
-		if (*p == '"' || *p == '\\') {
-			putc('\\', f);
-			putc(*p, f);
-		} else if (*p < 0x20 || *p == 0x7f)
-			fprintf(f, "\\u%04x", *p);
-		else if (*p < 0x80)
-			putc(*p, f);
-		else if ((n = utf8_len(p)) == 0) {
-			fputs("\\ufffd", f);	/* not UTF-8: replace */
-			n = 1;
-		} else
-			fwrite(p, 1, n, f);
-	}
-	putc('"', f);
+	esc_json_put(s, file_put, f);
 }
 
 void

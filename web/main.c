@@ -8,8 +8,6 @@
 #include <sys/types.h>
 
 #include <errno.h>
-#include <grp.h>
-#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +21,7 @@
 #include "db.h"
 #include "guard.h"
 #include "log.h"
+#include "priv.h"
 #include "version.h"
 #include "web.h"
 
@@ -45,22 +44,6 @@ usage(void)
 	    "  -V       print the version and exit\n"
 	    "  -h       this help\n");
 	exit(2);
-}
-
-static void
-drop_privileges(const char *user)
-{
-	struct passwd	*pw;
-
-	if (user == NULL || *user == '\0')
-		return;
-	if ((pw = getpwnam(user)) == NULL)
-		fatalx("user %s: no such user", user);
-	if (setgroups(1, &pw->pw_gid) == -1 ||
-	    setresgid(pw->pw_gid, pw->pw_gid, pw->pw_gid) == -1 ||
-	    setresuid(pw->pw_uid, pw->pw_uid, pw->pw_uid) == -1)
-		fatal("cannot drop privileges to %s", user);
-	log_info("running as user %s", user);
 }
 
 /* Problems in a configuration, printed all at once (for -n). */
@@ -206,7 +189,7 @@ main(int argc, char *argv[])
 		fatalx("event_base_new");
 	if (server_start(&w, err, sizeof(err)) == -1)
 		fatalx("%s", err);
-	drop_privileges(w.conf.user);
+	priv_drop(w.conf.user);
 	if (!foreground) {
 		if (daemon(0, 0) == -1)
 			fatal("daemon");
