@@ -85,7 +85,7 @@ data_ready_cb(struct dnsd_data *nd, void *arg)
 	struct dnsd		*d = arg;
 
 	d->reloads++;
-	log_info("serving serial %u: %zu entries (built in %.3f s)",
+	log_info("serving serial %u: %zu entries (ready in %.3f s)",
 	    nd->serial, nd->entries, nd->build_secs);
 	server_set_data(d->srv, nd);
 }

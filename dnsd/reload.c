@@ -2,7 +2,9 @@
  * reload.c -- see reload.h.  Control path: allocates, logs, talks SQLite
  * (through db.h), never on the query thread.
  */
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -23,6 +25,19 @@
 #include "xmalloc.h"
 
 #define RELOAD_POLL_MS	200
+#define RELOAD_PATCH_MAX 200000	/* more journal rows: a full build */
+#define RELOAD_FULL_EVERY 3600	/* s: a full build now and then, so that a
+				   database restored in place (same inode,
+				   other history) is never patched for long */
+/*
+ * The loader thread's nice value.  On a busy core the scheduler then
+ * gives a build about a tenth of what a nice-0 query thread gets (CFS
+ * weights 110 : 1024), so queries keep their core, and a build still
+ * progresses under 100% query load.  SCHED_IDLE (or nice 19, 15 : 1024)
+ * would protect the queries a little more but let a saturated server
+ * go on answering from stale data for many seconds.
+ */
+#define RELOAD_NICE	10
 
 struct reload {
 	const struct conf	*conf;
@@ -37,11 +52,23 @@ struct reload {
 	void			*cbarg;
 	/* loader thread only */
 	struct db		*db;
+	/*
+	 * The newest data this thread built (or the data serving at
+	 * start): the base of the next patch.  It stays valid without a
+	 * reference count: the query thread frees a dnsd_data only after a
+	 * newer one has been swapped in, newer ones come only from this
+	 * thread, and this thread publishes one only after it has finished
+	 * reading its base, then makes it the new base.  A pending data
+	 * replaced before the query thread took it is freed here, after the
+	 * data replacing it (built from it) has become the base.
+	 */
+	const struct dnsd_data	*base;
 	dev_t			 dev;
 	ino_t			 ino;
 	uint32_t		 serial;
 	int			 loaded;	/* serial is a real load */
 	int64_t			 next_expiry;
+	int64_t			 last_full;	/* time of the last full build */
 	char			 problem[512];	/* last problem logged */
 };
 
@@ -64,6 +91,17 @@ now_secs(void)
 	struct timespec	 ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* CPU time of the calling thread. */
+static double
+cpu_secs(void)
+{
+	struct timespec	 ts;
+
+	if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) == -1)
+		return 0;
 	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
@@ -147,6 +185,156 @@ build_from_db(struct db *db, const struct conf *conf, char *err,
 	return NULL;
 }
 
+/* The journal rows since the base, as index changes. */
+struct journal_ctx {
+	struct zi_change	*c;
+	size_t			 n, cap;
+	uint32_t		 next;		/* the serial expected next */
+	const char		*stop;		/* why the rows cannot be used */
+};
+
+static int
+journal_row_cb(const struct journal_entry *j, void *arg)
+{
+	static const uint8_t	 mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+				    0xff, 0xff };
+	struct journal_ctx	*x = arg;
+	struct zi_change	*c;
+
+	if (j->serial != x->next) {
+		x->stop = "journal rows missing (pruned)";
+		return 1;
+	}
+	if (x->n == RELOAD_PATCH_MAX) {
+		x->stop = "too many changes";
+		return 1;
+	}
+	if (j->op == NULL || (strcmp(j->op, "add") != 0 &&
+	    strcmp(j->op, "remove") != 0)) {
+		x->stop = "unknown journal operation";
+		return 1;
+	}
+	/*
+	 * The index holds ::ffff:a.b.c.d and a.b.c.d as one entry, the
+	 * database as two rows (orbl's parsers never write the first), so
+	 * removing one of them says nothing about the other: build.
+	 */
+	if (j->net.family == 6 && j->net.prefix >= 96 &&
+	    memcmp(j->net.a, mapped, sizeof(mapped)) == 0) {
+		x->stop = "an IPv4-mapped IPv6 entry changed";
+		return 1;
+	}
+	if (x->n == x->cap) {
+		x->cap = x->cap ? x->cap * 2 : 256;
+		x->c = xreallocarray(x->c, x->cap, sizeof(*x->c));
+	}
+	c = &x->c[x->n++];
+	memset(c, 0, sizeof(*c));
+	c->remove = strcmp(j->op, "remove") == 0;
+	c->net = j->net;
+	c->exclude = j->exclude;
+	c->code = j->code;
+	c->reason = j->reason ? xstrdup(j->reason) : NULL;
+	c->expires = j->expires;
+	x->next++;
+	return 0;
+}
+
+static void
+journal_ctx_clear(struct journal_ctx *x)
+{
+	size_t	 i;
+
+	for (i = 0; i < x->n; i++)
+		free((char *)(uintptr_t)x->c[i].reason);
+	free(x->c);
+	memset(x, 0, sizeof(*x));
+}
+
+/*
+ * The next data from the base and the journal rows since its serial, in
+ * one read snapshot.  NULL with the reason in why when the rows cannot
+ * be used or anything fails: the caller then builds from scratch.
+ */
+static struct dnsd_data *
+patch_from_db(struct reload *r, int64_t now, char *why, size_t whylen)
+{
+	const struct dnsd_data	*base = r->base;
+	struct journal_ctx	 x;
+	struct dnsd_data	*d;
+	struct zone_meta	 meta;
+	struct zone_index_stats	 s0, s1;
+	char			 soa[512], ns[512];
+	uint32_t		 serial;
+	size_t			 i;
+	int			 rc;
+
+	memset(&x, 0, sizeof(x));
+	x.next = base->serial + 1;
+	if (db_read_begin(r->db) == -1) {
+		snprintf(why, whylen, "%s", db_errmsg(r->db));
+		return NULL;
+	}
+	if (db_serial(r->db, &serial) == -1) {
+		snprintf(why, whylen, "%s", db_errmsg(r->db));
+		db_read_end(r->db);
+		return NULL;
+	}
+	if (serial <= base->serial || serial - base->serial >
+	    RELOAD_PATCH_MAX) {
+		snprintf(why, whylen, "serial %u -> %u", base->serial, serial);
+		db_read_end(r->db);
+		return NULL;
+	}
+	rc = db_journal_since(r->db, base->serial, journal_row_cb, &x);
+	if (rc == -1)
+		snprintf(why, whylen, "%s", db_errmsg(r->db));
+	else if (rc != 0)
+		snprintf(why, whylen, "%s", x.stop);
+	else if (x.next - 1 != serial) {
+		snprintf(why, whylen, "journal rows missing (%zu rows for "
+		    "serial %u -> %u)", x.n, base->serial, serial);
+		rc = 1;
+	}
+	if (rc == 0)
+		read_meta(r->db, soa, sizeof(soa), ns, sizeof(ns), &meta);
+	if (db_read_end(r->db) == -1 && rc == 0) {
+		snprintf(why, whylen, "%s", db_errmsg(r->db));
+		rc = -1;
+	}
+	if (rc != 0) {
+		journal_ctx_clear(&x);
+		return NULL;
+	}
+
+	d = xcalloc(1, sizeof(*d));
+	if ((d->idx = zone_index_patch(base->idx, x.c, x.n, now)) == NULL) {
+		snprintf(why, whylen, "a malformed change");
+		journal_ctx_clear(&x);
+		free(d);
+		return NULL;
+	}
+	d->serial = serial;
+	d->loaded = 1;
+	/* Expiry: the base's next one (still ahead), or an added one. */
+	d->next_expiry = base->next_expiry;
+	for (i = 0; i < x.n; i++)
+		if (!x.c[i].remove && x.c[i].expires > now &&
+		    (d->next_expiry == 0 || x.c[i].expires < d->next_expiry))
+			d->next_expiry = x.c[i].expires;
+	zone_index_stats(base->idx, &s0);
+	zone_index_stats(d->idx, &s1);
+	d->entries = base->entries + s1.entries >= s0.entries ?
+	    base->entries + s1.entries - s0.entries : 0;
+	journal_ctx_clear(&x);
+	if ((d->zc = zone_conf_new(r->conf, &meta, d->serial, why,
+	    whylen)) == NULL) {
+		dnsd_data_free(d);
+		return NULL;
+	}
+	return d;
+}
+
 struct dnsd_data *
 reload_build_empty(const struct conf *conf, char *err, size_t errlen)
 {
@@ -196,11 +384,16 @@ static struct dnsd_data *
 reload_check(struct reload *r, int force)
 {
 	struct stat		 sb;
-	struct dnsd_data	*d;
+	struct dnsd_data	*d = NULL;
 	uint32_t		 serial;
-	char			 err[512], msg[600];
+	char			 err[512], msg[600], why[600];
 	int64_t			 now = time(NULL);
+	int			 expired;
+	double			 t0, c0;
 
+	why[0] = '\0';
+	if (force)
+		snprintf(why, sizeof(why), "reload requested");
 	if (stat(r->conf->database, &sb) == -1) {
 		/* Worded as db_open() words it, so that a problem already
 		 * logged at start is not logged again. */
@@ -216,7 +409,6 @@ reload_check(struct reload *r, int force)
 	if (r->db != NULL && (sb.st_dev != r->dev || sb.st_ino != r->ino)) {
 		db_close(r->db);
 		r->db = NULL;
-		force = 1;
 	}
 	if (r->db == NULL) {
 		if ((r->db = db_open(r->conf->database, DB_RDONLY, err,
@@ -225,8 +417,10 @@ reload_check(struct reload *r, int force)
 			return NULL;
 		}
 		/* A different file than the one loaded: build it. */
-		if (sb.st_dev != r->dev || sb.st_ino != r->ino)
+		if (sb.st_dev != r->dev || sb.st_ino != r->ino) {
 			force = 1;
+			snprintf(why, sizeof(why), "a new database file");
+		}
 		r->dev = sb.st_dev;
 		r->ino = sb.st_ino;
 	}
@@ -238,21 +432,53 @@ reload_check(struct reload *r, int force)
 		r->db = NULL;
 		return NULL;
 	}
-	if (!force && r->loaded && serial == r->serial &&
-	    (r->next_expiry == 0 || now < r->next_expiry))
+	expired = r->next_expiry != 0 && now >= r->next_expiry;
+	if (!force && r->loaded && serial == r->serial && !expired)
 		return NULL;
-	if ((d = build_from_db(r->db, r->conf, err, sizeof(err))) == NULL) {
-		snprintf(msg, sizeof(msg), "database %s: %s",
-		    r->conf->database, err);
-		reload_problem(r, msg);
-		db_close(r->db);
-		r->db = NULL;
-		return NULL;
+
+	t0 = now_secs();
+	c0 = cpu_secs();
+	if (force)
+		;
+	else if (!r->loaded || r->base == NULL || !r->base->loaded ||
+	    r->base->serial != r->serial)
+		snprintf(why, sizeof(why), "first load");
+	else if (expired)
+		snprintf(why, sizeof(why), "a listing expired");
+	else if (serial <= r->serial)
+		snprintf(why, sizeof(why), "serial went back (%u -> %u)",
+		    r->serial, serial);
+	else if (serial - r->serial > RELOAD_PATCH_MAX)
+		snprintf(why, sizeof(why), "%u changes", serial - r->serial);
+	else if (now - r->last_full >= RELOAD_FULL_EVERY)
+		snprintf(why, sizeof(why), "the hourly full build");
+	else if ((d = patch_from_db(r, now, why, sizeof(why))) != NULL) {
+		d->build_secs = now_secs() - t0;
+		log_info("patched serial %u -> %u: %u changes in %.1f ms "
+		    "(loader cpu %.1f ms)", r->serial, d->serial,
+		    d->serial - r->serial, d->build_secs * 1e3,
+		    (cpu_secs() - c0) * 1e3);
+	}
+	if (d == NULL) {
+		if ((d = build_from_db(r->db, r->conf, err,
+		    sizeof(err))) == NULL) {
+			snprintf(msg, sizeof(msg), "database %s: %s",
+			    r->conf->database, err);
+			reload_problem(r, msg);
+			db_close(r->db);
+			r->db = NULL;
+			return NULL;
+		}
+		log_info("built serial %u (%s): %zu entries in %.3f s "
+		    "(loader cpu %.3f s)", d->serial, why, d->entries,
+		    d->build_secs, cpu_secs() - c0);
+		r->last_full = now;
 	}
 	reload_problem(r, NULL);
 	r->serial = d->serial;
 	r->loaded = 1;
 	r->next_expiry = d->next_expiry;
+	r->base = d;
 	return d;
 }
 
@@ -264,6 +490,10 @@ reload_main(void *arg)
 	struct timespec		 ts;
 	int			 force;
 
+	/* Linux: a nice value set on a thread id is that thread's own. */
+	if (setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid),
+	    RELOAD_NICE) == -1)
+		log_debug("reload: setpriority: %s", strerror(errno));
 	pthread_mutex_lock(&r->mtx);
 	while (!r->quit) {
 		if (!r->force) {
@@ -331,7 +561,9 @@ reload_start(const struct conf *conf, struct event_base *base,
 
 		r->serial = cur->serial;
 		r->loaded = 1;
+		r->base = cur;
 		r->next_expiry = cur->next_expiry;
+		r->last_full = time(NULL);	/* main built it */
 		if (stat(conf->database, &sb) == 0) {
 			r->dev = sb.st_dev;
 			r->ino = sb.st_ino;

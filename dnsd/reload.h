@@ -2,11 +2,17 @@
  * reload.h -- follow the database and build the next dnsd_data off the
  * query thread.
  *
- * A loader thread polls the journal serial (every 200 ms, and at once on
- * reload_request()), builds a new index when it moved (or when a listing
- * expired), and hands the result to the query thread through a pipe that
- * the event loop watches: the query thread swaps the pointer and frees
- * the old data, so queries never wait for a build.  A database that is
+ * A loader thread (at a lower CPU priority) polls the journal serial
+ * (every 200 ms, and at once on reload_request()).  When it moved, the
+ * loader reads the journal rows since the data it built last and patches
+ * that data's index with them (zone_index_patch); it builds from all the
+ * listings instead on the first load, on reload_request() (SIGHUP), for a
+ * new database file, when a listing expired, when journal rows are
+ * missing, for more than 200,000 changes, and after any error.  It hands
+ * the result to the query thread through a pipe that the event loop
+ * watches: the query thread swaps the pointer and frees the old data, so
+ * queries never wait for a build.  Each build or patch is logged with
+ * its time and the loader's CPU time.  A database that is
  * missing, locked or corrupt leaves the last good data serving; the
  * problem is logged once, and its end too.
  */

@@ -2,7 +2,8 @@
  * zone_index.c -- the immutable in-memory index orbl-dnsd answers from.
  *
  * Layout (one allocation, freed as a unit):
- *  - values: the distinct (code, reason) pairs, reasons in one string arena;
+ *  - values: the distinct (code, reason) pairs some address answers,
+ *    reasons in one string arena (with the default and test point ones);
  *  - IPv4 single listings (/32, listed): sorted, split by the top 16 bits
  *    into 65536 buckets (an offset table), each entry keeps only its low 16
  *    bits and a value index (uint16_t while there are <= 65536 values);
@@ -11,13 +12,19 @@
  *    index deciding from there up to the next start, or VAL_NONE; a second
  *    65536-entry table says which interval holds each x.y.0.0, so a search
  *    only covers the boundaries inside one /16;
- *  - IPv6 the same with 128-bit keys (plain sorted arrays, no buckets).
+ *  - IPv6 the same with 128-bit keys (plain sorted arrays, no buckets);
+ *  - the range entries the interval maps were flattened from (sorted by
+ *    start, then prefix), so that a patch can flatten them again.
  * A lookup searches the singles first (a /32 or /128 is the most specific
  * entry there is), then the interval map.  Adjacent intervals never share
  * a value, so after a VAL_NONE interval the next one is listed: has4/has6
- * are two searches, whatever the size of the prefix.  Building sorts (a
- * radix sort for the IPv4 singles), so the last entry added for a prefix
- * is found last and wins.
+ * are two searches, whatever the size of the prefix.
+ *
+ * Two ways lead to the same "parts" (sorted, duplicate-free entries and
+ * the values they use), which assemble() lays out: the builder sorts what
+ * was added (a radix sort for the IPv4 singles; stable, so the last entry
+ * added for a prefix is found last and wins), and a patch merges the sorted
+ * changes into the entries of an existing index, one linear pass each.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +36,7 @@ __extension__ typedef unsigned __int128 u128;
 
 #define VAL_NONE	UINT32_MAX	/* interval map: not listed */
 #define VAL_EXCL	UINT32_MAX	/* builder: an exclusion */
+#define VAL_DEL		(UINT32_MAX - 1)	/* patch: a remove */
 #define RSN_DEFAULT	UINT32_MAX	/* builder: the default reason */
 #define TP_LISTED	0x7f000002U	/* 127.0.0.2 */
 #define TP_NEVER	0x7f000001U	/* 127.0.0.1 */
@@ -77,6 +85,14 @@ struct valtab {
 	size_t		 hcap;		/* power of two */
 };
 
+/* Reasons, NUL-terminated in one arena, deduplicated. */
+struct strtab {
+	char		*s;
+	size_t		 n, cap;
+	uint32_t	*h;		/* arena offset + 1, 0 = empty */
+	size_t		 hcap, hn;
+};
+
 struct zone_index_builder {
 	struct b4s	*s4;
 	size_t		 ns4, cs4;
@@ -87,17 +103,47 @@ struct zone_index_builder {
 	struct b6r	*r6;
 	size_t		 nr6, cr6;
 	uint32_t	 seq;
-	char		*str;		/* reasons, NUL-terminated */
-	size_t		 nstr, cstr;
-	uint32_t	*sh;		/* arena offset + 1, 0 = empty */
-	size_t		 shcap, shn;
+	struct strtab	 strs;
 	struct valtab	 vals;
+};
+
+/*
+ * What assemble() lays out: sorted, duplicate-free entries whose values
+ * index vals (VAL_EXCL in r4/r6: an exclusion), the test points already
+ * forced, reasons as offsets into strs.
+ */
+struct parts {
+	const struct b4s	*s4;
+	size_t			 ns4;
+	const struct b4r	*r4;
+	size_t			 nr4;
+	const struct b6s	*s6;
+	size_t			 ns6;
+	const struct b6r	*r6;
+	size_t			 nr6;
+	const struct bval	*vals;
+	size_t			 nvals;
+	const char		*strs;
+	size_t			 nstrs;
+	uint32_t		 defsid, tpsid;
+	int			 tp1, tp2;	/* the data has 127.0.0.1/32,
+						   127.0.0.2/32 */
+};
+
+/* A change of a patch, normalized. */
+struct pchg {
+	u128		 key;		/* IPv4: the address in the low bits */
+	uint32_t	 seq;
+	uint32_t	 val;		/* value, VAL_EXCL or VAL_DEL */
+	uint8_t		 family, prefix;
 };
 
 struct zone_index {
 	size_t		 bytes;
 	size_t		 nvalues, ns4, nr4, ns6, nr6, nstrs;
 	size_t		 r4entries, r6entries;
+	int		 tp1, tp2;
+	const char	*defrsn, *tprsn;
 	struct zi_value	*values;
 	uint32_t	*s4off;		/* S4_BUCKETS + 1 */
 	uint32_t	*r4off;		/* S4_BUCKETS + 1 */
@@ -106,27 +152,31 @@ struct zone_index {
 	uint32_t	*s4v32;		/* value index, otherwise */
 	uint32_t	*r4start;
 	uint32_t	*r4val;
+	struct b4r	*r4ent;		/* the entries r4start/r4val came from */
 	u128		*s6key;
 	uint32_t	*s6val;
 	u128		*r6start;
 	uint32_t	*r6val;
+	struct b6r	*r6ent;
 	char		*strs;
 };
 
 static void	*grow(void *, size_t *, size_t, size_t);
-static uint32_t	 str_intern(struct zone_index_builder *, const char *);
+static uint32_t	 strtab_intern(struct strtab *, const char *);
+static void	 strtab_clear(struct strtab *);
 static uint32_t	 valtab_intern(struct valtab *, uint32_t, uint32_t);
 static void	 valtab_clear(struct valtab *);
+static int	 norm(const struct addr *, struct addr *, u128 *);
 static int	 b4r_cmp(const void *, const void *);
 static int	 b6s_cmp(const void *, const void *);
 static int	 b6r_cmp(const void *, const void *);
+static int	 pchg_cmp(const void *, const void *);
 static void	 sort_b4s(struct b4s *, size_t);
 static void	 finish_singles4(struct zone_index_builder *, struct valtab *,
-		    const uint32_t *, uint32_t);
-static size_t	 finish_ranges4(struct zone_index_builder *, const uint32_t *,
-		    uint32_t **, uint32_t **);
-static size_t	 finish_v6(struct zone_index_builder *, const uint32_t *,
-		    u128 **, uint32_t **);
+		    const uint32_t *, uint32_t, struct parts *);
+static void	 finish_ranges4(struct zone_index_builder *, const uint32_t *);
+static void	 finish_v6(struct zone_index_builder *, const uint32_t *);
+static struct zone_index *assemble(const struct parts *);
 static size_t	 layout(char *, struct zone_index *);
 static size_t	 flatten4(const struct b4r *, size_t, const uint32_t *,
 		    uint32_t *, uint32_t *);
@@ -160,53 +210,61 @@ str_hash(const char *s, size_t len)
 }
 
 static void
-str_rehash(struct zone_index_builder *b)
+strtab_rehash(struct strtab *t)
 {
-	uint32_t	*old = b->sh;
-	size_t		 oldcap = b->shcap, i, j, len;
+	uint32_t	*old = t->h;
+	size_t		 oldcap = t->hcap, i, j, len;
 	const char	*s;
 
-	b->shcap = oldcap ? oldcap * 2 : 64;
-	b->sh = xcalloc(b->shcap, sizeof(*b->sh));
+	t->hcap = oldcap ? oldcap * 2 : 64;
+	t->h = xcalloc(t->hcap, sizeof(*t->h));
 	for (i = 0; i < oldcap; i++) {
 		if (old[i] == 0)
 			continue;
-		s = b->str + old[i] - 1;
+		s = t->s + old[i] - 1;
 		len = strlen(s);
-		j = str_hash(s, len) & (b->shcap - 1);
-		while (b->sh[j] != 0)
-			j = (j + 1) & (b->shcap - 1);
-		b->sh[j] = old[i];
+		j = str_hash(s, len) & (t->hcap - 1);
+		while (t->h[j] != 0)
+			j = (j + 1) & (t->hcap - 1);
+		t->h[j] = old[i];
 	}
 	free(old);
 }
 
-/* The arena offset of reason (cut at 65535 bytes), added if new. */
+/* The arena offset of s (cut at 65535 bytes), added if new. */
 static uint32_t
-str_intern(struct zone_index_builder *b, const char *s)
+strtab_intern(struct strtab *t, const char *s)
 {
 	size_t		 len = strnlen(s, UINT16_MAX), i;
-	const char	*t;
+	const char	*u;
 	uint32_t	 off;
 
-	if ((b->shn + 1) * 2 > b->shcap)
-		str_rehash(b);
-	i = str_hash(s, len) & (b->shcap - 1);
-	while (b->sh[i] != 0) {
-		t = b->str + b->sh[i] - 1;
-		/* strncmp stops at t's end: never reads past a shorter t */
-		if (strncmp(t, s, len) == 0 && t[len] == '\0')
-			return b->sh[i] - 1;
-		i = (i + 1) & (b->shcap - 1);
+	if ((t->hn + 1) * 2 > t->hcap)
+		strtab_rehash(t);
+	i = str_hash(s, len) & (t->hcap - 1);
+	while (t->h[i] != 0) {
+		u = t->s + t->h[i] - 1;
+		/* strncmp stops at u's end: never reads past a shorter u */
+		if (strncmp(u, s, len) == 0 && u[len] == '\0')
+			return t->h[i] - 1;
+		i = (i + 1) & (t->hcap - 1);
 	}
-	b->str = grow(b->str, &b->cstr, b->nstr + len + 1, 1);
-	off = (uint32_t)b->nstr;
-	memcpy(b->str + off, s, len);
-	b->str[off + len] = '\0';
-	b->nstr += len + 1;
-	b->sh[i] = off + 1;
-	b->shn++;
+	t->s = grow(t->s, &t->cap, t->n + len + 1, 1);
+	off = (uint32_t)t->n;
+	memcpy(t->s + off, s, len);
+	t->s[off + len] = '\0';
+	t->n += len + 1;
+	t->h[i] = off + 1;
+	t->hn++;
 	return off;
+}
+
+static void
+strtab_clear(struct strtab *t)
+{
+	free(t->s);
+	free(t->h);
+	memset(t, 0, sizeof(*t));
 }
 
 static size_t
@@ -274,6 +332,34 @@ hostmask6(int prefix)
 	return prefix == 0 ? ~(u128)0 : ((u128)1 << (128 - prefix)) - 1;
 }
 
+/*
+ * Check and normalize a prefix: host bits cleared, an IPv4-mapped IPv6
+ * prefix made the IPv4 prefix it maps (IPv4 data is stored once).  *key:
+ * the bits (IPv4 in the low 32).  Returns 0, or -1 if malformed.
+ */
+static int
+norm(const struct addr *net, struct addr *a, u128 *key)
+{
+	u128	 x;
+
+	if (net == NULL || (net->family != 4 && net->family != 6) ||
+	    net->prefix > (net->family == 4 ? 32 : 128))
+		return -1;
+	*a = *net;
+	addr_mask(a);
+	x = load128(a->a);
+	if (a->family == 6 && a->prefix >= 96 && x >> 32 == MAPPED_HI) {
+		a->family = 4;
+		a->prefix -= 96;
+		memmove(a->a, a->a + 12, 4);
+		memset(a->a + 4, 0, 12);
+	}
+	*key = load128(a->a);
+	if (a->family == 4)
+		*key >>= 96;
+	return 0;
+}
+
 struct zone_index_builder *
 zone_index_builder_new(void)
 {
@@ -289,8 +375,7 @@ zone_index_builder_free(struct zone_index_builder *b)
 	free(b->r4);
 	free(b->s6);
 	free(b->r6);
-	free(b->str);
-	free(b->sh);
+	strtab_clear(&b->strs);
 	valtab_clear(&b->vals);
 	free(b);
 }
@@ -303,34 +388,21 @@ zone_index_builder_add(struct zone_index_builder *b, const struct addr *net,
 	uint32_t	 val, rsn, ip;
 	u128		 x;
 
-	if (net == NULL || (net->family != 4 && net->family != 6) ||
-	    net->prefix > (net->family == 4 ? 32 : 128) ||
-	    b->seq == UINT32_MAX)
+	if (norm(net, &a, &x) == -1 || b->seq == UINT32_MAX)
 		return -1;
-	a = *net;
-	addr_mask(&a);
-	x = load128(a.a);
-	/* An IPv4-mapped prefix is IPv4 data: store it once, as IPv4. */
-	if (a.family == 6 && a.prefix >= 96 && x >> 32 == MAPPED_HI) {
-		a.family = 4;
-		a.prefix -= 96;
-		memmove(a.a, a.a + 12, 4);
-		memset(a.a + 4, 0, 12);
-	}
 	if (exclude)
 		val = VAL_EXCL;
 	else {
 		rsn = RSN_DEFAULT;
 		if (reason != NULL && *reason != '\0') {
-			if (b->nstr > ARENA_MAX)
+			if (b->strs.n > ARENA_MAX)
 				return -1;
-			rsn = str_intern(b, reason);
+			rsn = strtab_intern(&b->strs, reason);
 		}
 		val = valtab_intern(&b->vals, code, rsn);
 	}
 	b->seq++;
-	ip = (uint32_t)a.a[0] << 24 | (uint32_t)a.a[1] << 16 |
-	    (uint32_t)a.a[2] << 8 | a.a[3];
+	ip = (uint32_t)x;
 	if (a.family == 4 && a.prefix == 32) {
 		b->s4 = grow(b->s4, &b->cs4, b->ns4 + 1, sizeof(*b->s4));
 		b->s4[b->ns4].ip = ip;
@@ -385,6 +457,21 @@ b6r_cmp(const void *pa, const void *pb)
 
 	if (a->net != b->net)
 		return a->net < b->net ? -1 : 1;
+	if (a->prefix != b->prefix)
+		return a->prefix < b->prefix ? -1 : 1;
+	return a->seq < b->seq ? -1 : a->seq > b->seq;
+}
+
+/* By family, bits, prefix, then order of the changes. */
+static int
+pchg_cmp(const void *pa, const void *pb)
+{
+	const struct pchg	*a = pa, *b = pb;
+
+	if (a->family != b->family)
+		return a->family < b->family ? -1 : 1;
+	if (a->key != b->key)
+		return a->key < b->key ? -1 : 1;
 	if (a->prefix != b->prefix)
 		return a->prefix < b->prefix ? -1 : 1;
 	return a->seq < b->seq ? -1 : a->seq > b->seq;
@@ -525,7 +612,7 @@ flatten6(const struct b6r *r, size_t n, const uint32_t *remap,
  */
 static void
 finish_singles4(struct zone_index_builder *b, struct valtab *fin,
-    const uint32_t *remap, uint32_t tpsid)
+    const uint32_t *remap, uint32_t tpsid, struct parts *p)
 {
 	struct b4s	*s;
 	size_t		 i, j;
@@ -535,8 +622,14 @@ finish_singles4(struct zone_index_builder *b, struct valtab *fin,
 	sort_b4s(b->s4, b->ns4);
 	for (i = 0, j = 0; i < b->ns4; i++) {
 		s = &b->s4[i];
-		if ((i + 1 < b->ns4 && s[1].ip == s->ip) || s->ip == TP_NEVER)
+		if (i + 1 < b->ns4 && s[1].ip == s->ip)
 			continue;
+		if (s->ip == TP_NEVER) {
+			p->tp1 = 1;
+			continue;
+		}
+		if (s->ip == TP_LISTED)
+			p->tp2 = 1;
 		if (s->val == VAL_EXCL) {
 			if (s->ip == TP_LISTED)
 				continue;
@@ -576,10 +669,9 @@ finish_singles4(struct zone_index_builder *b, struct valtab *fin,
 	b->r4[b->nr4++].prefix = 32;
 }
 
-/* IPv4 ranges: the last entry for a prefix wins, then flatten. */
-static size_t
-finish_ranges4(struct zone_index_builder *b, const uint32_t *remap,
-    uint32_t **starts, uint32_t **vals)
+/* IPv4 ranges: the last entry for a prefix wins; final value indexes. */
+static void
+finish_ranges4(struct zone_index_builder *b, const uint32_t *remap)
 {
 	size_t	 i, j;
 
@@ -589,12 +681,13 @@ finish_ranges4(struct zone_index_builder *b, const uint32_t *remap,
 		if (i + 1 < b->nr4 && b->r4[i + 1].net == b->r4[i].net &&
 		    b->r4[i + 1].prefix == b->r4[i].prefix)
 			continue;
-		b->r4[j++] = b->r4[i];
+		b->r4[j] = b->r4[i];
+		/* the /32 exclusions from finish_singles4 are final */
+		if (b->r4[j].val != VAL_EXCL)
+			b->r4[j].val = remap[b->r4[j].val];
+		j++;
 	}
 	b->nr4 = j;
-	*starts = xreallocarray(NULL, 2 * b->nr4 + 1, sizeof(**starts));
-	*vals = xreallocarray(NULL, 2 * b->nr4 + 1, sizeof(**vals));
-	return flatten4(b->r4, b->nr4, remap, *starts, *vals);
 }
 
 /*
@@ -602,9 +695,8 @@ finish_ranges4(struct zone_index_builder *b, const uint32_t *remap,
  * (_add made those IPv4); that block is excluded here so the IPv6 map
  * never speaks for it, even if a shorter IPv6 prefix covers it.
  */
-static size_t
-finish_v6(struct zone_index_builder *b, const uint32_t *remap,
-    u128 **starts, uint32_t **vals)
+static void
+finish_v6(struct zone_index_builder *b, const uint32_t *remap)
 {
 	size_t	 i, j;
 
@@ -637,12 +729,12 @@ finish_v6(struct zone_index_builder *b, const uint32_t *remap,
 		if (i + 1 < b->nr6 && b->r6[i + 1].net == b->r6[i].net &&
 		    b->r6[i + 1].prefix == b->r6[i].prefix)
 			continue;
-		b->r6[j++] = b->r6[i];
+		b->r6[j] = b->r6[i];
+		if (b->r6[j].val != VAL_EXCL)
+			b->r6[j].val = remap[b->r6[j].val];
+		j++;
 	}
 	b->nr6 = j;
-	*starts = xreallocarray(NULL, 2 * b->nr6 + 1, sizeof(**starts));
-	*vals = xreallocarray(NULL, 2 * b->nr6 + 1, sizeof(**vals));
-	return flatten6(b->r6, b->nr6, remap, *starts, *vals);
 }
 
 /* Carve the next piece of size n (aligned for u128) out of the block. */
@@ -666,6 +758,7 @@ layout(char *blk, struct zone_index *zi)
 	zi->values = take(blk, &off, zi->nvalues * sizeof(*zi->values));
 	zi->s6key = take(blk, &off, zi->ns6 * sizeof(*zi->s6key));
 	zi->r6start = take(blk, &off, zi->nr6 * sizeof(*zi->r6start));
+	zi->r6ent = take(blk, &off, zi->r6entries * sizeof(*zi->r6ent));
 	zi->s4off = take(blk, &off, (S4_BUCKETS + 1) * sizeof(uint32_t));
 	zi->r4off = take(blk, &off, (S4_BUCKETS + 1) * sizeof(uint32_t));
 	zi->s4key = take(blk, &off, zi->ns4 * sizeof(uint16_t));
@@ -677,64 +770,109 @@ layout(char *blk, struct zone_index *zi)
 		zi->s4v16 = NULL;
 	zi->r4start = take(blk, &off, zi->nr4 * sizeof(uint32_t));
 	zi->r4val = take(blk, &off, zi->nr4 * sizeof(uint32_t));
+	zi->r4ent = take(blk, &off, zi->r4entries * sizeof(*zi->r4ent));
 	zi->s6val = take(blk, &off, zi->ns6 * sizeof(uint32_t));
 	zi->r6val = take(blk, &off, zi->nr6 * sizeof(uint32_t));
 	zi->strs = take(blk, &off, zi->nstrs);
 	return off;
 }
 
-struct zone_index *
-zone_index_builder_finish(struct zone_index_builder *b,
-    const char *default_reason)
+/*
+ * Lay parts out as an index.  Values no entry uses are dropped (with the
+ * reasons only they used), so a chain of patches does not accumulate
+ * them; when every value is used the arena is taken as it is.
+ */
+static struct zone_index *
+assemble(const struct parts *p)
 {
 	struct valtab		 fin;
+	struct strtab		 fs;
 	struct zone_index	 hdr, *zi;
-	uint32_t		*remap, *r4s, *r4v, *r6v, tpsid, defsid, rsn;
+	const struct bval	*v;
+	uint32_t		*remap, *r4s, *r4v, *r6v, defsid, tpsid, x;
+	uint8_t			*used;
 	u128			*r6s;
-	size_t			 i, j;
+	size_t			 i, j, nused = 0;
+	const char		*strs;
 	char			*blk;
 
-	/* The final values: the default reason filled in, deduplicated. */
-	memset(&fin, 0, sizeof(fin));
-	defsid = str_intern(b, default_reason ? default_reason : "");
-	tpsid = str_intern(b, ZI_TESTPOINT_REASON);
-	remap = xreallocarray(NULL, b->vals.n + 1, sizeof(*remap));
-	for (i = 0; i < b->vals.n; i++) {
-		rsn = b->vals.v[i].rsn;
-		remap[i] = valtab_intern(&fin, b->vals.v[i].code,
-		    rsn == RSN_DEFAULT ? defsid : rsn);
-	}
-	finish_singles4(b, &fin, remap, tpsid);
-
 	memset(&hdr, 0, sizeof(hdr));
-	hdr.nr4 = finish_ranges4(b, remap, &r4s, &r4v);
-	hdr.nr6 = finish_v6(b, remap, &r6s, &r6v);
-	hdr.nvalues = fin.n;
-	hdr.ns4 = b->ns4;
-	hdr.ns6 = b->ns6;
-	hdr.r4entries = b->nr4;
-	hdr.r6entries = b->nr6;
-	hdr.nstrs = b->nstr;
+	used = xcalloc(p->nvals + 1, 1);
+	for (i = 0; i < p->ns4; i++)
+		used[p->s4[i].val] = 1;
+	for (i = 0; i < p->nr4; i++)
+		if (p->r4[i].val != VAL_EXCL)
+			used[p->r4[i].val] = 1;
+	for (i = 0; i < p->ns6; i++)
+		used[p->s6[i].val] = 1;
+	for (i = 0; i < p->nr6; i++)
+		if (p->r6[i].val != VAL_EXCL)
+			used[p->r6[i].val] = 1;
+	for (i = 0; i < p->nvals; i++)
+		nused += used[i];
+
+	memset(&fin, 0, sizeof(fin));
+	memset(&fs, 0, sizeof(fs));
+	remap = xreallocarray(NULL, p->nvals + 1, sizeof(*remap));
+	if (nused == p->nvals) {
+		for (i = 0; i < p->nvals; i++)
+			remap[i] = (uint32_t)i;
+		v = p->vals;
+		strs = p->strs;
+		hdr.nstrs = p->nstrs;
+		defsid = p->defsid;
+		tpsid = p->tpsid;
+	} else {
+		defsid = strtab_intern(&fs, p->strs + p->defsid);
+		tpsid = strtab_intern(&fs, p->strs + p->tpsid);
+		for (i = 0; i < p->nvals; i++) {
+			if (!used[i])
+				continue;
+			x = strtab_intern(&fs, p->strs + p->vals[i].rsn);
+			remap[i] = valtab_intern(&fin, p->vals[i].code, x);
+		}
+		v = fin.v;
+		strs = fs.s;
+		hdr.nstrs = fs.n;
+	}
+	free(used);
+
+	r4s = xreallocarray(NULL, 2 * p->nr4 + 1, sizeof(*r4s));
+	r4v = xreallocarray(NULL, 2 * p->nr4 + 1, sizeof(*r4v));
+	r6s = xreallocarray(NULL, 2 * p->nr6 + 1, sizeof(*r6s));
+	r6v = xreallocarray(NULL, 2 * p->nr6 + 1, sizeof(*r6v));
+
+	hdr.nr4 = flatten4(p->r4, p->nr4, remap, r4s, r4v);
+	hdr.nr6 = flatten6(p->r6, p->nr6, remap, r6s, r6v);
+	hdr.nvalues = nused;
+	hdr.ns4 = p->ns4;
+	hdr.ns6 = p->ns6;
+	hdr.r4entries = p->nr4;
+	hdr.r6entries = p->nr6;
+	hdr.tp1 = p->tp1;
+	hdr.tp2 = p->tp2;
 	hdr.bytes = layout(NULL, &hdr);
 	blk = xmalloc(hdr.bytes);
 	zi = (struct zone_index *)(void *)blk;
 	*zi = hdr;
 	layout(blk, zi);
 
-	memcpy(zi->strs, b->str, b->nstr);
-	for (i = 0; i < fin.n; i++) {
-		zi->values[i].code = fin.v[i].code;
-		zi->values[i].txt = zi->strs + fin.v[i].rsn;
+	memcpy(zi->strs, strs, zi->nstrs);
+	zi->defrsn = zi->strs + defsid;
+	zi->tprsn = zi->strs + tpsid;
+	for (i = 0; i < zi->nvalues; i++) {
+		zi->values[i].code = v[i].code;
+		zi->values[i].txt = zi->strs + v[i].rsn;
 		zi->values[i].txtlen = (uint16_t)strlen(zi->values[i].txt);
 	}
 	memset(zi->s4off, 0, (S4_BUCKETS + 1) * sizeof(uint32_t));
 	for (i = 0; i < zi->ns4; i++) {
-		zi->s4off[(b->s4[i].ip >> 16) + 1]++;
-		zi->s4key[i] = (uint16_t)b->s4[i].ip;
+		zi->s4off[(p->s4[i].ip >> 16) + 1]++;
+		zi->s4key[i] = (uint16_t)p->s4[i].ip;
 		if (zi->s4v16 != NULL)
-			zi->s4v16[i] = (uint16_t)b->s4[i].val;
+			zi->s4v16[i] = (uint16_t)remap[p->s4[i].val];
 		else
-			zi->s4v32[i] = b->s4[i].val;
+			zi->s4v32[i] = remap[p->s4[i].val];
 	}
 	for (i = 1; i <= S4_BUCKETS; i++)
 		zi->s4off[i] += zi->s4off[i - 1];
@@ -747,11 +885,23 @@ zone_index_builder_finish(struct zone_index_builder *b,
 		zi->r4off[i] = (uint32_t)j;
 	}
 	zi->r4off[S4_BUCKETS] = (uint32_t)zi->nr4 - 1;
+	for (i = 0; i < zi->r4entries; i++) {
+		zi->r4ent[i] = p->r4[i];
+		zi->r4ent[i].seq = 0;
+		if (p->r4[i].val != VAL_EXCL)
+			zi->r4ent[i].val = remap[p->r4[i].val];
+	}
 	memcpy(zi->r6start, r6s, zi->nr6 * sizeof(*r6s));
 	memcpy(zi->r6val, r6v, zi->nr6 * sizeof(*r6v));
+	for (i = 0; i < zi->r6entries; i++) {
+		zi->r6ent[i] = p->r6[i];
+		zi->r6ent[i].seq = 0;
+		if (p->r6[i].val != VAL_EXCL)
+			zi->r6ent[i].val = remap[p->r6[i].val];
+	}
 	for (i = 0; i < zi->ns6; i++) {
-		zi->s6key[i] = b->s6[i].ip;
-		zi->s6val[i] = b->s6[i].val;
+		zi->s6key[i] = p->s6[i].ip;
+		zi->s6val[i] = remap[p->s6[i].val];
 	}
 
 	free(r4s);
@@ -760,8 +910,367 @@ zone_index_builder_finish(struct zone_index_builder *b,
 	free(r6v);
 	free(remap);
 	valtab_clear(&fin);
+	strtab_clear(&fs);
+	return zi;
+}
+
+struct zone_index *
+zone_index_builder_finish(struct zone_index_builder *b,
+    const char *default_reason)
+{
+	struct valtab		 fin;
+	struct parts		 p;
+	struct zone_index	*zi;
+	uint32_t		*remap, tpsid, defsid, rsn;
+	size_t			 i;
+
+	/* The final values: the default reason filled in, deduplicated. */
+	memset(&fin, 0, sizeof(fin));
+	memset(&p, 0, sizeof(p));
+	defsid = strtab_intern(&b->strs, default_reason ? default_reason : "");
+	tpsid = strtab_intern(&b->strs, ZI_TESTPOINT_REASON);
+	remap = xreallocarray(NULL, b->vals.n + 1, sizeof(*remap));
+	for (i = 0; i < b->vals.n; i++) {
+		rsn = b->vals.v[i].rsn;
+		remap[i] = valtab_intern(&fin, b->vals.v[i].code,
+		    rsn == RSN_DEFAULT ? defsid : rsn);
+	}
+	finish_singles4(b, &fin, remap, tpsid, &p);
+	finish_ranges4(b, remap);
+	finish_v6(b, remap);
+
+	p.s4 = b->s4;
+	p.ns4 = b->ns4;
+	p.r4 = b->r4;
+	p.nr4 = b->nr4;
+	p.s6 = b->s6;
+	p.ns6 = b->ns6;
+	p.r6 = b->r6;
+	p.nr6 = b->nr6;
+	p.vals = fin.v;
+	p.nvals = fin.n;
+	p.strs = b->strs.s;
+	p.nstrs = b->strs.n;
+	p.defsid = defsid;
+	p.tpsid = tpsid;
+	zi = assemble(&p);
+
+	free(remap);
+	valtab_clear(&fin);
 	zone_index_builder_free(b);
 	return zi;
+}
+
+/* ---- patches ---- */
+
+/* What a patch works with besides the parts it fills in. */
+struct patch {
+	const struct zone_index	*zi;
+	const uint32_t		*oldmap;	/* base value -> patch value */
+	uint32_t		 tpval;		/* 127.0.0.2 without data */
+};
+
+/*
+ * The IPv4 singles: the base's (in bucket order, which is address order)
+ * merged with the /32 changes (c: every IPv4 change, sorted).
+ */
+static struct b4s *
+merge_s4(const struct patch *pa, const struct pchg *c, size_t nc, size_t *np)
+{
+	const struct zone_index	*zi = pa->zi;
+	struct b4s		*o;
+	size_t			 i, j = 0, k = 0, bk = 0;
+	uint32_t		 ip, v;
+
+	o = xreallocarray(NULL, zi->ns4 + nc + 1, sizeof(*o));
+	for (i = 0; i <= zi->ns4; i++) {
+		if (i < zi->ns4) {
+			while (zi->s4off[bk + 1] <= i)
+				bk++;
+			ip = (uint32_t)bk << 16 | zi->s4key[i];
+		} else
+			ip = 0;
+		/* the changes before ip (all of them after the last) */
+		for (; j < nc && (i == zi->ns4 || c[j].key < ip ||
+		    (c[j].key == ip && c[j].prefix < 32)); j++) {
+			if (c[j].prefix != 32)
+				continue;
+			v = c[j].val;
+			if ((uint32_t)c[j].key == TP_NEVER)
+				continue;
+			if ((uint32_t)c[j].key == TP_LISTED &&
+			    (v == VAL_EXCL || v == VAL_DEL))
+				v = pa->tpval;
+			if (v == VAL_EXCL || v == VAL_DEL)
+				continue;
+			o[k].ip = (uint32_t)c[j].key;
+			o[k++].val = v;
+		}
+		if (i == zi->ns4)
+			break;
+		if (j < nc && c[j].key == ip && c[j].prefix == 32)
+			continue;	/* replaced: the change goes next */
+		v = zi->s4v16 ? zi->s4v16[i] : zi->s4v32[i];
+		o[k].ip = ip;
+		o[k++].val = pa->oldmap[v];
+	}
+	*np = k;
+	return o;
+}
+
+/* The IPv6 singles, as merge_s4 (c: every IPv6 change, sorted). */
+static struct b6s *
+merge_s6(const struct patch *pa, const struct pchg *c, size_t nc, size_t *np)
+{
+	const struct zone_index	*zi = pa->zi;
+	struct b6s		*o;
+	size_t			 i, j = 0, k = 0;
+	u128			 ip;
+
+	o = xreallocarray(NULL, zi->ns6 + nc + 1, sizeof(*o));
+	memset(o, 0, (zi->ns6 + nc + 1) * sizeof(*o));
+	for (i = 0; i <= zi->ns6; i++) {
+		ip = i < zi->ns6 ? zi->s6key[i] : 0;
+		for (; j < nc && (i == zi->ns6 || c[j].key < ip ||
+		    (c[j].key == ip && c[j].prefix < 128)); j++) {
+			if (c[j].prefix != 128 || c[j].val == VAL_EXCL ||
+			    c[j].val == VAL_DEL)
+				continue;
+			o[k].ip = c[j].key;
+			o[k++].val = c[j].val;
+		}
+		if (i == zi->ns6)
+			break;
+		if (j < nc && c[j].key == ip && c[j].prefix == 128)
+			continue;	/* replaced: the change goes next */
+		o[k].ip = ip;
+		o[k++].val = pa->oldmap[zi->s6val[i]];
+	}
+	*np = k;
+	return o;
+}
+
+/*
+ * What a change leaves in the range entries: a value, VAL_EXCL, or
+ * VAL_DEL for nothing (a full-length prefix is a range entry only as an
+ * exclusion: listed, it is a single).
+ */
+static uint32_t
+range_val(const struct pchg *c, int maxprefix)
+{
+	if (c->prefix == maxprefix && c->val != VAL_EXCL)
+		return VAL_DEL;
+	return c->val;
+}
+
+/* Order of a range entry (net, prefix) against a change. */
+static int
+range_cmp(u128 net, int prefix, const struct pchg *c)
+{
+	if (net != c->key)
+		return net < c->key ? -1 : 1;
+	if (prefix != c->prefix)
+		return prefix < c->prefix ? -1 : 1;
+	return 0;
+}
+
+/*
+ * The IPv4 range entries: the base's merged with the changes.  The test
+ * points are not the data's to change: 127.0.0.1/32 stays excluded (the
+ * base has that entry), 127.0.0.2/32 is a single.
+ */
+static struct b4r *
+merge_r4(const struct patch *pa, const struct pchg *c, size_t nc, size_t *np)
+{
+	const struct zone_index	*zi = pa->zi;
+	const struct b4r	*e = zi->r4ent;
+	struct b4r		*o;
+	size_t			 i = 0, j = 0, k = 0;
+	uint32_t		 v;
+	int			 cmp;
+
+	o = xreallocarray(NULL, zi->r4entries + nc + 1, sizeof(*o));
+	memset(o, 0, (zi->r4entries + nc + 1) * sizeof(*o));
+	while (i < zi->r4entries || j < nc) {
+		if (j < nc && c[j].prefix == 32 &&
+		    ((uint32_t)c[j].key == TP_NEVER ||
+		    (uint32_t)c[j].key == TP_LISTED)) {
+			j++;
+			continue;
+		}
+		if (j == nc)
+			cmp = -1;
+		else if (i == zi->r4entries)
+			cmp = 1;
+		else
+			cmp = range_cmp(e[i].net, e[i].prefix, &c[j]);
+		if (cmp < 0) {
+			o[k] = e[i++];
+			if (o[k].val != VAL_NONE)
+				o[k].val = pa->oldmap[o[k].val];
+			k++;
+			continue;
+		}
+		if (cmp == 0)
+			i++;		/* replaced or removed */
+		if ((v = range_val(&c[j], 32)) != VAL_DEL) {
+			o[k].net = (uint32_t)c[j].key;
+			o[k].prefix = c[j].prefix;
+			o[k++].val = v;
+		}
+		j++;
+	}
+	*np = k;
+	return o;
+}
+
+/* The IPv6 range entries, as merge_r4 (::ffff:0:0/96 is no change's). */
+static struct b6r *
+merge_r6(const struct patch *pa, const struct pchg *c, size_t nc, size_t *np)
+{
+	const struct zone_index	*zi = pa->zi;
+	const struct b6r	*e = zi->r6ent;
+	struct b6r		*o;
+	size_t			 i = 0, j = 0, k = 0;
+	uint32_t		 v;
+	int			 cmp;
+
+	o = xreallocarray(NULL, zi->r6entries + nc + 1, sizeof(*o));
+	memset(o, 0, (zi->r6entries + nc + 1) * sizeof(*o));
+	while (i < zi->r6entries || j < nc) {
+		if (j == nc)
+			cmp = -1;
+		else if (i == zi->r6entries)
+			cmp = 1;
+		else
+			cmp = range_cmp(e[i].net, e[i].prefix, &c[j]);
+		if (cmp < 0) {
+			o[k] = e[i++];
+			if (o[k].val != VAL_NONE)
+				o[k].val = pa->oldmap[o[k].val];
+			k++;
+			continue;
+		}
+		if (cmp == 0)
+			i++;
+		if ((v = range_val(&c[j], 128)) != VAL_DEL) {
+			o[k].net = c[j].key;
+			o[k].prefix = c[j].prefix;
+			o[k++].val = v;
+		}
+		j++;
+	}
+	*np = k;
+	return o;
+}
+
+struct zone_index *
+zone_index_patch(const struct zone_index *zi, const struct zi_change *ch,
+    size_t n, int64_t now)
+{
+	struct valtab		 vt;
+	struct strtab		 st;
+	struct patch		 pa;
+	struct parts		 p;
+	struct pchg		*c;
+	struct addr		 a;
+	struct zone_index	*out = NULL;
+	struct b4s		*s4 = NULL;
+	struct b4r		*r4 = NULL;
+	struct b6s		*s6 = NULL;
+	struct b6r		*r6 = NULL;
+	uint32_t		*oldmap, rsn, ip;
+	size_t			 i, j, n4;
+	const char		*reason;
+
+	memset(&vt, 0, sizeof(vt));
+	memset(&st, 0, sizeof(st));
+	memset(&p, 0, sizeof(p));
+	if (n >= UINT32_MAX)
+		return NULL;
+
+	/* The base's values first, then the changes' (by value). */
+	p.defsid = strtab_intern(&st, zi->defrsn);
+	p.tpsid = strtab_intern(&st, zi->tprsn);
+	oldmap = xreallocarray(NULL, zi->nvalues + 1, sizeof(*oldmap));
+	for (i = 0; i < zi->nvalues; i++)
+		oldmap[i] = valtab_intern(&vt, zi->values[i].code,
+		    strtab_intern(&st, zi->values[i].txt));
+	pa.zi = zi;
+	pa.oldmap = oldmap;
+	pa.tpval = valtab_intern(&vt, TP_LISTED, p.tpsid);
+	c = xreallocarray(NULL, n + 1, sizeof(*c));
+	memset(c, 0, (n + 1) * sizeof(*c));
+	for (i = 0; i < n; i++) {
+		if (norm(&ch[i].net, &a, &c[i].key) == -1)
+			goto out;
+		c[i].family = a.family;
+		c[i].prefix = a.prefix;
+		c[i].seq = (uint32_t)i;
+		reason = ch[i].reason;
+		if (ch[i].remove ||
+		    (ch[i].expires != 0 && ch[i].expires <= now))
+			c[i].val = VAL_DEL;
+		else if (ch[i].exclude)
+			c[i].val = VAL_EXCL;
+		else {
+			if (reason != NULL && *reason != '\0') {
+				if (st.n > ARENA_MAX)
+					goto out;
+				rsn = strtab_intern(&st, reason);
+			} else if (a.family == 4 && a.prefix == 32 &&
+			    c[i].key == TP_LISTED)
+				rsn = p.tpsid;
+			else
+				rsn = p.defsid;
+			c[i].val = valtab_intern(&vt, ch[i].code, rsn);
+		}
+	}
+
+	/* Sorted as the entries are, the last change for a prefix wins. */
+	if (n > 1)
+		qsort(c, n, sizeof(*c), pchg_cmp);
+	for (i = 0, j = 0, n4 = 0; i < n; i++) {
+		if (i + 1 < n && c[i + 1].family == c[i].family &&
+		    c[i + 1].key == c[i].key && c[i + 1].prefix == c[i].prefix)
+			continue;
+		c[j] = c[i];
+		if (c[j].family == 4)
+			n4++;
+		j++;
+	}
+	n = j;
+	p.tp1 = zi->tp1;
+	p.tp2 = zi->tp2;
+	for (i = 0; i < n4; i++) {
+		ip = (uint32_t)c[i].key;
+		if (c[i].prefix != 32 || (ip != TP_NEVER && ip != TP_LISTED))
+			continue;
+		if (ip == TP_NEVER)
+			p.tp1 = c[i].val != VAL_DEL;
+		else
+			p.tp2 = c[i].val != VAL_DEL;
+	}
+
+	p.s4 = s4 = merge_s4(&pa, c, n4, &p.ns4);
+	p.r4 = r4 = merge_r4(&pa, c, n4, &p.nr4);
+	p.s6 = s6 = merge_s6(&pa, c + n4, n - n4, &p.ns6);
+	p.r6 = r6 = merge_r6(&pa, c + n4, n - n4, &p.nr6);
+	p.vals = vt.v;
+	p.nvals = vt.n;
+	p.strs = st.s;
+	p.nstrs = st.n;
+	out = assemble(&p);
+ out:
+	free(s4);
+	free(r4);
+	free(s6);
+	free(r6);
+	free(c);
+	free(oldmap);
+	valtab_clear(&vt);
+	strtab_clear(&st);
+	return out;
 }
 
 void
@@ -778,6 +1287,9 @@ zone_index_stats(const struct zone_index *zi, struct zone_index_stats *st)
 	st->v6_single = zi->ns6;
 	st->v6_ranges = zi->r6entries;
 	st->values = zi->nvalues;
+	/* Less the forced 127.0.0.2, 127.0.0.1/32 and ::ffff:0:0/96. */
+	st->entries = zi->ns4 + zi->r4entries + zi->ns6 + zi->r6entries - 3 +
+	    (size_t)zi->tp1 + (size_t)zi->tp2;
 	st->bytes = zi->bytes;
 }
 

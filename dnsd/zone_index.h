@@ -58,6 +58,35 @@ void	 zone_index_builder_free(struct zone_index_builder *);
 
 void	 zone_index_free(struct zone_index *);
 
+/*
+ * One change to the entries, as the journal records it: an add (new or
+ * replacing the entry with the same prefix) or a remove.
+ */
+struct zi_change {
+	int		 remove;	/* 1: remove; 0: add or replace */
+	struct addr	 net;
+	int		 exclude;
+	uint32_t	 code;
+	const char	*reason;	/* NULL or "": the default */
+	int64_t		 expires;	/* 0: never */
+};
+
+/*
+ * A new index: base with the changes applied in order (control path).
+ * An add replaces any entry with the same prefix (an IPv4-mapped IPv6
+ * prefix is its IPv4 prefix, as in _add); a remove deletes it (a missing
+ * one is no error); an add that has expired (expires != 0 && expires <=
+ * now) counts as a remove.  The result answers exactly like an index
+ * built from the final entries with base's default reason.  base is only
+ * read (readers may be using it) and stays valid.  The cost is linear in
+ * the size of base plus n log n; changes to ranges and exclusions
+ * re-flatten the interval maps from the entry lists the index keeps.
+ * Returns NULL, building nothing, if a change is malformed (bad
+ * family/prefix) or a reason does not fit.
+ */
+struct zone_index *zone_index_patch(const struct zone_index *base,
+	    const struct zi_change *changes, size_t n, int64_t now);
+
 /* Hot path.  NULL: not listed (no entry, or excluded). */
 const struct zi_value *zone_index_lookup4(const struct zone_index *,
 	    uint32_t ip);
@@ -78,10 +107,13 @@ int	 zone_index_has6(const struct zone_index *, const uint8_t net[16],
  * Counts after duplicates are resolved: *_single are listed /32 and /128
  * (with the 127.0.0.2 test point), *_ranges the other entries (shorter
  * prefixes and every exclusion, with the forced 127.0.0.1 and
- * ::ffff:0:0/96 ones), values the distinct (code, reason) pairs.
+ * ::ffff:0:0/96 ones), values the distinct (code, reason) pairs that
+ * some address answers.
  */
 struct zone_index_stats {
 	size_t	 v4_single, v4_ranges, v6_single, v6_ranges, values;
+	size_t	 entries;	/* distinct prefixes of the data (127.0.0.1
+				   and 127.0.0.2 counted if it has them) */
 	size_t	 bytes;		/* memory held by the index */
 };
 void	 zone_index_stats(const struct zone_index *, struct zone_index_stats *);

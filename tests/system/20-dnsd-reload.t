@@ -63,9 +63,14 @@ sub db_problems {
 {
 	my $s0 = soa_serial();
 	is($s0, $o->serial, 'SOA serial = journal serial');
+	my $mark = $o->log_mark;
 	$o->ctl_ok('add', '192.0.2.10', '--code', '127.0.0.7');
 	my $t = wait_until(2, 0.05, sub { (code_of($o, '192.0.2.10') // '') eq '127.0.0.7' });
 	ok(defined $t && $t < 1, sprintf('orblctl add: answered within 1 s (%.3f s)', $t // -1));
+	# The journal row is applied to the last index: no rebuild.
+	like($o->log_since($mark), qr/patched serial $s0 -> \d+: 1 changes/,
+	    'orblctl add: the index was patched') or diag($o->log_since($mark));
+	unlike($o->log_since($mark), qr/built serial/, 'and not rebuilt');
 	my $s1 = soa_serial();
 	ok(defined $s1 && defined $s0 && $s1 > $s0, "SOA serial moved ($s0 -> " . ($s1 // 'none') . ')');
 	is($s1, $o->serial, 'SOA serial = journal serial after the add');
@@ -152,6 +157,8 @@ sub db_problems {
 	});
 	ok(defined $t, 'SIGHUP: logged and the data re-read') or
 	    diag($o->log_since($mark));
+	like($o->log_since($mark), qr/built serial \d+ \(reload requested\)/,
+	    'SIGHUP: a full build');
 	is(code_of($o, '192.0.2.1'), '127.0.0.2', 'still answering after SIGHUP');
 	ok(kill(0, $o->pid), 'still running after SIGHUP');
 }
@@ -208,10 +215,13 @@ sub db_problems {
 	is(code_of($o, '192.0.2.1'), '127.0.0.2', 'garbage written in place: still answering');
 	ok(scalar(db_problems($o, $mark)) <= 1, 'and at most one more log line');
 
+	$mark = $o->log_mark;
 	rename("$db.good", $db) or die "rename: $!";
 	$o->ctl_ok('add', '192.0.2.12');
 	my $t = wait_until(3, 0.05, sub { (code_of($o, '192.0.2.12') // '') eq '127.0.0.2' });
 	ok(defined $t && $t < 1.5, sprintf('database restored: a change is picked up (%.3f s)', $t // -1));
+	like($o->log_since($mark), qr/built serial \d+ \(a new database file\)/,
+	    'database restored: a full build of the new file');
 	is(code_of($o, '192.0.2.11'), '127.0.0.2', 'database restored: older data intact');
 }
 
@@ -257,6 +267,7 @@ sub db_problems {
 # -- expiry
 {
 	my $serial = soa_serial();
+	my $mark = $o->log_mark;
 	$o->ctl_ok('add', '192.0.2.99', '--expires', '2s');
 	my $t0 = time;
 	my $t = wait_until(1, 0.05, sub { (code_of($o, '192.0.2.99') // '') eq '127.0.0.2' });
@@ -265,6 +276,8 @@ sub db_problems {
 	my $e = defined $gone ? time - $t0 : -1;
 	ok(defined $gone && $e <= 3.6, sprintf('expired: NXDOMAIN within ~3 s with no other change (%.2f s)', $e));
 	ok($e < 0 || $e >= 0.8, 'and not before it was due');
+	like($o->log_since($mark), qr/built serial \d+ \(a listing expired\)/,
+	    'expiry: a full build');
 	is(code_of($o, '192.0.2.1'), '127.0.0.2', 'the rest still listed after the expiry');
 }
 

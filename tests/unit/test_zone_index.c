@@ -1,8 +1,10 @@
 /*
  * test_zone_index.c -- unit tests for dnsd/zone_index.c: most specific
  * entry wins, exclusions, RFC 5782 test points, IPv4-mapped IPv6, has4 /
- * has6 for empty non-terminals, value dedup, and a randomized comparison
- * against a naive model (linear scan, fixed seed).
+ * has6 for empty non-terminals, value dedup (values no address answers
+ * are dropped), the entry count, and a randomized comparison against a
+ * naive model (linear scan, fixed seed).  zone_index_patch() has its own
+ * tests in test_zone_patch.c.
  */
 #include <arpa/inet.h>
 #include <setjmp.h>
@@ -182,6 +184,7 @@ test_testpoints_data(void **state)
 {
 	struct zone_index_builder	*b;
 	struct zone_index		*zi;
+	struct zone_index_stats		 st;
 	const struct zi_value		*v;
 
 	(void)state;
@@ -202,6 +205,8 @@ test_testpoints_data(void **state)
 	expect6(zi, "::ffff:7f00:3", C4);
 	assert_true(has4(zi, "127.0.0.0", 31));
 	assert_false(has4(zi, "127.0.0.1", 32));
+	zone_index_stats(zi, &st);
+	assert_int_equal(st.entries, 2);	/* 127.0.0.1 counts */
 	zone_index_free(zi);
 
 	/* A listed 127.0.0.2/32 of the data keeps its code and reason. */
@@ -239,6 +244,10 @@ test_testpoints_data(void **state)
 	expect4(zi, "127.0.0.1", 0);
 	expect4(zi, "127.0.0.3", C3);
 	expect4(zi, "127.0.0.4", 0);
+	zone_index_stats(zi, &st);
+	assert_int_equal(st.entries, 4);
+	/* "own reason" and C3/DEFR for 127.0.0.1 answer nothing */
+	assert_int_equal(st.values, 2);
 	zone_index_free(zi);
 }
 
@@ -564,6 +573,7 @@ test_duplicates(void **state)
 {
 	struct zone_index_builder	*b;
 	struct zone_index		*zi;
+	struct zone_index_stats		 st;
 
 	(void)state;
 	b = zone_index_builder_new();
@@ -603,6 +613,10 @@ test_duplicates(void **state)
 	expect6(zi, "2001:db8:1::1", C4);
 	assert_false(has6(zi, "2001:db8::", 48));
 	assert_true(has6(zi, "2001:db8::", 32));
+	zone_index_stats(zi, &st);
+	assert_int_equal(st.entries, 9);	/* each prefix once */
+	/* C4/DEFR, C10/again, C2 test point; C3/DEFR lost every time */
+	assert_int_equal(st.values, 3);
 	zone_index_free(zi);
 }
 
