@@ -175,7 +175,7 @@ m_build(const struct model *m)
 
 /* ---- random entries ---- */
 
-static char	 uniq[1000][16];	/* rarer reasons, made once */
+static char	 uniq[1000][24];	/* rarer reasons, made once */
 static const char *reasons[] = {
 	NULL, "", "open relay", "manual: $ relayed spam", DEFR, "import",
 };
