@@ -21,6 +21,7 @@
 #include "conf.h"
 #include "db.h"
 #include "log.h"
+#include "policy.h"
 #include "priv.h"
 #include "run.h"
 #include "sink.h"
@@ -111,40 +112,12 @@ check_conf(const struct conf *c)
 	return bad ? -1 : 0;
 }
 
-struct last_probe {
-	int		 found;
-	int64_t		 id, finished;
-	char		 verdict[32];
-};
-
-static int
-last_probe_cb(const struct probe *pr, void *arg)
-{
-	struct last_probe	*l = arg;
-
-	if (pr->finished == 0 || pr->verdict == NULL)
-		return 0;	/* running or interrupted: look further */
-	l->found = 1;
-	l->id = pr->id;
-	l->finished = pr->finished;
-	orbl_strlcpy(l->verdict, pr->verdict, sizeof(l->verdict));
-	return 1;
-}
-
-static int
-conclusive(const char *verdict)
-{
-	return strcmp(verdict, "tempfail") != 0 &&
-	    strcmp(verdict, "unreachable") != 0 &&
-	    strcmp(verdict, "timeout") != 0;
-}
-
 /* One claimed submission: check it, then start its run. */
 static int
 claim_cb(const struct submission *s, void *arg)
 {
 	struct prober		*p = arg;
-	struct last_probe	 last;
+	struct policy_submit	 last;
 	struct addr		 a;
 	struct job		*job;
 	char			 err[256], prefix[ADDR_STRLEN];
@@ -156,15 +129,16 @@ claim_cb(const struct submission *s, void *arg)
 		    "prober", err);
 		return 0;
 	}
+	/* The same rule as at submission: a recent verdict stands. */
 	memset(&last, 0, sizeof(last));
-	if (db_probe_foreach_addr(p->db, s->addr, 20, last_probe_cb,
-	    &last) == -1)
+	switch (policy_recent_verdict(&p->conf, p->db, s->addr, now, &last)) {
+	case -1:
 		log_warnx("%s", db_errmsg(p->db));
-	if (last.found && conclusive(last.verdict) &&
-	    now - last.finished < p->conf.retest_interval) {
-		db_submission_set(p->db, s->id, "done", last.verdict, last.id,
-		    0, "prober", "tested less than retest_interval ago: the "
-		    "last verdict stands");
+		break;
+	case 1:
+		db_submission_set(p->db, s->id, "done", last.last_verdict,
+		    last.last_probe, 0, "prober", "tested less than "
+		    "retest_interval ago: the last verdict stands");
 		return 0;
 	}
 	if (a.family == 4) {

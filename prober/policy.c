@@ -17,8 +17,8 @@ struct last {
 	char		 verdict[32];
 };
 
-/* The newest finished run (conclusive or not) and the newest run with a
- * conclusive verdict... the newest finished one decides. */
+/* The newest finished run decides; any_finished is the time of the
+ * newest finished run of any verdict. */
 static int
 last_cb(const struct probe *p, void *arg)
 {
@@ -45,12 +45,30 @@ conclusive(const char *v)
 }
 
 int
+policy_recent_verdict(const struct conf *c, struct db *db, const char *addr,
+    int64_t now, struct policy_submit *out)
+{
+	struct last	 last;
+
+	memset(&last, 0, sizeof(last));
+	if (db_probe_foreach_addr(db, addr, 20, last_cb, &last) == -1)
+		return -1;
+	if (!last.found || !conclusive(last.verdict) ||
+	    now - last.finished >= c->retest_interval)
+		return 0;
+	out->last_probe = last.id;
+	out->last_finished = last.finished;
+	orbl_strlcpy(out->last_verdict, last.verdict,
+	    sizeof(out->last_verdict));
+	return 1;
+}
+
+int
 policy_submit(const struct conf *c, struct db *db, const char *text,
     int port, const char *submitter, const char *client, const char *actor,
     int force, int64_t now, struct policy_submit *out, char *err,
     size_t errlen)
 {
-	struct last	 last;
 	struct addr	 a;
 	int64_t		 n;
 
@@ -72,18 +90,14 @@ policy_submit(const struct conf *c, struct db *db, const char *text,
 		    submitter : "this submitter", (long long)n, c->submit_limit);
 		return POLICY_LIMITED;
 	}
-	memset(&last, 0, sizeof(last));
-	if (db_probe_foreach_addr(db, out->addr, 20, last_cb, &last) == -1) {
-		snprintf(err, errlen, "%s", db_errmsg(db));
-		return POLICY_ERROR;
-	}
-	if (!force && last.found && conclusive(last.verdict) &&
-	    now - last.finished < c->retest_interval) {
-		out->last_probe = last.id;
-		out->last_finished = last.finished;
-		orbl_strlcpy(out->last_verdict, last.verdict,
-		    sizeof(out->last_verdict));
-		return POLICY_OK;
+	if (!force) {
+		switch (policy_recent_verdict(c, db, out->addr, now, out)) {
+		case -1:
+			snprintf(err, errlen, "%s", db_errmsg(db));
+			return POLICY_ERROR;
+		case 1:
+			return POLICY_OK;	/* not queued: it stands */
+		}
 	}
 	if (db_submission_add(db, out->addr, port, submitter, client, actor,
 	    &out->submission_id) == -1) {

@@ -40,6 +40,15 @@ struct policy_submit {
 	char		 last_verdict[32];
 };
 
+/*
+ * Was addr tested less than retest_interval before now with a
+ * conclusive verdict (not tempfail, unreachable or timeout)?  Then that
+ * verdict stands: 1 with last_probe, last_finished and last_verdict of
+ * out set; 0 if a new run is due; -1 on a database error.
+ */
+int	 policy_recent_verdict(const struct conf *, struct db *,
+	    const char *addr, int64_t now, struct policy_submit *out);
+
 int	 policy_submit(const struct conf *, struct db *, const char *addr,
 	    int port, const char *submitter, const char *client,
 	    const char *actor, int force, int64_t now,
