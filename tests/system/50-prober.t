@@ -246,8 +246,10 @@ for my $k (sort keys %target) {
 	});
 	ok(defined $ok, 'greylisting: tried again after the back-off');
 }
-like($fake{endless}->log . $fake{garbage}->log, qr/./s,
-    'the hostile peers were really talked to');
+like($fake{garbage}->log, qr/S: <binary junk, \d+ bytes>/,
+    'the garbage peer really sent junk to the prober');
+like($fake{endless}->log, qr/endless reply stopped after \d+ lines/,
+    'the endless peer was cut off (the prober hung up, not the peer)');
 
 # -- a late arrival still confirms (the cookie is valid for a day or two)
 {
