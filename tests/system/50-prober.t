@@ -47,6 +47,11 @@ my $o = Orbl->new(conf => {
 	probe_concurrency => 50,
 });
 
+# The daemons first: the sink's port is bound before any peer picks a
+# "free" port of its own (Postfix listens on 127.0.0.1 too).
+ok($o->start, 'orbl-dnsd up');
+ok($o->start_prober, 'orbl-prober up (its sink listens)');
+
 # -- the peers
 my %pf = (
 	open => Postfix->new(mode => 'open', listen => '127.0.0.21',
@@ -87,8 +92,6 @@ fake('twohop', behaviour => 'relay', listen => '127.0.0.60',
 fake('late', behaviour => 'relay', listen => '127.0.0.62',
     next_hop => "127.0.0.1:$sinkport", deliver_delay => 24);
 
-ok($o->start, 'orbl-dnsd up');
-ok($o->start_prober, 'orbl-prober up (its sink listens)');
 
 # -- targets refused before anything is queued
 {

@@ -55,12 +55,14 @@ sub postfix {
 	$pf{$name} = $p;
 	return $p;
 }
+# The daemons first: the sink's port is bound before a Postfix picks a
+# "free" port of its own on 127.0.0.1.
+ok($o->start, 'orbl-dnsd up');
+ok($o->start_prober, 'orbl-prober up');
 postfix('a', 'open', '127.0.0.31');
 postfix('b', 'open', '127.0.0.32');
 postfix('c', 'open', '127.0.0.33');
 
-ok($o->start, 'orbl-dnsd up');
-ok($o->start_prober, 'orbl-prober up');
 
 sub json_of {
 	my ($r) = @_;

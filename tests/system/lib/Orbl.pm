@@ -407,6 +407,7 @@ sub start_prober {
 	my ($self, %o) = @_;
 	croak "prober already running" if $self->{ppid};
 	my $log = $self->prober_log;
+	my $mark = -s $log // 0;	# the log is appended across restarts
 	my @argv = (bindir() . '/orbl-prober', '-d', '-c', $self->{conffile},
 	    @{$o{args} // []});
 	my $pid = fork // croak "fork: $!";
@@ -424,8 +425,12 @@ sub start_prober {
 	my $sl = $self->{conf}{sink_listen};
 	$sl = $sl->[0] if ref $sl;
 	my ($host, $port) = ($sl // '127.0.0.1:2525') =~ /^\[?([^\]]+?)\]?:(\d+)$/;
+	# Ready: its own "sink on" line is logged (something else could be
+	# answering on the port), and the port accepts.
 	my $ok = wait_until($o{timeout} // 10, 0.05, sub {
 		return 1 if waitpid($pid, WNOHANG) == $pid;
+		return 0 unless substr(slurp($log), $mark) =~
+		    /sink on \S+ port $port /;
 		my $c = IO::Socket::INET->new(PeerAddr => $host,
 		    PeerPort => $port, Proto => 'tcp', Timeout => 0.2);
 		return defined $c;
