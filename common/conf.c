@@ -62,8 +62,10 @@ const struct conf_key conf_keys[] = {
 	{ "from_local", CONF_STR, OFF(from_local), 0, "orbl-relaytest",
 	  "local part of the test senders" },
 	{ "cookie_key", CONF_STR, OFF(cookie_key), 0, "",
-	  "secret for the test-mail cookies (HMAC key; set it in production: "
-	  "without it a per-database key is generated and kept in meta)" },
+	  "secret for the test-mail cookies (HMAC key): at least 32 characters "
+	  "of random text (openssl rand -hex 32), or file:PATH of a file holding "
+	  "one; empty: a random key is made once and kept in DATABASE.key "
+	  "(mode 0600)" },
 	{ "probe_allow", CONF_STRLIST, OFF(probe_allow), OFF(nprobe_allow), "",
 	  "CIDR (repeatable) where private, loopback or reserved targets may be "
 	  "probed anyway (tests: 127.0.0.0/8)" },
@@ -96,7 +98,16 @@ const struct conf_key conf_keys[] = {
 	{ "submit_limit", CONF_UINT, OFF(submit_limit), 0, "60",
 	  "submissions per submitter per hour" },
 	{ "prefix_limit", CONF_UINT, OFF(prefix_limit), 0, "10",
-	  "probe runs per IPv4 /24 per hour" },
+	  "probe runs per network (IPv4 /prefix_len4, IPv6 /prefix_len6) per "
+	  "hour, whatever started them" },
+	{ "prefix_len4", CONF_UINT, OFF(prefix_len4), 0, "24",
+	  "IPv4 network size for prefix_limit" },
+	{ "prefix_len6", CONF_UINT, OFF(prefix_len6), 0, "64",
+	  "IPv6 network size for prefix_limit" },
+	{ "probe_ports", CONF_PORTS, OFF(probe_ports), OFF(nprobe_ports),
+	  "25 587",
+	  "ports a public submission may name (repeatable, or several on one "
+	  "line); orblctl submit/probe --port is not limited" },
 	{ "request_tries", CONF_UINT, OFF(request_tries), 0, "5",
 	  "inconclusive re-tests of a delisting request before it is refused" },
 	{ "request_contact_limit", CONF_UINT, OFF(request_contact_limit), 0,
@@ -230,7 +241,7 @@ conf_apply(struct conf *c, int i, const char *v, int fromdefault, char *err,
 		if (*v == '\0')
 			break;
 		/* The first explicit value replaces the default list. */
-		if (!fromdefault && !(c->set & (1ULL << i))) {
+		if (!fromdefault && !CONF_BIT_ISSET(c, i)) {
 			while (*count > 0)
 				free(p[--*count]);
 		}
@@ -245,7 +256,7 @@ conf_apply(struct conf *c, int i, const char *v, int fromdefault, char *err,
 	case CONF_LISTEN: {
 		struct conf_listen *p = (struct conf_listen *)(base + k->off);
 
-		if (!fromdefault && !(c->set & (1ULL << i)))
+		if (!fromdefault && !CONF_BIT_ISSET(c, i))
 			*count = 0;
 		if (*count >= CONF_MAX_LIST) {
 			snprintf(err, errlen, "%s: more than %d values",
@@ -256,6 +267,36 @@ conf_apply(struct conf *c, int i, const char *v, int fromdefault, char *err,
 		    errlen) == -1)
 			return -1;
 		(*count)++;
+		break;
+	}
+	case CONF_PORTS: {
+		int		*p = (int *)(base + k->off);
+		const char	*q = v;
+
+		if (!fromdefault && !CONF_BIT_ISSET(c, i))
+			*count = 0;
+		while (*q != '\0') {
+			if (*q == ' ' || *q == ',' || *q == '\t') {
+				q++;
+				continue;
+			}
+			errno = 0;
+			n = strtoll(q, &end, 10);
+			if (!isdigit((unsigned char)*q) || errno || n < 1 ||
+			    n > 65535 || (*end != '\0' && *end != ' ' &&
+			    *end != ',' && *end != '\t')) {
+				snprintf(err, errlen, "%s: bad port in '%s'",
+				    k->name, v);
+				return -1;
+			}
+			if (*count >= CONF_MAX_LIST) {
+				snprintf(err, errlen, "%s: more than %d values",
+				    k->name, CONF_MAX_LIST);
+				return -1;
+			}
+			p[(*count)++] = (int)n;
+			q = end;
+		}
 		break;
 	}
 	case CONF_DURATION:
@@ -277,7 +318,7 @@ conf_apply(struct conf *c, int i, const char *v, int fromdefault, char *err,
 		break;
 	}
 	if (!fromdefault)
-		c->set |= 1ULL << i;
+		CONF_BIT_SET(c, i);
 	return 0;
 }
 
@@ -311,7 +352,7 @@ conf_isset(const struct conf *c, const char *key)
 {
 	int	 i = conf_index(key);
 
-	return i >= 0 && (c->set & (1ULL << i));
+	return i >= 0 && CONF_BIT_ISSET(c, i);
 }
 
 static char *
@@ -399,7 +440,8 @@ void
 conf_print_reference(void)
 {
 	static const char *tn[] = { "string", "string, repeatable",
-	    "addr:port, repeatable", "duration", "number" };
+	    "addr:port, repeatable", "duration", "number",
+	    "ports, repeatable" };
 	int	 i;
 
 	printf("| key | type | default | meaning |\n|---|---|---|---|\n");

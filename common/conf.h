@@ -14,6 +14,9 @@
 #include <stdint.h>
 
 #define CONF_MAX_LIST	16	/* repeatable keys: at most this many */
+#define CONF_SET_WORDS	4	/* room for 256 keys in conf.set */
+#define CONF_BIT_ISSET(c, i)	(((c)->set[(i) / 64] >> ((i) % 64)) & 1)
+#define CONF_BIT_SET(c, i)	((c)->set[(i) / 64] |= 1ULL << ((i) % 64))
 
 struct conf_listen {
 	char		 host[64];	/* "127.0.0.1", "::1" */
@@ -54,6 +57,9 @@ struct conf {
 	long long	 retest_interval, relist_retest;
 	long long	 probe_concurrency, probe_max_accepted, probe_max_rejects;
 	long long	 submit_limit, prefix_limit;	/* per hour */
+	long long	 prefix_len4, prefix_len6;	/* prefix_limit's nets */
+	int		 probe_ports[CONF_MAX_LIST];	/* public submissions */
+	int		 nprobe_ports;
 	long long	 request_tries, request_contact_limit;
 	long long	 queue_warn, queue_crit;	/* orblctl queue-check */
 	/* orbl-web */
@@ -65,11 +71,12 @@ struct conf {
 	char		*web_trust_proxy[CONF_MAX_LIST];	/* CIDRs */
 	int		 nweb_trust_proxy;
 	/* which keys were set by the file (bit i = conf_keys[i]) */
-	uint64_t	 set;
+	uint64_t	 set[CONF_SET_WORDS];
 };
 
 enum conf_type {
-	CONF_STR, CONF_STRLIST, CONF_LISTEN, CONF_DURATION, CONF_UINT
+	CONF_STR, CONF_STRLIST, CONF_LISTEN, CONF_DURATION, CONF_UINT,
+	CONF_PORTS	/* port numbers, several per line, repeatable */
 };
 
 struct conf_key {

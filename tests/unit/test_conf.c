@@ -103,11 +103,12 @@ test_defaults(void **state)
 	assert_int_equal(c->workers, 0);
 	assert_string_equal(c->default_reason, "$ is listed by orbl as an open mail relay");
 	/* Nothing is "set" by defaults. */
-	assert_int_equal(c->set, 0);
+	for (i = 0; i < CONF_SET_WORDS; i++)
+		assert_int_equal(c->set[i], 0);
 	for (i = 0; conf_keys[i].name; i++)
 		assert_false(conf_isset(c, conf_keys[i].name));
 	/* The key table fits the 'set' bitmask and every key has help. */
-	assert_true(i <= 64);
+	assert_true(i <= 64 * CONF_SET_WORDS);
 	for (i = 0; conf_keys[i].name; i++) {
 		assert_non_null(conf_keys[i].dflt);
 		assert_non_null(conf_keys[i].help);
