@@ -234,3 +234,77 @@ cookie_find(const char *buf, size_t len, size_t *toklen)
 	}
 	return NULL;
 }
+
+/* ASCII only: the locale must not change what is redacted. */
+static int
+is_xdigit_any(int c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') ||
+	    (c >= 'A' && c <= 'F');
+}
+
+static int
+lower_ascii(int c)
+{
+	return c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c;
+}
+
+/*
+ * If s starts a cookie-like token (see cookie_redact), return the offset
+ * of its hex run and its length in *hexlen; else 0.  Reads only bytes
+ * that are "orbl1-" (any case), digits, '-' and hex digits.
+ */
+static size_t
+redact_scan(const char *s, size_t *hexlen)
+{
+	size_t	 i, k;
+	int	 f;
+
+	for (i = 0; i < COOKIE_PREFIX_LEN; i++)
+		if (lower_ascii((unsigned char)s[i]) != COOKIE_PREFIX[i])
+			return 0;
+	for (f = 0; f < 3; f++) {
+		if (s[i] < '0' || s[i] > '9')
+			return 0;
+		while (s[i] >= '0' && s[i] <= '9')
+			i++;
+		if (s[i++] != '-')
+			return 0;
+	}
+	for (k = 0; is_xdigit_any((unsigned char)s[i + k]); k++)
+		;
+	if (k < COOKIE_REDACT_MIN)
+		return 0;
+	*hexlen = k;
+	return i;
+}
+
+size_t
+cookie_redact(char *s)
+{
+	size_t	 r = 0, w = 0, off, hexlen = 0, n = 0;
+
+	if (s == NULL)
+		return 0;
+	/*
+	 * w <= r always: the replacement is no longer than the hex run it
+	 * replaces.  A failed candidate is scanned over digits, '-' and hex
+	 * digits only, none of which can start another candidate ('o'), so
+	 * no byte is scanned by two candidates: linear.
+	 */
+	while (s[r] != '\0') {
+		if ((s[r] == 'o' || s[r] == 'O') &&
+		    (off = redact_scan(s + r, &hexlen)) != 0) {
+			memmove(s + w, s + r, off);
+			w += off;
+			memcpy(s + w, COOKIE_REDACTED, COOKIE_REDACT_MIN);
+			w += COOKIE_REDACT_MIN;
+			r += off + hexlen;
+			n++;
+			continue;
+		}
+		s[w++] = s[r++];
+	}
+	s[w] = '\0';
+	return n;
+}

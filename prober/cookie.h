@@ -52,5 +52,26 @@ int	 cookie_verify(const uint8_t *key, size_t keylen, const char *token,
  * length in *toklen, or NULL.  Nothing is verified.
  */
 const char *cookie_find(const char *buf, size_t len, size_t *toklen);
+/*
+ * Make s (NUL-terminated, changed in place) safe to publish: the MAC of
+ * every cookie-like token is replaced by COOKIE_REDACTED, so that what
+ * remains shows run, test and expiry but nothing the sink would accept,
+ * e.g. "<orbl1-42-13-1767225600-[redacted]@prober.orbl.test>".
+ *
+ * Wider than cookie_find(), on purpose: anything a person could turn into
+ * an accepted token by hand is caught -- "orbl1-" in any case, at any
+ * place (also inside a word), three decimal numbers (any length, leading
+ * zeros allowed) each followed by '-', then a run of at least
+ * COOKIE_REDACT_MIN hex digits in either case, whatever follows it; the
+ * whole hex run is replaced.  A shorter hex run is left alone: with 22 of
+ * the MAC's 32 digits unknown nothing can be made of it (and the text
+ * never grows).  Tokens missing a field, "orbl2-", etc. are left alone.
+ *
+ * Linear in the length of s, no allocation, no locale.  s may be NULL.
+ * Returns the number of MACs replaced.
+ */
+#define COOKIE_REDACTED		"[redacted]"
+#define COOKIE_REDACT_MIN	(sizeof(COOKIE_REDACTED) - 1)	/* 10 */
+size_t	 cookie_redact(char *s);
 
 #endif

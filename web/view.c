@@ -5,22 +5,33 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cookie.h"
 #include "db.h"
 #include "lookup.h"
 #include "view.h"
 #include "xmalloc.h"
 
-/* A copy owned by the view (NULL stays NULL). */
+/*
+ * A copy owned by the view (NULL stays NULL), with every probe cookie's
+ * MAC redacted (cookie_redact): whatever a peer echoed into a reply, a
+ * Received header or a reason, nothing the view hands to HTML or JSON is
+ * a token the sink would accept.  Every string copied from the database
+ * goes through here.
+ */
 static char *
 vdup(struct view *v, const char *s)
 {
+	char	*d;
+
 	if (s == NULL)
 		return NULL;
 	if (v->nown == v->capown) {
 		v->capown = v->capown ? v->capown * 2 : 64;
 		v->own = xreallocarray(v->own, v->capown, sizeof(*v->own));
 	}
-	return v->own[v->nown++] = xstrdup(s);
+	d = xstrdup(s);
+	cookie_redact(d);
+	return v->own[v->nown++] = d;
 }
 
 static void
@@ -161,6 +172,25 @@ reqs_cb(const struct delist_request *r, void *arg)
 	return 0;
 }
 
+/*
+ * The lookup's own copies from the database (lookup.c: reasons, the TXT
+ * made of one, journal "why"s, which can quote a peer's reply) bypass
+ * vdup: redacted here, in place -- they are the lookup's to change.
+ */
+static void
+redact_lookup(struct lookup *lk)
+{
+	size_t	 i;
+
+	cookie_redact(lk->txt);
+	for (i = 0; i < lk->ncovering; i++)
+		cookie_redact((char *)lk->covering[i].l.reason);
+	for (i = 0; i < lk->nhistory; i++) {
+		cookie_redact(lk->history[i].actor);
+		cookie_redact(lk->history[i].why);
+	}
+}
+
 int
 view_lookup(struct view *v, struct db *db, const struct addr *ip,
     const char *default_reason, int64_t now, char *err, size_t errlen)
@@ -174,6 +204,7 @@ view_lookup(struct view *v, struct db *db, const struct addr *ip,
 	if ((v->lk = lookup_new(db, ip, default_reason, now, err,
 	    errlen)) == NULL)
 		return -1;
+	redact_lookup(v->lk);
 	if (db_probe_foreach_addr(db, v->lk->addr, VIEW_PROBES, probes_cb,
 	    &pc) == -1 ||
 	    db_events_addr(db, v->lk->addr, event_cb, v) == -1 ||
