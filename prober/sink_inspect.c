@@ -2,6 +2,44 @@
  * sink_inspect.c -- what a message that reached the sink is: the test
  * mail (and its cookie), or a bounce of it; and its Received chain.
  * Pure and bounded: minimal MIME (3 levels, 64 parts), no allocation.
+ *
+ * Relayed or returned is decided on where the cookie is, never on one
+ * header.  Our test message (smtp_session.c, session_send_message) puts
+ * its cookie in three places: the Subject ("orbl relay test N <cookie>"),
+ * the Message-ID ("<cookie@helo>") and a body line "Cookie: <cookie>".
+ * A relay passes that message on with them in place, whatever it adds; a
+ * bounce (or a forward) is a new message that carries ours inside it.
+ * The evidence, all at the top level (never inside an attached message):
+ *
+ *   S  the Subject holds a cookie, anywhere in it;
+ *   M  the Message-ID is "<cookie@...";
+ *   B  the first text part has an unquoted line "Cookie: <cookie>";
+ *   R  a cookie is returned content: in an attached message
+ *      (message/rfc822, message/global, text/rfc822-headers and the
+ *      -headers types), or quoted in a text part: a line starting with
+ *      '>', or any line from a separator on ("----- Original message
+ *      -----", Exim's "------ This is a copy of the message, including
+ *      all the headers. ------", qmail's "--- Below this line is a copy
+ *      of the message.", "Forwarded message", ...) or from a copy of a
+ *      header of ours (a body line starting "Subject:", "Message-ID:",
+ *      "From:", "To:", "Date:", "Received:", "Return-Path:"; our body has
+ *      none) to the end of that part.
+ *
+ * M or B: relayed.  A bounce or a forward is a message of its own: its
+ *   Message-ID is its own, and our "Cookie:" line is in it only attached
+ *   or quoted.
+ * Else S and R: a bounce.  DSNs and forwards copy the Subject
+ *   ("Undelivered: orbl relay test ...", "Fwd: ..."), so the Subject
+ *   cannot tell the two apart; the Message-ID is not ours and the body
+ *   carries our message inside: it came back, it was not relayed.
+ * Else S: relayed (a relay that rewrote the Message-ID and the body but
+ *   kept the Subject: nothing says the message is returned).
+ * Else R: a bounce.  Else: no cookie, not a bounce (nothing to attribute).
+ *
+ * The envelope sender, Auto-Submitted, Precedence and a multipart/report
+ * type play no part: each is one header (or the envelope) that a relay
+ * may add or that a hole may need (a relay open to MAIL FROM:<> only
+ * relays null-sender mail), and none may move a verdict.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +55,7 @@
 #define HDR_MAX		1000	/* header fields per entity */
 #define BOUNDARY_MAX	200	/* RFC 2046 says 70: be lenient */
 #define CTYPE_MAX	64
+#define MARK_LINE_MAX	200	/* longer lines are never separators */
 
 struct span {
 	const char	*p;
@@ -34,10 +73,36 @@ struct ctype {
 };
 
 struct walk {
-	const char	*body_cookie, *att_cookie;
-	size_t		 body_len, att_len;
+	const char	*body_cookie;	/* B: "Cookie:" line, first text part */
+	const char	*att_cookie;	/* R: in an attached message */
+	const char	*quoted_cookie;	/* R: in quoted text */
+	size_t		 body_len, att_len, quoted_len;
 	int		 text_seen;
 	int		 nparts;
+};
+
+/*
+ * Body lines from which on the rest of a text part is a copy of another
+ * message: separators that MTAs and mail programs write before one
+ * (matched anywhere in a short line, any case), and the header fields a
+ * copy of our message starts with (at the start of a line).  Our own
+ * body has none of them.
+ */
+static const char *const copy_marks[] = {
+	"original message",	/* Sendmail, Outlook, Thunderbird */
+	"forwarded message",	/* Gmail, Thunderbird, Apple Mail */
+	"copy of the",		/* Exim (message, body), qmail */
+	"copy of your",
+	"returned message",
+	"unsent message",
+	"undelivered message",
+	"message follows",
+	"below this line",
+	NULL
+};
+static const char *const copy_fields[] = {
+	"Subject:", "Message-ID:", "From:", "To:", "Date:", "Received:",
+	"Return-Path:", NULL
 };
 
 /*
@@ -138,9 +203,9 @@ hdr_is(const struct hdr *h, const char *name)
 }
 
 /*
- * Unfold v into buf (buflen > 0): line ends dropped, white space runs made one space
- * and trimmed, other control and non-ASCII bytes '?'.  Returns the
- * length; *cut set when it did not fit.
+ * Unfold v into buf (buflen > 0): line ends dropped, white space runs
+ * made one space and trimmed, other control and non-ASCII bytes '?'.
+ * Returns the length; *cut set when it did not fit.
  */
 static size_t
 unfold(const struct span *v, char *buf, size_t buflen, int *cut)
@@ -242,6 +307,125 @@ ctype_is_attached(const char *type)
 static void	 entity_walk(struct walk *, const struct ctype *,
 		    const struct span *, int);
 
+static int
+lower(int c)
+{
+	return c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c;
+}
+
+/* Does s (n bytes, anything) hold w (lower case), in any case? */
+static int
+ci_contains(const char *s, size_t n, const char *w)
+{
+	size_t	 wl = strlen(w), i, j;
+
+	for (i = 0; i + wl <= n; i++) {
+		for (j = 0; j < wl &&
+		    lower((unsigned char)s[i + j]) == w[j]; j++)
+			;
+		if (j == wl)
+			return 1;
+	}
+	return 0;
+}
+
+/* Does line start with w, in any case? */
+static int
+ci_prefix(const struct span *line, const char *w)
+{
+	size_t	 i, n = strlen(w);
+
+	if (line->len < n)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (lower((unsigned char)line->p[i]) !=
+		    lower((unsigned char)w[i]))
+			return 0;
+	return 1;
+}
+
+/* Does line start a copy of another message (see copy_marks)? */
+static int
+copy_starts(const struct span *line)
+{
+	size_t	 i;
+
+	for (i = 0; copy_fields[i] != NULL; i++)
+		if (ci_prefix(line, copy_fields[i]))
+			return 1;
+	/* Short lines only: a separator is one, and the cost stays small
+	 * on hostile long lines. */
+	if (line->len > MARK_LINE_MAX)
+		return 0;
+	for (i = 0; copy_marks[i] != NULL; i++)
+		if (ci_contains(line->p, line->len, copy_marks[i]))
+			return 1;
+	return 0;
+}
+
+/* A quoted line: '>' first, after any white space. */
+static int
+is_quote(const struct span *line)
+{
+	size_t	 i;
+
+	for (i = 0; i < line->len && is_wsp(line->p[i]); i++)
+		;
+	return i < line->len && line->p[i] == '>';
+}
+
+/*
+ * Our body's cookie line, "Cookie: <cookie>" from the first column (an
+ * indented one may be quoted): the token, or NULL.
+ */
+static const char *
+cookie_line(const struct span *line, size_t *n)
+{
+	const char	*p = line->p + 7, *end = line->p + line->len, *c;
+
+	if (!ci_prefix(line, "Cookie:"))
+		return NULL;
+	while (p < end && is_wsp(*p))
+		p++;
+	c = cookie_find(p, (size_t)(end - p), n);
+	return c == p ? c : NULL;
+}
+
+/*
+ * A text part, line by line: quoted lines and everything from the start
+ * of a copy on are returned content; the first text part's other lines
+ * may hold our "Cookie:" line.  Other unquoted text is not looked at: a
+ * bounce's own words may name the cookie (its Message-ID, say).
+ */
+static void
+text_walk(struct walk *w, const struct span *body, int first)
+{
+	const char	*cur = body->p, *end = body->p + body->len, *c;
+	struct span	 line;
+	size_t		 n;
+	int		 copy = 0;
+
+	while (line_next(&cur, end, &line)) {
+		if (!copy)
+			copy = copy_starts(&line);
+		if (copy || is_quote(&line)) {
+			if (w->quoted_cookie == NULL &&
+			    (c = cookie_find(line.p, line.len, &n)) != NULL) {
+				w->quoted_cookie = c;
+				w->quoted_len = n;
+			}
+		} else if (first && w->body_cookie == NULL &&
+		    (c = cookie_line(&line, &n)) != NULL) {
+			w->body_cookie = c;
+			w->body_len = n;
+		}
+		/* Nothing more this part can tell. */
+		if (w->quoted_cookie != NULL &&
+		    (copy || !first || w->body_cookie != NULL))
+			break;
+	}
+}
+
 /*
  * Is line a delimiter of boundary b?  Returns 1 for "--b", 2 for the
  * close "--b--", 0 otherwise (trailing white space allowed).
@@ -338,13 +522,8 @@ entity_walk(struct walk *w, const struct ctype *ct, const struct span *body,
 		return;
 	}
 	if (ct->type[0] == '\0' || strncmp(ct->type, "text/", 5) == 0) {
-		if (w->text_seen)
-			return;
+		text_walk(w, body, !w->text_seen);
 		w->text_seen = 1;
-		if ((c = cookie_find(body->p, body->len, &n)) != NULL) {
-			w->body_cookie = c;
-			w->body_len = n;
-		}
 	}
 }
 
@@ -371,17 +550,20 @@ received_add(struct sink_inspection *in, size_t *used, const struct span *v)
 	in->received[*used] = '\0';
 }
 
-static int
-auto_submitted(const struct span *v)
+/* M: the Message-ID is ours, "<cookie@...": the token, or NULL. */
+static const char *
+msgid_cookie(const struct span *v, size_t *n)
 {
-	char	 buf[64];
-	size_t	 n;
-	int	 cut;
+	const char	*p = v->p, *end = v->p + v->len, *c;
 
-	unfold(v, buf, sizeof(buf), &cut);
-	n = strcspn(buf, "; (");
-	buf[n] = '\0';
-	return strcasecmp(buf, "no") != 0;
+	while (p < end && (is_wsp(*p) || *p == '\r' || *p == '\n'))
+		p++;
+	if (p >= end || *p++ != '<')
+		return NULL;
+	c = cookie_find(p, (size_t)(end - p), n);
+	if (c != p || (size_t)(end - c) <= *n || c[*n] != '@')
+		return NULL;
+	return c;
 }
 
 void
@@ -392,10 +574,12 @@ sink_inspect(const char *mail_from, const char *data, size_t len,
 	struct ctype	 ct;
 	struct walk	 w;
 	struct hdr	 h;
-	const char	*cur, *c = NULL;
-	size_t		 used = 0, n = 0;
-	int		 nh, have_ct = 0, autosub = 0, have_as = 0;
+	const char	*cur, *sc = NULL, *mc = NULL;
+	size_t		 used = 0, sn = 0, mn = 0;
+	int		 nh, have_ct = 0;
 
+	/* The envelope sender says nothing about what the message is. */
+	(void)mail_from;
 	memset(in, 0, sizeof(*in));
 	memset(&w, 0, sizeof(w));
 	ct.type[0] = '\0';
@@ -418,34 +602,43 @@ sink_inspect(const char *mail_from, const char *data, size_t len,
 		else if (hdr_is(&h, "Content-Type") && !have_ct) {
 			have_ct = 1;
 			ctype_parse(&h.value, &ct);
-		} else if (hdr_is(&h, "Auto-Submitted") && !have_as) {
-			have_as = 1;
-			autosub = auto_submitted(&h.value);
 		}
 	}
 	if (subject.p != NULL)
-		c = cookie_find(subject.p, subject.len, &n);
-	if (c == NULL && msgid.p != NULL)
-		c = cookie_find(msgid.p, msgid.len, &n);
-
+		sc = cookie_find(subject.p, subject.len, &sn);
+	if (msgid.p != NULL)
+		mc = msgid_cookie(&msgid, &mn);
 	entity_walk(&w, &ct, &body, 0);
-	if (c == NULL && w.body_cookie != NULL) {
-		c = w.body_cookie;
-		n = w.body_len;
-	}
-	in->cookie = c;
-	in->cookielen = c != NULL ? n : 0;
-	in->attached_cookie = w.att_cookie;
-	in->attached_cookielen = w.att_len;
 
-	if (mail_from != NULL && mail_from[0] == '\0')
-		in->bounce_why = "null sender";
-	else if (strcmp(ct.type, "multipart/report") == 0)
-		in->bounce_why = "multipart/report";
-	else if (autosub)
-		in->bounce_why = "Auto-Submitted";
-	else if (c == NULL && w.att_cookie != NULL)
-		in->bounce_why = "cookie only in an attached message";
+	if (sc != NULL) {
+		in->cookie = sc;
+		in->cookielen = sn;
+	} else if (mc != NULL) {
+		in->cookie = mc;
+		in->cookielen = mn;
+	} else if (w.body_cookie != NULL) {
+		in->cookie = w.body_cookie;
+		in->cookielen = w.body_len;
+	}
+	/* Either kind of returned content attributes a bounce. */
+	if (w.att_cookie != NULL) {
+		in->attached_cookie = w.att_cookie;
+		in->attached_cookielen = w.att_len;
+	} else if (w.quoted_cookie != NULL) {
+		in->attached_cookie = w.quoted_cookie;
+		in->attached_cookielen = w.quoted_len;
+	}
+
+	/* The rule in the comment at the top of this file. */
+	if (mc != NULL || w.body_cookie != NULL)
+		in->bounce_why = NULL;
+	else if (w.att_cookie != NULL)
+		in->bounce_why = sc != NULL ?
+		    "cookie only in the Subject and an attached message" :
+		    "cookie only in an attached message";
+	else if (w.quoted_cookie != NULL)
+		in->bounce_why = sc != NULL ?
+		    "cookie only in the Subject and quoted text" :
+		    "cookie only in quoted text";
 	in->bounce = in->bounce_why != NULL;
 }
-

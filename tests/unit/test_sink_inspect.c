@@ -1,10 +1,14 @@
 /*
- * test_sink_inspect.c -- unit tests for sink_inspect() (prober/sink.c):
- * where the cookie is looked for (Subject, Message-ID, first text part;
- * never other headers or attached messages), every bounce rule (null
- * sender, multipart/report, Auto-Submitted, cookie only in an attachment)
- * on messages shaped like Postfix's and Exim's bounces, header unfolding,
- * the bounded Received list, CRLF and LF, and hostile input.
+ * test_sink_inspect.c -- unit tests for sink_inspect()
+ * (prober/sink_inspect.c): where the cookie is looked for (Subject,
+ * Message-ID "<cookie@", a "Cookie:" line of the first text part; never
+ * other headers or attached messages), the bounce rule (our message at
+ * the top level is relayed; carried inside, attached or quoted, it is
+ * returned) on messages shaped like Postfix's, Exim's, Sendmail's and
+ * qmail's bounces and mail programs' forwards, that no single header
+ * (envelope sender, Auto-Submitted, multipart/report) moves the verdict,
+ * header unfolding, the bounded Received list, CRLF and LF, and hostile
+ * input.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -69,6 +73,34 @@ crlf(const char *s)
 	return o;
 }
 
+/*
+ * Our test message as smtp_session.c's session_send_message() writes it
+ * (its header fields after extra, which is "" or whole lines).
+ */
+static char *
+test_message(const char *extra, const char *tok)
+{
+	return msg("%s"
+	    "From: <orbl-probe@prober.test>\n"
+	    "To: <sink@sink.test>\n"
+	    "Subject: orbl relay test 13 %s\n"
+	    "Message-ID: <%s@prober.test>\n"
+	    "Date: Mon, 01 Jan 2029 00:00:00 +0000\n"
+	    "\n"
+	    "This message tests whether the mail server at 192.0.2.1 port 25\n"
+	    "relays mail for anyone (an open relay).  It was sent by the\n"
+	    "orbl relay prober at prober.test to the prober's own mailbox; if "
+	    "it\n"
+	    "reached anyone else, please tell postmaster@prober.test.\n"
+	    "\n"
+	    "Test: 13 (percent hack)\n"
+	    "Target: 192.0.2.1 port 25\n"
+	    "Cookie: %s\n"
+	    "\n"
+	    ".This line starts with a dot (SMTP transparency, RFC 5321"
+	    " 4.5.2).\n", extra, tok, tok, tok);
+}
+
 static void
 inspect(const char *from, const char *m, struct sink_inspection *in)
 {
@@ -97,6 +129,16 @@ assert_bounce(const struct sink_inspection *in, const char *why)
 	assert_int_equal(in->bounce, 1);
 	assert_non_null(in->bounce_why);
 	assert_string_equal(in->bounce_why, why);
+	/* A bounce is always attributable. */
+	assert_non_null(in->attached_cookie);
+}
+
+static void
+assert_attached(const struct sink_inspection *in, const char *tok)
+{
+	assert_non_null(in->attached_cookie);
+	assert_int_equal(in->attached_cookielen, strlen(tok));
+	assert_memory_equal(in->attached_cookie, tok, strlen(tok));
 }
 
 static void
@@ -196,21 +238,41 @@ test_no_cookie(void **state)
 	free(m);
 }
 
+/*
+ * A relay open to null-sender mail only (the classic <> hole) relays our
+ * message with MAIL FROM:<>: the message is ours at the top, relayed.
+ */
 static void
 test_null_sender(void **state)
 {
 	struct sink_inspection	 in;
-	char			*m;
+	const char		*from[] = { "", NULL, "a@b" };
+	char			*m, *m2;
+	size_t			 i;
 
 	(void)state;
-	m = msg("Subject: %s\n\n%s\n", TOK, TOK);
+	m = test_message("Received: from relay.example by sink.test\n", TOK);
+	m2 = crlf(m);
+	for (i = 0; i < sizeof(from) / sizeof(from[0]); i++) {
+		inspect(from[i], m, &in);
+		assert_not_bounce(&in);
+		assert_cookie(&in, TOK);
+		assert_ptr_equal(in.cookie, strstr(m, "test 13 ") + 8);
+		assert_null(in.attached_cookie);
+		inspect(from[i], m2, &in);
+		assert_not_bounce(&in);
+		assert_cookie(&in, TOK);
+	}
+	free(m2);
+	free(m);
+
+	/* Subject and Message-ID rewritten by the relay: the body's line. */
+	m = msg("Subject: [ext] relayed\nMessage-ID: <1@relay.example>\n\n"
+	    "Test: 13 (percent hack)\nCookie: %s\n", TOK);
 	inspect("", m, &in);
-	assert_bounce(&in, "null sender");
-	assert_cookie(&in, TOK);	/* still reported */
-	/* Unknown sender (NULL) is not a null sender. */
-	memset(&in, 0, sizeof(in));
-	sink_inspect(NULL, m, strlen(m), &in);
 	assert_not_bounce(&in);
+	assert_cookie(&in, TOK);
+	assert_ptr_equal(in.cookie, strstr(m, TOK));
 	free(m);
 }
 
@@ -266,18 +328,19 @@ test_postfix_dsn(void **state)
 
 	(void)state;
 	m = msg(POSTFIX_DSN, TOK, TOK, TOK);
-	/* Even with a (wrongly) non-null sender it is a report. */
-	inspect("postmaster@relay.example", m, &in);
-	assert_bounce(&in, "multipart/report");
+	/* Our message attached, the top level the DSN's own: returned,
+	 * whatever the envelope sender. */
+	inspect("", m, &in);
+	assert_bounce(&in, "cookie only in an attached message");
 	assert_null(in.cookie);
-	assert_non_null(in.attached_cookie);
-	assert_int_equal(in.attached_cookielen, strlen(TOK));
-	assert_memory_equal(in.attached_cookie, TOK, strlen(TOK));
+	assert_attached(&in, TOK);
+	assert_ptr_equal(in.attached_cookie, strstr(m, TOK));
 	/* Only the top-level Received, not the attached one. */
 	assert_string_equal(in.received,
 	    "by relay.example (Postfix) id 4F2A1; Mon, 1 Jan 2029");
-	inspect("", m, &in);
-	assert_bounce(&in, "null sender");
+	inspect("postmaster@relay.example", m, &in);
+	assert_bounce(&in, "cookie only in an attached message");
+	assert_attached(&in, TOK);
 	free(m);
 }
 
@@ -317,16 +380,32 @@ test_cookie_only_attached(void **state)
 	assert_null(in.cookie);
 	free(m);
 
-	/* The cookie also in the top-level Subject: test mail, forwarded
-	 * with an attachment. */
+	/* The cookie also in the top-level Subject, but the Message-ID
+	 * not ours and no "Cookie:" line: the Subject was copied into a
+	 * message that carries ours. */
 	m = msg("Subject: %s\n"
 	    "Content-Type: multipart/mixed; boundary=XYZ\n\n"
 	    "--XYZ\nContent-Type: message/rfc822\n\nSubject: %s\n\nx\n"
 	    "--XYZ--\n", TOK, TOK2);
 	inspect("a@b", m, &in);
+	assert_bounce(&in,
+	    "cookie only in the Subject and an attached message");
+	assert_cookie(&in, TOK);
+	assert_attached(&in, TOK2);
+	free(m);
+
+	/* With our Message-ID at the top it is ours, wrapped by the relay
+	 * (a filter that attaches the original): relayed. */
+	m = msg("Subject: [SPAM] orbl relay test 13 %s\n"
+	    "Message-ID: <%s@prober.test>\n"
+	    "Content-Type: multipart/mixed; boundary=XYZ\n\n"
+	    "--XYZ\nContent-Type: text/plain\n\nProbably spam.\n"
+	    "--XYZ\nContent-Type: message/rfc822\n\nSubject: %s\n\nx\n"
+	    "--XYZ--\n", TOK, TOK, TOK);
+	inspect("a@b", m, &in);
 	assert_not_bounce(&in);
 	assert_cookie(&in, TOK);
-	assert_memory_equal(in.attached_cookie, TOK2, strlen(TOK2));
+	assert_attached(&in, TOK);
 	free(m);
 }
 
@@ -354,38 +433,302 @@ test_exim_bounce(void **state)
 	    "Subject: orbl relay test %s\n"
 	    "Message-ID: <%s@prober.test>\n\n"
 	    "Relay test %s.\n", TOK, TOK, TOK);
-	inspect("Mailer-Daemon@relay.example", m, &in);
-	assert_bounce(&in, "Auto-Submitted");
-	assert_cookie(&in, TOK);	/* quoted in the text body */
 	inspect("", m, &in);
-	assert_bounce(&in, "null sender");
+	assert_bounce(&in, "cookie only in quoted text");
+	assert_null(in.cookie);
+	/* The first cookie after the separator: the copied Subject's. */
+	assert_attached(&in, TOK);
+	assert_ptr_equal(in.attached_cookie, strstr(m, "test ") + 5);
+	inspect("Mailer-Daemon@relay.example", m, &in);
+	assert_bounce(&in, "cookie only in quoted text");
+	free(m);
+
+	/* Exim's body-only copy (bounce_return_body, no headers). */
+	m = msg("Subject: Mail delivery failed\n"
+	    "Message-Id: <E1q2w3e-0002@relay.example>\n\n"
+	    "  sink@sink.test\n    relaying denied\n\n"
+	    "------ This is a copy of the body of the message, without the "
+	    "headers. ------\n\n"
+	    "Test: 13 (percent hack)\nCookie: %s\n", TOK);
+	inspect("", m, &in);
+	assert_bounce(&in, "cookie only in quoted text");
+	assert_attached(&in, TOK);
+	assert_null(in.cookie);
 	free(m);
 }
 
+/*
+ * Auto-Submitted (any value) and Precedence are headers a relay may add
+ * to what it relays: they change nothing, either way.
+ */
 static void
 test_auto_submitted(void **state)
+{
+	static const char	*hdr[] = {
+		"Auto-Submitted: no\n",
+		"auto-submitted:  No (a comment)\n",
+		"AUTO-SUBMITTED: auto-generated\n",
+		"Auto-Submitted: auto-replied\nPrecedence: bulk\n",
+		"Auto-Submitted:\n auto-notified; owner=x\n",
+		"Precedence: junk\nX-Autoreply: yes\n",
+	};
+	struct sink_inspection	 in, ref;
+	char			*m, *dsn, *m2;
+	size_t			 i;
+
+	(void)state;
+	m = test_message("", TOK);
+	inspect("", m, &ref);
+	dsn = msg(POSTFIX_DSN, TOK, TOK, TOK);
+	for (i = 0; i < sizeof(hdr) / sizeof(hdr[0]); i++) {
+		/* Our message at the top, with the header: relayed. */
+		m2 = msg("%s%s", hdr[i], m);
+		inspect("", m2, &in);
+		assert_not_bounce(&in);
+		assert_cookie(&in, TOK);
+		assert_int_equal(in.cookie - m2, ref.cookie - m +
+		    (ptrdiff_t)strlen(hdr[i]));
+		free(m2);
+		m2 = test_message(hdr[i], TOK);
+		inspect("a@b", m2, &in);
+		assert_not_bounce(&in);
+		free(m2);
+		/* A DSN, with the header or not (it has one): returned. */
+		m2 = msg("%s%s", hdr[i], dsn);
+		inspect("", m2, &in);
+		assert_bounce(&in, "cookie only in an attached message");
+		free(m2);
+	}
+	/* "Auto-Submitted: no" does not make a DSN a test message. */
+	m2 = msg("Auto-Submitted: no\n%s", strstr(dsn, "Date:"));
+	inspect("", m2, &in);
+	assert_bounce(&in, "cookie only in an attached message");
+	free(m2);
+	free(dsn);
+	free(m);
+}
+
+/*
+ * A multipart/report type at the top says nothing by itself: with our
+ * Subject and Message-ID at the top it is our message (a relay, or a
+ * prankster, that re-wrapped it), relayed.
+ */
+static void
+test_report_type_ours_at_top(void **state)
 {
 	struct sink_inspection	 in;
 	char			*m;
 
 	(void)state;
-	m = msg("Subject: %s\nAuto-Submitted: no\n\nx\n", TOK);
-	inspect("a@b", m, &in);
+	m = msg("Subject: orbl relay test 13 %s\n"
+	    "Message-ID: <%s@prober.test>\n"
+	    "Auto-Submitted: auto-generated\n"
+	    "Content-Type: multipart/report; report-type=delivery-status;\n"
+	    "\tboundary=\"rr\"\n\n"
+	    "--rr\nContent-Type: text/plain\n\n"
+	    "Test: 13 (percent hack)\nCookie: %s\n"
+	    "--rr\nContent-Type: message/delivery-status\n\n"
+	    "Reporting-MTA: dns; relay.example\n"
+	    "--rr--\n", TOK, TOK, TOK);
+	inspect("", m, &in);
+	assert_not_bounce(&in);
+	assert_cookie(&in, TOK);
+	assert_null(in.attached_cookie);
+	free(m);
+
+	/* Our Message-ID at the top: relayed even with a copy attached. */
+	m = msg("Subject: x\nMessage-ID: <%s@prober.test>\n"
+	    "Content-Type: multipart/report; boundary=rr\n\n"
+	    "--rr\nContent-Type: text/plain\n\nreport\n"
+	    "--rr\nContent-Type: message/rfc822\n\nSubject: %s\n\nx\n"
+	    "--rr--\n", TOK, TOK2);
+	inspect("", m, &in);
+	assert_not_bounce(&in);
+	assert_cookie(&in, TOK);
+	assert_attached(&in, TOK2);
+	free(m);
+}
+
+/*
+ * A DSN that copies our Subject into its own (as many do): its
+ * Message-ID is its own, our message only attached or quoted: returned.
+ */
+static void
+test_dsn_subject_copied(void **state)
+{
+	struct sink_inspection	 in;
+	char			*m, *dsn;
+
+	(void)state;
+	dsn = msg(POSTFIX_DSN, TOK, TOK, TOK);
+	m = msg("Subject: Undelivered: orbl relay test 13 %s\n%s", TOK,
+	    strstr(dsn, "To:"));
+	inspect("", m, &in);
+	assert_bounce(&in,
+	    "cookie only in the Subject and an attached message");
+	assert_cookie(&in, TOK);	/* the Subject's */
+	assert_attached(&in, TOK);
+	assert_true(in.attached_cookie > in.cookie);
+	free(m);
+	free(dsn);
+
+	/* The same with the message quoted (Sendmail's plain text). */
+	m = msg("Subject: Returned mail: see transcript for details"
+	    " (orbl relay test 13 %s)\n"
+	    "Message-Id: <202901010000.x01@relay.example>\n\n"
+	    "The original message was received at Mon, 1 Jan 2029\n"
+	    "   ----- The following addresses had permanent fatal errors "
+	    "-----\n<sink@sink.test>\n\n"
+	    "   ----- Transcript of session follows -----\n"
+	    "550 5.7.1 <sink@sink.test>... Relaying denied\n\n"
+	    "   ----- Original message follows -----\n\n"
+	    "Return-Path: <probe@prober.test>\n"
+	    "Subject: orbl relay test 13 %s\n"
+	    "Message-ID: <%s@prober.test>\n\n"
+	    "Cookie: %s\n", TOK, TOK, TOK, TOK);
+	inspect("", m, &in);
+	assert_bounce(&in, "cookie only in the Subject and quoted text");
+	assert_cookie(&in, TOK);
+	assert_attached(&in, TOK);
+	assert_ptr_equal(in.attached_cookie,
+	    strstr(strstr(m, "follows -----"), TOK));
+	free(m);
+
+	/* The Subject only, nothing carried: ours, its Message-ID and body
+	 * rewritten by the relay. */
+	m = msg("Subject: orbl relay test 13 %s\n"
+	    "Message-ID: <x@relay.example>\n\nrewritten\n", TOK);
+	inspect("", m, &in);
 	assert_not_bounce(&in);
 	assert_cookie(&in, TOK);
 	free(m);
-	m = msg("Subject: %s\nauto-submitted:  No (a comment)\n\nx\n", TOK);
+}
+
+/* Forwards quote with '>' or after a separator: returned. */
+static void
+test_forward_quoted(void **state)
+{
+	struct sink_inspection	 in;
+	char			*m;
+
+	(void)state;
+	m = msg("Subject: Fwd: orbl relay test 13 %s\n"
+	    "Message-ID: <abc@mua.example>\n\n"
+	    "What is this?\n\n"
+	    "On Mon, 1 Jan 2029, orbl-probe@prober.test wrote:\n"
+	    "> This message tests whether the mail server at 192.0.2.1\n"
+	    ">\n"
+	    "> Test: 13 (percent hack)\n"
+	    "> Cookie: %s\n", TOK, TOK);
+	inspect("someone@mua.example", m, &in);
+	assert_bounce(&in, "cookie only in the Subject and quoted text");
+	assert_attached(&in, TOK);
+	assert_ptr_equal(in.attached_cookie, strstr(m, "> Cookie: ") + 10);
+	free(m);
+
+	/* No cookie in the Subject, indented quoting. */
+	m = msg("Subject: look\n\n  > Cookie: %s\n", TOK);
 	inspect("a@b", m, &in);
+	assert_bounce(&in, "cookie only in quoted text");
+	assert_null(in.cookie);
+	free(m);
+
+	/* Outlook: a separator, then a copy of the header fields. */
+	m = msg("Subject: FW: test\n\nsee below\n\n"
+	    "-----Original Message-----\nFrom: orbl-probe@prober.test\n"
+	    "Sent: Monday\nSubject: orbl relay test 13 %s\n\n"
+	    "Cookie: %s\n", TOK, TOK);
+	inspect("a@b", m, &in);
+	assert_bounce(&in, "cookie only in quoted text");
+	free(m);
+
+	/* Gmail, and Apple Mail's "Begin forwarded message:". */
+	m = msg("Subject: x\n\n---------- Forwarded message ---------\n"
+	    "Cookie: %s\n", TOK);
+	inspect("a@b", m, &in);
+	assert_bounce(&in, "cookie only in quoted text");
+	free(m);
+	m = msg("Subject: x\n\nBegin forwarded message:\n\nCookie: %s\n", TOK);
+	inspect("a@b", m, &in);
+	assert_bounce(&in, "cookie only in quoted text");
+	free(m);
+
+	/* qmail: "--- Below this line is a copy of the message." */
+	m = msg("Subject: failure notice\n\nHi. This is the qmail-send "
+	    "program at relay.example.\n\n<sink@sink.test>:\nSorry.\n\n"
+	    "--- Below this line is a copy of the message.\n\n"
+	    "Return-Path: <probe@prober.test>\n"
+	    "Message-ID: <%s@prober.test>\n\nCookie: %s\n", TOK, TOK);
+	inspect("", m, &in);
+	assert_bounce(&in, "cookie only in quoted text");
+	free(m);
+
+	/* A copy of our headers with no separator before it. */
+	m = msg("Subject: x\n\nYour mail could not be delivered:\n\n"
+	    "Message-ID: <%s@prober.test>\nSubject: orbl relay test 13\n\n"
+	    "Cookie: %s\n", TOK, TOK);
+	inspect("", m, &in);
+	assert_bounce(&in, "cookie only in quoted text");
+	free(m);
+}
+
+/* Where exactly a cookie counts as ours at the top. */
+static void
+test_cookie_positions(void **state)
+{
+	struct sink_inspection	 in;
+	char			*m;
+
+	(void)state;
+	/* A Message-ID that only embeds ours is not ours. */
+	m = msg("Message-ID: <bounce-%s@relay.example>\n\nx\n", TOK);
+	inspect("", m, &in);
+	assert_null(in.cookie);
 	assert_not_bounce(&in);
 	free(m);
-	m = msg("Subject: %s\nAUTO-SUBMITTED: auto-generated\n\nx\n", TOK);
-	inspect("a@b", m, &in);
-	assert_bounce(&in, "Auto-Submitted");
+	m = msg("Message-ID: <%s.x@relay.example>\n\nx\n", TOK);
+	inspect("", m, &in);
+	assert_null(in.cookie);
 	free(m);
-	m = msg("Subject: %s\nAuto-Submitted:\n auto-notified; owner=x\n\n",
+	/* Folded, and in white space: still ours. */
+	m = msg("Message-ID:\n  <%s@prober.test>\n\nx\n", TOK);
+	inspect("", m, &in);
+	assert_cookie(&in, TOK);
+	assert_not_bounce(&in);
+	free(m);
+
+	/* A bounce's own words naming the cookie are not our body line. */
+	m = msg("Subject: failed\n\nYour message <%s@prober.test> to "
+	    "sink@sink.test was not delivered.\n", TOK);
+	inspect("", m, &in);
+	assert_null(in.cookie);
+	assert_not_bounce(&in);
+	free(m);
+	/* Nor an indented "Cookie:" line, nor one with text before the
+	 * token, nor a cookie glued to a word. */
+	m = msg("Subject: x\n\n  Cookie: %s\nCookie: is %s\nCookie: %sz\n",
+	    TOK, TOK, TOK);
+	inspect("", m, &in);
+	assert_null(in.cookie);
+	assert_null(in.attached_cookie);
+	free(m);
+
+	/* A relay's footer after our body, even one that reads like a
+	 * separator, or quoting, changes nothing. */
+	m = msg("Subject: relayed\n\nCookie: %s\n\n"
+	    "-- \n> Scanned; the original message was clean.\n"
+	    "> %s\n", TOK, TOK2);
+	inspect("", m, &in);
+	assert_not_bounce(&in);
+	assert_cookie(&in, TOK);
+	assert_attached(&in, TOK2);
+	free(m);
+
+	/* A separator before our "Cookie:" line: it is quoted. */
+	m = msg("Subject: x\n\n----- Original message -----\nCookie: %s\n",
 	    TOK);
-	inspect("a@b", m, &in);
-	assert_bounce(&in, "Auto-Submitted");
+	inspect("", m, &in);
+	assert_bounce(&in, "cookie only in quoted text");
 	free(m);
 }
 
@@ -474,7 +817,7 @@ test_crlf_and_lf(void **state)
 	/* Body-only cookie, multipart with CRLF, mixed line ends. */
 	m = msg("Subject: x\r\nContent-Type: multipart/alternative;\r\n"
 	    " boundary=\"=_b\"\r\n\r\n"
-	    "--=_b\r\nContent-Type: text/plain\r\n\r\n%s\r\n"
+	    "--=_b\r\nContent-Type: text/plain\r\n\r\nCookie: %s\r\n"
 	    "--=_b\nContent-Type: text/html\n\n<p>x</p>\n--=_b--\r\n", TOK);
 	inspect("x@y", m, &a);
 	assert_not_bounce(&a);
@@ -493,7 +836,7 @@ test_mime_first_text_part(void **state)
 	m = msg("Subject: x\nContent-Type: multipart/mixed; boundary=out\n\n"
 	    "preamble %s\n"
 	    "--out\nContent-Type: multipart/alternative; boundary=in\n\n"
-	    "--in\nContent-Type: text/plain\n\nhello %s\n"
+	    "--in\nContent-Type: text/plain\n\nhello\nCookie: %s\n"
 	    "--in\nContent-Type: text/html\n\nhtml\n--in--\n"
 	    "--out\nContent-Type: application/pdf\n\n%s\n--out--\n"
 	    "epilogue\n", TOK2, TOK, TOK2);
@@ -504,16 +847,17 @@ test_mime_first_text_part(void **state)
 
 	/* Only the first text part counts; preamble and others do not. */
 	m = msg("Content-Type: multipart/mixed; boundary=out\n\n"
-	    "preamble %s\n"
+	    "preamble\nCookie: %s\n"
 	    "--out\nContent-Type: text/plain\n\nno cookie\n"
-	    "--out\nContent-Type: text/plain\n\n%s\n--out--\n", TOK, TOK);
+	    "--out\nContent-Type: text/plain\n\nCookie: %s\n--out--\n",
+	    TOK, TOK);
 	inspect("a@b", m, &in);
 	assert_null(in.cookie);
 	assert_not_bounce(&in);
 	free(m);
 
 	/* A multipart with no boundary: nothing inside is looked at. */
-	m = msg("Content-Type: multipart/mixed\n\n%s\n", TOK);
+	m = msg("Content-Type: multipart/mixed\n\nCookie: %s\n", TOK);
 	inspect("a@b", m, &in);
 	assert_null(in.cookie);
 	free(m);
@@ -534,8 +878,8 @@ test_mime_depth_limit(void **state)
 	for (i = 0; i < 20; i++)
 		len += (size_t)sprintf(m + len, "Content-Type: multipart/mixed;"
 		    " boundary=b%zu\n\n--b%zu\n", i, i);
-	len += (size_t)sprintf(m + len, "Content-Type: text/plain\n\n%s\n",
-	    TOK);
+	len += (size_t)sprintf(m + len, "Content-Type: text/plain\n\n"
+	    "Cookie: %s\n", TOK);
 	for (i = 20; i-- > 0;)
 		len += (size_t)sprintf(m + len, "--b%zu--\n", i);
 	inspect("a@b", m, &in);
@@ -545,7 +889,7 @@ test_mime_depth_limit(void **state)
 	/* Two levels (top > mixed > text) are reached. */
 	m = msg("Content-Type: multipart/mixed; boundary=b0\n\n--b0\n"
 	    "Content-Type: multipart/mixed; boundary=b1\n\n--b1\n"
-	    "Content-Type: text/plain\n\n%s\n--b1--\n--b0--\n", TOK);
+	    "Content-Type: text/plain\n\nCookie: %s\n--b1--\n--b0--\n", TOK);
 	inspect("a@b", m, &in);
 	assert_cookie(&in, TOK);
 	free(m);
@@ -594,12 +938,12 @@ test_odd_shapes(void **state)
 	assert_cookie(&in, TOK);
 	free(m);
 	/* No headers at all: the whole thing is a body. */
-	m = msg("\n%s\n", TOK);
+	m = msg("\nCookie: %s\n", TOK);
 	inspect("a@b", m, &in);
 	assert_cookie(&in, TOK);
 	free(m);
 	/* The cookie at the very end of the data. */
-	m = msg("Subject: x\n\n%s", TOK);
+	m = msg("Subject: x\n\nCookie:%s", TOK);
 	inspect("a@b", m, &in);
 	assert_cookie(&in, TOK);
 	free(m);
@@ -610,7 +954,8 @@ test_odd_shapes(void **state)
 
 		n = (size_t)snprintf(buf, sizeof(buf), "Subject: a\n\nx");
 		buf[n++] = '\0';
-		n += (size_t)snprintf(buf + n, sizeof(buf) - n, " %s\n", TOK);
+		n += (size_t)snprintf(buf + n, sizeof(buf) - n,
+		    "\nCookie: %s\n", TOK);
 		memset(&in, 0, sizeof(in));
 		sink_inspect("a@b", buf, n, &in);
 		assert_cookie(&in, TOK);
@@ -676,6 +1021,10 @@ main(void)
 		cmocka_unit_test(test_cookie_only_attached),
 		cmocka_unit_test(test_exim_bounce),
 		cmocka_unit_test(test_auto_submitted),
+		cmocka_unit_test(test_report_type_ours_at_top),
+		cmocka_unit_test(test_dsn_subject_copied),
+		cmocka_unit_test(test_forward_quoted),
+		cmocka_unit_test(test_cookie_positions),
 		cmocka_unit_test(test_folded_subject),
 		cmocka_unit_test(test_received_bounded),
 		cmocka_unit_test(test_crlf_and_lf),
