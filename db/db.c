@@ -8,6 +8,7 @@
  * errors are left in db->err for the caller (db_errmsg).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -74,6 +75,7 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_META_GET] = "SELECT value FROM meta WHERE key = ?1",
 	[ST_META_SET] = "INSERT INTO meta (key, value) VALUES (?1, ?2) "
 	    "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+	[ST_META_DELETE] = "DELETE FROM meta WHERE key = ?1",
 #define SUB_COLS "id, addr, port, submitter, client, state, created, " \
 	"updated, not_before, tries, probe_id, result"
 	[ST_SUB_ADD] = "INSERT INTO submission (addr, port, submitter, client, "
@@ -85,16 +87,14 @@ static const char *const stmt_sql[ST_COUNT] = {
 	    "WHERE state = ?2 ORDER BY id DESC LIMIT ?1",
 	[ST_SUB_CLAIMABLE] = "SELECT min(id) FROM submission "
 	    "WHERE state = 'queued' AND coalesce(not_before, 0) <= ?1 "
-	    "AND addr NOT IN (SELECT addr FROM submission "
-	    "WHERE state = 'probing') GROUP BY addr ORDER BY 1 LIMIT ?2",
+	    "AND addr NOT IN (SELECT addr FROM claim) "
+	    "GROUP BY addr ORDER BY 1 LIMIT ?2",
 	[ST_SUB_CLAIM] = "UPDATE submission SET state = 'probing', "
 	    "tries = tries + 1, updated = ?2 WHERE id = ?1 "
 	    "AND state = 'queued' RETURNING " SUB_COLS,
 	[ST_SUB_SET] = "UPDATE submission SET state = ?2, result = ?3, "
 	    "probe_id = coalesce(?4, probe_id), not_before = ?5, "
 	    "updated = ?6 WHERE id = ?1 RETURNING addr",
-	[ST_SUB_REQUEUE_LIST] = "UPDATE submission SET state = 'queued', "
-	    "updated = ?1 WHERE state = 'probing' RETURNING id, addr",
 	[ST_SUB_COUNTS] = "SELECT count(*) FILTER (WHERE state = 'queued'), "
 	    "count(*) FILTER (WHERE state = 'probing'), "
 	    "count(*) FILTER (WHERE state = 'done'), "
@@ -106,7 +106,7 @@ static const char *const stmt_sql[ST_COUNT] = {
 #define PROBE_COLS "id, addr, port, submission_id, request_id, started, " \
 	"finished, verdict, hops, relayed_test, output_addr, transcript"
 	[ST_PROBE_BEGIN] = "INSERT INTO probe (addr, port, submission_id, "
-	    "request_id, started) VALUES (?1, ?2, ?3, ?4, ?5)",
+	    "request_id, started, ip) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
 	[ST_PROBE_FINISH] = "UPDATE probe SET finished = ?2, verdict = ?3, "
 	    "hops = ?4, relayed_test = ?5, output_addr = ?6, transcript = ?7 "
 	    "WHERE id = ?1 RETURNING submission_id",
@@ -125,9 +125,6 @@ static const char *const stmt_sql[ST_COUNT] = {
 	    "mail_reply, rcpt_reply, data_reply, cookie, verdict, arrived, "
 	    "arrived_from, received FROM probe_test WHERE probe_id = ?1 "
 	    "ORDER BY test_id",
-	/* A range on the probe_addr index: prefix <= addr < prefix+1. */
-	[ST_PROBE_COUNT_PREFIX] = "SELECT count(*) FROM probe WHERE addr >= ?1 "
-	    "AND addr < ?3 AND started >= ?2",
 	[ST_ARRIVAL_USED] = "SELECT count(*) FROM arrival WHERE probe_id = ?1 "
 	    "AND test_id = ?2 AND confirmed = 1",
 	[ST_ARRIVAL_ADD] = "INSERT INTO arrival (ts, probe_id, test_id, peer, "
@@ -151,9 +148,7 @@ static const char *const stmt_sql[ST_COUNT] = {
 	    "ORDER BY id DESC",
 	[ST_REQ_CLAIMABLE] = "SELECT id FROM delist_request WHERE state = "
 	    "'pending' AND coalesce(not_before, 0) <= ?1 AND addr NOT IN "
-	    "(SELECT addr FROM submission WHERE state = 'probing') AND addr "
-	    "NOT IN (SELECT addr FROM delist_request WHERE state = "
-	    "'retesting') ORDER BY id LIMIT ?2",
+	    "(SELECT addr FROM claim) ORDER BY id LIMIT ?2",
 	[ST_REQ_CLAIM] = "UPDATE delist_request SET state = 'retesting', "
 	    "tries = tries + 1, updated = ?2 WHERE id = ?1 AND state = "
 	    "'pending' RETURNING " REQ_COLS,
@@ -162,13 +157,47 @@ static const char *const stmt_sql[ST_COUNT] = {
 	    "coalesce(?6, decision), updated = ?7 WHERE id = ?1 RETURNING addr",
 	[ST_EVENTS_ADDR] = "SELECT id, ts, ref, kind, addr, actor, what, why "
 	    "FROM event WHERE addr = ?1 ORDER BY ts, id",
-	[ST_RETEST_DUE] = "SELECT l.cidr, coalesce((SELECT port FROM probe p "
-	    "WHERE p.id = l.probe_id), 25) FROM listing l WHERE l.source = "
-	    "'probe' AND l.exclude = 0 AND ((l.family = 4 AND l.prefix = 32) "
-	    "OR (l.family = 6 AND l.prefix = 128)) AND coalesce((SELECT "
-	    "max(finished) FROM probe p WHERE p.addr = l.cidr), 0) < ?1 AND "
-	    "l.cidr NOT IN (SELECT addr FROM submission WHERE state IN "
-	    "('queued', 'probing')) LIMIT ?2",
+	/* Probe listings (by their evidence) whose newest run on that port
+	 * finished before ?1, with nothing queued, probing or claimed. */
+	[ST_RETEST_DUE] = "SELECT e.addr, e.port FROM evidence e JOIN listing l "
+	    "ON l.cidr = e.addr AND l.source = 'probe' AND l.exclude = 0 "
+	    "WHERE coalesce((SELECT max(finished) FROM probe p WHERE "
+	    "p.addr = e.addr AND p.port = e.port), 0) < ?1 AND "
+	    "e.addr NOT IN (SELECT addr FROM submission WHERE state IN "
+	    "('queued', 'probing')) AND e.addr NOT IN (SELECT addr FROM claim) "
+	    "ORDER BY e.addr, e.port LIMIT ?2",
+	[ST_CLAIM_TAKE] = "INSERT INTO claim (addr, kind, ref, owner, taken, "
+	    "lease_until) VALUES (?1, ?2, ?3, ?4, ?5, ?6) "
+	    "ON CONFLICT (addr) DO NOTHING",
+	[ST_CLAIM_RELEASE] = "DELETE FROM claim WHERE addr = ?1 AND "
+	    "(?2 IS NULL OR owner = ?2)",
+	[ST_CLAIM_EXPIRED] = "DELETE FROM claim WHERE lease_until < ?1 OR "
+	    "owner = ?2 RETURNING addr, kind, ref, owner",
+	[ST_CLAIM_GET] = "SELECT kind, ref, owner, lease_until FROM claim "
+	    "WHERE addr = ?1",
+	[ST_SUB_UNCLAIM] = "UPDATE submission SET state = 'queued', "
+	    "updated = ?2 WHERE id = ?1 AND state = 'probing'",
+	[ST_REQ_UNCLAIM] = "UPDATE delist_request SET state = 'pending', "
+	    "updated = ?2 WHERE id = ?1 AND state = 'retesting'",
+	[ST_EVIDENCE_PUT] = "INSERT INTO evidence (addr, port, probe_id) "
+	    "VALUES (?1, ?2, ?3) ON CONFLICT (addr, port) DO UPDATE SET "
+	    "probe_id = excluded.probe_id",
+	[ST_EVIDENCE_PUT_PROBE] = "INSERT INTO evidence (addr, port, probe_id) "
+	    "SELECT addr, port, id FROM probe WHERE id = ?1 "
+	    "ON CONFLICT (addr, port) DO UPDATE SET probe_id = excluded.probe_id",
+	[ST_EVIDENCE_DEL] = "DELETE FROM evidence WHERE addr = ?1 AND "
+	    "(?2 IS NULL OR port = ?2)",
+	[ST_EVIDENCE_PORTS] = "SELECT port, probe_id FROM evidence "
+	    "WHERE addr = ?1 ORDER BY port",
+	[ST_PROBE_COUNT_NET] = "SELECT count(*) FROM probe WHERE ip >= ?1 "
+	    "AND ip <= ?2 AND started >= ?3",
+	[ST_ARRIVALS_SINCE] = "SELECT id, ts, probe_id, test_id, peer, "
+	    "mail_from, rcpt, bounce, bounce_why, received, cookie, confirmed "
+	    "FROM arrival WHERE probe_id = ?1 AND id > ?2 ORDER BY id",
+	[ST_ARRIVAL_COUNT] = "SELECT count(*) FROM arrival WHERE probe_id = ?1 "
+	    "AND (?2 = 0 OR test_id = ?2)",
+	[ST_PROBE_TEST_ACCEPTED] = "SELECT data_reply FROM probe_test WHERE "
+	    "probe_id = ?1 AND test_id = ?2",
 	[ST_LISTING_LEAN] = "SELECT family, net, prefix, exclude, code, reason, "
 	    "expires FROM listing WHERE expires IS NULL OR expires > ?1",
 	[ST_STATS] = "SELECT 'source', source, count(*) FROM listing "
@@ -197,6 +226,7 @@ db_seterr(struct db *db, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(db->err, sizeof(db->err), fmt, ap);
 	va_end(ap);
+	db->busy = 0;
 }
 
 /* Record SQLite's reason for a failure of 'what'. */
@@ -205,9 +235,11 @@ db_fail(struct db *db, const char *what)
 {
 	int	 rc = sqlite3_extended_errcode(db->h);
 
-	if ((rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED)
+	if ((rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED) {
 		db_seterr(db, "%s: database is locked (another writer held "
-		    "it for more than %d s)", what, DB_BUSY_TIMEOUT_MS / 1000);
+		    "it for more than %d ms)", what, db->busy_ms);
+		db->busy = 1;
+	}
 	else if ((rc & 0xff) == SQLITE_READONLY)
 		db_seterr(db, "%s: database is read-only: %s", what,
 		    sqlite3_errmsg(db->h));
@@ -220,6 +252,19 @@ const char *
 db_errmsg(const struct db *db)
 {
 	return db->err;
+}
+
+int
+db_busy(const struct db *db)
+{
+	return db->busy;
+}
+
+void
+db_set_busy_timeout(struct db *db, int ms)
+{
+	db->busy_ms = ms;
+	sqlite3_busy_timeout(db->h, ms);
 }
 
 int
@@ -353,7 +398,7 @@ db_open(const char *path, int flags, char *err, size_t errlen)
 {
 	struct db	*db;
 	struct stat	 sb;
-	int		 oflags;
+	int		 oflags, fd;
 
 	if (stat(path, &sb) == -1) {
 		if (errno != ENOENT || !(flags & DB_CREATE)) {
@@ -361,6 +406,18 @@ db_open(const char *path, int flags, char *err, size_t errlen)
 			    errno == ENOENT ? " (run 'orblctl init')" : "");
 			return NULL;
 		}
+		/*
+		 * Created here, mode 0600, before SQLite sees it: SQLite
+		 * would make it 0644, and it gives -wal and -shm the main
+		 * file's mode.  EEXIST: another process was first; fine.
+		 */
+		if ((fd = open(path, O_CREAT | O_EXCL | O_RDWR | O_CLOEXEC |
+		    O_NOFOLLOW, 0600)) == -1 && errno != EEXIST) {
+			snprintf(err, errlen, "%s: %s", path, strerror(errno));
+			return NULL;
+		}
+		if (fd != -1)
+			close(fd);
 	} else if (!S_ISREG(sb.st_mode)) {
 		snprintf(err, errlen, "%s: not a regular file", path);
 		return NULL;
@@ -377,6 +434,7 @@ db_open(const char *path, int flags, char *err, size_t errlen)
 		return NULL;
 	}
 	sqlite3_extended_result_codes(db->h, 1);
+	db->busy_ms = DB_BUSY_TIMEOUT_MS;
 	sqlite3_busy_timeout(db->h, DB_BUSY_TIMEOUT_MS);
 	if (db_exec(db, "PRAGMA foreign_keys = ON", "open") == -1)
 		goto fail;
@@ -392,6 +450,19 @@ db_open(const char *path, int flags, char *err, size_t errlen)
 	snprintf(err, errlen, "%s: %s", path, db->err);
 	db_close(db);
 	return NULL;
+}
+
+int
+db_file_mode(const struct db *db)
+{
+	const char	*path;
+	struct stat	 sb;
+
+	if (db == NULL || db->h == NULL ||
+	    (path = sqlite3_db_filename(db->h, "main")) == NULL ||
+	    *path == '\0' || stat(path, &sb) == -1)
+		return -1;
+	return (int)(sb.st_mode & 07777);
 }
 
 void
@@ -752,6 +823,16 @@ db_listing_remove(struct db *db, const struct addr *net, const char *actor,
 		rc = db_step_done(db, s, "remove");
 	} else
 		rc = -1;
+	/* The evidence of a removed listing goes with it. */
+	if (rc == 0 && (s = db_stmt(db, ST_EVIDENCE_DEL)) != NULL) {
+		char	 cidr[ADDR_STRLEN];
+
+		addr_format(net, cidr, sizeof(cidr));
+		sqlite3_bind_text(s, 1, cidr, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_null(s, 2);
+		rc = db_step_done(db, s, "evidence");
+	} else if (rc == 0)
+		rc = -1;
  out:
 	if (rc == DB_NOTFOUND) {
 		db_tx_leave(db, own, 0);
@@ -1037,4 +1118,37 @@ db_meta_set(struct db *db, const char *key, const char *value)
 		rc = db_step_done(db, s, "meta");
 	}
 	return db_tx_leave(db, own, rc);
+}
+
+int
+db_meta_delete(struct db *db, const char *key)
+{
+	sqlite3_stmt	*s;
+	int64_t		 secure = 0;
+	char		 sql[40];
+	int		 own, rc, changes = 0;
+
+	/* Overwrite the freed bytes (a key must not linger in free pages);
+	 * the connection's setting is restored afterwards. */
+	if (db_pragma_int(db, "PRAGMA secure_delete", &secure) == -1 ||
+	    db_exec(db, "PRAGMA secure_delete = 1", "meta") == -1)
+		return -1;
+	if (db_tx_enter(db, &own) == -1)
+		rc = -1;
+	else {
+		if ((s = db_stmt(db, ST_META_DELETE)) == NULL)
+			rc = -1;
+		else {
+			sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
+			rc = db_step_done(db, s, "meta");
+			changes = sqlite3_changes(db->h);
+		}
+		rc = db_tx_leave(db, own, rc);
+	}
+	snprintf(sql, sizeof(sql), "PRAGMA secure_delete = %lld",
+	    (long long)secure);
+	sqlite3_exec(db->h, sql, NULL, NULL, NULL);
+	if (rc == 0 && changes == 0)
+		return DB_NOTFOUND;
+	return rc;
 }

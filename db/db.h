@@ -16,20 +16,42 @@
 
 #include "addr.h"
 
-#define DB_SCHEMA_VERSION	1
+#define DB_SCHEMA_VERSION	2
 
 #define DB_RDONLY	0x01	/* read-only connection (orbl-dnsd) */
 #define DB_CREATE	0x02	/* create the file and schema if missing */
 
 #define DB_NOTFOUND	1
+#define DB_CLAIMED	2	/* another run holds the address */
 
 #define DB_CODE_DEFAULT	0x7f000002u	/* 127.0.0.2 */
 
 struct db;
 
+/*
+ * Open path.  With DB_CREATE a missing file is created mode 0600 (less
+ * under the umask) before SQLite opens it, and SQLite gives -wal and -shm
+ * the same mode.  An existing file's mode is left alone: see
+ * db_file_mode().  NULL on error, the reason in err.
+ */
 struct db	*db_open(const char *path, int flags, char *err, size_t errlen);
+/*
+ * The permission bits (st_mode & 07777) of the database file, or -1 if it
+ * cannot be stat'ed.  The db layer never logs: a daemon opening the
+ * database read-write warns at start when (mode & 077) != 0 -- the
+ * database holds cookies and replies that are not for other users.
+ */
+int		 db_file_mode(const struct db *);
 void		 db_close(struct db *);
 const char	*db_errmsg(const struct db *);
+/* Was the last failure a lock held by another connection (SQLITE_BUSY or
+ * SQLITE_LOCKED after the busy timeout)?  Then the same call may work
+ * later: callers on an event loop retry instead of giving up. */
+int		 db_busy(const struct db *);
+/* How long a call waits for another writer's lock (default 5000 ms).  An
+ * event loop that must not stall (orbl-prober) sets a short one and
+ * retries on db_busy(). */
+void		 db_set_busy_timeout(struct db *, int ms);
 /* The schema version found when opening (before any migration). */
 int		 db_version_found(const struct db *);
 
@@ -134,19 +156,58 @@ int	 db_submission_foreach(struct db *, const char *state, int limit,
 	    int (*cb)(const struct submission *, void *), void *arg);
 /*
  * Move up to max queued submissions whose not_before has passed (oldest
- * first) to 'probing', tries + 1, and call cb for each.  One run per
- * address at a time: an address with a submission already 'probing' is
- * left queued, and so are its duplicates in the queue.
+ * first) to 'probing', tries + 1, each with a claim on its address held
+ * by owner until lease_until, and call cb for each (after the commit).
+ * One run per address at a time: an address claimed by any run (a
+ * submission, a delisting request, orblctl probe) is left queued, and so
+ * are its duplicates in the queue.
  */
-int	 db_submission_claim(struct db *, int64_t now, int max,
+int	 db_submission_claim(struct db *, int64_t now, int64_t lease_until,
+	    const char *owner, int max,
 	    int (*cb)(const struct submission *, void *), void *arg);
 /* Set state/result/probe_id/not_before (0 = leave probe_id alone) and
  * record the change in the event table. */
 int	 db_submission_set(struct db *, int64_t id, const char *state,
 	    const char *result, int64_t probe_id, int64_t not_before,
 	    const char *actor, const char *why);
-/* After a crash: 'probing' back to 'queued'.  *n = how many. */
-int	 db_submission_requeue(struct db *, const char *actor, int *n);
+
+/*
+ * Claims: the one rule for work in progress.  A claim on an address is
+ * held by an owner ("prober", "orblctl:PID") until its lease passes; while
+ * it is held no other run starts against that address.  A run that ends
+ * releases its claim in the transaction that records it.
+ */
+/* A claim for a run not backed by queued work (orblctl probe): 0, or
+ * DB_CLAIMED if another run holds addr. */
+int	 db_claim_take(struct db *, const char *addr, const char *owner,
+	    int64_t now, int64_t lease_until);
+/* Drop the claim on addr (owner NULL: whoever holds it). */
+int	 db_claim_release(struct db *, const char *addr, const char *owner);
+/*
+ * Release every claim whose lease passed before now, and every claim of
+ * owner (NULL: none) -- at start a daemon takes back what its previous
+ * instance held.  Their submissions go back to 'queued', their requests
+ * to 'pending' (an event each, by actor).  *n = units re-queued.
+ */
+int	 db_claim_expire(struct db *, int64_t now, const char *owner,
+	    const char *actor, int *n);
+/* The claim on addr: 0 with owner and lease copied out, DB_NOTFOUND. */
+int	 db_claim_get(struct db *, const char *addr, char *owner,
+	    size_t ownerlen, int64_t *lease_until);
+
+/*
+ * Evidence: the ports on which the relay of a probe listing was proved.
+ * db_probe_finish (with a listing) and db_probe_confirm add their run's
+ * port; removing the listing removes its evidence.  Ports of addr in
+ * ascending order into ports (at most max; ports may be NULL); *n = how
+ * many (all of them when ports is NULL).
+ */
+int	 db_evidence_ports(struct db *, const char *addr, int *ports, int max,
+	    int *n);
+int	 db_evidence_put(struct db *, const char *addr, int port,
+	    int64_t probe_id);
+/* The evidence of probe_id's own address and port. */
+int	 db_evidence_put_probe(struct db *, int64_t probe_id);
 /* counts[0..3] = queued, probing, done, failed. */
 int	 db_submission_counts(struct db *, int64_t counts[4]);
 /* Submissions created since 'since' by submitter (rate limits). */
@@ -196,12 +257,14 @@ int	 db_probe_finish(struct db *, const struct probe *p,
 	    const struct probe_test_row *tests, size_t ntests,
 	    const struct listing *l, const char *why);
 /*
- * After a run that found the relay closed: remove the listing of exactly
- * addr if it came from a probe (manual and imported entries are the
- * operator's).  *removed = 1 if it did.  DB_NOTFOUND if there is none.
+ * After a run on port found the relay closed: remove the evidence of that
+ * port, and when it was the last evidence, the listing of exactly addr if
+ * it came from a probe (manual and imported entries are the operator's).
+ * A run on a port without evidence removes nothing.  *removed = 1 if the
+ * listing went.
  */
-int	 db_probe_delist(struct db *, const char *addr, const char *why,
-	    int *removed);
+int	 db_probe_delist(struct db *, const char *addr, int port,
+	    const char *why, int *removed);
 /*
  * A late arrival confirmed a run that had already finished (or was
  * interrupted): set its verdict, and list (l) in the same transaction.
@@ -216,9 +279,10 @@ int	 db_probe_foreach_addr(struct db *, const char *addr, int limit,
 	    int (*cb)(const struct probe *, void *), void *arg);
 int	 db_probe_tests(struct db *, int64_t probe_id,
 	    int (*cb)(const struct probe_test_row *, void *), void *arg);
-/* Probes started since 'since' whose address starts with prefix (the
- * text of a /24: "192.0.2.") -- the politeness limit. */
-int	 db_probe_count_prefix_since(struct db *, const char *prefix,
+/* Probes started since 'since' against an address inside net (any
+ * prefix length, IPv4 or IPv6) -- the politeness limit.  Runs recorded
+ * before schema 2 are not counted. */
+int	 db_probe_count_net_since(struct db *, const struct addr *net,
 	    int64_t since, int64_t *n);
 /*
  * Record an arrival.  If a->confirmed is set and no arrival confirmed
@@ -228,6 +292,17 @@ int	 db_probe_count_prefix_since(struct db *, const char *prefix,
 int	 db_arrival_add(struct db *, const struct arrival *a, int *confirmed);
 int	 db_arrivals(struct db *, int64_t probe_id,
 	    int (*cb)(const struct arrival *, void *), void *arg);
+/* Arrivals of probe_id with id > after_id, in order (a waiting run reads
+ * only what is new). */
+int	 db_arrivals_since(struct db *, int64_t probe_id, int64_t after_id,
+	    int (*cb)(const struct arrival *, void *), void *arg);
+/* Arrivals stored for probe_id (and test_id; 0: any test). */
+int	 db_arrival_count(struct db *, int64_t probe_id, int test_id,
+	    int64_t *n);
+/* Did the target accept test_id's message of probe_id (2xx after DATA,
+ * as recorded when the run finished)?  *accepted = 0 when not recorded. */
+int	 db_probe_test_accepted(struct db *, int64_t probe_id, int test_id,
+	    int *accepted);
 
 /* Delisting requests: a server owner asks, a re-test decides. */
 struct delist_request {
@@ -255,9 +330,11 @@ int	 db_request_get(struct db *, int64_t id,
 /* Newest first; state NULL = any; addr NULL = any. */
 int	 db_request_foreach(struct db *, const char *state, const char *addr,
 	    int (*cb)(const struct delist_request *, void *), void *arg);
-/* pending -> retesting for up to max whose not_before has passed and
- * whose address has no run going; cb per claimed (after commit). */
-int	 db_request_claim(struct db *, int64_t now, int max,
+/* pending -> retesting for up to max whose not_before has passed, each
+ * with a claim on its address (see db_submission_claim); cb per claimed
+ * (after commit). */
+int	 db_request_claim(struct db *, int64_t now, int64_t lease_until,
+	    const char *owner, int max,
 	    int (*cb)(const struct delist_request *, void *), void *arg);
 /* Set state, not_before, the re-test probe, and (for delisted/refused)
  * the decision; records an event. */
@@ -272,9 +349,9 @@ struct event {
 };
 int	 db_events_addr(struct db *, const char *addr,
 	    int (*cb)(const struct event *, void *), void *arg);
-/* Probe-confirmed listings (exact addresses) whose newest run finished
- * before 'before' and that have no submission queued or probing: due for
- * the periodic re-test.  At most max. */
+/* Evidence ports of probe listings whose newest run on that port
+ * finished before 'before', with no submission queued or probing and no
+ * claim: due for the periodic re-test.  At most max rows, by address. */
 int	 db_listing_retest_due(struct db *, int64_t before, int max,
 	    int (*cb)(const char *addr, int port, void *), void *arg);
 
@@ -290,5 +367,8 @@ int	 db_stats(struct db *, int64_t now, int64_t since,
  * is copied into buf (truncated to len). */
 int	 db_meta_get(struct db *, const char *key, char *buf, size_t len);
 int	 db_meta_set(struct db *, const char *key, const char *value);
+/* Remove key (its bytes overwritten: secure_delete).  DB_NOTFOUND if it
+ * was not there. */
+int	 db_meta_delete(struct db *, const char *key);
 
 #endif

@@ -122,6 +122,32 @@ db_submission_foreach(struct db *db, const char *state, int limit,
 	return submission_rows(db, s, cb, arg, NULL);
 }
 
+/* Claim the address of submission id: 0 taken, 1 held by another run
+ * (or the submission is gone), -1 error. */
+static int
+sub_claim_one(struct db *db, int64_t id, const char *owner, int64_t now,
+    int64_t lease_until)
+{
+	sqlite3_stmt	*s;
+	char		*addr;
+	int		 rc;
+
+	if ((s = db_stmt(db, ST_SUB_GET)) == NULL)
+		return -1;
+	sqlite3_bind_int64(s, 1, id);
+	rc = sqlite3_step(s);
+	addr = rc == SQLITE_ROW ? dupn(col_text(s, 1)) : NULL;
+	sqlite3_reset(s);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return db_fail(db, "claim");
+	if (addr == NULL)
+		return 1;
+	rc = db_claim_insert(db, addr, "submission", id, owner, now,
+	    lease_until);
+	free(addr);
+	return rc;
+}
+
 /* A submission copied out of SQLite (claim calls back after commit). */
 struct subcopy {
 	struct submission	 x;
@@ -129,8 +155,9 @@ struct subcopy {
 };
 
 int
-db_submission_claim(struct db *db, int64_t now, int max,
-    int (*cb)(const struct submission *, void *), void *arg)
+db_submission_claim(struct db *db, int64_t now, int64_t lease_until,
+    const char *owner, int max, int (*cb)(const struct submission *, void *),
+    void *arg)
 {
 	sqlite3_stmt	*s;
 	int64_t		*ids = NULL;
@@ -158,6 +185,15 @@ db_submission_claim(struct db *db, int64_t now, int max,
 	}
 	rc = 0;
 	for (i = 0; i < nids && rc == 0; i++) {
+		/* addr is not known before the claim row: take it from the
+		 * submission (one indexed read) */
+		if ((rc = sub_claim_one(db, ids[i], owner, now,
+		    lease_until)) == 1) {
+			rc = 0;
+			continue;
+		}
+		if (rc != 0)
+			break;
 		if ((s = db_stmt(db, ST_SUB_CLAIM)) == NULL) {
 			rc = -1;
 			break;
@@ -178,7 +214,7 @@ db_submission_claim(struct db *db, int64_t now, int max,
 		rc = rc == SQLITE_DONE ? 0 : db_fail(db, "claim");
 		if (rc == 0 && n > 0 && v[n - 1].x.id == ids[i])
 			rc = db_event_add(db, "submission", ids[i], v[n - 1].addr,
-			    "prober", "probing", NULL);
+			    owner, "probing", NULL);
 	}
  out:
 	if (rc == 0)
@@ -243,46 +279,6 @@ db_submission_set(struct db *db, int64_t id, const char *state,
 }
 
 int
-db_submission_requeue(struct db *db, const char *actor, int *n)
-{
-	sqlite3_stmt	*s;
-	int64_t		*ids = NULL;
-	char		**addrs = NULL;
-	size_t		 cnt = 0, cap = 0, i;
-	int		 own, rc;
-
-	*n = 0;
-	if (db_tx_enter(db, &own) == -1)
-		return -1;
-	if ((s = db_stmt(db, ST_SUB_REQUEUE_LIST)) == NULL) {
-		rc = -1;
-		goto out;
-	}
-	sqlite3_bind_int64(s, 1, time(NULL));
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		if (cnt == cap) {
-			cap = cap ? cap * 2 : 16;
-			ids = xreallocarray(ids, cap, sizeof(*ids));
-			addrs = xreallocarray(addrs, cap, sizeof(*addrs));
-		}
-		ids[cnt] = sqlite3_column_int64(s, 0);
-		addrs[cnt++] = dupn(col_text(s, 1));
-	}
-	sqlite3_reset(s);
-	rc = rc == SQLITE_DONE ? 0 : db_fail(db, "requeue");
-	for (i = 0; i < cnt && rc == 0; i++)
-		rc = db_event_add(db, "submission", ids[i], addrs[i], actor,
-		    "queued", "run interrupted: prober restarted");
-	*n = (int)cnt;
- out:
-	for (i = 0; i < cnt; i++)
-		free(addrs[i]);
-	free(addrs);
-	free(ids);
-	return db_tx_leave(db, own, rc);
-}
-
-int
 db_submission_counts(struct db *db, int64_t counts[4])
 {
 	sqlite3_stmt	*s;
@@ -325,6 +321,9 @@ db_probe_begin(struct db *db, const char *addr, int port,
     int64_t submission_id, int64_t request_id, int64_t *id)
 {
 	sqlite3_stmt	*s;
+	struct addr	 ip;
+	uint8_t		 key[17];
+	char		 err[128];
 	int		 own, rc;
 
 	if (db_tx_enter(db, &own) == -1)
@@ -337,6 +336,13 @@ db_probe_begin(struct db *db, const char *addr, int port,
 		bind_int_or_null(s, 3, submission_id);
 		bind_int_or_null(s, 4, request_id);
 		sqlite3_bind_int64(s, 5, time(NULL));
+		/* The family first: an IPv4 address must not sort inside an
+		 * IPv6 network that starts with the same bits. */
+		if (addr_parse(addr, &ip, err, sizeof(err)) == 0) {
+			key[0] = ip.family;
+			memcpy(key + 1, ip.a, 16);
+			sqlite3_bind_blob(s, 6, key, 17, SQLITE_TRANSIENT);
+		}
 		rc = db_step_done(db, s, "probe");
 	}
 	if (rc == 0) {
@@ -444,7 +450,8 @@ db_probe_finish(struct db *db, const struct probe *p,
 	if ((rc = db_event_add(db, "probe", p->id, p->addr, "prober",
 	    p->verdict ? p->verdict : "finished", why)) != 0)
 		goto out;
-	if (l != NULL && (rc = db_listing_put(db, l, why, NULL)) != 0)
+	if (l != NULL && ((rc = db_listing_put(db, l, why, NULL)) != 0 ||
+	    (rc = db_evidence_put(db, p->addr, p->port, p->id)) != 0))
 		goto out;
 	if (sub > 0)
 		rc = db_submission_set(db, sub, "done", p->verdict, p->id, 0,
@@ -497,7 +504,8 @@ db_probe_confirm(struct db *db, int64_t probe_id, const char *hops,
 	if ((rc = db_event_add(db, "probe", probe_id, addr, "prober",
 	    "confirmed", why)) != 0)
 		goto out;
-	if (l != NULL && (rc = db_listing_put(db, l, why, NULL)) != 0)
+	if (l != NULL && ((rc = db_listing_put(db, l, why, NULL)) != 0 ||
+	    (rc = db_evidence_put_probe(db, probe_id)) != 0))
 		goto out;
 	if (sub > 0)
 		rc = db_submission_set(db, sub, "done", "confirmed", probe_id,
@@ -605,33 +613,6 @@ db_probe_tests(struct db *db, int64_t probe_id,
 	return rc == SQLITE_DONE ? 0 : db_fail(db, "probe tests");
 }
 
-int
-db_probe_count_prefix_since(struct db *db, const char *prefix, int64_t since,
-    int64_t *n)
-{
-	sqlite3_stmt	*s;
-
-	char		 upper[128];
-	size_t		 len = strlen(prefix);
-
-	if (len >= sizeof(upper)) {
-		db_seterr(db, "bad address prefix");
-		return -1;
-	}
-	/* The first text after every string that starts with prefix
-	 * (addresses are ASCII: "" is followed by DEL). */
-	memcpy(upper, prefix, len + 1);
-	if (len == 0)
-		memcpy(upper, "\x7f", 2);
-	else
-		upper[len - 1]++;
-	if ((s = db_stmt(db, ST_PROBE_COUNT_PREFIX)) == NULL)
-		return -1;
-	sqlite3_bind_text(s, 1, prefix, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 2, since);
-	sqlite3_bind_text(s, 3, upper, -1, SQLITE_TRANSIENT);
-	return count_query(db, s, n);
-}
 
 int
 db_arrival_add(struct db *db, const struct arrival *a, int *confirmed)

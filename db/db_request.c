@@ -146,8 +146,34 @@ struct reqcopy {
 	char			*addr, *contact, *note;
 };
 
+/* Claim the address of request id: 0 taken, 1 held by another run (or
+ * the request is gone), -1 error. */
+static int
+req_claim_one(struct db *db, int64_t id, const char *owner, int64_t now,
+    int64_t lease_until)
+{
+	sqlite3_stmt	*s;
+	char		*addr;
+	int		 rc;
+
+	if ((s = db_stmt(db, ST_REQ_GET)) == NULL)
+		return -1;
+	sqlite3_bind_int64(s, 1, id);
+	rc = sqlite3_step(s);
+	addr = rc == SQLITE_ROW ? dupn(col_text(s, 1)) : NULL;
+	sqlite3_reset(s);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return db_fail(db, "claim");
+	if (addr == NULL)
+		return 1;
+	rc = db_claim_insert(db, addr, "request", id, owner, now, lease_until);
+	free(addr);
+	return rc;
+}
+
 int
-db_request_claim(struct db *db, int64_t now, int max,
+db_request_claim(struct db *db, int64_t now, int64_t lease_until,
+    const char *owner, int max,
     int (*cb)(const struct delist_request *, void *), void *arg)
 {
 	sqlite3_stmt	*s;
@@ -176,6 +202,13 @@ db_request_claim(struct db *db, int64_t now, int max,
 	}
 	rc = 0;
 	for (i = 0; i < nids && rc == 0; i++) {
+		if ((rc = req_claim_one(db, ids[i], owner, now,
+		    lease_until)) == 1) {
+			rc = 0;
+			continue;
+		}
+		if (rc != 0)
+			break;
 		if ((s = db_stmt(db, ST_REQ_CLAIM)) == NULL) {
 			rc = -1;
 			break;
@@ -197,7 +230,7 @@ db_request_claim(struct db *db, int64_t now, int max,
 		rc = rc == SQLITE_DONE ? 0 : db_fail(db, "claim");
 		if (rc == 0 && n > 0 && v[n - 1].r.id == ids[i])
 			rc = db_event_add(db, "request", ids[i], v[n - 1].addr,
-			    "prober", "retesting", NULL);
+			    owner, "retesting", NULL);
 	}
  out:
 	if (rc == 0)
@@ -306,13 +339,14 @@ delist_cb(const struct listing *l, void *arg)
 }
 
 int
-db_probe_delist(struct db *db, const char *addr, const char *why,
+db_probe_delist(struct db *db, const char *addr, int port, const char *why,
     int *removed)
 {
 	struct delist_ctx	 c = { 0, 0 };
 	struct addr		 a;
+	sqlite3_stmt		*s;
 	char			 err[128];
-	int			 own, rc;
+	int			 own, rc, had, left;
 
 	*removed = 0;
 	if (addr_parse(addr, &a, err, sizeof(err)) == -1) {
@@ -321,13 +355,31 @@ db_probe_delist(struct db *db, const char *addr, const char *why,
 	}
 	if (db_tx_enter(db, &own) == -1)
 		return -1;
+	/* Only the evidence of this port goes: a closed port says nothing
+	 * about another one. */
+	if ((s = db_stmt(db, ST_EVIDENCE_DEL)) == NULL) {
+		rc = -1;
+		goto out;
+	}
+	sqlite3_bind_text(s, 1, addr, -1, SQLITE_STATIC);
+	sqlite3_bind_int(s, 2, port);
+	if ((rc = db_step_done(db, s, "evidence")) != 0)
+		goto out;
+	had = sqlite3_changes(db->h) > 0;
+	if ((rc = db_evidence_ports(db, addr, NULL, 0, &left)) != 0)
+		goto out;
+	if (!had || left > 0) {
+		rc = 0;
+		goto out;
+	}
 	rc = db_listing_get(db, &a, delist_cb, &c);
 	if (rc == DB_NOTFOUND || (rc == 0 && !c.probe)) {
-		db_tx_leave(db, own, 0);
-		return c.found ? 0 : DB_NOTFOUND;
+		rc = 0;
+		goto out;
 	}
 	if (rc == 0 && (rc = db_listing_remove(db, &a, "prober", why)) == 0)
 		*removed = 1;
+ out:
 	return db_tx_leave(db, own, rc);
 }
 

@@ -86,9 +86,13 @@ CREATE TABLE probe (
 	hops	TEXT CHECK (hops IN ('single-hop', 'multi-hop')),
 	relayed_test INTEGER,			-- test id that got through
 	output_addr TEXT,			-- where the test mail came from
-	transcript TEXT				-- bounded SMTP transcript
+	transcript TEXT,			-- bounded SMTP transcript
+	ip	BLOB				-- family (4|6), then addr, 16
+						-- bytes (v4: first 4): the
+						-- politeness count by network
 ) STRICT;
 CREATE INDEX probe_addr ON probe (addr, started);
+CREATE INDEX probe_ip ON probe (ip, started);
 
 -- One test case of a probe.
 CREATE TABLE probe_test (
@@ -160,3 +164,29 @@ CREATE TABLE event (
 	why	TEXT
 ) STRICT;
 CREATE INDEX event_addr ON event (addr, ts);
+
+-- Work in progress: one row per address being tested, whatever started
+-- the run (a submission, a delisting request, orblctl probe).  The
+-- primary key makes two runs against one address impossible.  A claim is
+-- a lease: a claim whose holder died is released when its lease passes
+-- (or at once when the holder restarts), and its unit of work goes back
+-- to the queue -- one rule for every kind of work.
+CREATE TABLE claim (
+	addr	TEXT PRIMARY KEY,
+	kind	TEXT NOT NULL CHECK (kind IN ('submission', 'request',
+		'manual')),
+	ref	INTEGER NOT NULL,		-- submission/request id, 0
+	owner	TEXT NOT NULL,			-- "prober", "orblctl:PID"
+	taken	INTEGER NOT NULL,
+	lease_until INTEGER NOT NULL
+) STRICT;
+
+-- The ports on which a probe listing's relay was proved.  A closed
+-- re-test removes only the evidence of its own port; the listing goes
+-- when no evidence is left.  A run on another port adds, never removes.
+CREATE TABLE evidence (
+	addr	TEXT NOT NULL,
+	port	INTEGER NOT NULL,
+	probe_id INTEGER NOT NULL REFERENCES probe(id),
+	PRIMARY KEY (addr, port)
+) STRICT;

@@ -13,18 +13,36 @@
 
 struct last {
 	int		 found;
+	int		 port;		/* 0: any port */
+	const int	*ports;		/* or only these (nports) */
+	int		 nports;
 	int64_t		 id, finished, any_finished;
 	char		 verdict[32];
 };
 
-/* The newest finished run decides; any_finished is the time of the
- * newest finished run of any verdict. */
+static int
+port_in(const int *ports, int n, int port)
+{
+	int	 i;
+
+	for (i = 0; i < n; i++)
+		if (ports[i] == port)
+			return 1;
+	return 0;
+}
+
+/* The newest finished run (on the port(s) asked about) decides;
+ * any_finished is the time of the newest finished run of any verdict. */
 static int
 last_cb(const struct probe *p, void *arg)
 {
 	struct last	*l = arg;
 
 	if (p->finished == 0 || p->verdict == NULL)
+		return 0;
+	if (l->port != 0 && p->port != l->port)
+		return 0;
+	if (l->ports != NULL && !port_in(l->ports, l->nports, p->port))
 		return 0;
 	if (p->finished > l->any_finished)
 		l->any_finished = p->finished;
@@ -45,16 +63,29 @@ conclusive(const char *v)
 }
 
 int
+policy_port_public(const struct conf *c, int port)
+{
+	return port_in(c->probe_ports, c->nprobe_ports, port);
+}
+
+int
 policy_recent_verdict(const struct conf *c, struct db *db, const char *addr,
-    int64_t now, struct policy_submit *out)
+    int port, int64_t now, struct policy_submit *out)
 {
 	struct last	 last;
+	int64_t		 stands;
 
 	memset(&last, 0, sizeof(last));
-	if (db_probe_foreach_addr(db, addr, 20, last_cb, &last) == -1)
+	last.port = port;
+	if (db_probe_foreach_addr(db, addr, 50, last_cb, &last) == -1)
 		return -1;
-	if (!last.found || !conclusive(last.verdict) ||
-	    now - last.finished >= c->retest_interval)
+	if (!last.found)
+		return 0;
+	/* A conclusive verdict stands for retest_interval; an inconclusive
+	 * one for tempfail_retry (resubmitting cannot hammer a server). */
+	stands = conclusive(last.verdict) ? c->retest_interval :
+	    c->tempfail_retry;
+	if (now - last.finished >= stands)
 		return 0;
 	out->last_probe = last.id;
 	out->last_finished = last.finished;
@@ -66,17 +97,23 @@ policy_recent_verdict(const struct conf *c, struct db *db, const char *addr,
 int
 policy_submit(const struct conf *c, struct db *db, const char *text,
     int port, const char *submitter, const char *client, const char *actor,
-    int force, int64_t now, struct policy_submit *out, char *err,
+    int flags, int64_t now, struct policy_submit *out, char *err,
     size_t errlen)
 {
 	struct addr	 a;
 	int64_t		 n;
+	int		 force = (flags & POLICY_FORCE) != 0;
 
 	memset(out, 0, sizeof(*out));
 	if (target_check(c, text, &a, err, errlen) == -1)
 		return POLICY_REFUSED;
 	if (port < 1 || port > 65535) {
 		snprintf(err, errlen, "port %d: out of range", port);
+		return POLICY_REFUSED;
+	}
+	if (!(flags & POLICY_OPERATOR) && !policy_port_public(c, port)) {
+		snprintf(err, errlen, "port %d is not one that orbl tests "
+		    "(ports: %s)", port, policy_ports_text(c));
 		return POLICY_REFUSED;
 	}
 	addr_format_ip(&a, out->addr, sizeof(out->addr));
@@ -91,7 +128,8 @@ policy_submit(const struct conf *c, struct db *db, const char *text,
 		return POLICY_LIMITED;
 	}
 	if (!force) {
-		switch (policy_recent_verdict(c, db, out->addr, now, out)) {
+		switch (policy_recent_verdict(c, db, out->addr, port, now,
+		    out)) {
 		case -1:
 			snprintf(err, errlen, "%s", db_errmsg(db));
 			return POLICY_ERROR;
@@ -106,6 +144,53 @@ policy_submit(const struct conf *c, struct db *db, const char *text,
 	}
 	out->queued = 1;
 	return POLICY_OK;
+}
+
+const char *
+policy_ports_text(const struct conf *c)
+{
+	static char	 buf[CONF_MAX_LIST * 7];
+	size_t		 n = 0;
+	int		 i;
+
+	buf[0] = '\0';
+	for (i = 0; i < c->nprobe_ports && n < sizeof(buf); i++)
+		n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%s%d",
+		    i ? ", " : "", c->probe_ports[i]);
+	return buf;
+}
+
+/* The network of a for the politeness limit (prefix_len4/6). */
+void
+policy_politeness_net(const struct conf *c, const struct addr *a,
+    struct addr *net)
+{
+	int	 len = a->family == 4 ? (int)c->prefix_len4 :
+	    (int)c->prefix_len6;
+	int	 max = a->family == 4 ? 32 : 128, i;
+
+	*net = *a;
+	if (len < 0 || len > max)
+		len = max;
+	net->prefix = (uint8_t)len;
+	for (i = len; i < max; i++)
+		net->a[i / 8] &= (uint8_t)~(0x80 >> (i % 8));
+}
+
+int
+policy_politeness(const struct conf *c, struct db *db, const char *addr,
+    int64_t now)
+{
+	struct addr	 a, net;
+	char		 err[128];
+	int64_t		 n;
+
+	if (addr_parse(addr, &a, err, sizeof(err)) == -1)
+		return 0;
+	policy_politeness_net(c, &a, &net);
+	if (db_probe_count_net_since(db, &net, now - 3600, &n) == -1)
+		return -1;
+	return n >= c->prefix_limit ? 1 : 0;
 }
 
 int
@@ -125,6 +210,15 @@ policy_contact_ok(const char *s)
 	return 1;
 }
 
+static int
+probe_listing_cb(const struct listing *l, void *arg)
+{
+	int	*probe = arg;
+
+	*probe = !l->exclude && l->source && strcmp(l->source, "probe") == 0;
+	return 0;
+}
+
 int
 policy_delist_request(const struct conf *c, struct db *db, const char *text,
     const char *contact, const char *note, const char *actor, int64_t now,
@@ -133,6 +227,7 @@ policy_delist_request(const struct conf *c, struct db *db, const char *text,
 	struct last	 last;
 	struct addr	 a;
 	char		 why[128];
+	int		 ports[POLICY_PORTS_MAX], nports = 0, probe_listed = 0;
 
 	memset(out, 0, sizeof(*out));
 	if (!policy_contact_ok(contact)) {
@@ -154,10 +249,31 @@ policy_delist_request(const struct conf *c, struct db *db, const char *text,
 		return POLICY_REFUSED;
 	}
 	addr_format_ip(&a, out->addr, sizeof(out->addr));
-	/* One re-test per address per retest_interval: a request inside
-	 * it is taken, and waits. */
+	/* Only a listing made by a test can be removed by a re-test: no
+	 * test for an address that is not listed that way (it would only
+	 * spend politeness on a server nobody needs tested). */
+	if (db_evidence_ports(db, out->addr, ports, POLICY_PORTS_MAX,
+	    &nports) == -1 || (nports == 0 &&
+	    db_listing_get(db, &a, probe_listing_cb, &probe_listed) == -1)) {
+		snprintf(err, errlen, "%s", db_errmsg(db));
+		return POLICY_ERROR;
+	}
+	if (nports == 0 && !probe_listed) {
+		snprintf(err, errlen, "%s is not listed by a relay test: a "
+		    "re-test cannot change its listing (if orbl lists it, the "
+		    "entry is the operator's: the lookup says why)", out->addr);
+		return POLICY_REFUSED;
+	}
+	/* One re-test per address per retest_interval, counted from the
+	 * runs on the evidence's ports only: a run somebody else asked for
+	 * on another port does not delay the owner.  A request inside it
+	 * is taken, and waits. */
 	memset(&last, 0, sizeof(last));
-	if (db_probe_foreach_addr(db, out->addr, 20, last_cb, &last) == -1) {
+	if (nports > 0) {
+		last.ports = ports;
+		last.nports = nports;
+	}
+	if (db_probe_foreach_addr(db, out->addr, 50, last_cb, &last) == -1) {
 		snprintf(err, errlen, "%s", db_errmsg(db));
 		return POLICY_ERROR;
 	}

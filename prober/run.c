@@ -2,7 +2,6 @@
  * run.c -- see run.h.
  */
 #include <sys/queue.h>
-#include <sys/random.h>
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +13,7 @@
 #include "addr.h"
 #include "conf.h"
 #include "cookie.h"
+#include "cookie_key.h"
 #include "db.h"
 #include "log.h"
 #include "relay_tests.h"
@@ -24,9 +24,24 @@
 #include "xmalloc.h"
 
 #define RUN_POLL_USEC		250000	/* arrivals recorded elsewhere */
+#define RUN_RETRY_USEC		250000	/* the database was locked */
 #define COOKIE_KEY_MAX		64
+#define OWNER_MAX		64
 
-enum run_state { R_SESSION, R_WAIT, R_DONE };
+/*
+ * What the sink may store that does not confirm anything (bounces,
+ * repeats of a confirmed test, arrivals that cannot confirm): enough for
+ * evidence, bounded so that somebody mailing cookies back cannot grow the
+ * database or the work of a waiting run.  The first confirming arrival of
+ * a run is always kept.
+ */
+#define ARRIVALS_PER_TEST	3	/* rows per cookie (probe, test) */
+#define ARRIVALS_PER_RUN	60	/* rows per probe run */
+#define ARRIVALS_PER_PEER_MIN	30	/* rows per delivering peer a minute */
+#define ARRIVALS_PER_MIN	300	/* rows a minute in all */
+#define ARRIVAL_PEERS		64	/* peers counted per minute */
+
+enum run_state { R_SESSION, R_WAIT, R_RECORD, R_DONE };
 
 struct run {
 	TAILQ_ENTRY(run)	 entry;
@@ -46,7 +61,11 @@ struct run {
 	int			 confirmed, relayed_test, bounces;
 	char			 output_addr[ADDR_STRLEN];
 	int64_t			 wait_until;
+	int64_t			 last_arrival;	/* id read up to */
+	int			 decided;	/* verdict computed once */
 	struct event		*timer;
+	int			(*record)(const struct run_result *,
+				    struct db *, void *);
 	void			(*done)(const struct run_result *, void *);
 	void			*arg;
 	void			(*trace)(char, const char *, void *);
@@ -63,6 +82,16 @@ struct runs {
 	struct run_list		 list;
 	size_t			 n;
 	int			 stopping;	/* runs_stop_all: shutdown */
+	char			 owner[OWNER_MAX];	/* of the claims */
+	/* arrival bounds: this minute's counts */
+	int64_t			 minute;
+	int			 nminute;
+	struct {
+		char		 peer[ADDR_STRLEN];
+		int		 n;
+	}			 peers[ARRIVAL_PEERS];
+	int			 npeers;
+	uint64_t		 dropped, ignored;	/* this minute */
 };
 
 static void	run_session_done(struct smtp_session *,
@@ -71,50 +100,19 @@ static void	run_timer_cb(evutil_socket_t, short, void *);
 static void	run_finish(struct run *);
 static int	still_listed_cb(const struct listing *, void *);
 
-/*
- * The cookie key: the configured secret, or a random one made once per
- * database (kept in meta), so that every process probing with that
- * database -- the daemon, orblctl probe -- verifies the same cookies.
- */
+/* The cookie key (cookie_key.c: configured, from a file, or made once
+ * and kept beside the database, mode 0600). */
 static int
 runs_key(struct runs *rs, char *err, size_t errlen)
 {
-	char	 hex[2 * COOKIE_KEY_MAX + 1];
-	size_t	 i;
+	char	 warn[1024];
 
-	if (rs->conf->cookie_key[0] != '\0') {
-		rs->keylen = strlen(rs->conf->cookie_key);
-		if (rs->keylen > COOKIE_KEY_MAX)
-			rs->keylen = COOKIE_KEY_MAX;
-		memcpy(rs->key, rs->conf->cookie_key, rs->keylen);
-		return 0;
-	}
-	if (db_meta_get(rs->db, "cookie_key", hex, sizeof(hex)) == 0 &&
-	    strlen(hex) == 64) {
-		for (i = 0; i < 32; i++) {
-			unsigned int	 b;
-
-			if (sscanf(hex + 2 * i, "%2x", &b) != 1)
-				break;
-			rs->key[i] = (uint8_t)b;
-		}
-		if (i == 32) {
-			rs->keylen = 32;
-			return 0;
-		}
-	}
-	if (getrandom(rs->key, 32, 0) != 32) {
-		snprintf(err, errlen, "getrandom failed");
+	warn[0] = '\0';
+	if (cookie_key_load(rs->conf, rs->db, rs->key, &rs->keylen,
+	    sizeof(rs->key), warn, sizeof(warn), err, errlen) == -1)
 		return -1;
-	}
-	for (i = 0; i < 32; i++)
-		snprintf(hex + 2 * i, 3, "%02x", rs->key[i]);
-	if (db_meta_set(rs->db, "cookie_key", hex) == -1) {
-		snprintf(err, errlen, "cannot keep the cookie key: %s",
-		    db_errmsg(rs->db));
-		return -1;
-	}
-	rs->keylen = 32;
+	if (warn[0] != '\0')
+		log_warnx("%s", warn);
 	return 0;
 }
 
@@ -127,6 +125,7 @@ runs_new(const struct conf *conf, struct db *db, struct event_base *base,
 	rs->conf = conf;
 	rs->db = db;
 	rs->base = base;
+	orbl_strlcpy(rs->owner, "prober", sizeof(rs->owner));
 	TAILQ_INIT(&rs->list);
 	if (runs_key(rs, err, errlen) == -1) {
 		free(rs);
@@ -164,10 +163,24 @@ runs_active(const struct runs *rs)
 	return rs->n;
 }
 
+void
+runs_set_owner(struct runs *rs, const char *owner)
+{
+	orbl_strlcpy(rs->owner, owner, sizeof(rs->owner));
+}
+
+const char *
+runs_owner(const struct runs *rs)
+{
+	return rs->owner;
+}
+
 int
 runs_start(struct runs *rs, const char *addr, int port, int64_t submission_id,
-    int64_t request_id, void (*done)(const struct run_result *, void *),
-    void *arg, void (*trace)(char, const char *, void *), void *targ)
+    int64_t request_id,
+    int (*record)(const struct run_result *, struct db *, void *),
+    void (*done)(const struct run_result *, void *), void *arg,
+    void (*trace)(char, const char *, void *), void *targ)
 {
 	const struct conf	*c = rs->conf;
 	struct session_params	 sp;
@@ -179,6 +192,7 @@ runs_start(struct runs *rs, const char *addr, int port, int64_t submission_id,
 	r->port = port;
 	r->submission_id = submission_id;
 	r->request_id = request_id;
+	r->record = record;
 	r->done = done;
 	r->arg = arg;
 	r->trace = trace;
@@ -275,6 +289,8 @@ poll_arrival_cb(const struct arrival *a, void *arg)
 {
 	struct run	*r = arg;
 
+	if (a->id > r->last_arrival)
+		r->last_arrival = a->id;
 	if (a->confirmed && !r->confirmed) {
 		r->confirmed = 1;
 		r->relayed_test = a->test_id;
@@ -293,8 +309,13 @@ run_timer_cb(evutil_socket_t fd, short ev, void *arg)
 
 	(void)fd;
 	(void)ev;
-	r->bounces = 0;
-	if (db_arrivals(r->rs->db, r->probe_id, poll_arrival_cb, r) == -1)
+	if (r->state == R_RECORD) {
+		run_finish(r);
+		return;
+	}
+	/* Only what arrived since the last look (bounded per run anyway). */
+	if (db_arrivals_since(r->rs->db, r->probe_id, r->last_arrival,
+	    poll_arrival_cb, r) == -1)
 		log_warnx("probe #%lld: %s", (long long)r->probe_id,
 		    db_errmsg(r->rs->db));
 	if (r->confirmed || time(NULL) >= r->wait_until) {
@@ -371,8 +392,11 @@ queue_output(struct run *r)
 
 /*
  * Stopped by a shutdown before it could decide: no verdict (a battery cut
- * short proves nothing); the submission or request goes back to the
- * queue and the probe stays unfinished, so late mail still counts.
+ * short proves nothing); the owner's record hook puts the submission or
+ * request back in the queue and the claim is released, in one
+ * transaction.  The probe stays unfinished.  If that cannot be written
+ * now, the claim stays: the next start of this owner, or the lease,
+ * releases it.
  */
 static void
 run_interrupted(struct run *r)
@@ -382,27 +406,51 @@ run_interrupted(struct run *r)
 
 	r->state = R_DONE;
 	evtimer_del(r->timer);
-	if (r->submission_id > 0 && db_submission_set(db, r->submission_id,
-	    "queued", NULL, 0, 0, "prober", "run interrupted: prober "
-	    "stopped") == -1)
-		log_warnx("%s", db_errmsg(db));
-	if (r->request_id > 0 && db_request_set(db, r->request_id, "pending",
-	    0, r->probe_id, NULL, "prober") == -1)
-		log_warnx("%s", db_errmsg(db));
-	log_info("probe #%lld %s: interrupted, re-queued",
-	    (long long)r->probe_id, r->addr);
 	memset(&res, 0, sizeof(res));
 	res.probe_id = r->probe_id;
 	res.submission_id = r->submission_id;
+	res.request_id = r->request_id;
 	res.addr = r->addr;
+	res.port = r->port;
 	res.verdict = VERDICT_NONE;
 	res.why = "interrupted";
 	res.interrupted = 1;
+	if (db_begin(db) == -1 ||
+	    (r->record != NULL && r->record(&res, db, r->arg) == -1) ||
+	    db_claim_release(db, r->addr, r->rs->owner) == -1 ||
+	    db_commit(db) == -1) {
+		log_warnx("probe #%lld %s: interrupted; cannot re-queue it now "
+		    "(%s): the next start does", (long long)r->probe_id,
+		    r->addr, db_errmsg(db));
+		db_rollback(db);
+	} else
+		log_info("probe #%lld %s: interrupted, re-queued",
+		    (long long)r->probe_id, r->addr);
 	if (r->done)
 		r->done(&res, r->arg);
 	run_free(r);
 }
 
+static void
+finish_rows_free(struct finish_ctx *f)
+{
+	size_t	 i;
+
+	for (i = 0; i < f->r->ntests; i++) {
+		free((char *)f->rows[i].arrived_from);
+		free((char *)f->rows[i].received);
+	}
+	free(f->rows);
+}
+
+/*
+ * The verdict, recorded in one transaction with everything it justifies:
+ * the run and its tests; the listing and its evidence (confirmed); the
+ * removal of this port's evidence, and of the listing when none is left
+ * (closed); the owner's record hook (the submission's or request's next
+ * state); the release of the claim.  A locked database is retried every
+ * RUN_RETRY_USEC with nothing lost or half-written.
+ */
 static void
 run_finish(struct run *r)
 {
@@ -411,16 +459,19 @@ run_finish(struct run *r)
 	struct listing		 l;
 	struct run_result	 res;
 	const struct relay_test	*rt;
+	struct db		*db = r->rs->db;
+	struct timeval		 retry = { 0, RUN_RETRY_USEC };
 	char			 reason[512], day[32], err[128], *transcript;
 	enum verdict		 v;
 	time_t			 now = time(NULL);
 	size_t			 i;
-	int			 listed = 0;
+	int			 listed = 0, ok, nleft = 0;
 
-	if (r->rs->stopping && !r->confirmed) {
+	if (r->rs->stopping && !r->confirmed && !r->decided) {
 		run_interrupted(r);
 		return;
 	}
+	r->decided = 1;
 	r->state = R_DONE;
 	evtimer_del(r->timer);
 	memset(&f, 0, sizeof(f));
@@ -441,11 +492,10 @@ run_finish(struct run *r)
 		f.rows[i].verdict = test_outcome_name(t->outcome);
 	}
 	/* One more look: a message may have arrived since the last poll. */
-	r->bounces = 0;
-	if (db_arrivals(r->rs->db, r->probe_id, poll_arrival_cb, r) == -1)
+	if (db_arrivals_since(db, r->probe_id, r->last_arrival,
+	    poll_arrival_cb, r) == -1)
 		log_warnx("probe #%lld: %s", (long long)r->probe_id,
-		    db_errmsg(r->rs->db));
-	r->bounces = 0;
+		    db_errmsg(db));
 
 	memset(&res, 0, sizeof(res));
 	if (r->confirmed)
@@ -465,9 +515,10 @@ run_finish(struct run *r)
 	p.hops = res.hops;
 	p.relayed_test = r->confirmed ? r->relayed_test : 0;
 	p.output_addr = r->confirmed ? r->output_addr : NULL;
-	if (db_arrivals(r->rs->db, r->probe_id, finish_arrival_cb, &f) == -1)
+	r->bounces = 0;
+	if (db_arrivals(db, r->probe_id, finish_arrival_cb, &f) == -1)
 		log_warnx("probe #%lld: %s", (long long)r->probe_id,
-		    db_errmsg(r->rs->db));
+		    db_errmsg(db));
 	if (v == VERDICT_ACCEPTED && r->bounces > 0)
 		v = VERDICT_BOUNCED;
 	p.verdict = verdict_name(v);
@@ -475,6 +526,7 @@ run_finish(struct run *r)
 	    f.notes);
 	p.transcript = transcript;
 
+	memset(&l, 0, sizeof(l));
 	if (r->confirmed) {
 		rt = relay_test_by_id(r->relayed_test);
 		strftime(day, sizeof(day), "%Y-%m-%d", gmtime(&now));
@@ -482,7 +534,6 @@ run_finish(struct run *r)
 		    "relayed on %s; evidence: probe #%lld", res.hops,
 		    r->relayed_test, rt ? rt->name : "?", day,
 		    (long long)r->probe_id);
-		memset(&l, 0, sizeof(l));
 		if (addr_parse(r->addr, &l.net, err, sizeof(err)) == 0) {
 			l.code = DB_CODE_DEFAULT;
 			l.reason = reason;
@@ -492,52 +543,71 @@ run_finish(struct run *r)
 			listed = 1;
 		}
 	}
-	/*
-	 * One transaction: the run, its tests, and the listing change it
-	 * justifies -- listed when confirmed; a probe listing removed when
-	 * the re-test shows the relay closed.
-	 */
 	if (run_verdict_closed(v))
-		snprintf(reason, sizeof(reason), "re-test (probe #%lld): %s, "
-		    "%s", (long long)r->probe_id, verdict_name(v), r->why);
-	if (db_begin(r->rs->db) == -1 ||
-	    db_probe_finish(r->rs->db, &p, f.rows, r->ntests,
-	    listed ? &l : NULL, r->confirmed ? reason : r->why) == -1 ||
-	    (run_verdict_closed(v) && db_probe_delist(r->rs->db, r->addr,
-	    reason, &res.delisted) == -1) || db_commit(r->rs->db) == -1) {
-		log_warnx("probe #%lld %s: cannot record the run: %s",
-		    (long long)r->probe_id, r->addr, db_errmsg(r->rs->db));
-		db_rollback(r->rs->db);
-		listed = 0;
-		res.delisted = 0;
-	}
-	if (addr_parse(r->addr, &l.net, err, sizeof(err)) == 0)
-		db_listing_covering(r->rs->db, &l.net, still_listed_cb,
-		    &res.still_listed);
-	if (res.delisted)
-		log_info("probe #%lld %s: delisted (the relay is closed)",
-		    (long long)r->probe_id, r->addr);
-	free(transcript);
-	for (i = 0; i < r->ntests; i++) {
-		free((char *)f.rows[i].arrived_from);
-		free((char *)f.rows[i].received);
-	}
-	free(f.rows);
-	log_info("probe #%lld %s: %s%s%s (%s)", (long long)r->probe_id,
-	    r->addr, verdict_name(v), res.hops ? ", " : "",
-	    res.hops ? res.hops : "", r->confirmed ? "test mail arrived" :
-	    r->why);
-	if (r->confirmed && strcmp(res.hops, "multi-hop") == 0)
-		queue_output(r);
+		snprintf(reason, sizeof(reason), "re-test (probe #%lld, port "
+		    "%d): %s, %s", (long long)r->probe_id, r->port,
+		    verdict_name(v), r->why);
 
 	res.probe_id = r->probe_id;
 	res.submission_id = r->submission_id;
+	res.request_id = r->request_id;
 	res.addr = r->addr;
+	res.port = r->port;
 	res.verdict = v;
 	res.relayed_test = r->confirmed ? r->relayed_test : 0;
 	res.output_addr = r->confirmed ? r->output_addr : NULL;
 	res.why = r->confirmed ? "test mail arrived at the sink" : r->why;
 	res.listed = listed;
+
+	ok = db_begin(db) == 0 &&
+	    db_probe_finish(db, &p, f.rows, r->ntests, listed ? &l : NULL,
+	    r->confirmed ? reason : r->why) == 0 &&
+	    (!run_verdict_closed(v) || db_probe_delist(db, r->addr, r->port,
+	    reason, &res.delisted) == 0) &&
+	    db_evidence_ports(db, r->addr, NULL, 0, &nleft) == 0;
+	if (ok) {
+		res.evidence_left = nleft;
+		res.still_listed = 0;
+		if (addr_parse(r->addr, &l.net, err, sizeof(err)) == 0)
+			ok = db_listing_covering(db, &l.net, still_listed_cb,
+			    &res.still_listed) == 0;
+	}
+	ok = ok && (r->record == NULL || r->record(&res, db, r->arg) == 0) &&
+	    db_claim_release(db, r->addr, r->rs->owner) == 0 &&
+	    db_commit(db) == 0;
+	free(transcript);
+	finish_rows_free(&f);
+	if (!ok) {
+		int	 busy = db_busy(db);
+
+		db_rollback(db);
+		if (busy) {
+			/* Nothing was written: try the whole record again. */
+			if (r->state != R_RECORD)
+				log_warnx("probe #%lld %s: %s: recording again "
+				    "until it is free", (long long)r->probe_id,
+				    r->addr, db_errmsg(db));
+			r->state = R_RECORD;
+			evtimer_add(r->timer, &retry);
+			return;
+		}
+		log_warnx("probe #%lld %s: cannot record the run: %s (the "
+		    "claim's lease puts it back in the queue)",
+		    (long long)r->probe_id, r->addr, db_errmsg(db));
+		listed = 0;
+		res.listed = 0;
+		res.delisted = 0;
+	}
+	if (res.delisted)
+		log_info("probe #%lld %s: delisted (the relay is closed)",
+		    (long long)r->probe_id, r->addr);
+	log_info("probe #%lld %s port %d: %s%s%s (%s)", (long long)r->probe_id,
+	    r->addr, r->port, verdict_name(v), res.hops ? ", " : "",
+	    res.hops ? res.hops : "", r->confirmed ? "test mail arrived" :
+	    r->why);
+	if (ok && r->confirmed && strcmp(res.hops, "multi-hop") == 0)
+		queue_output(r);
+	r->state = R_DONE;
 	if (r->done)
 		r->done(&res, r->arg);
 	run_free(r);
@@ -591,7 +661,64 @@ probe_copy_cb(const struct probe *p, void *arg)
 	return 0;
 }
 
-void
+/* Count a message we did not store; say so once a minute. */
+static void
+arrival_window(struct runs *rs, int64_t now)
+{
+	if (now / 60 == rs->minute)
+		return;
+	if (rs->dropped > 0 || rs->ignored > 0)
+		log_info("sink: the last minute: %llu arrival%s not stored "
+		    "(limits per cookie, run, peer and minute), %llu message%s "
+		    "without a valid cookie", (unsigned long long)rs->dropped,
+		    rs->dropped == 1 ? "" : "s",
+		    (unsigned long long)rs->ignored,
+		    rs->ignored == 1 ? "" : "s");
+	rs->minute = now / 60;
+	rs->nminute = 0;
+	rs->npeers = 0;
+	rs->dropped = 0;
+	rs->ignored = 0;
+}
+
+/*
+ * May a non-confirming arrival from peer for (run, test) be stored?
+ * Counts it when it may.  -1: database error.
+ */
+static int
+arrival_room(struct runs *rs, const char *peer, int64_t run, int test)
+{
+	int64_t	 n;
+	int	 i;
+
+	if (rs->nminute >= ARRIVALS_PER_MIN)
+		return 0;
+	for (i = 0; i < rs->npeers; i++)
+		if (strcmp(rs->peers[i].peer, peer) == 0)
+			break;
+	if (i < rs->npeers && rs->peers[i].n >= ARRIVALS_PER_PEER_MIN)
+		return 0;
+	if (db_arrival_count(rs->db, run, test, &n) == -1)
+		return -1;
+	if (n >= ARRIVALS_PER_TEST)
+		return 0;
+	if (db_arrival_count(rs->db, run, 0, &n) == -1)
+		return -1;
+	if (n >= ARRIVALS_PER_RUN)
+		return 0;
+	if (i == rs->npeers && rs->npeers < ARRIVAL_PEERS) {
+		orbl_strlcpy(rs->peers[i].peer, peer,
+		    sizeof(rs->peers[i].peer));
+		rs->peers[i].n = 0;
+		rs->npeers++;
+	}
+	if (i < rs->npeers)
+		rs->peers[i].n++;
+	rs->nminute++;
+	return 1;
+}
+
+int
 runs_arrival(struct runs *rs, const struct sink_message *m)
 {
 	const struct sink_inspection	*in = &m->insp;
@@ -601,22 +728,27 @@ runs_arrival(struct runs *rs, const struct sink_message *m)
 	struct listing			 l;
 	struct run			*r;
 	char				 token[COOKIE_MAX], reason[512], err[128];
-	int				 confirmed, vr, stale;
+	int				 confirmed, vr, stale, late, room;
+	int				 accepted = 0, intx;
 	int64_t				 now = time(NULL);
 
 	const char			*tok = in->cookie;
 	size_t				 toklen = in->cookielen;
 
+	arrival_window(rs, now);
 	/* A bounce quotes our test mail: its cookie, wherever it is,
 	 * tells which run the bounce belongs to (it never confirms). */
 	if (tok == NULL && in->bounce) {
 		tok = in->attached_cookie;
 		toklen = in->attached_cookielen;
 	}
+	/* Nothing a peer sent is logged as it was: a token is shown by its
+	 * run and test only (the MAC is the proof and stays here). */
 	if (tok == NULL || toklen >= sizeof(token)) {
-		log_info("sink: message from %s <%s> without a cookie: ignored",
-		    m->peer, m->mail_from);
-		return;
+		if (rs->ignored++ == 0)
+			log_info("sink: message from %s without a cookie: "
+			    "ignored", m->peer);
+		return 0;
 	}
 	memcpy(token, tok, toklen);
 	token[toklen] = '\0';
@@ -624,18 +756,34 @@ runs_arrival(struct runs *rs, const struct sink_message *m)
 	if (cookie_parse(token, toklen, &ck) == -1 ||
 	    db_probe_get(rs->db, ck.run, probe_copy_cb, &pc) == -1 ||
 	    !pc.found) {
-		log_info("sink: message from %s with an unknown cookie %s: "
-		    "ignored", m->peer, token);
-		return;
+		if (db_busy(rs->db))
+			return -1;
+		if (rs->ignored++ == 0)
+			log_info("sink: message from %s with a cookie of no "
+			    "known run: ignored", m->peer);
+		return 0;
 	}
 	vr = cookie_verify(rs->key, rs->keylen, token, toklen, pc.addr,
 	    now, &ck);
 	if (vr != 0) {
-		log_info("sink: message from %s with a %s cookie for probe "
-		    "#%lld: ignored", m->peer, vr == -2 ? "expired" : "forged",
-		    (long long)ck.run);
-		return;
+		if (rs->ignored++ == 0)
+			log_info("sink: message from %s with a %s cookie for "
+			    "probe #%lld: ignored", m->peer, vr == -2 ?
+			    "expired" : "forged", (long long)ck.run);
+		return 0;
 	}
+	r = run_find(rs, ck.run);
+	/*
+	 * A run that is not in memory: another process's live run (it polls
+	 * the database), or a run that ended or died.  Late mail confirms an
+	 * ended run only for a test whose message the target accepted.
+	 */
+	stale = pc.started < now - rs->conf->probe_timeout -
+	    rs->conf->arrival_wait - 60;
+	late = r == NULL && (pc.finished != 0 || stale);
+	if (late && !pc.confirmed && !in->bounce &&
+	    db_probe_test_accepted(rs->db, ck.run, ck.test, &accepted) == -1)
+		return db_busy(rs->db) ? -1 : 0;
 	memset(&a, 0, sizeof(a));
 	a.ts = now;
 	a.probe_id = ck.run;
@@ -648,20 +796,41 @@ runs_arrival(struct runs *rs, const struct sink_message *m)
 	a.received = in->received;
 	a.cookie = token;
 	/* Only the first delivery confirms the run; later ones (more tests
-	 * relayed, replays) are kept as evidence. */
-	r = run_find(rs, ck.run);
-	a.confirmed = !in->bounce && !pc.confirmed && !(r && r->confirmed);
+	 * relayed, replays) are kept as evidence, within bounds. */
+	a.confirmed = !in->bounce && !pc.confirmed && !(r && r->confirmed) &&
+	    (!late || accepted);
+	if (!a.confirmed) {
+		if ((room = arrival_room(rs, m->peer, ck.run, ck.test)) == -1)
+			return db_busy(rs->db) ? -1 : 0;
+		if (room == 0) {
+			rs->dropped++;
+			return 0;
+		}
+	}
+	/* A late confirmation: the arrival and the listing together. */
+	intx = late && a.confirmed;
+	if (intx && db_begin(rs->db) == -1)
+		return db_busy(rs->db) ? -1 : 0;
 	if (db_arrival_add(rs->db, &a, &confirmed) == -1) {
-		log_warnx("sink: cannot record an arrival for probe #%lld: %s",
-		    (long long)ck.run, db_errmsg(rs->db));
-		return;
+		if (intx)
+			db_rollback(rs->db);
+		log_warnx("sink: cannot record an arrival for probe #%lld: %s%s",
+		    (long long)ck.run, db_errmsg(rs->db), db_busy(rs->db) ?
+		    " (the sender is asked to try again)" : "");
+		return db_busy(rs->db) ? -1 : 0;
 	}
 	log_info("sink: probe #%lld test %d: %s from %s%s", (long long)ck.run,
 	    ck.test, in->bounce ? "bounce" : "test mail", m->peer,
-	    in->bounce ? "" : confirmed ? " (confirms)" :
+	    in->bounce ? "" : confirmed ? " (confirms)" : late && !accepted &&
+	    !pc.confirmed ? " (the target did not accept this test's "
+	    "message: it cannot confirm the run later)" :
 	    " (the run is confirmed already)");
+	if (intx && !confirmed && db_commit(rs->db) == -1) {
+		db_rollback(rs->db);
+		return db_busy(rs->db) ? -1 : 0;
+	}
 	if (!confirmed)
-		return;
+		return 0;
 	if (r != NULL) {
 		r->confirmed = 1;
 		r->relayed_test = ck.test;
@@ -672,21 +841,15 @@ runs_arrival(struct runs *rs, const struct sink_message *m)
 			smtp_session_stop(r->sess);	/* finishes in done */
 		else if (r->state == R_WAIT)
 			run_finish(r);
-		return;
+		return 0;
 	}
-	/*
-	 * Not ours in memory.  A run another process is still doing (orblctl
-	 * probe beside the daemon) sees the arrival by polling; a run that
-	 * ended, or died with its prober, is confirmed here: late mail
-	 * counts while its cookie is valid.
-	 */
-	stale = pc.started < now - rs->conf->probe_timeout -
-	    rs->conf->arrival_wait - 60;
-	if ((pc.finished == 0 && !stale) || pc.confirmed)
-		return;
+	if (!late)
+		return 0;	/* another process's run: it polls */
 	memset(&l, 0, sizeof(l));
-	if (addr_parse(pc.addr, &l.net, err, sizeof(err)) == -1)
-		return;
+	if (addr_parse(pc.addr, &l.net, err, sizeof(err)) == -1) {
+		db_rollback(rs->db);
+		return 0;
+	}
 	{
 		const struct relay_test	*rt = relay_test_by_id(ck.test);
 		const char		*hops = strcmp(m->peer, pc.addr) == 0 ?
@@ -704,11 +867,15 @@ runs_arrival(struct runs *rs, const struct sink_message *m)
 		l.probe_id = ck.run;
 		l.actor = "prober";
 		if (db_probe_confirm(rs->db, ck.run, hops, ck.test, m->peer, &l,
-		    reason) == -1)
+		    reason) == -1 || db_commit(rs->db) == -1) {
 			log_warnx("sink: probe #%lld: %s", (long long)ck.run,
 			    db_errmsg(rs->db));
-		else
-			log_info("probe #%lld %s: confirmed by a late arrival, "
-			    "listed", (long long)ck.run, pc.addr);
+			vr = db_busy(rs->db);
+			db_rollback(rs->db);
+			return vr ? -1 : 0;	/* 451: the relay retries */
+		}
+		log_info("probe #%lld %s: confirmed by a late arrival, listed",
+		    (long long)ck.run, pc.addr);
 	}
+	return 0;
 }

@@ -31,8 +31,9 @@ struct runs;
 
 struct run_result {
 	int64_t		 probe_id;
-	int64_t		 submission_id;
+	int64_t		 submission_id, request_id;
 	const char	*addr;
+	int		 port;
 	enum verdict	 verdict;
 	const char	*hops;		/* "single-hop", "multi-hop", NULL */
 	int		 relayed_test;	/* 0: none */
@@ -43,6 +44,7 @@ struct run_result {
 					   listing (the relay is closed) */
 	int		 still_listed;	/* after the run, an entry (manual,
 					   import, a range) still lists addr */
+	int		 evidence_left;	/* ports with evidence after the run */
 	int		 interrupted;	/* stopped by runs_stop_all before a
 					   verdict: re-queued, nothing else */
 };
@@ -57,14 +59,26 @@ struct runs	*runs_new(const struct conf *, struct db *, struct event_base *,
 void		 runs_free(struct runs *);
 size_t		 runs_active(const struct runs *);
 
+/* The owner of the claims this process's runs hold ("prober" by
+ * default; "orblctl:PID" for a foreground run).  Every run releases the
+ * claim on its address when it is recorded. */
+void	 runs_set_owner(struct runs *, const char *owner);
+const char *runs_owner(const struct runs *);
+
 /*
- * Start a run against addr:port (already checked by target_check).
- * done is called once with the result (borrowed) when the run is
- * recorded.  trace, if set, gets every transcript line as it happens.
- * Returns 0, or -1 (database error; logged).
+ * Start a run against addr:port (already checked by target_check, its
+ * address claimed by this process's owner).  record, if set, is called
+ * inside the transaction that records the run (also for an interrupted
+ * run: interrupted set) to write the next state of the work that asked
+ * for it; it only writes to db and returns 0, or -1 to abandon the
+ * transaction (it is tried again when the database was locked).  done is
+ * called once with the result (borrowed) after the run is recorded.
+ * trace, if set, gets every transcript line as it happens.  Returns 0,
+ * or -1 (database error; logged).
  */
 int	 runs_start(struct runs *, const char *addr, int port,
 	    int64_t submission_id, int64_t request_id,
+	    int (*record)(const struct run_result *, struct db *, void *),
 	    void (*done)(const struct run_result *, void *), void *arg,
 	    void (*trace)(char dir, const char *line, void *), void *targ);
 /* Stop every run now (shutdown).  A run that had not decided gets no
@@ -72,8 +86,13 @@ int	 runs_start(struct runs *, const char *addr, int port,
  * interrupted set); a confirmed one is recorded. */
 void	 runs_stop_all(struct runs *);
 
-/* The sink received a message: verify its cookie, record the arrival,
- * confirm the run (live or late).  Logs what it did. */
-void	 runs_arrival(struct runs *, const struct sink_message *);
+/*
+ * The sink received a message: verify its cookie, record the arrival
+ * (bounded: ARRIVALS_* in run.c), confirm the run (live, or late for a
+ * test whose message the target accepted).  Logs what it did, never a
+ * token.  Returns 0, or -1 when the database is locked (the sink answers
+ * 451 and the sender tries again).
+ */
+int	 runs_arrival(struct runs *, const struct sink_message *);
 
 #endif

@@ -90,7 +90,7 @@ struct sink {
 	struct sockaddr_storage	 bound;
 	size_t			 max_message;
 	int			 timeout, max_sessions;
-	void			(*cb)(const struct sink_message *, void *);
+	int			(*cb)(const struct sink_message *, void *);
 	void			*arg;
 	struct sink_session	*sessions;
 	struct sink_stats	 stats;
@@ -174,7 +174,7 @@ sockaddr_text(const struct sockaddr *sa, char *buf, size_t len)
 
 struct sink *
 sink_new(struct event_base *base, const struct sink_conf *conf,
-    void (*cb)(const struct sink_message *, void *), void *arg,
+    int (*cb)(const struct sink_message *, void *), void *arg,
     char *err, size_t errlen)
 {
 	struct sink		*sk;
@@ -907,9 +907,14 @@ message_done(struct sink_session *s)
 	sk->stats.messages++;
 	if (s->truncated)
 		sk->stats.truncated++;
-	session_reply(s, "250 2.0.0 Ok: queued as %s", qid);
-	if (sk->cb != NULL)
-		sk->cb(&m, sk->arg);
+	/* The owner records it first: evidence it could not keep (a locked
+	 * database) is asked for again (451), never lost after a 250. */
+	if (sk->cb != NULL && sk->cb(&m, sk->arg) == -1) {
+		sk->stats.deferred++;
+		session_reply(s, "451 4.3.0 Cannot keep the message now: try "
+		    "again later");
+	} else
+		session_reply(s, "250 2.0.0 Ok: queued as %s", qid);
 	session_reset(s);
 	s->state = SK_MAIL;
 	return 0;

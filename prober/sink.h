@@ -44,17 +44,29 @@ struct sink_conf {
 #define SINK_RCPT_MAX		100
 #define SINK_LIFETIME_FACTOR	20
 
-/* What inspecting one received message found (pure: sink_inspect). */
+/*
+ * What inspecting one received message found (pure: sink_inspect).  A
+ * bounce carries the test message inside it (attached or quoted); the
+ * test message at the top level is the relayed one, whatever its envelope
+ * sender or Auto-Submitted say (the rule: sink_inspect.c).
+ */
 struct sink_inspection {
-	int		 bounce;	/* a delivery report, not the test mail */
-	const char	*bounce_why;	/* "null sender", "multipart/report",
-					   "Auto-Submitted", "cookie only in
-					   an attached message", NULL */
-	const char	*cookie;	/* first cookie in a top-level Subject,
-					   Message-ID or body, or NULL */
+	int		 bounce;	/* returned, not the relayed test mail */
+	const char	*bounce_why;	/* "cookie only in an attached
+					   message", "cookie only in quoted
+					   text", "cookie only in the Subject
+					   and an attached message", "cookie
+					   only in the Subject and quoted
+					   text"; NULL when not a bounce */
+	const char	*cookie;	/* the cookie where our message puts
+					   it, at the top level: Subject, else
+					   Message-ID "<cookie@", else a body
+					   line "Cookie: cookie"; or NULL */
 	size_t		 cookielen;
-	/* The first cookie inside an attached message (message/rfc822,
-	   text/rfc822-headers): attributes a bounce to its test. */
+	/* The first cookie in returned content: an attached message
+	   (message/rfc822, message/global, text/rfc822-headers), else
+	   quoted text; attributes a bounce to its test.  Set whenever
+	   bounce is. */
 	const char	*attached_cookie;
 	size_t		 attached_cookielen;
 	/* The values of the Received: headers, top to bottom, unfolded
@@ -100,14 +112,18 @@ struct sink_stats {
 	uint64_t	 too_long;	/* closed for a line too long */
 	uint64_t	 timeouts;	/* closed for a timeout */
 	uint64_t	 accept_errors;	/* accept() failed (EMFILE...) */
+	uint64_t	 deferred;	/* 451 after DATA: the owner could
+					   not keep the message */
 	int		 active;	/* sessions open now */
 };
 
 /* NULL + err on failure (bind).  cb runs on base's thread for each
- * message, after the 250 was queued; the message is borrowed for the
- * call.  cb must not call sink_free() (stop the loop instead). */
+ * message, before the reply to the final "."; the message is borrowed for
+ * the call.  cb returns 0 (the sender gets 250) or -1 when it could not
+ * keep the message now (451: the sender tries again later).  cb must not
+ * call sink_free() (stop the loop instead). */
 struct sink	*sink_new(struct event_base *, const struct sink_conf *,
-		    void (*cb)(const struct sink_message *, void *), void *arg,
+		    int (*cb)(const struct sink_message *, void *), void *arg,
 		    char *err, size_t errlen);
 uint16_t	 sink_port(const struct sink *);
 void		 sink_stats(const struct sink *, struct sink_stats *);

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <event2/event.h>
 
@@ -68,7 +69,8 @@ cmd_submit(struct ctl *ctl, int argc, char **argv)
 	if ((db = ctl_db_open(ctl, 0)) == NULL)
 		return CTL_FAIL;
 	rc = policy_submit(&ctl->conf, db, pos[0], port, submitter ? submitter :
-	    ctl->actor, NULL, ctl->actor, force, ctl->now, &ps, err,
+	    ctl->actor, NULL, ctl->actor, POLICY_OPERATOR |
+	    (force ? POLICY_FORCE : 0), ctl->now, &ps, err,
 	    sizeof(err));
 	db_close(db);
 	if (rc != POLICY_OK)
@@ -129,12 +131,12 @@ fg_done(const struct run_result *r, void *arg)
 	event_base_loopexit(fg->base, NULL);
 }
 
-static void
+static int
 fg_sink_cb(const struct sink_message *m, void *arg)
 {
 	struct fg	*fg = arg;
 
-	runs_arrival(fg->runs, m);
+	return runs_arrival(fg->runs, m);
 }
 
 static void
@@ -162,7 +164,7 @@ cmd_probe(struct ctl *ctl, int argc, char **argv)
 	struct addr	 a;
 	struct db	*db;
 	struct fg	 fg;
-	char		*pos[1], err[512], ip[ADDR_STRLEN];
+	char		*pos[1], err[512], ip[ADDR_STRLEN], owner[64];
 	int		 npos, port, rc;
 
 	if (ctl_getopt("probe", argc, argv, opts, pos, 1, &npos))
@@ -187,6 +189,23 @@ cmd_probe(struct ctl *ctl, int argc, char **argv)
 		rc = ctl_err("probe: %s", err);
 		goto out;
 	}
+	/* One run per address, whatever started it: hold the claim (the
+	 * run releases it when it is recorded; if this process dies, the
+	 * lease does). */
+	snprintf(owner, sizeof(owner), "orblctl:%ld", (long)getpid());
+	runs_set_owner(fg.runs, owner);
+	switch (db_claim_take(db, ip, owner, ctl->now, ctl->now +
+	    ctl->conf.probe_timeout + ctl->conf.arrival_wait + 120)) {
+	case 0:
+		break;
+	case DB_CLAIMED:
+		rc = ctl_err("probe: %s is being tested now by another run: "
+		    "try again when it is done", ip);
+		goto out;
+	default:
+		rc = ctl_err("probe: %s", db_errmsg(db));
+		goto out;
+	}
 	memset(&sc, 0, sizeof(sc));
 	sc.host = ctl->conf.sink_listen[0].host;
 	sc.port = ctl->conf.sink_listen[0].port;
@@ -204,9 +223,10 @@ cmd_probe(struct ctl *ctl, int argc, char **argv)
 	ev_int = evsignal_new(fg.base, SIGINT, fg_sigint_cb, &fg);
 	if (ev_int)
 		evsignal_add(ev_int, NULL);
-	if (runs_start(fg.runs, ip, port, 0, 0, fg_done, &fg, fg_trace,
+	if (runs_start(fg.runs, ip, port, 0, 0, NULL, fg_done, &fg, fg_trace,
 	    NULL) == -1) {
 		rc = ctl_err("probe: cannot start: %s", db_errmsg(db));
+		db_claim_release(db, ip, owner);
 		goto out;
 	}
 	event_base_dispatch(fg.base);

@@ -20,6 +20,7 @@
 #include "db.h"
 #include "log.h"
 #include "lookup.h"
+#include "target.h"
 #include "version.h"
 #include "xmalloc.h"
 
@@ -443,6 +444,20 @@ main(int argc, char **argv)
 	}
 	ctl.now = time(NULL);
 	ctl_set_actor(&ctl);
+	/* Only the verbs that name targets need the sink's addresses (the
+	 * others never wait on DNS for sink_domain's MX). */
+	if (strcmp(verbs[i].name, "submit") == 0 ||
+	    strcmp(verbs[i].name, "probe") == 0) {
+		char	 serr[512];
+
+		if (target_self_init(&ctl.conf, serr, sizeof(serr)) == -1) {
+			rc = ctl_err("%s", serr);
+			conf_free(&ctl.conf);
+			return rc;
+		}
+		if (serr[0] != '\0')
+			log_warnx("%s", serr);
+	}
 	rc = verbs[i].fn(&ctl, argc - 1, argv + 1);
 	if (fflush(stdout) == EOF && rc == CTL_OK)
 		rc = ctl_err("write error: %s", strerror(errno));

@@ -22,6 +22,7 @@
 #include "guard.h"
 #include "log.h"
 #include "priv.h"
+#include "target.h"
 #include "version.h"
 #include "web.h"
 
@@ -181,6 +182,10 @@ main(int argc, char *argv[])
 	}
 	log_init("orbl-web", foreground);
 	log_setverbose(verbose);
+	if (target_self_init(&w.conf, err, sizeof(err)) == -1)
+		fatalx("%s", err);
+	if (err[0] != '\0')
+		log_warnx("%s", err);
 	signal(SIGPIPE, SIG_IGN);
 	if ((w.guard = guard_new(w.conf.web_rate_limit, err,
 	    sizeof(err))) == NULL)

@@ -104,7 +104,7 @@ fake('late', behaviour => 'relay', listen => '127.0.0.62',
 	is($r->{rc}, 1, 'submit of a range: refused');
 	$r = $o->ctl('submit', '127.0.0.251');
 	is($r->{rc}, 1, 'submit 127.0.0.251: refused');
-	like($r->{err}, qr/do-not-test list/, '... it is on the do-not-test list');
+	like($r->{err}, qr/not tested by policy/, '... it is not tested by policy');
 	$r = $o->ctl('submit', '127.0.0.9', '--port', '99999');
 	is($r->{rc}, 2, 'submit --port 99999: usage error');
 }
@@ -318,7 +318,7 @@ like($fake{endless}->log, qr/endless reply stopped after \d+ lines/,
 	ok($o->start_prober, 'orbl-prober restarted');
 	# The sink listens before the database is opened: wait for the line.
 	ok(defined(wait_until(5, 0.05, sub { Orbl::slurp($o->prober_log) =~
-	    /re-queued \d+ runs? interrupted/ })),
+	    /re-queued \d+ units? of work interrupted/ })),
 	    'the interrupted run was re-queued');
 	$ok = wait_until(40, 0.5, sub {
 		$o->sql("SELECT state FROM submission WHERE addr = '127.0.0.70'")

@@ -159,8 +159,42 @@ $lk = json_of($o->ctl('lookup', $bip, '--json'));
 is($lk->{probes}[0]{probe}, $rq->{retest}{probe},
     'the listing evidence is the new re-test');
 
+# A probe listing with its evidence, written as a finished run would (the
+# cap below needs listed addresses without running relays for them).
+sub probe_listed {
+	my ($ip, $port) = @_;
+	my $hex = join('', map { sprintf('%02X', $_) } split(/\./, $ip)) .
+	    '00' x 12;
+	my $now = int(time);
+	$o->sql("INSERT INTO probe (addr, port, started, finished, verdict) " .
+	    "VALUES ('$ip', $port, $now, $now, 'confirmed')");
+	my $pid = $o->sql("SELECT max(id) FROM probe");
+	$o->sql("INSERT INTO listing (family, net, prefix, cidr, source, " .
+	    "probe_id, actor, created, updated) VALUES (4, X'$hex', 32, " .
+	    "'$ip', 'probe', $pid, 'prober', $now, $now)");
+	$o->sql("INSERT INTO evidence (addr, port, probe_id) VALUES " .
+	    "('$ip', $port, $pid)");
+}
+
+# -- no test for an address that a test did not list
+{
+	my $r = $o->ctl('delist-request', '127.0.0.40', '--contact',
+	    'owner@example.org');
+	is($r->{rc}, 1, 'a request for an address that is not listed: refused');
+	like($r->{err}, qr/not listed by a relay test/, '... saying why');
+	$o->ctl_ok('add', '127.0.0.40', '--reason', 'the operator says so');
+	$r = $o->ctl('delist-request', '127.0.0.40', '--contact',
+	    'owner@example.org');
+	is($r->{rc}, 1, "an operator's entry: refused, no re-test");
+	like($r->{err}, qr/the entry is the operator's/, '... saying why');
+	is($o->sql("SELECT count(*) FROM delist_request WHERE addr = " .
+	    "'127.0.0.40'"), 0, 'no request recorded, no run queued');
+	$o->ctl_ok('remove', '127.0.0.40', '--reason', 'test done');
+}
+
 # -- a cap on open requests per contact
 {
+	probe_listed($_, 25) for qw(127.0.0.41 127.0.0.42 127.0.0.43);
 	my $c = 'busy@owner.example';
 	my $r1 = $o->ctl('delist-request', '127.0.0.41', '--contact', $c);
 	my $r2 = $o->ctl('delist-request', '127.0.0.42', '--contact', $c);
@@ -170,6 +204,8 @@ is($lk->{probes}[0]{probe}, $rq->{retest}{probe},
 	like($r3->{err}, qr/open requests/, '... saying why');
 	my $bad = $o->ctl('delist-request', '127.0.0.44', '--contact', 'nobody');
 	is($bad->{rc}, 2, 'a contact that is not a mail address: usage error');
+	$o->ctl_ok('remove', $_, '--reason', 'test done')
+	    for qw(127.0.0.41 127.0.0.42 127.0.0.43);
 }
 
 # -- the operator's override answers the open request

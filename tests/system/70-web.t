@@ -25,6 +25,7 @@ use Web;
 my $ADMIN = 'admin-secret-0123456789abcdef';
 my $o = Orbl->new(conf => {
 	probe_allow => '127.0.0.0/8',
+	probe_ports => '25 587 2525 2526',
 	submit_limit => 1000,
 	retest_interval => '1h',
 	request_contact_limit => 3,
@@ -332,7 +333,10 @@ my $sub;
 	for my $case ([{ ip => '10.1.2.3' }, qr/private/, 'a private target'],
 	    [{ ip => '192.0.2.0/24' }, qr/single address|range/, 'a range'],
 	    [{ ip => 'bogus' }, qr/./, 'not an address'],
-	    [{ ip => '127.0.0.51', port => '99999' }, qr/port/, 'port 99999']) {
+	    [{ ip => '127.0.0.51', port => '99999' }, qr/port/, 'port 99999'],
+	    [{ ip => '127.0.0.51', port => 2527 },
+	    qr/port 2527 is not one that orbl tests \(ports: 25, 587, 2525, 2526\)/,
+	    'a port outside probe_ports']) {
 		my $r = $w->post_form('/submit', { token => $tok, %{$case->[0]} },
 		    from => $C);
 		my $h = html_ok($r, 400, "submit $case->[2]");
@@ -445,6 +449,25 @@ my $sub;
 	    'GETs are not limited');
 }
 
+# A probe listing with its evidence on port 25, written as a confirmed run
+# leaves it (an operator's entry of the same address becomes one).
+sub probe_listed {
+	my ($ip) = @_;
+	my $hex = join('', map { sprintf('%02X', $_) } split(/\./, $ip)) .
+	    '00' x 12;
+	my $now = int(time);
+	$o->sql("INSERT INTO probe (addr, port, started, finished, verdict) " .
+	    "VALUES ('$ip', 25, $now, $now, 'confirmed')");
+	my $pid = $o->sql("SELECT max(id) FROM probe");
+	$o->sql("INSERT INTO listing (family, net, prefix, cidr, source, " .
+	    "probe_id, actor, created, updated) VALUES (4, X'$hex', 32, " .
+	    "'$ip', 'probe', $pid, 'prober', $now, $now) ON CONFLICT " .
+	    "(family, net, prefix) DO UPDATE SET source = 'probe', " .
+	    "probe_id = $pid");
+	$o->sql("INSERT INTO evidence (addr, port, probe_id) VALUES " .
+	    "('$ip', 25, $pid)");
+}
+
 # -- delisting requests ------------------------------------------------------------
 my $req;
 {
@@ -477,6 +500,15 @@ my $req;
 		html_ok($w->post_form('/delist', { token => $tok,
 		    %{$case->[0]} }, from => $C), 400, 'bad delist request');
 	}
+	# 192.0.2.1 is the operator's entry: a re-test cannot remove it.
+	api_error($w->post_json('/api/v1/delist-requests', { ip => '192.0.2.1',
+	    contact => 'admin@example.org' }, from => '127.1.0.11'), 400,
+	    "a request for the operator's entry", qr/not listed by a relay test/);
+	is($o->sql("SELECT count(*) FROM delist_request WHERE addr = " .
+	    "'192.0.2.1'"), 0, '... recorded nothing');
+	# From here on it is a probe listing (as a confirmed run leaves it).
+	probe_listed($_) for qw(192.0.2.1 192.0.2.11 192.0.2.12 192.0.2.13
+	    192.0.2.14);
 	my $j = json_ok($w->post_json('/api/v1/delist-requests', { ip => '192.0.2.1',
 	    contact => 'admin@example.org' }, from => '127.1.0.11'), 201,
 	    'POST /api/v1/delist-requests');

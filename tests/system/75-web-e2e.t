@@ -35,11 +35,16 @@ unless (-f "$E2E/node_modules/playwright-core/package.json") {
 
 my $tmp = tempdir('web-e2e-XXXXXX', TMPDIR => 1, CLEANUP => 1);
 my $sinkport = free_port();
+my $HOSTILE = q{<script>alert('pwned')</script>};
+my $relay = FakeSMTP->new(behaviour => 'relay', listen => '127.0.0.90',
+    next_hop => "127.0.0.1:$sinkport", name => $HOSTILE, dir => $tmp,
+    lifetime => 115);
 my $o = Orbl->new(conf => {
 	sink_listen => "127.0.0.1:$sinkport",
 	sink_domain => 'sink.test',
 	helo_name => 'prober.test',
 	probe_allow => '127.0.0.0/8',
+	probe_ports => '25 ' . $relay->port,	# what the public may name
 	connect_timeout => '3s',
 	smtp_timeout => '4s',
 	arrival_wait => '10s',
@@ -49,10 +54,6 @@ my $o = Orbl->new(conf => {
 	prefix_limit => 1000,
 	submit_limit => 1000,
 });
-my $HOSTILE = q{<script>alert('pwned')</script>};
-my $relay = FakeSMTP->new(behaviour => 'relay', listen => '127.0.0.90',
-    next_hop => "127.0.0.1:$sinkport", name => $HOSTILE, dir => $tmp,
-    lifetime => 115);
 $relay->start;
 my $w = Web->new($o);
 

@@ -1,7 +1,8 @@
 /*
  * test_db_probe.c -- unit tests for db/db_probe.c, the prober's part of
  * the db layer: submissions and their claim, probe runs and their tests,
- * arrivals at the sink, and the event trail.
+ * arrivals at the sink, and the event trail.  (Claims across kinds,
+ * evidence, leases and the migration to schema 2: test_db_claim.c.)
  *
  * Every test runs on a fresh database file in its own temporary directory,
  * removed afterwards.  A raw sqlite3 connection looks behind the layer's
@@ -302,16 +303,47 @@ sub_list(struct db *db, const char *state, int limit)
 	return v.s;
 }
 
-/* Claim at now, at most max; the ids claimed, in callback order. */
+#define LEASE	600		/* the claims' lease in these tests */
+
+/* Claim at now for "prober", at most max; the ids claimed, in callback
+ * order. */
 static const char *
 claim(struct db *db, int64_t now, int max)
 {
 	static struct ids	 v;
 
 	memset(&v, 0, sizeof(v));
-	if (db_submission_claim(db, now, max, ids_sub, &v) != 0)
+	if (db_submission_claim(db, now, now + LEASE, "prober", max, ids_sub,
+	    &v) != 0)
 		fail_msg("db_submission_claim: %s", db_errmsg(db));
 	return v.s;
+}
+
+/* The run on addr ended: its claim goes (as the prober does it, in the
+ * run's transaction). */
+static void
+release(struct db *db, const char *addr)
+{
+	if (db_claim_release(db, addr, "prober") != 0)
+		fail_msg("db_claim_release: %s", db_errmsg(db));
+}
+
+/* "owner lease_until" of the claim on addr, or "-" if none. */
+static const char *
+claim_of(struct db *db, const char *addr)
+{
+	static char	 buf[128];
+	char		 owner[64];
+	int64_t		 lease = 0;
+	int		 rc;
+
+	rc = db_claim_get(db, addr, owner, sizeof(owner), &lease);
+	if (rc == DB_NOTFOUND)
+		return "-";
+	if (rc != 0)
+		fail_msg("db_claim_get: %s", db_errmsg(db));
+	snprintf(buf, sizeof(buf), "%s %lld", owner, (long long)lease);
+	return buf;
 }
 
 static void
@@ -425,6 +457,7 @@ test_claim_order_and_max(void **state)
 	struct fixture	*f = *state;
 	int64_t		 now = time(NULL), counts[4];
 	struct subrow	 r;
+	char		 lease[64], rows[128];
 	int		 i;
 
 	for (i = 1; i <= 5; i++) {
@@ -445,6 +478,16 @@ test_claim_order_and_max(void **state)
 	r = sub_get(f->db, 3);
 	assert_string_equal(r.state, "queued");
 	assert_int_equal(r.x.tries, 0);
+	/* Each claimed address has its claim: the owner and the lease. */
+	snprintf(lease, sizeof(lease), "prober %lld", (long long)(now + LEASE));
+	assert_string_equal(claim_of(f->db, "192.0.2.1"), lease);
+	assert_string_equal(claim_of(f->db, "192.0.2.2"), lease);
+	assert_string_equal(claim_of(f->db, "192.0.2.3"), "-");
+	snprintf(rows, sizeof(rows), "submission:1:192.0.2.1:%lld "
+	    "submission:2:192.0.2.2:%lld", (long long)now, (long long)now);
+	assert_string_equal(raw_text(f, "SELECT group_concat(kind || ':' || "
+	    "ref || ':' || addr || ':' || taken, ' ') FROM (SELECT * FROM "
+	    "claim ORDER BY ref)"), rows);
 	/* The rest, and then nothing. */
 	assert_string_equal(claim(f->db, now, 10), "3 4 5");
 	assert_string_equal(claim(f->db, now, 10), "");
@@ -530,13 +573,23 @@ test_claim_one_per_address(void **state)
 	assert_string_equal(claim(f->db, now, 10), "");
 	sub_add(f->db, "192.0.2.2", NULL);		/* 5 */
 	assert_string_equal(claim(f->db, now, 10), "");
-	/* The run ends: the next one for that address may start. */
+	/* The run ends (its state, and its claim released in the same
+	 * go): the next one for that address may start.  The claim is the
+	 * rule, not the state: done but still claimed blocks. */
 	sub_set(f->db, 1, "done", "closed", 0, 0, NULL);
+	assert_string_equal(claim(f->db, now, 10), "");
+	release(f->db, "192.0.2.1");
 	assert_string_equal(claim(f->db, now, 10), "2");
 	assert_string_equal(claim(f->db, now, 10), "");
 	sub_set(f->db, 3, "failed", NULL, 0, 0, "unreachable");
+	release(f->db, "192.0.2.2");
 	sub_set(f->db, 2, "done", "closed", 0, 0, NULL);
+	release(f->db, "192.0.2.1");
 	assert_string_equal(claim(f->db, now, 10), "4 5");
+	/* One claim per address, whatever the number of runs. */
+	assert_int_equal(raw_int(f, "SELECT count(*) FROM claim"), 2);
+	assert_string_equal(raw_text(f, "SELECT group_concat(ref, ' ') FROM "
+	    "(SELECT ref FROM claim ORDER BY ref)"), "4 5");
 }
 
 /*
@@ -566,8 +619,8 @@ claim_cb(const struct submission *x, void *arg)
 	if (c->n++ == 0) {
 		memset(&v, 0, sizeof(v));
 		memset(&r, 0, sizeof(r));
-		assert_int_equal(db_submission_claim(c->db, x->updated, 10,
-		    ids_sub, &v), 0);
+		assert_int_equal(db_submission_claim(c->db, x->updated,
+		    x->updated + LEASE, "prober", 10, ids_sub, &v), 0);
 		snprintf(c->nested, sizeof(c->nested), "%s", v.s);
 		assert_int_equal(db_submission_get(c->db, 2, subrow_cb, &r), 0);
 		assert_string_equal(r.addr, "192.0.2.2");
@@ -593,7 +646,8 @@ test_claim_callback(void **state)
 	sub_add(f->db, "192.0.2.2", NULL);		/* 2 */
 	memset(&c, 0, sizeof(c));
 	c.db = f->db;
-	assert_int_equal(db_submission_claim(f->db, now, 1, claim_cb, &c), 0);
+	assert_int_equal(db_submission_claim(f->db, now, now + LEASE, "prober",
+	    1, claim_cb, &c), 0);
 	assert_int_equal(c.n, 1);
 	assert_string_equal(c.seen,
 	    "1:192.0.2.1:probing:alice:203.0.113.9:1");
@@ -601,23 +655,28 @@ test_claim_callback(void **state)
 	assert_string_equal(c.nested, "2");
 	assert_string_equal(sub_get(f->db, 2).state, "probing");
 
-	/* Again after a requeue: the state word and the try count. */
-	assert_int_equal(db_submission_requeue(f->db, "test", &n), 0);
+	/* Again after the prober's claims were taken back: the state word
+	 * and the try count. */
+	assert_int_equal(db_claim_expire(f->db, now, "prober", "test", &n), 0);
 	assert_int_equal(n, 2);
 	memset(&c, 0, sizeof(c));
 	c.db = f->db;
-	assert_int_equal(db_submission_claim(f->db, now, 1, claim_cb, &c), 0);
+	assert_int_equal(db_submission_claim(f->db, now, now + LEASE, "prober",
+	    1, claim_cb, &c), 0);
 	assert_string_equal(c.seen,
 	    "1:192.0.2.1:probing:alice:203.0.113.9:2");
 	assert_string_equal(c.nested, "2");
 	assert_int_equal(sub_get(f->db, 2).x.tries, 2);
 	/* A result from an earlier run is handed over too. */
 	sub_set(f->db, 1, "queued", "tempfail", 0, 0, NULL);
+	release(f->db, "192.0.2.1");
 	sub_set(f->db, 2, "done", "closed", 0, 0, NULL);
+	release(f->db, "192.0.2.2");
 	memset(&c, 0, sizeof(c));
 	c.n = 1;			/* skip the nested checks */
 	c.db = f->db;
-	assert_int_equal(db_submission_claim(f->db, now, 5, claim_cb, &c), 0);
+	assert_int_equal(db_submission_claim(f->db, now, now + LEASE, "prober",
+	    5, claim_cb, &c), 0);
 	assert_string_equal(c.seen,
 	    "1:192.0.2.1:probing:alice:203.0.113.9:3");
 	assert_string_equal(sub_get(f->db, 1).result, "tempfail");
@@ -642,11 +701,12 @@ test_claim_callback_stops(void **state)
 
 	sub_add(f->db, "192.0.2.1", NULL);
 	sub_add(f->db, "192.0.2.2", NULL);
-	assert_int_equal(db_submission_claim(f->db, time(NULL), 10,
-	    claim_stop_cb, &n), 5);
+	assert_int_equal(db_submission_claim(f->db, time(NULL),
+	    time(NULL) + LEASE, "prober", 10, claim_stop_cb, &n), 5);
 	assert_int_equal(n, 1);
 	assert_string_equal(sub_get(f->db, 1).state, "probing");
 	assert_string_equal(sub_get(f->db, 2).state, "probing");
+	assert_int_equal(raw_int(f, "SELECT count(*) FROM claim"), 2);
 }
 
 static void
@@ -657,9 +717,11 @@ test_claim_in_transaction(void **state)
 	sub_add(f->db, "192.0.2.1", NULL);
 	assert_int_equal(db_begin(f->db), 0);
 	/* claim runs its own transaction: refused inside the caller's. */
-	assert_int_equal(db_submission_claim(f->db, time(NULL), 10, ids_sub,
+	assert_int_equal(db_submission_claim(f->db, time(NULL),
+	    time(NULL) + LEASE, "prober", 10, ids_sub,
 	    &(struct ids){ .n = 0 }), -1);
 	assert_int_equal(db_rollback(f->db), 0);
+	assert_string_equal(claim_of(f->db, "192.0.2.1"), "-");
 	assert_string_equal(claim(f->db, time(NULL), 10), "1");
 }
 
@@ -733,45 +795,123 @@ test_submission_set(void **state)
 	assert_int_equal(sub_get(f->db, 1).x.probe_id, p);
 }
 
+/* Claim the oldest queued submission for owner until lease_until. */
+static const char *
+claim_as(struct db *db, int64_t now, int64_t lease_until, const char *owner)
+{
+	static struct ids	 v;
+
+	memset(&v, 0, sizeof(v));
+	if (db_submission_claim(db, now, lease_until, owner, 1, ids_sub,
+	    &v) != 0)
+		fail_msg("db_submission_claim: %s", db_errmsg(db));
+	return v.s;
+}
+
+#define RELEASED	"queued/claim released: the run that held it did " \
+			"not finish (its process stopped or died)"
+
+/*
+ * Crash and restart: db_claim_expire(now, "prober") takes back what the
+ * prober held, puts it back in the queue with an event; another owner's
+ * live claim stays; an expired lease goes whoever holds it.
+ */
 static void
 test_requeue(void **state)
 {
 	struct fixture	*f = *state;
 	int64_t		 now = time(NULL), counts[4];
+	char		 want[128];
 	int		 n = -1;
 
 	sub_add(f->db, "192.0.2.1", NULL);		/* 1 */
 	sub_add(f->db, "192.0.2.2", NULL);		/* 2 */
 	sub_add(f->db, "192.0.2.3", NULL);		/* 3 */
 	sub_add(f->db, "192.0.2.4", NULL);		/* 4 */
+	sub_add(f->db, "192.0.2.5", NULL);		/* 5 */
+	sub_add(f->db, "192.0.2.6", NULL);		/* 6 */
 	assert_string_equal(claim(f->db, now, 3), "1 2 3");
+	/* 3 finished, but its claim was not released (the crash). */
 	sub_set(f->db, 3, "done", "closed", 0, 0, NULL);
-	/* Crash; restart: the two still 'probing' go back to the queue. */
-	assert_int_equal(db_submission_requeue(f->db, "prober", &n), 0);
-	assert_int_equal(n, 2);
+	/* Another prober's: 4's lease ran out a second ago, 5's is live. */
+	assert_string_equal(claim_as(f->db, now - 100, now - 1, "other"), "4");
+	assert_string_equal(claim_as(f->db, now, now + LEASE, "other"), "5");
+	/* orblctl probe runs: a manual claim, live and one expired. */
+	assert_int_equal(db_claim_take(f->db, "192.0.2.9", "orblctl:7", now,
+	    now + 2 * LEASE), 0);
+	assert_int_equal(db_claim_take(f->db, "192.0.2.8", "orblctl:8",
+	    now - 100, now - 1), 0);
+	assert_int_equal(raw_int(f, "SELECT count(*) FROM claim"), 7);
+
+	/* The prober restarts. */
+	assert_int_equal(db_claim_expire(f->db, now, "prober", "prober", &n),
+	    0);
+	assert_int_equal(n, 3);				/* 1, 2, 4 */
 	assert_string_equal(sub_get(f->db, 1).state, "queued");
 	assert_string_equal(sub_get(f->db, 2).state, "queued");
 	assert_string_equal(sub_get(f->db, 3).state, "done");
 	assert_string_equal(sub_get(f->db, 4).state, "queued");
+	assert_string_equal(sub_get(f->db, 5).state, "probing");
+	assert_string_equal(sub_get(f->db, 6).state, "queued");
 	assert_int_equal(sub_get(f->db, 1).x.tries, 1);
+	assert_int_equal(sub_get(f->db, 1).x.updated, now);
+	assert_string_equal(claim_of(f->db, "192.0.2.1"), "-");
+	assert_string_equal(claim_of(f->db, "192.0.2.3"), "-");
+	assert_string_equal(claim_of(f->db, "192.0.2.4"), "-");
+	assert_string_equal(claim_of(f->db, "192.0.2.8"), "-");
+	snprintf(want, sizeof(want), "other %lld", (long long)(now + LEASE));
+	assert_string_equal(claim_of(f->db, "192.0.2.5"), want);
+	snprintf(want, sizeof(want), "orblctl:7 %lld",
+	    (long long)(now + 2 * LEASE));
+	assert_string_equal(claim_of(f->db, "192.0.2.9"), want);
 	assert_int_equal(db_submission_counts(f->db, counts), 0);
-	assert_int_equal(counts[0], 3);
-	assert_int_equal(counts[1], 0);
+	assert_int_equal(counts[0], 4);
+	assert_int_equal(counts[1], 1);
 	assert_int_equal(counts[2], 1);
-	assert_string_equal(events(f, "submission", 1), "queued/- probing/- "
-	    "queued/run interrupted: prober restarted");
+	/* An event each for what went back, by the actor, about the
+	 * address; none for the finished one. */
+	assert_string_equal(events(f, "submission", 1),
+	    "queued/- probing/- " RELEASED);
 	assert_string_equal(raw_text(f, "SELECT actor || ' ' || addr FROM "
 	    "event WHERE ref = 2 ORDER BY id DESC LIMIT 1"),
 	    "prober 192.0.2.2");
 	assert_string_equal(events(f, "submission", 3),
 	    "queued/- probing/- done/closed");
-	assert_string_equal(events(f, "submission", 4), "queued/-");
-	/* Nothing left to requeue. */
-	assert_int_equal(db_submission_requeue(f->db, "prober", &n), 0);
+	assert_string_equal(events(f, "submission", 4),
+	    "queued/- probing/- " RELEASED);
+	assert_string_equal(raw_text(f, "SELECT group_concat(actor, ' ') FROM "
+	    "(SELECT actor FROM event WHERE ref = 4 ORDER BY id)"),
+	    "web other prober");
+	assert_string_equal(events(f, "submission", 5), "queued/- probing/-");
+
+	/* Nothing left to take back. */
+	assert_int_equal(db_claim_expire(f->db, now, "prober", "prober", &n),
+	    0);
 	assert_int_equal(n, 0);
-	/* And they are claimable again, oldest first. */
-	assert_string_equal(claim(f->db, now, 10), "1 2 4");
+	assert_int_equal(db_claim_expire(f->db, now, NULL, "prober", &n), 0);
+	assert_int_equal(n, 0);
+	/* And they are claimable again, oldest first; 5 is still held. */
+	assert_string_equal(claim(f->db, now, 10), "1 2 4 6");
 	assert_int_equal(sub_get(f->db, 1).x.tries, 2);
+	assert_int_equal(sub_get(f->db, 4).x.tries, 2);
+
+	/* A lease ending at t holds through t, and is gone after it: owner
+	 * NULL takes back nobody's by name. */
+	assert_int_equal(db_claim_expire(f->db, now + LEASE, NULL, "prober",
+	    &n), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(raw_int(f, "SELECT count(*) FROM claim"), 6);
+	assert_int_equal(db_claim_expire(f->db, now + LEASE + 1, NULL,
+	    "prober", &n), 0);
+	assert_int_equal(n, 5);				/* 1 2 4 5 6 */
+	assert_string_equal(claim_of(f->db, "192.0.2.5"), "-");
+	assert_string_equal(sub_get(f->db, 5).state, "queued");
+	assert_string_equal(events(f, "submission", 5),
+	    "queued/- probing/- " RELEASED);
+	/* The manual claim's lease is longer. */
+	assert_int_equal(raw_int(f, "SELECT count(*) FROM claim"), 1);
+	assert_string_equal(raw_text(f, "SELECT kind || ' ' || ref || ' ' || "
+	    "addr FROM claim"), "manual 0 192.0.2.9");
 }
 
 static void
@@ -1453,52 +1593,131 @@ test_probe_tests(void **state)
 	assert_string_equal(tests_of(f->db, q), "5::refused:0");
 }
 
+/* Runs started since 'since' against an address inside net. */
+static int64_t
+count_net(struct db *db, const char *net, int64_t since)
+{
+	struct addr	 a = A(net);
+	int64_t		 n = -1;
+
+	if (db_probe_count_net_since(db, &a, since, &n) != 0)
+		fail_msg("db_probe_count_net_since(%s): %s", net,
+		    db_errmsg(db));
+	return n;
+}
+
 static void
-test_count_prefix_since(void **state)
+test_count_net_since(void **state)
 {
 	struct fixture	*f = *state;
-	int64_t		 now = time(NULL), n = -1;
+	int64_t		 now = time(NULL);
 
-	assert_int_equal(db_probe_count_prefix_since(f->db, "192.0.2.", 0, &n),
-	    0);
-	assert_int_equal(n, 0);
+	assert_int_equal(count_net(f->db, "192.0.2.0/24", 0), 0);
 	probe_begin(f->db, "192.0.2.5", 0);		/* 1 */
 	probe_begin(f->db, "192.0.20.5", 0);		/* 2 */
 	probe_begin(f->db, "192.0.2.77", 0);		/* 3 */
 	probe_begin(f->db, "10.192.0.2", 0);		/* 4 */
 	probe_begin(f->db, "192.0.2.200", 0);		/* 5: long ago */
 	probe_begin(f->db, "192.0.21.5", 0);		/* 6 */
+	probe_begin(f->db, "192.0.3.0", 0);		/* 7 */
+	probe_begin(f->db, "192.0.1.255", 0);		/* 8 */
+	probe_begin(f->db, "192.0.2.0", 0);		/* 9 */
+	probe_begin(f->db, "192.0.2.255", 0);		/* 10 */
 	raw_exec(f, "UPDATE probe SET started = %lld WHERE id = 5",
 	    (long long)(now - 86400));
 
-	/* "192.0.2." is a prefix of 192.0.2.5, not of 192.0.20.5. */
-	assert_int_equal(db_probe_count_prefix_since(f->db, "192.0.2.",
-	    now - 60, &n), 0);
-	assert_int_equal(n, 2);
-	assert_int_equal(db_probe_count_prefix_since(f->db, "192.0.2.", 0, &n),
-	    0);
-	assert_int_equal(n, 3);
-	assert_int_equal(db_probe_count_prefix_since(f->db, "192.0.20.", 0,
-	    &n), 0);
-	assert_int_equal(n, 1);
-	assert_int_equal(db_probe_count_prefix_since(f->db, "192.0.2.",
-	    now + 1, &n), 0);
-	assert_int_equal(n, 0);
-	/* Not a substring match, nor a LIKE pattern. */
-	assert_int_equal(db_probe_count_prefix_since(f->db, "0.2.", 0, &n), 0);
-	assert_int_equal(n, 0);
-	assert_int_equal(db_probe_count_prefix_since(f->db, "192.0._.", 0, &n),
-	    0);
-	assert_int_equal(n, 0);
-	assert_int_equal(db_probe_count_prefix_since(f->db, "192.0.2%", 0, &n),
-	    0);
-	assert_int_equal(n, 0);
-	/* The whole address is its own prefix; "" matches all. */
-	assert_int_equal(db_probe_count_prefix_since(f->db, "192.0.2.5", 0,
-	    &n), 0);
-	assert_int_equal(n, 1);
-	assert_int_equal(db_probe_count_prefix_since(f->db, "", 0, &n), 0);
-	assert_int_equal(n, 6);
+	/* By the address bits, not the text: 192.0.20.5 is not in
+	 * 192.0.2.0/24; the network's first and last addresses are. */
+	assert_int_equal(count_net(f->db, "192.0.2.0/24", now - 60), 4);
+	assert_int_equal(count_net(f->db, "192.0.2.0/24", 0), 5);
+	assert_int_equal(count_net(f->db, "192.0.2.0/24", now + 1), 0);
+	assert_int_equal(count_net(f->db, "192.0.20.0/24", 0), 1);
+	assert_int_equal(count_net(f->db, "192.0.21.0/24", 0), 1);
+	assert_int_equal(count_net(f->db, "192.0.3.0/24", 0), 1);
+	assert_int_equal(count_net(f->db, "10.192.0.0/24", 0), 1);
+	assert_int_equal(count_net(f->db, "192.0.4.0/24", 0), 0);
+	/* Other lengths. */
+	assert_int_equal(count_net(f->db, "192.0.2.0/23", 0), 6);
+	assert_int_equal(count_net(f->db, "192.0.0.0/22", 0), 7);
+	assert_int_equal(count_net(f->db, "192.0.0.0/16", 0), 9);
+	assert_int_equal(count_net(f->db, "192.0.2.64/26", 0), 1);
+	assert_int_equal(count_net(f->db, "192.0.2.5", 0), 1);
+	assert_int_equal(count_net(f->db, "192.0.2.6", 0), 0);
+	assert_int_equal(count_net(f->db, "0.0.0.0/0", 0), 10);
+	assert_int_equal(count_net(f->db, "0.0.0.0/0", now - 60), 9);
+	/* A run recorded before schema 2 has no ip: not counted. */
+	raw_exec(f, "UPDATE probe SET ip = NULL WHERE id = 1");
+	assert_int_equal(count_net(f->db, "192.0.2.0/24", now - 60), 3);
+}
+
+static void
+test_count_net_since_ipv6(void **state)
+{
+	struct fixture	*f = *state;
+	int64_t		 now = time(NULL);
+
+	probe_begin(f->db, "2001:db8:1:2::5", 0);			/* 1 */
+	probe_begin(f->db, "2001:db8:1:2:ffff:ffff:ffff:ffff", 0);	/* 2 */
+	probe_begin(f->db, "2001:db8:1:3::1", 0);			/* 3 */
+	probe_begin(f->db, "2001:db8:1::1", 0);				/* 4 */
+	probe_begin(f->db, "2001:db8:2::1", 0);				/* 5 */
+	probe_begin(f->db, "2001:db8:1:ffff::1", 0);			/* 6 */
+	probe_begin(f->db, "2001:db9::1", 0);				/* 7 */
+	probe_begin(f->db, "2001:db8:1:2::6", 0);	/* 8: long ago */
+	raw_exec(f, "UPDATE probe SET started = %lld WHERE id = 8",
+	    (long long)(now - 86400));
+
+	/* /64: one network of hosts. */
+	assert_int_equal(count_net(f->db, "2001:db8:1:2::/64", now - 60), 2);
+	assert_int_equal(count_net(f->db, "2001:db8:1:2::/64", 0), 3);
+	assert_int_equal(count_net(f->db, "2001:db8:1:3::/64", 0), 1);
+	assert_int_equal(count_net(f->db, "2001:db8:1::/64", 0), 1);
+	assert_int_equal(count_net(f->db, "2001:db8:1:4::/64", 0), 0);
+	/* /48: a site. */
+	assert_int_equal(count_net(f->db, "2001:db8:1::/48", now - 60), 5);
+	assert_int_equal(count_net(f->db, "2001:db8:1::/48", 0), 6);
+	assert_int_equal(count_net(f->db, "2001:db8:2::/48", 0), 1);
+	assert_int_equal(count_net(f->db, "2001:db8:3::/48", 0), 0);
+	/* Other lengths. */
+	assert_int_equal(count_net(f->db, "2001:db8::/32", 0), 7);
+	assert_int_equal(count_net(f->db, "2001:db8:1:2::5", 0), 1);
+	assert_int_equal(count_net(f->db, "2001:db8:1:2::/127", 0), 0);
+	assert_int_equal(count_net(f->db, "2001:db8:1:2::4/126", 0), 2);
+	assert_int_equal(count_net(f->db, "2001:db8:1:2::/80", now + 1), 0);
+	assert_int_equal(count_net(f->db, "2001:db8:1:2:ffff::/80", 0), 1);
+}
+
+/*
+ * IPv4 and IPv6 runs never count against each other's networks, even
+ * where the bits line up: 32.1.13.184 is 0x20010db8, the first 32 bits of
+ * 2001:db8::, and 2001:db8:: has nothing past them.
+ */
+static void
+test_count_net_families(void **state)
+{
+	struct fixture	*f = *state;
+
+	probe_begin(f->db, "32.1.13.184", 0);			/* 1 */
+	probe_begin(f->db, "2001:db8::", 0);			/* 2 */
+	probe_begin(f->db, "2001:db8::1", 0);			/* 3 */
+	probe_begin(f->db, "192.0.2.1", 0);			/* 4 */
+	probe_begin(f->db, "::", 0);				/* 5 */
+	probe_begin(f->db, "0.0.0.0", 0);			/* 6 */
+
+	/* IPv4 networks count IPv4 runs only. */
+	assert_int_equal(count_net(f->db, "32.1.13.184", 0), 1);
+	assert_int_equal(count_net(f->db, "32.1.13.0/24", 0), 1);
+	assert_int_equal(count_net(f->db, "32.0.0.0/8", 0), 1);
+	assert_int_equal(count_net(f->db, "0.0.0.0", 0), 1);
+	assert_int_equal(count_net(f->db, "0.0.0.0/0", 0), 3);
+	/* IPv6 networks count IPv6 runs only. */
+	assert_int_equal(count_net(f->db, "2001:db8::", 0), 1);
+	assert_int_equal(count_net(f->db, "2001:db8::/64", 0), 2);
+	assert_int_equal(count_net(f->db, "2001:db8::/48", 0), 2);
+	assert_int_equal(count_net(f->db, "2001:db8::/32", 0), 2);
+	assert_int_equal(count_net(f->db, "::", 0), 1);
+	assert_int_equal(count_net(f->db, "::/64", 0), 1);
+	assert_int_equal(count_net(f->db, "::/0", 0), 3);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1759,7 +1978,9 @@ main(void)
 		U(test_probe_confirm_interrupted),
 		U(test_probe_foreach_addr),
 		U(test_probe_tests),
-		U(test_count_prefix_since),
+		U(test_count_net_since),
+		U(test_count_net_since_ipv6),
+		U(test_count_net_families),
 		U(test_arrivals),
 		U(test_arrival_unique_index),
 		U(test_arrival_race),

@@ -55,9 +55,10 @@ struct t {
 	struct got		 got[MAXMSG];
 	int			 ngot;
 	char			 tok[COOKIE_MAX];
+	int			 defer;		/* the owner answers -1 */
 };
 
-static void
+static int
 on_message(const struct sink_message *m, void *arg)
 {
 	struct t	*t = arg;
@@ -65,7 +66,7 @@ on_message(const struct sink_message *m, void *arg)
 
 	if (t->ngot >= MAXMSG) {
 		t->ngot++;
-		return;
+		return 0;
 	}
 	g = &t->got[t->ngot++];
 	g->peer = strdup(m->peer);
@@ -82,6 +83,7 @@ on_message(const struct sink_message *m, void *arg)
 	g->bounce = m->insp.bounce;
 	g->cookie = m->insp.cookie != NULL ?
 	    strndup(m->insp.cookie, m->insp.cookielen) : NULL;
+	return t->defer ? -1 : 0;
 }
 
 static void
@@ -474,8 +476,36 @@ test_null_sender_and_bounce(void **state)
 	expect(t, &c, "Subject: Undelivered Mail\r\n\r\nsorry\r\n.\r\n", 250);
 	assert_int_equal(t->ngot, 1);
 	assert_string_equal(t->got[0].mail_from, "");
-	assert_int_equal(t->got[0].bounce, 1);
+	/* The null sender alone makes nothing a bounce (a relay open only
+	 * to <> is still a relay); no cookie: the owner ignores it. */
+	assert_int_equal(t->got[0].bounce, 0);
 	assert_null(t->got[0].cookie);
+	c_close(&c);
+}
+
+/* An owner that cannot keep a message (a locked database) makes the
+ * sender try again: 451 after the ".", never a 250 for lost evidence. */
+static void
+test_owner_defers(void **state)
+{
+	struct t	*t = *state;
+	struct client	 c;
+
+	t_start(t);
+	t->defer = 1;
+	greet(t, &c);
+	expect(t, &c, "MAIL FROM:<a@relay.example>\r\n", 250);
+	expect(t, &c, "RCPT TO:<sink@sink.test>\r\n", 250);
+	expect(t, &c, "DATA\r\n", 354);
+	expect(t, &c, "Subject: x\r\n\r\nbody\r\n.\r\n", 451);
+	assert_int_equal(t->ngot, 1);
+	/* The session goes on: the next message is taken. */
+	t->defer = 0;
+	expect(t, &c, "MAIL FROM:<a@relay.example>\r\n", 250);
+	expect(t, &c, "RCPT TO:<sink@sink.test>\r\n", 250);
+	expect(t, &c, "DATA\r\n", 354);
+	expect(t, &c, "Subject: x\r\n\r\nbody\r\n.\r\n", 250);
+	assert_int_equal(t->ngot, 2);
 	c_close(&c);
 }
 
@@ -969,6 +999,7 @@ main(void)
 		T(test_relay_denied),
 		T(test_accepted_forms),
 		T(test_null_sender_and_bounce),
+		T(test_owner_defers),
 		T(test_bare_lf_and_dots),
 		T(test_truncated),
 		T(test_pipelined),

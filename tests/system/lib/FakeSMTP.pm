@@ -31,6 +31,11 @@
 #	banner_5xx	554 banner, 503 to everything but QUIT
 #	sink		accepts and stores each message in `store` (SinkSMTP.pm)
 #
+# Options of every behaviour that accepts a message:
+#	echo_msgid	(0) the 250 to the end of DATA quotes the message's
+#			Message-ID, as Exchange does: "250 2.6.0 <id>
+#			[InternalId=...] Queued mail for delivery"
+#
 # Bounds: a read waits at most `idle` s (30), a session lasts at most
 # `session` s (90, SIGALRM), the server exits by itself after `lifetime`
 # s (120), at most `max_conns` sessions (50) at once, command lines of
@@ -137,6 +142,7 @@ sub new {
 		session => $o{session} // 90,
 		lifetime => $o{lifetime} // 120,
 		max_conns => $o{max_conns} // 50,
+		echo_msgid => $o{echo_msgid} // 0,
 		pid => undef,
 	}, $class;
 	make_path($self->{store}) if $b eq 'sink';
@@ -533,7 +539,7 @@ sub session {
 					    peer => $c->{peer},
 					    peerport => $c->{peerport} };
 					$self->accepted($c, $env, $data);
-					$ok = $self->reply($c, "250 2.0.0 Ok: queued as $qid\r\n");
+					$ok = $self->reply($c, $self->data_ok_reply($qid, $data));
 				}
 				($from, @rcpt) = ();
 			}
@@ -824,6 +830,114 @@ sub smtp_send {
 	close($sock);
 	$res->{error} = $res->{ok} ? undef : $err;
 	return $res;
+}
+
+# --- options added for 80-outsider.t ---------------------------------
+
+# The 250 to the end of DATA: the usual one, or (echo_msgid) Exchange's,
+# which quotes the message's Message-ID back to the client.
+sub data_ok_reply {
+	my ($self, $qid, $data) = @_;
+	return "250 2.0.0 Ok: queued as $qid\r\n" unless $self->{echo_msgid};
+	my ($hdr) = split(/\r?\n\r?\n/, $data, 2);
+	$hdr //= '';
+	$hdr =~ s/\r?\n[ \t]+/ /g;		# unfold
+	my ($id) = $hdr =~ /^Message-ID:\s*(<[^>\r\n]*>)/mi;
+	$id //= "<$qid\@$self->{name}>";
+	return "250 2.6.0 $id [InternalId=$$, Hostname=$self->{name}] " .
+	    "Queued mail for delivery\r\n";
+}
+
+# --- options added for 82-bounces-arrivals.t -------------------------
+#
+# Options (kept out of new() and accepted() above: this block wraps them):
+#	save		(0) any behaviour: also store every accepted message in
+#			`store`, as the sink does (NNN.eml + NNN.env): what the
+#			owner of an accept-and-drop server can read
+#	relay_only_null_sender
+#			(0) relay: forward only mail whose envelope sender is
+#			null (MAIL FROM:<>); other mail is accepted and dropped
+#	add_headers	([]) relay: header lines put at the top of what it
+#			relays (e.g. "Auto-Submitted: auto-generated")
+#	bounce_style	('dsn') bounce: 'exim' sends Exim's plain-text bounce,
+#			the message quoted inline after "------ This is a copy
+#			of the message, including all the headers. ------"
+{
+	no warnings 'redefine';
+	my $new = \&new;
+	my $accepted = \&accepted;
+
+	*new = sub {
+		my ($class, %o) = @_;
+		my $self = $new->($class, %o);
+		$self->{save} = $o{save} // 0;
+		$self->{relay_only_null_sender} = $o{relay_only_null_sender} // 0;
+		$self->{add_headers} = $o{add_headers} // [];
+		$self->{bounce_style} = $o{bounce_style} // 'dsn';
+		croak "FakeSMTP: bad bounce_style '$self->{bounce_style}'"
+		    unless $self->{bounce_style} =~ /^(dsn|exim)$/;
+		make_path($self->{store}) if $self->{save};
+		return $self;
+	};
+
+	*accepted = sub {
+		my ($self, $c, $env, $data) = @_;
+		my $b = $self->{behaviour};
+		if ($self->{save} && $b ne 'sink') {
+			$self->save($env, $data);
+			$self->logf($c->{id}, "saved a copy of $env->{qid}");
+		}
+		if ($b eq 'relay' && $self->{relay_only_null_sender} &&
+		    $env->{from} ne '') {
+			$self->logf($c->{id}, "$env->{qid}: sender " .
+			    "<$env->{from}> is not null: dropped, not relayed");
+			return;
+		}
+		if ($b eq 'relay' && @{$self->{add_headers}}) {
+			$data = join('', map { "$_\r\n" } @{$self->{add_headers}}) .
+			    $data;
+		}
+		if ($b eq 'bounce' && $self->{bounce_style} eq 'exim') {
+			my $to = $self->{bounce_to} // $env->{from};
+			if ($to eq '') {
+				$self->logf($c->{id}, "$env->{qid}: null sender, " .
+				    "no bounce");
+				return;
+			}
+			return $self->deliver($c, "exim bounce of $env->{qid}",
+			    '', [$to], $self->exim_bounce($env, $to, $data));
+		}
+		return $accepted->($self, $c, $env, $data);
+	};
+}
+
+# Exim's bounce: text/plain, no MIME structure, the returned message
+# (headers and body) quoted inline after Exim's separator line.
+sub exim_bounce {
+	my ($self, $env, $to, $data) = @_;
+	my $name = $self->{name};
+	my $list = join('', map { "  $_\r\n    unknown user\r\n" }
+	    @{$env->{rcpt}});
+	return "Received: from mail by $name with local (Exim 4.96)\r\n" .
+	    "\tid $env->{qid}; " . rfc2822_date() . "\r\n" .
+	    "X-Failed-Recipients: " . join(', ', @{$env->{rcpt}}) . "\r\n" .
+	    "Auto-Submitted: auto-replied\r\n" .
+	    "From: Mail Delivery System <Mailer-Daemon\@$name>\r\n" .
+	    "To: $to\r\n" .
+	    "Content-Type: text/plain; charset=us-ascii\r\n" .
+	    "Subject: Mail delivery failed: returning message to sender\r\n" .
+	    "Message-Id: <E$env->{qid}-exim\@$name>\r\n" .
+	    "Date: " . rfc2822_date() . "\r\n" .
+	    "\r\n" .
+	    "This message was created automatically by mail delivery " .
+	    "software.\r\n\r\n" .
+	    "A message that you sent could not be delivered to one or more " .
+	    "of its\r\nrecipients. This is a permanent error. The following " .
+	    "address(es) failed:\r\n\r\n" . $list . "\r\n" .
+	    "------ This is a copy of the message, including all the " .
+	    "headers. ------\r\n\r\n" .
+	    "Return-path: <$env->{from}>\r\n" .
+	    $data;
 }
 
 1;

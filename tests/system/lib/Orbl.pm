@@ -126,7 +126,7 @@ sub new {
 	my ($class, %a) = @_;
 	my $self = bless {}, $class;
 
-	$self->{dir} = tempdir('orbl-sys-XXXXXX', TMPDIR => 1, CLEANUP => 1);
+	$self->{dir} = tempdir('orbl-sys-XXXXXX', TMPDIR => 1, CLEANUP => !$ENV{ORBL_KEEP});
 	$self->{db} = "$self->{dir}/orbl.db";
 	$self->{conffile} = "$self->{dir}/orbl.conf";
 	$self->{log} = "$self->{dir}/dnsd.log";
