@@ -16,6 +16,7 @@ struct last {
 	int		 port;		/* 0: any port */
 	const int	*ports;		/* or only these (nports) */
 	int		 nports;
+	int		 first;		/* stop at the first run found */
 	int64_t		 id, finished, any_finished;
 	char		 verdict[32];
 };
@@ -52,7 +53,7 @@ last_cb(const struct probe *p, void *arg)
 	l->id = p->id;
 	l->finished = p->finished;
 	orbl_strlcpy(l->verdict, p->verdict, sizeof(l->verdict));
-	return 0;
+	return l->first;
 }
 
 static int
@@ -77,7 +78,11 @@ policy_recent_verdict(const struct conf *c, struct db *db, const char *addr,
 
 	memset(&last, 0, sizeof(last));
 	last.port = port;
-	if (db_probe_foreach_addr(db, addr, 50, last_cb, &last) == -1)
+	last.first = 1;
+	/* Every run of addr, newest first, up to the first on port: a
+	 * window of the newest runs on any port would let runs on other
+	 * ports push this port's verdict out of sight. */
+	if (db_probe_foreach_addr(db, addr, 0, last_cb, &last) == -1)
 		return -1;
 	if (!last.found)
 		return 0;
@@ -273,7 +278,9 @@ policy_delist_request(const struct conf *c, struct db *db, const char *text,
 		last.ports = ports;
 		last.nports = nports;
 	}
-	if (db_probe_foreach_addr(db, out->addr, 50, last_cb, &last) == -1) {
+	/* All runs: the last one on the evidence's ports may be older than
+	 * any number of runs on other ports. */
+	if (db_probe_foreach_addr(db, out->addr, 0, last_cb, &last) == -1) {
 		snprintf(err, errlen, "%s", db_errmsg(db));
 		return POLICY_ERROR;
 	}
