@@ -7,7 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <pwd.h>
+#include <unistd.h>
 
+#include "cookie_key.h"
 #include "ctl.h"
 #include "db.h"
 #include "policy.h"
@@ -91,6 +94,37 @@ mkdir_parents(const char *path)
 	return rc;
 }
 
+/*
+ * Run as root with `user` set, init gives the state files (the database,
+ * its -wal and -shm, the generated key) to that user: they are 0600, and
+ * the daemons drop to it before they open them.
+ */
+static int
+state_owner(const struct ctl *ctl)
+{
+	static const char *const sfx[] = { "", "-wal", "-shm",
+	    COOKIE_KEY_SUFFIX };
+	struct passwd	*pw;
+	char		 path[4096];
+	size_t		 i;
+
+	if (geteuid() != 0 || ctl->conf.user == NULL || *ctl->conf.user == '\0')
+		return 0;
+	if ((pw = getpwnam(ctl->conf.user)) == NULL) {
+		ctl_err("user %s: no such user", ctl->conf.user);
+		return -1;
+	}
+	for (i = 0; i < sizeof(sfx) / sizeof(sfx[0]); i++) {
+		snprintf(path, sizeof(path), "%s%s", ctl->conf.database, sfx[i]);
+		if (chown(path, pw->pw_uid, pw->pw_gid) == -1 &&
+		    errno != ENOENT) {
+			ctl_err("chown %s: %s", path, strerror(errno));
+			return -1;
+		}
+	}
+	return 0;
+}
+
 int
 cmd_init(struct ctl *ctl, int argc, char **argv)
 {
@@ -109,6 +143,27 @@ cmd_init(struct ctl *ctl, int argc, char **argv)
 	found = db_version_found(db);
 	if (db_serial(db, &serial) == -1) {
 		ctl_err("%s", db_errmsg(db));
+		db_close(db);
+		return CTL_FAIL;
+	}
+	/* The cookie key is made now, by the operator, so that the daemons
+	 * (and orblctl probe) find it; a configured one is checked. */
+	{
+		uint8_t	 key[64];
+		size_t	 keylen;
+		char	 warn[512], err[512];
+
+		if (cookie_key_load(&ctl->conf, db, key, &keylen, sizeof(key),
+		    warn, sizeof(warn), err, sizeof(err)) == -1) {
+			ctl_err("%s", err);
+			db_close(db);
+			return CTL_FAIL;
+		}
+		explicit_bzero(key, sizeof(key));
+		if (warn[0] != '\0')
+			fprintf(stderr, "orblctl: warning: %s\n", warn);
+	}
+	if (state_owner(ctl) == -1) {
 		db_close(db);
 		return CTL_FAIL;
 	}
