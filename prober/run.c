@@ -63,6 +63,7 @@ struct run {
 	int64_t			 wait_until;
 	int64_t			 last_arrival;	/* id read up to */
 	int			 decided;	/* verdict computed once */
+	int			 recording;	/* retrying its record */
 	struct event		*timer;
 	int			(*record)(const struct run_result *,
 				    struct db *, void *);
@@ -583,10 +584,11 @@ run_finish(struct run *r)
 		db_rollback(db);
 		if (busy) {
 			/* Nothing was written: try the whole record again. */
-			if (r->state != R_RECORD)
+			if (!r->recording)
 				log_warnx("probe #%lld %s: %s: recording again "
 				    "until it is free", (long long)r->probe_id,
 				    r->addr, db_errmsg(db));
+			r->recording = 1;
 			r->state = R_RECORD;
 			evtimer_add(r->timer, &retry);
 			return;
@@ -598,6 +600,9 @@ run_finish(struct run *r)
 		res.listed = 0;
 		res.delisted = 0;
 	}
+	if (r->recording)
+		log_info("probe #%lld %s: recorded after the database was free "
+		    "again", (long long)r->probe_id, r->addr);
 	if (res.delisted)
 		log_info("probe #%lld %s: delisted (the relay is closed)",
 		    (long long)r->probe_id, r->addr);

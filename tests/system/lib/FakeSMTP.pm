@@ -30,6 +30,9 @@
 #			seconds after it accepted the mail
 #	banner_5xx	554 banner, 503 to everything but QUIT
 #	sink		accepts and stores each message in `store` (SinkSMTP.pm)
+#	reject_after_data
+#			354 to DATA, takes the whole message, then 554 to its
+#			end (the message is dropped)
 #
 # Options of every behaviour that accepts a message:
 #	echo_msgid	(0) the 250 to the end of DATA quotes the message's
@@ -61,6 +64,7 @@ our @EXPORT_OK = qw(free_port smtp_send smtp_reply slurp);
 
 my %BEHAVIOUR = map { $_ => 1 } qw(accept_discard reject_data bounce
     greylist tarpit garbage endless drop_mid_data relay banner_5xx sink);
+$BEHAVIOUR{$_} = 1 for qw(reject_after_data);	# added for 80-outsider.t
 
 my $LINE_MAX = 2048;
 my $DATA_MAX = 10 * 1024 * 1024;
@@ -834,10 +838,15 @@ sub smtp_send {
 
 # --- options added for 80-outsider.t ---------------------------------
 
-# The 250 to the end of DATA: the usual one, or (echo_msgid) Exchange's,
-# which quotes the message's Message-ID back to the client.
+# The reply to the end of DATA: the usual 250, or (echo_msgid) Exchange's,
+# which quotes the message's Message-ID back to the client, or
+# (reject_after_data) a 554 after the whole message was read.
 sub data_ok_reply {
 	my ($self, $qid, $data) = @_;
+	if ($self->{behaviour} eq 'reject_after_data') {
+		$self->logf('-', "$qid: rejected at the end of DATA");
+		return "554 5.7.1 $qid: message content rejected\r\n";
+	}
 	return "250 2.0.0 Ok: queued as $qid\r\n" unless $self->{echo_msgid};
 	my ($hdr) = split(/\r?\n\r?\n/, $data, 2);
 	$hdr //= '';
