@@ -130,9 +130,6 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_ARRIVAL_ADD] = "INSERT INTO arrival (ts, probe_id, test_id, peer, "
 	    "mail_from, rcpt, bounce, bounce_why, received, cookie, confirmed) "
 	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-	[ST_ARRIVALS] = "SELECT id, ts, probe_id, test_id, peer, mail_from, "
-	    "rcpt, bounce, bounce_why, received, cookie, confirmed FROM arrival "
-	    "WHERE probe_id = ?1 ORDER BY id",
 #define REQ_COLS "id, addr, contact, note, state, created, updated, " \
 	"not_before, tries, probe_id, decided, decision"
 	[ST_REQ_OPEN_ADDR] = "SELECT id FROM delist_request WHERE addr = ?1 "

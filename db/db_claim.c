@@ -33,6 +33,31 @@ db_claim_insert(struct db *db, const char *addr, const char *kind,
 }
 
 int
+db_claim_unit(struct db *db, const char *kind, int64_t id, const char *owner,
+    int64_t now, int64_t lease_until)
+{
+	sqlite3_stmt	*s;
+	char		*addr;
+	int		 rc;
+
+	/* Both rows have the address in column 1. */
+	if ((s = db_stmt(db, strcmp(kind, "submission") == 0 ? ST_SUB_GET :
+	    ST_REQ_GET)) == NULL)
+		return -1;
+	sqlite3_bind_int64(s, 1, id);
+	rc = sqlite3_step(s);
+	addr = rc == SQLITE_ROW ? dupn(col_text(s, 1)) : NULL;
+	sqlite3_reset(s);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return db_fail(db, "claim");
+	if (addr == NULL)
+		return 1;
+	rc = db_claim_insert(db, addr, kind, id, owner, now, lease_until);
+	free(addr);
+	return rc;
+}
+
+int
 db_claim_take(struct db *db, const char *addr, const char *owner,
     int64_t now, int64_t lease_until)
 {

@@ -22,7 +22,7 @@ enum stmt {
 	ST_SUB_COUNT_SINCE, ST_EVENT_ADD,
 	ST_PROBE_BEGIN, ST_PROBE_FINISH, ST_PROBE_CONFIRM, ST_PROBE_GET,
 	ST_PROBE_ADDR, ST_PROBE_TESTS_DEL, ST_PROBE_TEST_ADD, ST_PROBE_TESTS,
-	ST_ARRIVAL_USED, ST_ARRIVAL_ADD, ST_ARRIVALS,
+	ST_ARRIVAL_USED, ST_ARRIVAL_ADD,
 	ST_REQ_OPEN_ADDR, ST_REQ_OPEN_CONTACT, ST_REQ_ADD, ST_REQ_GET,
 	ST_REQ_ALL, ST_REQ_CLAIMABLE, ST_REQ_CLAIM, ST_REQ_SET, ST_EVENTS_ADDR,
 	ST_RETEST_DUE, ST_STATS, ST_LISTING_LEAN,
@@ -62,6 +62,10 @@ char		*dupn(const char *);
 int		 db_claim_insert(struct db *, const char *addr,
 		    const char *kind, int64_t ref, const char *owner,
 		    int64_t now, int64_t lease_until);
+/* The same for the address of submission or request id (kind): 0 taken,
+ * 1 held by another run (or the unit is gone), -1 error. */
+int		 db_claim_unit(struct db *, const char *kind, int64_t id,
+		    const char *owner, int64_t now, int64_t lease_until);
 int		 db_event_add(struct db *, const char *kind, int64_t ref,
 		    const char *addr, const char *actor, const char *what,
 		    const char *why);

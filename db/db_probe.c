@@ -122,32 +122,6 @@ db_submission_foreach(struct db *db, const char *state, int limit,
 	return submission_rows(db, s, cb, arg, NULL);
 }
 
-/* Claim the address of submission id: 0 taken, 1 held by another run
- * (or the submission is gone), -1 error. */
-static int
-sub_claim_one(struct db *db, int64_t id, const char *owner, int64_t now,
-    int64_t lease_until)
-{
-	sqlite3_stmt	*s;
-	char		*addr;
-	int		 rc;
-
-	if ((s = db_stmt(db, ST_SUB_GET)) == NULL)
-		return -1;
-	sqlite3_bind_int64(s, 1, id);
-	rc = sqlite3_step(s);
-	addr = rc == SQLITE_ROW ? dupn(col_text(s, 1)) : NULL;
-	sqlite3_reset(s);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return db_fail(db, "claim");
-	if (addr == NULL)
-		return 1;
-	rc = db_claim_insert(db, addr, "submission", id, owner, now,
-	    lease_until);
-	free(addr);
-	return rc;
-}
-
 /* A submission copied out of SQLite (claim calls back after commit). */
 struct subcopy {
 	struct submission	 x;
@@ -185,9 +159,7 @@ db_submission_claim(struct db *db, int64_t now, int64_t lease_until,
 	}
 	rc = 0;
 	for (i = 0; i < nids && rc == 0; i++) {
-		/* addr is not known before the claim row: take it from the
-		 * submission (one indexed read) */
-		if ((rc = sub_claim_one(db, ids[i], owner, now,
+		if ((rc = db_claim_unit(db, "submission", ids[i], owner, now,
 		    lease_until)) == 1) {
 			rc = 0;
 			continue;
@@ -661,32 +633,6 @@ int
 db_arrivals(struct db *db, int64_t probe_id,
     int (*cb)(const struct arrival *, void *), void *arg)
 {
-	sqlite3_stmt	*s;
-	struct arrival	 a;
-	int		 rc;
-
-	if ((s = db_stmt(db, ST_ARRIVALS)) == NULL)
-		return -1;
-	sqlite3_bind_int64(s, 1, probe_id);
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		a.id = sqlite3_column_int64(s, 0);
-		a.ts = sqlite3_column_int64(s, 1);
-		a.probe_id = sqlite3_column_int64(s, 2);
-		a.test_id = sqlite3_column_int(s, 3);
-		a.peer = col_text(s, 4);
-		a.mail_from = col_text(s, 5);
-		a.rcpt = col_text(s, 6);
-		a.bounce = sqlite3_column_int(s, 7);
-		a.bounce_why = col_text(s, 8);
-		a.received = col_text(s, 9);
-		a.cookie = col_text(s, 10);
-		a.confirmed = sqlite3_column_int(s, 11);
-		if ((rc = cb(&a, arg)) != 0) {
-			sqlite3_reset(s);
-			return rc;
-		}
-	}
-	sqlite3_reset(s);
-	return rc == SQLITE_DONE ? 0 : db_fail(db, "arrivals");
+	return db_arrivals_since(db, probe_id, 0, cb, arg);
 }
 

@@ -146,31 +146,6 @@ struct reqcopy {
 	char			*addr, *contact, *note;
 };
 
-/* Claim the address of request id: 0 taken, 1 held by another run (or
- * the request is gone), -1 error. */
-static int
-req_claim_one(struct db *db, int64_t id, const char *owner, int64_t now,
-    int64_t lease_until)
-{
-	sqlite3_stmt	*s;
-	char		*addr;
-	int		 rc;
-
-	if ((s = db_stmt(db, ST_REQ_GET)) == NULL)
-		return -1;
-	sqlite3_bind_int64(s, 1, id);
-	rc = sqlite3_step(s);
-	addr = rc == SQLITE_ROW ? dupn(col_text(s, 1)) : NULL;
-	sqlite3_reset(s);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return db_fail(db, "claim");
-	if (addr == NULL)
-		return 1;
-	rc = db_claim_insert(db, addr, "request", id, owner, now, lease_until);
-	free(addr);
-	return rc;
-}
-
 int
 db_request_claim(struct db *db, int64_t now, int64_t lease_until,
     const char *owner, int max,
@@ -202,7 +177,7 @@ db_request_claim(struct db *db, int64_t now, int64_t lease_until,
 	}
 	rc = 0;
 	for (i = 0; i < nids && rc == 0; i++) {
-		if ((rc = req_claim_one(db, ids[i], owner, now,
+		if ((rc = db_claim_unit(db, "request", ids[i], owner, now,
 		    lease_until)) == 1) {
 			rc = 0;
 			continue;

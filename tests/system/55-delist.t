@@ -159,23 +159,6 @@ $lk = json_of($o->ctl('lookup', $bip, '--json'));
 is($lk->{probes}[0]{probe}, $rq->{retest}{probe},
     'the listing evidence is the new re-test');
 
-# A probe listing with its evidence, written as a finished run would (the
-# cap below needs listed addresses without running relays for them).
-sub probe_listed {
-	my ($ip, $port) = @_;
-	my $hex = join('', map { sprintf('%02X', $_) } split(/\./, $ip)) .
-	    '00' x 12;
-	my $now = int(time);
-	$o->sql("INSERT INTO probe (addr, port, started, finished, verdict) " .
-	    "VALUES ('$ip', $port, $now, $now, 'confirmed')");
-	my $pid = $o->sql("SELECT max(id) FROM probe");
-	$o->sql("INSERT INTO listing (family, net, prefix, cidr, source, " .
-	    "probe_id, actor, created, updated) VALUES (4, X'$hex', 32, " .
-	    "'$ip', 'probe', $pid, 'prober', $now, $now)");
-	$o->sql("INSERT INTO evidence (addr, port, probe_id) VALUES " .
-	    "('$ip', $port, $pid)");
-}
-
 # -- no test for an address that a test did not list
 {
 	my $r = $o->ctl('delist-request', '127.0.0.40', '--contact',
@@ -194,7 +177,7 @@ sub probe_listed {
 
 # -- a cap on open requests per contact
 {
-	probe_listed($_, 25) for qw(127.0.0.41 127.0.0.42 127.0.0.43);
+	$o->probe_listed($_, 25) for qw(127.0.0.41 127.0.0.42 127.0.0.43);
 	my $c = 'busy@owner.example';
 	my $r1 = $o->ctl('delist-request', '127.0.0.41', '--contact', $c);
 	my $r2 = $o->ctl('delist-request', '127.0.0.42', '--contact', $c);

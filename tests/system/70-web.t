@@ -449,25 +449,6 @@ my $sub;
 	    'GETs are not limited');
 }
 
-# A probe listing with its evidence on port 25, written as a confirmed run
-# leaves it (an operator's entry of the same address becomes one).
-sub probe_listed {
-	my ($ip) = @_;
-	my $hex = join('', map { sprintf('%02X', $_) } split(/\./, $ip)) .
-	    '00' x 12;
-	my $now = int(time);
-	$o->sql("INSERT INTO probe (addr, port, started, finished, verdict) " .
-	    "VALUES ('$ip', 25, $now, $now, 'confirmed')");
-	my $pid = $o->sql("SELECT max(id) FROM probe");
-	$o->sql("INSERT INTO listing (family, net, prefix, cidr, source, " .
-	    "probe_id, actor, created, updated) VALUES (4, X'$hex', 32, " .
-	    "'$ip', 'probe', $pid, 'prober', $now, $now) ON CONFLICT " .
-	    "(family, net, prefix) DO UPDATE SET source = 'probe', " .
-	    "probe_id = $pid");
-	$o->sql("INSERT INTO evidence (addr, port, probe_id) VALUES " .
-	    "('$ip', 25, $pid)");
-}
-
 # -- delisting requests ------------------------------------------------------------
 my $req;
 {
@@ -507,7 +488,7 @@ my $req;
 	is($o->sql("SELECT count(*) FROM delist_request WHERE addr = " .
 	    "'192.0.2.1'"), 0, '... recorded nothing');
 	# From here on it is a probe listing (as a confirmed run leaves it).
-	probe_listed($_) for qw(192.0.2.1 192.0.2.11 192.0.2.12 192.0.2.13
+	$o->probe_listed($_) for qw(192.0.2.1 192.0.2.11 192.0.2.12 192.0.2.13
 	    192.0.2.14);
 	my $j = json_ok($w->post_json('/api/v1/delist-requests', { ip => '192.0.2.1',
 	    contact => 'admin@example.org' }, from => '127.1.0.11'), 201,

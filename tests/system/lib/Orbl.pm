@@ -247,6 +247,28 @@ sub ctl_ok {
 	return $r;
 }
 
+# A probe listing of the IPv4 address ip with its evidence on port (25),
+# written as a confirmed run leaves it, age seconds ago (0) (an operator's
+# entry of the same address becomes one).  Returns the probe id.
+sub probe_listed {
+	my ($self, $ip, $port, $age) = @_;
+	$port //= 25;
+	my $hex = join('', map { sprintf('%02X', $_) } split(/\./, $ip)) .
+	    '00' x 12;
+	my $now = int(time) - ($age // 0);
+	$self->sql("INSERT INTO probe (addr, port, started, finished, " .
+	    "verdict) VALUES ('$ip', $port, $now, $now, 'confirmed')");
+	my $pid = $self->sql("SELECT max(id) FROM probe");
+	$self->sql("INSERT INTO listing (family, net, prefix, cidr, source, " .
+	    "probe_id, actor, created, updated) VALUES (4, X'$hex', 32, " .
+	    "'$ip', 'probe', $pid, 'prober', $now, $now) ON CONFLICT " .
+	    "(family, net, prefix) DO UPDATE SET source = 'probe', " .
+	    "probe_id = $pid");
+	$self->sql("INSERT INTO evidence (addr, port, probe_id) VALUES " .
+	    "('$ip', $port, $pid)");
+	return $pid;
+}
+
 # sqlite3 CLI on our database (independent of db.c).
 sub sql {
 	my ($self, $q) = @_;
