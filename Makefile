@@ -163,6 +163,7 @@ FUZZ_DEPS_fuzz_query = dnsd/query.c dnsd/answer.c dnsd/zone_conf.c \
 	dnsd/zone_index.c $(COMMON_SRCS)
 FUZZ_DEPS_fuzz_smtp_reply = prober/smtp_reply.c prober/cookie.c $(COMMON_SRCS)
 FUZZ_DEPS_fuzz_sink_inspect = prober/sink_inspect.c prober/cookie.c $(COMMON_SRCS)
+FUZZ_DEPS_fuzz_cookie_redact = prober/cookie.c $(COMMON_SRCS)
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,build/fuzz/%,$(FUZZ_SRCS))
 fuzz: $(FUZZ_BINS)
 	@echo "run e.g.: mkdir -p build/fuzz/new; build/fuzz/fuzz_query build/fuzz/new tests/fuzz/corpus/query -max_total_time=60"
