@@ -267,6 +267,9 @@ run_session_done(struct smtp_session *sess, const struct session_result *res,
 	r->sess = NULL;
 	r->sverdict = res->verdict;
 	orbl_strlcpy(r->why, res->why, sizeof(r->why));
+	/* The reason quotes the server's last reply, which may echo our
+	 * Message-ID: it goes to logs and decisions, never a whole token. */
+	cookie_redact(r->why);
 	r->ntests = res->ntests;
 	r->naccepted = res->naccepted;
 	r->tests = xcalloc(res->ntests ? res->ntests : 1, sizeof(*r->tests));
