@@ -28,38 +28,54 @@ static int	mx_lookup_ldns(const char *, struct addr *, int, char *,
 		    size_t);
 static target_mx_lookup_fn	 mx_lookup = mx_lookup_ldns;
 
+/*
+ * Every block of the IANA IPv4 and IPv6 Special-Purpose Address
+ * Registries (RFC 6890, updated by RFC 8190; registry names) that is not
+ * globally reachable, and multicast and the deprecated blocks that are no
+ * unicast destination.  The few globally reachable assignments inside a
+ * refused block (192.0.0.9/32, 2001:1::1/128, ...) stay refused: no mail
+ * server lives there.  IPv4 inside 6to4 (2002::/16) and IPv4-compatible
+ * (::/96) addresses is judged by the IPv4 rows (target_reserved).
+ */
 static const struct {
 	const char	*cidr;
 	const char	*what;
+	const char	*rfc;
 } reserved[] = {
-	{ "0.0.0.0/8",		"\"this network\"" },
-	{ "10.0.0.0/8",		"a private range" },
-	{ "100.64.0.0/10",	"shared address space (CGN)" },
-	{ "127.0.0.0/8",	"loopback" },
-	{ "169.254.0.0/16",	"link-local" },
-	{ "172.16.0.0/12",	"a private range" },
-	{ "192.0.0.0/24",	"IETF protocol assignments" },
-	{ "192.0.2.0/24",	"documentation (TEST-NET-1)" },
-	{ "192.88.99.0/24",	"6to4 relay anycast" },
-	{ "192.168.0.0/16",	"a private range" },
-	{ "198.18.0.0/15",	"benchmarking" },
-	{ "198.51.100.0/24",	"documentation (TEST-NET-2)" },
-	{ "203.0.113.0/24",	"documentation (TEST-NET-3)" },
-	{ "224.0.0.0/4",	"multicast" },
-	{ "240.0.0.0/4",	"reserved" },
-	{ "::/127",		"unspecified or loopback" },
-	{ "64:ff9b::/96",	"NAT64" },
-	{ "64:ff9b:1::/48",	"local NAT64" },
-	{ "100::/64",		"discard-only" },
-	{ "2001::/23",		"IETF protocol assignments" },
-	{ "2001:db8::/32",	"documentation" },
-	{ "fc00::/7",		"unique local (private)" },
-	{ "fe80::/10",		"link-local" },
-	{ "ff00::/8",		"multicast" },
+	{ "0.0.0.0/8",		"\"this network\"", "RFC 791" },
+	{ "10.0.0.0/8",		"a private range", "RFC 1918" },
+	{ "100.64.0.0/10",	"shared address space", "RFC 6598" },
+	{ "127.0.0.0/8",	"loopback", "RFC 1122" },
+	{ "169.254.0.0/16",	"link-local", "RFC 3927" },
+	{ "172.16.0.0/12",	"a private range", "RFC 1918" },
+	{ "192.0.0.0/24",	"IETF protocol assignments", "RFC 6890" },
+	{ "192.0.2.0/24",	"documentation, TEST-NET-1", "RFC 5737" },
+	{ "192.88.99.0/24",	"deprecated 6to4 relay anycast", "RFC 7526" },
+	{ "192.168.0.0/16",	"a private range", "RFC 1918" },
+	{ "198.18.0.0/15",	"benchmarking", "RFC 2544" },
+	{ "198.51.100.0/24",	"documentation, TEST-NET-2", "RFC 5737" },
+	{ "203.0.113.0/24",	"documentation, TEST-NET-3", "RFC 5737" },
+	{ "224.0.0.0/4",	"multicast", "RFC 5771" },
+	{ "240.0.0.0/4",	"reserved", "RFC 1112" },
+	{ "255.255.255.255/32",	"limited broadcast", "RFC 919" },
+	{ "::/127",		"unspecified or loopback", "RFC 4291" },
+	{ "::/96",		"deprecated IPv4-compatible", "RFC 4291" },
+	{ "::ffff:0:0:0/96",	"IPv4-translated, SIIT", "RFC 6052" },
+	{ "64:ff9b::/96",	"IPv4-IPv6 translation", "RFC 6052" },
+	{ "64:ff9b:1::/48",	"local-use IPv4/IPv6 translation", "RFC 8215" },
+	{ "100::/64",		"discard-only", "RFC 6666" },
+	{ "2001::/23",		"IETF protocol assignments", "RFC 2928" },
+	{ "2001:db8::/32",	"documentation", "RFC 3849" },
+	{ "3fff::/20",		"documentation", "RFC 9637" },
+	{ "5f00::/16",		"segment routing SIDs", "RFC 9602" },
+	{ "fc00::/7",		"unique local (private)", "RFC 4193" },
+	{ "fe80::/10",		"link-local unicast", "RFC 4291" },
+	{ "fec0::/10",		"deprecated site-local", "RFC 3879" },
+	{ "ff00::/8",		"multicast", "RFC 4291" },
 };
 
-const char *
-target_reserved(const struct addr *a, const char **what)
+static const char *
+reserved_row(const struct addr *a, const char **what)
 {
 	struct addr	 net;
 	char		 err[128];
@@ -74,6 +90,31 @@ target_reserved(const struct addr *a, const char **what)
 			return reserved[i].cidr;
 		}
 	}
+	return NULL;
+}
+
+const char *
+target_reserved(const struct addr *a, const char **what)
+{
+	static const uint8_t	 zero[12];
+	struct addr		 v4;
+	const char		*r;
+
+	if ((r = reserved_row(a, what)) != NULL || a->family != 6)
+		return r;
+	/* IPv4 inside: 6to4 2002:AABB:CCDD::/48 and IPv4-compatible
+	 * ::A.B.C.D (deprecated, RFC 4291 2.5.5.1) go by the IPv4 rules. */
+	memset(&v4, 0, sizeof(v4));
+	v4.family = 4;
+	v4.prefix = 32;
+	if (a->a[0] == 0x20 && a->a[1] == 0x02)
+		memcpy(v4.a, a->a + 2, 4);
+	else if (memcmp(a->a, zero, 12) == 0)
+		memcpy(v4.a, a->a + 12, 4);
+	else
+		return NULL;
+	if ((r = reserved_row(&v4, what)) != NULL)
+		return a->a[0] == 0x20 ? "2002::/16" : "::/96";
 	return NULL;
 }
 

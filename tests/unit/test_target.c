@@ -132,14 +132,18 @@ test_reserved(void **state)
 	assert_refused(&c, "10.1.2.3", "10.1.2.3 is in a private range "
 	    "(10.0.0.0/8): not probed unless probe_allow covers it");
 	assert_refused(&c, "127.0.0.5", "127.0.0.5 is in loopback "
-	    "(127.0.0.0/8): not probed unless probe_allow covers it");
+	    "(127.0.0.0/8): not probed unless probe_allow covers "
+	    "it");
 	assert_refused(&c, "2001:db8::25", "2001:db8::25 is in documentation "
-	    "(2001:db8::/32): not probed unless probe_allow covers it");
-	assert_refused(&c, "fe80::1", "fe80::1 is in link-local (fe80::/10): "
-	    "not probed unless probe_allow covers it");
+	    "(2001:db8::/32): not probed unless probe_allow covers "
+	    "it");
+	assert_refused(&c, "fe80::1", "fe80::1 is in link-local unicast "
+	    "(fe80::/10): not probed unless probe_allow covers it");
 	assert_refused(&c, "::ffff:192.168.1.1", "::ffff:192.168.1.1 is in a "
-	    "private range (192.168.0.0/16): not probed unless probe_allow "
-	    "covers it");
+	    "private range (192.168.0.0/16): not probed unless "
+	    "probe_allow covers it");
+	assert_refused(&c, "2002:7f00:1::1", "2002:7f00:1::1 is in loopback "
+	    "(2002::/16): not probed unless probe_allow covers it");
 	assert_refused(&c, "192.0.2.0/24", "192.0.2.0/24: a single address "
 	    "is probed, not a range");
 	assert_int_equal(check(&c, "bogus", err, sizeof(err)), -1);
@@ -149,9 +153,69 @@ test_reserved(void **state)
 
 	assert_int_equal(addr_parse("100.64.0.1", &a, err, sizeof(err)), 0);
 	assert_string_equal(target_reserved(&a, &what), "100.64.0.0/10");
-	assert_string_equal(what, "shared address space (CGN)");
+	assert_string_equal(what, "shared address space");
 	assert_int_equal(addr_parse("1.1.1.1", &a, err, sizeof(err)), 0);
 	assert_null(target_reserved(&a, NULL));
+	conf_free(&c);
+}
+
+/*
+ * The special-purpose registries, entry by entry: the first and the last
+ * address of every block that is not globally reachable are refused, and
+ * so are the issue's examples (IPv4 inside 6to4 and IPv4-compatible
+ * forms); global unicast neighbours are taken.
+ */
+static void
+test_registry(void **state)
+{
+	static const char *const kv[] = { NULL };
+	static const char *const refused[] = {
+		"0.0.0.0", "0.255.255.255", "10.0.0.0", "10.255.255.255",
+		"100.64.0.0", "100.127.255.255", "127.0.0.0", "127.255.255.255",
+		"169.254.0.0", "169.254.255.255", "172.16.0.0",
+		"172.31.255.255", "192.0.0.0", "192.0.0.255", "192.0.2.0",
+		"192.0.2.255", "192.88.99.0", "192.88.99.255", "192.168.0.0",
+		"192.168.255.255", "198.18.0.0", "198.19.255.255",
+		"198.51.100.0", "198.51.100.255", "203.0.113.0",
+		"203.0.113.255", "224.0.0.1", "239.255.255.255", "240.0.0.0",
+		"255.255.255.254", "255.255.255.255",
+		"::", "::1", "::2", "::ffff:ffff", "::ffff:0:1.2.3.4",
+		"64:ff9b::1.2.3.4", "64:ff9b:1::1", "100::1",
+		"100::ffff:ffff:ffff:ffff", "2001::1", "2001:1ff:ffff::1",
+		"2001:db8::", "2001:db8:ffff:ffff:ffff:ffff:ffff:ffff",
+		"3fff::1", "3fff:fff:ffff::1", "5f00::1", "5f00:ffff::1",
+		"fc00::1", "fdff:ffff::1", "fe80::1", "febf:ffff::1",
+		"fec0::1", "feff:ffff::1", "ff02::1", "ffff::1",
+		/* the examples */
+		"2002:7f00:1::1", "2002:a00:1::1", "2002:c0a8:101::1",
+		"::127.0.0.1", "::10.0.0.1", "::8.8.8.8",
+		NULL
+	};
+	static const char *const taken[] = {
+		"1.0.0.1", "11.0.0.1", "100.63.255.255", "100.128.0.0",
+		"126.255.255.255", "128.0.0.0", "169.253.255.255",
+		"172.15.255.255", "172.32.0.0", "192.0.1.255", "192.0.3.0",
+		"192.167.255.255", "192.169.0.0", "198.17.255.255",
+		"198.20.0.0", "223.255.255.255",
+		"2a00:1450:4001::1b", "2002:808:808::1", "2400:cb00::1",
+		"3ffe:ffff::1", "4000::1", "5eff::1", "5f01::1", "fbff::1",
+		NULL
+	};
+	struct conf	 c;
+	size_t		 i;
+
+	(void)state;
+	conf_with(&c, kv);
+	target_self_clear();
+	for (i = 0; refused[i] != NULL; i++) {
+		char	 err[256];
+
+		if (check(&c, refused[i], err, sizeof(err)) != -1)
+			fail_msg("%s: taken, should be refused", refused[i]);
+		assert_non_null(strstr(err, "not probed unless probe_allow"));
+	}
+	for (i = 0; taken[i] != NULL; i++)
+		assert_taken(&c, taken[i]);
 	conf_free(&c);
 }
 
@@ -414,6 +478,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_reserved),
+		cmocka_unit_test(test_registry),
 		cmocka_unit_test(test_allow),
 		cmocka_unit_test(test_deny),
 		cmocka_unit_test(test_sink_listen),
