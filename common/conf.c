@@ -368,6 +368,64 @@ trim(char *s)
 	return s;
 }
 
+/*
+ * A comment starts with '#' at the start of a line or after white space,
+ * outside double quotes: "token = Zx9k#8wY" keeps its '#' (a secret cut
+ * there silently would open with its prefix).  -1 for an unterminated
+ * quote.
+ */
+static int
+cut_comment(char *line, char *why, size_t whylen)
+{
+	char	*p;
+	int	 inq = 0;
+
+	for (p = line; *p != '\0'; p++) {
+		if (inq && *p == '\\' && p[1] != '\0') {
+			p++;
+			continue;
+		}
+		if (*p == '"')
+			inq = !inq;
+		else if (!inq && *p == '#' && (p == line ||
+		    isspace((unsigned char)p[-1]))) {
+			*p = '\0';
+			return 0;
+		}
+	}
+	if (inq) {
+		snprintf(why, whylen, "unterminated '\"'");
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * A value in double quotes is taken as written between them ('#' and
+ * white space kept; \" and \\ for a quote and a backslash).  Text after
+ * the closing quote is an error.
+ */
+static int
+unquote(char *val, char *why, size_t whylen)
+{
+	char	*r, *w;
+
+	if (*val != '"')
+		return 0;
+	for (r = val + 1, w = val; *r != '\0' && *r != '"'; r++) {
+		if (*r == '\\' && (r[1] == '"' || r[1] == '\\'))
+			r++;
+		*w++ = *r;
+	}
+	if (*r != '"' || r[1] != '\0') {
+		snprintf(why, whylen, "%s", *r == '"' ? "text after the closing "
+		    "'\"'" : "unterminated '\"'");
+		return -1;
+	}
+	*w = '\0';
+	return 0;
+}
+
 int
 conf_load(struct conf *c, const char *path, char *err, size_t errlen)
 {
@@ -389,8 +447,11 @@ conf_load(struct conf *c, const char *path, char *err, size_t errlen)
 			fclose(f);
 			return -1;
 		}
-		if ((p = strchr(line, '#')) != NULL)
-			*p = '\0';
+		if (cut_comment(line, why, sizeof(why)) == -1) {
+			snprintf(err, errlen, "%s:%d: %s", path, lineno, why);
+			fclose(f);
+			return -1;
+		}
 		p = trim(line);
 		if (*p == '\0')
 			continue;
@@ -403,6 +464,12 @@ conf_load(struct conf *c, const char *path, char *err, size_t errlen)
 		*eq = '\0';
 		key = trim(p);
 		val = trim(eq + 1);
+		if (unquote(val, why, sizeof(why)) == -1) {
+			snprintf(err, errlen, "%s:%d: %s: %s", path, lineno, key,
+			    why);
+			fclose(f);
+			return -1;
+		}
 		if (conf_set(c, key, val, why, sizeof(why)) == -1) {
 			snprintf(err, errlen, "%s:%d: %s", path, lineno, why);
 			fclose(f);

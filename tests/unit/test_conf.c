@@ -313,6 +313,43 @@ test_errors(void **state)
 	    "127.0.0.1:99999: bad port");
 	/* A value with several words is one value: for a duration, bad. */
 	load_bad(f, "ttl = 30s 10m\n", 1, "ttl: bad duration '30s 10m'");
+	load_bad(f, "web_admin_token = \"abc\n", 1, "unterminated '\"'");
+	load_bad(f, "web_admin_token = \"abc\" def\n", 1,
+	    "web_admin_token: text after the closing '\"'");
+	load_bad(f, "probe_ports = 25 x\n", 1, "probe_ports: bad port");
+	load_bad(f, "probe_ports = 0\n", 1, "probe_ports: bad port");
+}
+
+/*
+ * A '#' starts a comment only at a line's start or after white space:
+ * a secret with a '#' inside is never cut silently.  Quotes keep
+ * anything.
+ */
+static void
+test_hash_and_quotes(void **state)
+{
+	struct fixture	*f = *state;
+	struct conf	*c = &f->c;
+	char		 err[512] = "";
+
+	write_file(f,
+	    "web_admin_token = Zx9kQ2pL7vBmN4tR#8wYc2gH5jD\n"
+	    "default_reason = \"listed #1: see \\\"x\\\" \\\\ $\"  # comment\n"
+	    "sink_local = relay#test\t# a comment after a tab\n"
+	    "helo_name = \"\"\n"
+	    "probe_ports = 25, 2525 587\n"
+	    "probe_ports = 465\n");
+	if (conf_load(c, f->path, err, sizeof(err)) != 0)
+		fail_msg("conf_load: %s", err);
+	assert_string_equal(c->web_admin_token, "Zx9kQ2pL7vBmN4tR#8wYc2gH5jD");
+	assert_string_equal(c->default_reason, "listed #1: see \"x\" \\ $");
+	assert_string_equal(c->sink_local, "relay#test");
+	assert_string_equal(c->helo_name, "");
+	assert_int_equal(c->nprobe_ports, 4);
+	assert_int_equal(c->probe_ports[0], 25);
+	assert_int_equal(c->probe_ports[1], 2525);
+	assert_int_equal(c->probe_ports[2], 587);
+	assert_int_equal(c->probe_ports[3], 465);
 }
 
 static void
@@ -377,6 +414,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_too_many_values, setup,
 		    teardown),
 		cmocka_unit_test(test_listen),
+		cmocka_unit_test_setup_teardown(test_hash_and_quotes, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_missing_file, setup,
 		    teardown),
