@@ -53,6 +53,11 @@ const struct conf_key conf_keys[] = {
 	{ "sink_listen", CONF_LISTEN, OFF(sink_listen), OFF(nsink_listen),
 	  "127.0.0.1:2525", "orbl-prober's SMTP sink: where test mail arrives "
 	  "(port 25 of the host sink_domain's MX names, in production)" },
+	{ "sink_max_per_peer", CONF_UINT, OFF(sink_max_per_peer), 0, "16",
+	  "sink connections at once from one address (a relay delivering test "
+	  "mail needs one or two)" },
+	{ "sink_session_timeout", CONF_DURATION, OFF(sink_session_timeout), 0,
+	  "5m", "the longest a sink connection lives in all, however busy" },
 	{ "sink_domain", CONF_STR, OFF(sink_domain), 0, "sink.orbl.test",
 	  "mail domain of the sink: every test recipient routes here" },
 	{ "sink_local", CONF_STR, OFF(sink_local), 0, "relaytest",
@@ -127,6 +132,9 @@ const struct conf_key conf_keys[] = {
 	{ "web_base_url", CONF_STR, OFF(web_base_url), 0, "",
 	  "orbl-web: public URL prefix for links, e.g. https://orbl.example "
 	  "(empty: relative links)" },
+	{ "web_max_clients", CONF_UINT, OFF(web_max_clients), 0, "256",
+	  "orbl-web: HTTP connections at once; at the cap (or out of file "
+	  "descriptors) it stops accepting until one closes" },
 	{ "web_trust_proxy", CONF_STRLIST, OFF(web_trust_proxy),
 	  OFF(nweb_trust_proxy), "", "orbl-web: CIDR (repeatable) of reverse "
 	  "proxies whose X-Forwarded-For names the client (empty: trust none)" },

@@ -45,6 +45,7 @@ struct conf {
 	/* orbl-prober */
 	struct conf_listen sink_listen[CONF_MAX_LIST];
 	int		 nsink_listen;
+	long long	 sink_max_per_peer, sink_session_timeout;
 	char		*sink_domain, *sink_local, *helo_name, *from_local;
 	char		*cookie_key;		/* "" = derived, see conf.c */
 	char		*probe_allow[CONF_MAX_LIST];	/* CIDRs */
@@ -68,6 +69,7 @@ struct conf {
 	char		*web_admin_token;	/* "" = no admin API */
 	long long	 web_rate_limit;	/* POSTs per client per hour */
 	char		*web_base_url;		/* "" = relative links */
+	long long	 web_max_clients;	/* connections at once */
 	char		*web_trust_proxy[CONF_MAX_LIST];	/* CIDRs */
 	int		 nweb_trust_proxy;
 	/* which keys were set by the file (bit i = conf_keys[i]) */
