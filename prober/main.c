@@ -51,6 +51,8 @@ struct prober {
 	time_t			 stop_deadline;
 	time_t			 next_retest_scan, next_expire;
 	int			 retest_skipped;	/* at the last scan */
+	int			 db_locked;	/* ticks the claims found it
+						   locked */
 	uint64_t		 started, finished, listed, delisted;
 };
 
@@ -468,6 +470,33 @@ retest_due_cb(const char *addr, int port, void *arg)
 	return ++c->queued >= RETEST_MAX;
 }
 
+/*
+ * A claim that failed because another writer holds the database is tried
+ * again next tick: said once when it starts and once when it ends (a
+ * long import or backup would otherwise fill the log), other errors every
+ * time.
+ */
+static void
+db_trouble(struct prober *p, const char *what)
+{
+	if (!db_busy(p->db)) {
+		log_warnx("%s: %s", what, db_errmsg(p->db));
+		return;
+	}
+	if (p->db_locked++ == 0)
+		log_warnx("%s: %s: trying again every tick", what,
+		    db_errmsg(p->db));
+}
+
+static void
+db_fine(struct prober *p)
+{
+	if (p->db_locked > 0)
+		log_info("the database is free again (locked for %d ticks)",
+		    p->db_locked);
+	p->db_locked = 0;
+}
+
 static void
 tick_cb(evutil_socket_t fd, short ev, void *arg)
 {
@@ -500,17 +529,21 @@ tick_cb(evutil_socket_t fd, short ev, void *arg)
 			log_info("released %d claim%s whose lease passed", n,
 			    n == 1 ? "" : "s");
 	}
-	if (room > 0 && db_request_claim(p->db, time(NULL),
-	    lease_until(p, time(NULL)), "prober", (int)room,
-	    request_claim_cb, p) == -1)
-		log_warnx("claiming requests: %s", db_errmsg(p->db));
+	if (room > 0) {
+		if (db_request_claim(p->db, time(NULL), lease_until(p,
+		    time(NULL)), "prober", (int)room, request_claim_cb,
+		    p) == -1)
+			db_trouble(p, "claiming requests");
+		else
+			db_fine(p);
+	}
 	room = p->conf.probe_concurrency - (long long)runs_active(p->runs);
 	if (room > CLAIM_MAX)
 		room = CLAIM_MAX;
 	if (room > 0 && db_submission_claim(p->db, time(NULL),
 	    lease_until(p, time(NULL)), "prober", (int)room,
 	    claim_cb, p) == -1)
-		log_warnx("claiming submissions: %s", db_errmsg(p->db));
+		db_trouble(p, "claiming submissions");
 	if (p->conf.relist_retest > 0 && time(NULL) >= p->next_retest_scan) {
 		p->next_retest_scan = time(NULL) + (p->conf.relist_retest <
 		    RETEST_EVERY ? p->conf.relist_retest : RETEST_EVERY);
@@ -672,6 +705,8 @@ main(int argc, char *argv[])
 		sc.domain = p.conf.sink_domain;
 		sc.local = p.conf.sink_local;
 		sc.hostname = p.conf.helo_name;
+		sc.max_per_peer = p.conf.sink_max_per_peer;
+		sc.session_timeout = p.conf.sink_session_timeout;
 		if ((p.sinks[i] = sink_new(p.base, &sc, sink_cb, &p, err,
 		    sizeof(err))) == NULL)
 			fatalx("sink %s port %u: %s", sc.host, sc.port, err);

@@ -224,42 +224,21 @@ probe_listing_cb(const struct listing *l, void *arg)
 	return 0;
 }
 
-int
-policy_delist_request(const struct conf *c, struct db *db, const char *text,
+/* policy_delist_request's decision, inside its transaction. */
+static int
+request_tx(const struct conf *c, struct db *db, const struct addr *a,
     const char *contact, const char *note, const char *actor, int64_t now,
     struct policy_request *out, char *err, size_t errlen)
 {
 	struct last	 last;
-	struct addr	 a;
-	char		 why[128];
 	int		 ports[POLICY_PORTS_MAX], nports = 0, probe_listed = 0;
 
-	memset(out, 0, sizeof(*out));
-	if (!policy_contact_ok(contact)) {
-		snprintf(err, errlen, "%s: not a mail address", contact);
-		return POLICY_REFUSED;
-	}
-	if (note && strlen(note) > POLICY_NOTE_MAX) {
-		snprintf(err, errlen, "the note is longer than %d characters",
-		    POLICY_NOTE_MAX);
-		return POLICY_REFUSED;
-	}
-	if (addr_parse(text, &a, why, sizeof(why)) == -1) {
-		snprintf(err, errlen, "%s", why);
-		return POLICY_REFUSED;
-	}
-	if (!addr_is_single(&a)) {
-		snprintf(err, errlen, "%s: give one address, not a range",
-		    text);
-		return POLICY_REFUSED;
-	}
-	addr_format_ip(&a, out->addr, sizeof(out->addr));
 	/* Only a listing made by a test can be removed by a re-test: no
 	 * test for an address that is not listed that way (it would only
 	 * spend politeness on a server nobody needs tested). */
 	if (db_evidence_ports(db, out->addr, ports, POLICY_PORTS_MAX,
 	    &nports) == -1 || (nports == 0 &&
-	    db_listing_get(db, &a, probe_listing_cb, &probe_listed) == -1)) {
+	    db_listing_get(db, a, probe_listing_cb, &probe_listed) == -1)) {
 		snprintf(err, errlen, "%s", db_errmsg(db));
 		return POLICY_ERROR;
 	}
@@ -297,6 +276,53 @@ policy_delist_request(const struct conf *c, struct db *db, const char *text,
 	if (out->existing)
 		out->not_before = 0;
 	return POLICY_OK;
+}
+
+int
+policy_delist_request(const struct conf *c, struct db *db, const char *text,
+    const char *contact, const char *note, const char *actor, int64_t now,
+    struct policy_request *out, char *err, size_t errlen)
+{
+	struct addr	 a;
+	char		 why[128];
+	int		 rc;
+
+	memset(out, 0, sizeof(*out));
+	if (!policy_contact_ok(contact)) {
+		snprintf(err, errlen, "%s: not a mail address", contact);
+		return POLICY_REFUSED;
+	}
+	if (note && strlen(note) > POLICY_NOTE_MAX) {
+		snprintf(err, errlen, "the note is longer than %d characters",
+		    POLICY_NOTE_MAX);
+		return POLICY_REFUSED;
+	}
+	if (addr_parse(text, &a, why, sizeof(why)) == -1) {
+		snprintf(err, errlen, "%s", why);
+		return POLICY_REFUSED;
+	}
+	if (!addr_is_single(&a)) {
+		snprintf(err, errlen, "%s: give one address, not a range",
+		    text);
+		return POLICY_REFUSED;
+	}
+	addr_format_ip(&a, out->addr, sizeof(out->addr));
+	/* The check and the insert in one transaction: a re-test that
+	 * delists the address meanwhile cannot slip between them. */
+	if (db_begin(db) == -1) {
+		snprintf(err, errlen, "%s", db_errmsg(db));
+		return POLICY_ERROR;
+	}
+	rc = request_tx(c, db, &a, contact, note, actor, now, out, err,
+	    errlen);
+	if (rc == POLICY_OK && db_commit(db) == 0)
+		return POLICY_OK;
+	if (rc == POLICY_OK) {
+		snprintf(err, errlen, "%s", db_errmsg(db));
+		rc = POLICY_ERROR;
+	}
+	db_rollback(db);
+	return rc;
 }
 
 struct open_req {
