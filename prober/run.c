@@ -33,7 +33,8 @@
  * repeats of a confirmed test, arrivals that cannot confirm): enough for
  * evidence, bounded so that somebody mailing cookies back cannot grow the
  * database or the work of a waiting run.  The first confirming arrival of
- * a run is always kept.
+ * a run, and a run's first arrival of any kind (its first bounce decides
+ * "bounced"), are always kept.
  */
 #define ARRIVALS_PER_TEST	3	/* rows per cookie (probe, test) */
 #define ARRIVALS_PER_RUN	60	/* rows per probe run */
@@ -699,6 +700,13 @@ arrival_room(struct runs *rs, const char *peer, int64_t run, int test)
 	int64_t	 n;
 	int	 i;
 
+	/* A run's first arrival is always kept (its first bounce decides
+	 * "bounced"): one row per run, bounded by the runs themselves, so a
+	 * flood of other cookies cannot hide it. */
+	if (db_arrival_count(rs->db, run, 0, &n) == -1)
+		return -1;
+	if (n == 0)
+		return 1;
 	if (rs->nminute >= ARRIVALS_PER_MIN)
 		return 0;
 	for (i = 0; i < rs->npeers; i++)

@@ -7,19 +7,30 @@
  *
  * The server is the twin of the client in smtp_session.c: an explicit
  * state machine fed one line at a time, thin callbacks, one free path
- * (session_free) reached only from the timer, write and event callbacks,
+ * (session_free) reached only from the timer, write and event callbacks
+ * and from the accept callback (closing another session at the cap),
  * never from the line handlers (they only move to SK_CLOSING).  Every
  * input is bounded: line length, path length, message size, recipients,
  * errors, pending output, time per command and per connection, and the
- * number of connections.  Nothing is logged; counters are in sink_stats.
+ * number of connections, in all and per address.  Nothing is logged;
+ * counters are in sink_stats.
+ *
+ * Connections per address: a list of peer records (address, sessions),
+ * each session pointing to its own.  Linear: there are at most
+ * max_sessions records (256), looked up once per accept; a record is
+ * freed with its last session.  The sessions list is kept in order of
+ * activity (head: idle the longest), so the victim at max_sessions is the
+ * first one of an eligible peer.
  */
 #include <sys/types.h>
+#include <sys/queue.h>
 #include <sys/socket.h>
 
 #include <netinet/in.h>
 #include <arpa/inet.h>
 
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,6 +52,8 @@
 #define SINK_DEF_MAX_MESSAGE	(256 * 1024)
 #define SINK_DEF_TIMEOUT	60
 #define SINK_DEF_SESSIONS	256
+#define SINK_DEF_PER_PEER	16
+#define SINK_DEF_LIFETIME	300		/* s, session_timeout */
 #define SINK_HELO_MAX		255
 #define SINK_OUTBUF_MAX		(16 * 1024)	/* stop reading past this */
 #define SINK_INBUF_MAX		(64 * 1024)	/* read high-water mark */
@@ -60,13 +73,21 @@ enum sk_state { SK_STATES(SK_ENUM) SK_NSTATES };
 static const char *const sk_state_name[] = { SK_STATES(SK_NAME) };
 #undef SK_NAME
 
+/* The sessions from one address. */
+struct sink_peer {
+	LIST_ENTRY(sink_peer)	 entry;		/* sink->peers */
+	char			 addr[INET6_ADDRSTRLEN];
+	int			 n;		/* sessions, > 0 */
+};
+
 struct sink_session {
-	struct sink_session	*prev, *next;	/* sink->sessions */
+	TAILQ_ENTRY(sink_session) entry;	/* sink->sessions */
 	struct sink		*sink;
+	struct sink_peer	*p;
 	struct bufferevent	*bev;
-	struct event		*timer;
+	struct event		*timer;		/* per command; grace */
+	struct event		*life;		/* session_timeout, once */
 	enum sk_state		 state;
-	time_t			 deadline;	/* end of the connection's life */
 	int			 paused;	/* reading off: output full */
 	int			 errors;
 	struct sockaddr_storage	 local;		/* our end, for [a.b.c.d] */
@@ -81,6 +102,8 @@ struct sink_session {
 	int			 midline;	/* body: inside an over-long line */
 	char			 line[SINK_LINE_MAX + 3];
 };
+TAILQ_HEAD(sink_sessions, sink_session);
+LIST_HEAD(sink_peers, sink_peer);
 
 struct sink {
 	struct event_base	*base;
@@ -89,10 +112,13 @@ struct sink {
 	char			*host, *domain, *local, *hostname;
 	struct sockaddr_storage	 bound;
 	size_t			 max_message;
-	int			 timeout, max_sessions;
+	int			 timeout, max_sessions, max_per_peer;
+	int			 lifetime;
 	int			(*cb)(const struct sink_message *, void *);
 	void			*arg;
-	struct sink_session	*sessions;
+	struct sink_sessions	 sessions;	/* head: no complete line
+						   for the longest */
+	struct sink_peers	 peers;
 	struct sink_stats	 stats;
 	uint64_t		 qid;
 };
@@ -105,6 +131,7 @@ static void	 session_read_cb(struct bufferevent *, void *);
 static void	 session_write_cb(struct bufferevent *, void *);
 static void	 session_event_cb(struct bufferevent *, short, void *);
 static void	 session_timer_cb(evutil_socket_t, short, void *);
+static void	 session_life_cb(evutil_socket_t, short, void *);
 
 static void	 session_input(struct sink_session *);
 static int	 session_line(struct sink_session *, char *, size_t);
@@ -120,15 +147,6 @@ static void	 session_free(struct sink_session *);
 /* ---------------------------------------------------------------------
  * The listener and the sessions' life.
  */
-
-static time_t
-mono_now(void)
-{
-	struct timespec	 ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec;
-}
 
 static int
 sockaddr_parse(const char *host, uint16_t port, struct sockaddr_storage *ss,
@@ -208,6 +226,13 @@ sink_new(struct event_base *base, const struct sink_conf *conf,
 	sk->timeout = conf->timeout > 0 ? conf->timeout : SINK_DEF_TIMEOUT;
 	sk->max_sessions = conf->max_sessions > 0 ? conf->max_sessions :
 	    SINK_DEF_SESSIONS;
+	sk->max_per_peer = conf->max_per_peer <= 0 ? SINK_DEF_PER_PEER :
+	    conf->max_per_peer > INT_MAX ? INT_MAX : (int)conf->max_per_peer;
+	sk->lifetime = conf->session_timeout <= 0 ? SINK_DEF_LIFETIME :
+	    conf->session_timeout > INT_MAX ? INT_MAX :
+	    (int)conf->session_timeout;
+	TAILQ_INIT(&sk->sessions);
+	LIST_INIT(&sk->peers);
 	sk->cb = cb;
 	sk->arg = arg;
 	sk->bound = ss;
@@ -254,14 +279,12 @@ sink_stats(const struct sink *sk, struct sink_stats *st)
 void
 sink_free(struct sink *sk)
 {
-	struct sink_session	*s, *next;
+	struct sink_session	*s;
 
 	if (sk == NULL)
 		return;
-	for (s = sk->sessions; s != NULL; s = next) {
-		next = s->next;
+	while ((s = TAILQ_FIRST(&sk->sessions)) != NULL)
 		session_free(s);
-	}
 	if (sk->listener != NULL)
 		evconnlistener_free(sk->listener);
 	if (sk->accept_timer != NULL)
@@ -273,21 +296,29 @@ sink_free(struct sink *sk)
 	free(sk);
 }
 
-/* (Re)arm the deadline: timeout seconds, never past the connection's end. */
+/* (Re)arm the timer for the next command, or for a last reply.  The
+ * session's whole life is the other timer's (session_life_cb). */
 static void
 session_arm(struct sink_session *s, int secs)
 {
 	struct timeval	 tv;
-	time_t		 left;
 
-	left = s->deadline - mono_now();
-	if (left < 0)
-		left = 0;
-	if (left < secs)
-		secs = (int)left;
 	tv.tv_sec = secs;
 	tv.tv_usec = 0;
 	evtimer_add(s->timer, &tv);
+}
+
+/* Input came: a new command timer, and the end of the idle order. */
+static void
+session_touch(struct sink_session *s)
+{
+	struct sink	*sk = s->sink;
+
+	session_arm(s, sk->timeout);
+	if (TAILQ_NEXT(s, entry) != NULL) {
+		TAILQ_REMOVE(&sk->sessions, s, entry);
+		TAILQ_INSERT_TAIL(&sk->sessions, s, entry);
+	}
 }
 
 /* Time to flush a last reply to a client that may not read it. */
@@ -298,44 +329,120 @@ session_grace(const struct sink_session *s)
 	    SINK_CLOSE_GRACE;
 }
 
+/* A connection not taken: one 421 line if the socket takes it, close. */
+static void
+sink_refuse(struct sink *sk, evutil_socket_t fd, const char *why)
+{
+	char	 msg[300];
+	int	 n;
+
+	n = snprintf(msg, sizeof(msg), "421 4.7.0 %s %s\r\n", sk->hostname,
+	    why);
+	if (n > 0 && (size_t)n < sizeof(msg))
+		(void)send(fd, msg, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT);
+	evutil_closesocket(fd);
+}
+
+static struct sink_peer *
+peer_find(struct sink *sk, const char *addr)
+{
+	struct sink_peer	*p;
+
+	LIST_FOREACH(p, &sk->peers, entry)
+		if (strcmp(p->addr, addr) == 0)
+			return p;
+	return NULL;
+}
+
+/*
+ * At max_sessions, for a newcomer whose address holds k sessions: the
+ * session idle the longest among addresses holding k + 2 or more (after
+ * the swap they still hold more than the newcomer's), or NULL.
+ */
+static struct sink_session *
+session_victim(struct sink *sk, int k)
+{
+	struct sink_session	*s;
+
+	TAILQ_FOREACH(s, &sk->sessions, entry)
+		if (s->p->n >= k + 2)
+			return s;
+	return NULL;
+}
+
+/* Close a session now, with a 421 if its socket takes it. */
+static void
+session_evict(struct sink_session *s)
+{
+	struct evbuffer	*out = bufferevent_get_output(s->bev);
+	size_t		 n;
+
+	s->sink->stats.evicted++;
+	if (s->state != SK_CLOSING)
+		session_reply(s, "421 4.7.0 %s Too many connections from your "
+		    "address, closing connection", s->sink->hostname);
+	/* Pending replies first; bounded: reading stops at
+	   SINK_OUTBUF_MAX. */
+	n = evbuffer_get_length(out);
+	(void)send(bufferevent_getfd(s->bev), evbuffer_pullup(out, -1), n,
+	    MSG_NOSIGNAL | MSG_DONTWAIT);
+	session_free(s);
+}
+
 static void
 sink_accept_cb(struct evconnlistener *lev, evutil_socket_t fd,
     struct sockaddr *sa, int salen, void *arg)
 {
 	struct sink		*sk = arg;
-	struct sink_session	*s;
+	struct sink_session	*s, *victim;
+	struct sink_peer	*p;
+	struct timeval		 tv;
 	socklen_t		 len;
-	char			 msg[300];
-	int			 n;
+	char			 addr[INET6_ADDRSTRLEN];
+	int			 k;
 
 	(void)lev;
 	(void)salen;
-	if (sk->stats.active >= sk->max_sessions) {
-		sk->stats.refused++;
-		n = snprintf(msg, sizeof(msg),
-		    "421 4.7.0 %s Too many connections, try again later\r\n",
-		    sk->hostname);
-		if (n > 0 && (size_t)n < sizeof(msg))
-			(void)send(fd, msg, (size_t)n, MSG_NOSIGNAL |
-			    MSG_DONTWAIT);
-		evutil_closesocket(fd);
+	sockaddr_text(sa, addr, sizeof(addr));
+	p = peer_find(sk, addr);
+	k = p != NULL ? p->n : 0;
+	if (k >= sk->max_per_peer) {
+		sk->stats.refused_peer++;
+		sink_refuse(sk, fd, "Too many connections from your address, "
+		    "try again later");
 		return;
 	}
+	if (sk->stats.active >= sk->max_sessions) {
+		if ((victim = session_victim(sk, k)) == NULL) {
+			sk->stats.refused++;
+			sink_refuse(sk, fd, "Too many connections, try again "
+			    "later");
+			return;
+		}
+		/* Not p's: it holds k + 2 or more, p holds k. */
+		session_evict(victim);
+	}
+	if (p == NULL) {
+		p = xcalloc(1, sizeof(*p));
+		memcpy(p->addr, addr, sizeof(p->addr));
+		LIST_INSERT_HEAD(&sk->peers, p, entry);
+	}
+	p->n++;
+
 	s = xcalloc(1, sizeof(*s));
 	s->sink = sk;
+	s->p = p;
 	s->state = SK_HELO;
-	sockaddr_text(sa, s->peer, sizeof(s->peer));
+	memcpy(s->peer, addr, sizeof(s->peer));
 	len = sizeof(s->local);
 	if (getsockname(fd, (struct sockaddr *)&s->local, &len) == -1)
 		s->local.ss_family = AF_UNSPEC;
 	s->bev = bufferevent_socket_new(sk->base, fd, BEV_OPT_CLOSE_ON_FREE);
 	s->timer = evtimer_new(sk->base, session_timer_cb, s);
-	if (s->bev == NULL || s->timer == NULL)
+	s->life = evtimer_new(sk->base, session_life_cb, s);
+	if (s->bev == NULL || s->timer == NULL || s->life == NULL)
 		fatalx("%s: bufferevent_socket_new", __func__);
-	s->next = sk->sessions;
-	if (s->next != NULL)
-		s->next->prev = s;
-	sk->sessions = s;
+	TAILQ_INSERT_TAIL(&sk->sessions, s, entry);
 	sk->stats.active++;
 	sk->stats.connections++;
 
@@ -343,7 +450,9 @@ sink_accept_cb(struct evconnlistener *lev, evutil_socket_t fd,
 	    session_event_cb, s);
 	bufferevent_setwatermark(s->bev, EV_READ, 0, SINK_INBUF_MAX);
 	bufferevent_enable(s->bev, EV_READ | EV_WRITE);
-	s->deadline = mono_now() + (time_t)sk->timeout * SINK_LIFETIME_FACTOR;
+	tv.tv_sec = sk->lifetime;
+	tv.tv_usec = 0;
+	evtimer_add(s->life, &tv);
 	session_arm(s, sk->timeout);
 	session_reply(s, "220 %s ESMTP orbl sink", sk->hostname);
 }
@@ -375,15 +484,15 @@ session_free(struct sink_session *s)
 {
 	struct sink	*sk = s->sink;
 
-	if (s->prev != NULL)
-		s->prev->next = s->next;
-	else
-		sk->sessions = s->next;
-	if (s->next != NULL)
-		s->next->prev = s->prev;
+	TAILQ_REMOVE(&sk->sessions, s, entry);
+	if (--s->p->n == 0) {
+		LIST_REMOVE(s->p, entry);
+		free(s->p);
+	}
 	sk->stats.active--;
 	bufferevent_free(s->bev);
 	event_free(s->timer);
+	event_free(s->life);
 	free(s->data);
 	free(s);
 }
@@ -442,6 +551,20 @@ session_timer_cb(evutil_socket_t fd, short ev, void *arg)
 	}
 	s->sink->stats.timeouts++;
 	session_close(s, "421 4.4.2 Timeout exceeded, closing connection");
+}
+
+/* session_timeout since the accept, however busy the session is. */
+static void
+session_life_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	struct sink_session	*s = arg;
+
+	(void)fd;
+	(void)ev;
+	if (s->state == SK_CLOSING)
+		return;		/* its grace timer ends it */
+	s->sink->stats.expired++;
+	session_close(s, "421 4.4.2 Session too long, closing connection");
 }
 
 /* ---------------------------------------------------------------------
@@ -584,7 +707,7 @@ session_input(struct sink_session *s)
 		evbuffer_drain(in, n);
 		session_append(s, s->line, n);
 		s->midline = 1;
-		session_arm(s, s->sink->timeout);
+		session_touch(s);
 	}
 }
 
@@ -607,7 +730,7 @@ session_line(struct sink_session *s, char *line, size_t n)
 	if (s->state == SK_CLOSING)
 		fatalx("%s: line in state %s", __func__,
 		    sk_state_name[s->state]);
-	session_arm(s, s->sink->timeout);
+	session_touch(s);
 	if (len > 0 && line[len - 1] == '\n')
 		len--;
 	if (len > 0 && line[len - 1] == '\r')

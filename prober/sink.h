@@ -28,13 +28,31 @@ struct sink_conf {
 	size_t		 max_message;	/* bytes of DATA kept (default 256 KiB) */
 	int		 timeout;	/* seconds per command (default 60) */
 	int		 max_sessions;	/* at once (default 256) */
+	/* long long as in struct conf; past INT_MAX taken as INT_MAX */
+	long long	 max_per_peer;	/* at once from one address (16) */
+	long long	 session_timeout; /* seconds in all (default 300) */
 };
 
 /*
  * Zero in a sink_conf means the default; host NULL is "127.0.0.1",
- * hostname NULL is "localhost"; domain and local are required.  A
- * connection lives at most SINK_LIFETIME_FACTOR x timeout seconds in all,
- * however busy it is; a line (command, or text without its LF) is at most
+ * hostname NULL is "localhost"; domain and local are required.
+ *
+ * Time: a connection waits at most timeout seconds for each command (or
+ * piece of message text), and lives at most session_timeout seconds in
+ * all, however busy it is; either way it then gets 421 and at most 5 s
+ * (or timeout, if less) to read it before it is closed.
+ *
+ * Connections: at most max_per_peer at once from one address (the text
+ * form; an IPv4-mapped IPv6 address is its IPv4 address), the next gets
+ * "421 4.7.0 ... Too many connections from your address" and is closed.
+ * At max_sessions, a newcomer whose address holds k sessions closes the
+ * session idle the longest (no complete line received for the longest)
+ * among those whose address holds at least k + 2, so shares even out; a
+ * session whose address holds only one is never closed this way.  When
+ * there is none, the newcomer gets "421 4.7.0 ... Too many connections"
+ * and is closed.
+ *
+ * Input: a line (command, or text without its LF) is at most
  * SINK_LINE_MAX bytes; 10 errors are allowed per connection (the 11th
  * gets 421); a message takes at most SINK_RCPT_MAX recipients.
  */
@@ -42,7 +60,6 @@ struct sink_conf {
 #define SINK_PATH_MAX		256	/* RFC 5321 4.5.3.1.3 */
 #define SINK_ERRORS_MAX		10
 #define SINK_RCPT_MAX		100
-#define SINK_LIFETIME_FACTOR	20
 
 /*
  * What inspecting one received message found (pure: sink_inspect).  A
@@ -103,14 +120,19 @@ struct sink_message {
 /* Counters since sink_new (the owner dumps them; the sink logs nothing). */
 struct sink_stats {
 	uint64_t	 connections;	/* accepted into a session */
-	uint64_t	 refused;	/* 421 at once: max_sessions reached */
+	uint64_t	 refused;	/* 421 at once: max_sessions reached,
+					   nobody to close */
+	uint64_t	 refused_peer;	/* 421 at once: max_per_peer reached */
+	uint64_t	 evicted;	/* closed at max_sessions for a peer
+					   holding fewer */
 	uint64_t	 messages;	/* handed to the owner */
 	uint64_t	 truncated;	/* of those, cut at max_message */
 	uint64_t	 rcpt_denied;	/* 550 relaying denied */
 	uint64_t	 errors;	/* 5xx replies to commands */
 	uint64_t	 too_many_errors; /* closed after SINK_ERRORS_MAX */
 	uint64_t	 too_long;	/* closed for a line too long */
-	uint64_t	 timeouts;	/* closed for a timeout */
+	uint64_t	 timeouts;	/* closed: no command within timeout */
+	uint64_t	 expired;	/* closed at session_timeout */
 	uint64_t	 accept_errors;	/* accept() failed (EMFILE...) */
 	uint64_t	 deferred;	/* 451 after DATA: the owner could
 					   not keep the message */

@@ -212,6 +212,8 @@ cmd_probe(struct ctl *ctl, int argc, char **argv)
 	sc.domain = ctl->conf.sink_domain;
 	sc.local = ctl->conf.sink_local;
 	sc.hostname = ctl->conf.helo_name;
+	sc.max_per_peer = ctl->conf.sink_max_per_peer;
+	sc.session_timeout = ctl->conf.sink_session_timeout;
 	if ((sink = sink_new(fg.base, &sc, fg_sink_cb, &fg, err,
 	    sizeof(err))) == NULL)
 		printf("* sink %s port %u busy (%s): the running orbl-prober's "

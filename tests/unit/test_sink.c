@@ -5,7 +5,9 @@
  * recipient rules (only the sink mailbox; every relay trick refused),
  * source routes, bare LF, dot-stuffing, truncation, pipelining, garbage,
  * long lines, timeouts, max_sessions, QUIT, several messages per
- * connection and sink_free with connections open (leaks: V=asan).
+ * connection and sink_free with connections open (leaks: V=asan); the
+ * per-address cap, session_timeout, and the cap making room for another
+ * address (clients bind 127.0.0.2 / 127.0.0.3 to be another peer).
  */
 #include <sys/types.h>
 #include <sys/socket.h>
@@ -182,20 +184,34 @@ pump(struct t *t, struct client *c)
 		usleep(500);
 }
 
+/* Connect from the address from (NULL: let the kernel pick). */
 static void
-c_connect(struct t *t, struct client *c)
+c_connect_from(struct t *t, struct client *c, const char *from)
 {
 	struct sockaddr_in	 sin;
 
 	memset(c, 0, sizeof(*c));
 	c->fd = socket(AF_INET, SOCK_STREAM, 0);
 	assert_true(c->fd >= 0);
+	if (from != NULL) {
+		memset(&sin, 0, sizeof(sin));
+		sin.sin_family = AF_INET;
+		assert_int_equal(inet_pton(AF_INET, from, &sin.sin_addr), 1);
+		assert_int_equal(bind(c->fd, (struct sockaddr *)&sin,
+		    sizeof(sin)), 0);
+	}
 	memset(&sin, 0, sizeof(sin));
 	sin.sin_family = AF_INET;
 	sin.sin_port = htons(t->port);
 	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	assert_int_equal(connect(c->fd, (struct sockaddr *)&sin,
 	    sizeof(sin)), 0);
+}
+
+static void
+c_connect(struct t *t, struct client *c)
+{
+	c_connect_from(t, c, NULL);
 }
 
 static void
@@ -312,6 +328,37 @@ greet(struct t *t, struct client *c)
 	c_connect(t, c);
 	expect(t, c, NULL, 220);
 	expect(t, c, "EHLO relay.example\r\n", 250);
+}
+
+/* One message on a greeted session: MAIL, RCPT, DATA, ".": 250. */
+static void
+deliver(struct t *t, struct client *c, const char *subject)
+{
+	char	 data[256];
+
+	expect(t, c, "MAIL FROM:<probe@prober.test>\r\n", 250);
+	expect(t, c, "RCPT TO:<sink@sink.test>\r\n", 250);
+	expect(t, c, "DATA\r\n", 354);
+	snprintf(data, sizeof(data), "Subject: %s\r\n\r\nbody\r\n.\r\n",
+	    subject);
+	expect(t, c, data, 250);
+}
+
+/* The end of a session the sink closes: a 421 saying why, or EOF (the
+ * 421 lost to a reset); then EOF. */
+static void
+expect_closed(struct t *t, struct client *c, const char *why)
+{
+	char	 text[512];
+	int	 code;
+
+	code = c_reply_text(t, c, text, sizeof(text));
+	if (code == 421)
+		assert_non_null(strstr(text, why));
+	else if (code != 0)
+		fail_msg("wanted 421 \"%s\" or EOF, got %d \"%s\"", why,
+		    code, text);
+	assert_true(c_wait_eof(t, c, WAIT_MS));
 }
 
 static void
@@ -836,6 +883,201 @@ test_max_sessions(void **state)
 }
 
 /*
+ * One address at max_per_peer gets 421 for one more connection; another
+ * address still gets in and delivers; a slot freed is taken again.
+ */
+static void
+test_max_per_peer(void **state)
+{
+	struct t	*t = *state;
+	struct client	 c1, c2, c3, r;
+	char		 text[512];
+	struct sink_stats st;
+
+	t->conf.max_per_peer = 2;
+	t_start(t);
+	c_connect(t, &c1);
+	expect(t, &c1, NULL, 220);
+	c_connect(t, &c2);
+	expect(t, &c2, NULL, 220);
+	c_connect(t, &c3);
+	assert_int_equal(c_reply_text(t, &c3, text, sizeof(text)), 421);
+	assert_non_null(strstr(text, "421 4.7.0 mx.sink.test Too many "
+	    "connections from your address"));
+	assert_true(c_wait_eof(t, &c3, WAIT_MS));
+	c_close(&c3);
+
+	/* A relay from another address is not concerned. */
+	c_connect_from(t, &r, "127.0.0.2");
+	expect(t, &r, NULL, 220);
+	expect(t, &r, "EHLO relay.example\r\n", 250);
+	deliver(t, &r, "from another address");
+	assert_int_equal(t->ngot, 1);
+	assert_string_equal(t->got[0].peer, "127.0.0.2");
+	sink_stats(t->sink, &st);
+	assert_int_equal(st.refused_peer, 1);
+	assert_int_equal(st.refused, 0);
+	assert_int_equal(st.active, 3);
+
+	/* The first address's sessions still work; one leaves, one comes. */
+	expect(t, &c1, "NOOP\r\n", 250);
+	expect(t, &c2, "QUIT\r\n", 221);
+	assert_true(c_wait_eof(t, &c2, WAIT_MS));
+	c_close(&c2);
+	settle(t, NULL, 20);
+	c_connect(t, &c3);
+	expect(t, &c3, NULL, 220);
+	sink_stats(t->sink, &st);
+	assert_int_equal(st.refused_peer, 1);
+	assert_int_equal(st.connections, 4);
+	c_close(&c3);
+	c_close(&c1);
+	c_close(&r);
+}
+
+/*
+ * session_timeout ends a session however busy it is (a NOOP every 20 ms,
+ * the per-command timeout far away).
+ */
+static void
+test_session_timeout(void **state)
+{
+	struct t	*t = *state;
+	struct client	 c;
+	char		 text[512];
+	struct sink_stats st;
+	long		 end;
+	int		 code, n = 0;
+
+	t->conf.timeout = 60;
+	t->conf.session_timeout = 1;
+	t_start(t);
+	c_connect(t, &c);
+	expect(t, &c, NULL, 220);
+	expect(t, &c, "EHLO relay.example\r\n", 250);
+	end = now_ms() + WAIT_MS;
+	for (;;) {
+		settle(t, &c, 20);
+		if (c.eof || c.inlen > c.pos) {	/* came unasked */
+			code = c_reply_text(t, &c, text, sizeof(text));
+			break;
+		}
+		if (now_ms() > end)
+			fail_msg("session_timeout: still open after %d NOOPs",
+			    n);
+		c_send(t, &c, "NOOP\r\n");
+		if ((code = c_reply_text(t, &c, text, sizeof(text))) != 250)
+			break;
+		n++;
+	}
+	if (code == 421)
+		assert_non_null(strstr(text, "421 4.4.2 Session too long"));
+	else if (code != 0)
+		fail_msg("wanted 421 or EOF, got %d \"%s\"", code, text);
+	assert_true(c_wait_eof(t, &c, WAIT_MS));
+	assert_true(n > 0);
+	c_close(&c);
+	settle(t, NULL, 20);
+	sink_stats(t->sink, &st);
+	assert_int_equal(st.expired, 1);
+	assert_int_equal(st.timeouts, 0);
+	assert_int_equal(st.active, 0);
+
+	/* An idle session too, long before its command timeout. */
+	c_connect(t, &c);
+	expect(t, &c, NULL, 220);
+	expect_closed(t, &c, "421 4.4.2 Session too long");
+	c_close(&c);
+	settle(t, NULL, 20);
+	sink_stats(t->sink, &st);
+	assert_int_equal(st.expired, 2);
+	assert_int_equal(st.timeouts, 0);
+	assert_int_equal(st.active, 0);
+}
+
+/*
+ * At max_sessions, one address holding every slot: a relay from another
+ * address gets in (the hostile address's session idle the longest is
+ * closed) and delivers; the hostile address cannot take the relay's slot
+ * back, nor is it refused more than its share.
+ */
+static void
+test_max_sessions_evicts(void **state)
+{
+	struct t	*t = *state;
+	struct client	 h[5], r, r3, r4;
+	struct sink_stats st;
+	char		 text[512];
+	int		 i;
+
+	t->conf.max_sessions = 4;
+	t->conf.max_per_peer = 0;	/* default 16: above max_sessions */
+	t_start(t);
+	for (i = 0; i < 4; i++) {
+		c_connect(t, &h[i]);
+		expect(t, &h[i], NULL, 220);
+	}
+	/* h[0] is busy: h[1] is now the one idle the longest. */
+	expect(t, &h[0], "NOOP\r\n", 250);
+
+	c_connect_from(t, &r, "127.0.0.2");
+	expect(t, &r, NULL, 220);
+	expect_closed(t, &h[1], "421 4.7.0 mx.sink.test Too many connections "
+	    "from your address");
+	c_close(&h[1]);
+	sink_stats(t->sink, &st);
+	assert_int_equal(st.evicted, 1);
+	assert_int_equal(st.refused, 0);
+	assert_int_equal(st.active, 4);
+
+	/* The hostile address (3 sessions) cannot take the relay's one. */
+	c_connect(t, &h[4]);
+	assert_int_equal(c_reply_text(t, &h[4], text, sizeof(text)), 421);
+	assert_non_null(strstr(text, "Too many connections, try again"));
+	assert_true(c_wait_eof(t, &h[4], WAIT_MS));
+	c_close(&h[4]);
+
+	expect(t, &r, "EHLO relay.example\r\n", 250);
+	deliver(t, &r, "in through a full sink");
+	assert_int_equal(t->ngot, 1);
+	assert_string_equal(t->got[0].peer, "127.0.0.2");
+
+	/* A third address: the hostile one's idle-longest goes (h[2]). */
+	c_connect_from(t, &r3, "127.0.0.3");
+	expect(t, &r3, NULL, 220);
+	expect_closed(t, &h[2], "Too many connections from your address");
+	c_close(&h[2]);
+	expect(t, &h[0], "NOOP\r\n", 250);
+	expect(t, &h[3], "NOOP\r\n", 250);
+	expect(t, &r, "NOOP\r\n", 250);
+	expect(t, &r3, "EHLO relay3.example\r\n", 250);
+
+	/* 2 + 1 + 1: a fourth address takes h[0], idle the longest. */
+	c_connect_from(t, &r4, "127.0.0.4");
+	expect(t, &r4, NULL, 220);
+	expect_closed(t, &h[0], "Too many connections from your address");
+	c_close(&h[0]);
+	/* 1 + 1 + 1 + 1: a fifth finds nobody holding 2 more. */
+	c_connect_from(t, &h[4], "127.0.0.5");
+	expect(t, &h[4], NULL, 421);
+	assert_true(c_wait_eof(t, &h[4], WAIT_MS));
+	c_close(&h[4]);
+	expect(t, &h[3], "NOOP\r\n", 250);
+	expect(t, &r, "NOOP\r\n", 250);
+	expect(t, &r3, "NOOP\r\n", 250);
+	expect(t, &r4, "NOOP\r\n", 250);
+	sink_stats(t->sink, &st);
+	assert_int_equal(st.evicted, 3);
+	assert_int_equal(st.refused, 2);
+	assert_int_equal(st.refused_peer, 0);
+	assert_int_equal(st.active, 4);
+	c_close(&h[3]);
+	c_close(&r);
+	c_close(&r3);
+	c_close(&r4);
+}
+
+/*
  * A client that pipelines without reading: the sink stops reading once
  * its output is full, and the timeout ends the session.
  */
@@ -1009,6 +1251,9 @@ main(void)
 		T(test_long_line),
 		T(test_idle_timeout),
 		T(test_max_sessions),
+		T(test_max_per_peer),
+		T(test_session_timeout),
+		T(test_max_sessions_evicts),
 		T(test_client_never_reads),
 		T(test_quit),
 		T(test_client_drops_mid_data),
