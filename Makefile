@@ -47,6 +47,7 @@ LIBCOMMON := $(BUILD)/libcommon.a
 LIBDB     := $(BUILD)/libdb.a
 LIBDNSD   := $(BUILD)/libdnsd.a
 LIBPROBER := $(BUILD)/libprober.a
+LIBWEB    := $(BUILD)/libweb.a
 SCHEMA_C  := $(BUILD)/gen/schema_sql.c
 SCHEMA_O  := $(BUILD)/gen/schema_sql.o
 
@@ -86,6 +87,9 @@ $(LIBDNSD): $(call obj,$(DNSD_SRCS))
 	@rm -f $@; ar rcs $@ $^
 $(LIBPROBER): $(call obj,$(PROBER_SRCS))
 	@rm -f $@; ar rcs $@ $^
+# orbl-web but its main.c, for bin/orbl-web and the unit tests
+$(LIBWEB): $(call obj,$(filter-out web/main.c,$(WEB_SRCS)))
+	@rm -f $@; ar rcs $@ $^
 
 LIBS_ALL = $(LIBPROBER) $(LIBDNSD) $(LIBDB) $(LIBCOMMON)
 
@@ -101,11 +105,11 @@ $(PROGDIR)/orblctl: $(call obj,$(TOOLS_SRCS)) $(LIBS_ALL)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) -lpthread
 
-$(PROGDIR)/orbl-web: $(call obj,$(WEB_SRCS)) $(LIBS_ALL)
+$(PROGDIR)/orbl-web: $(call obj,web/main.c) $(LIBWEB) $(LIBS_ALL)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) -lpthread
 
-$(BUILD)/tests/test_%: $(BUILD)/tests/unit/test_%.o $(LIBS_ALL)
+$(BUILD)/tests/test_%: $(BUILD)/tests/unit/test_%.o $(LIBWEB) $(LIBS_ALL)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(CMOCKA_LIBS) -lpthread
 
@@ -164,12 +168,59 @@ FUZZ_DEPS_fuzz_query = dnsd/query.c dnsd/answer.c dnsd/zone_conf.c \
 FUZZ_DEPS_fuzz_smtp_reply = prober/smtp_reply.c prober/cookie.c $(COMMON_SRCS)
 FUZZ_DEPS_fuzz_sink_inspect = prober/sink_inspect.c prober/cookie.c $(COMMON_SRCS)
 FUZZ_DEPS_fuzz_cookie_redact = prober/cookie.c $(COMMON_SRCS)
+# The sink's SMTP command reader, through a sink on loopback.
+FUZZ_DEPS_fuzz_sink_smtp = prober/sink.c prober/sink_inspect.c prober/cookie.c \
+	$(COMMON_SRCS)
+# These #include the parser's .c (static functions; web/ and tools/ are
+# in no archive): never list that file here too.
+FUZZ_DEPS_fuzz_form = $(COMMON_SRCS)
+FUZZ_DEPS_fuzz_http_path = $(COMMON_SRCS)
+FUZZ_DEPS_fuzz_import = $(DB_SRCS) $(SCHEMA_C) $(COMMON_SRCS)
+FUZZ_DEPS_fuzz_mailq = $(COMMON_SRCS)
+FUZZ_DEPS_fuzz_conf = $(COMMON_SRCS)
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,build/fuzz/%,$(FUZZ_SRCS))
 fuzz: $(FUZZ_BINS)
 	@echo "run e.g.: mkdir -p build/fuzz/new; build/fuzz/fuzz_query build/fuzz/new tests/fuzz/corpus/query -max_total_time=60"
 build/fuzz/%: tests/fuzz/%.c $(FUZZ_DEPS_fuzz_query) prober/smtp_reply.h
 	@mkdir -p build/fuzz
 	clang $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_DEPS_$*) $(PKG_LIBS)
+# Rebuild when a parser a target #includes (or links) changes.
+build/fuzz/fuzz_sink_smtp: $(FUZZ_DEPS_fuzz_sink_smtp) prober/sink.h
+build/fuzz/fuzz_form: web/form.c web/form.h
+build/fuzz/fuzz_http_path: web/form.c web/form.h
+build/fuzz/fuzz_import: tools/cmd_import.c tools/ctl.h $(FUZZ_DEPS_fuzz_import)
+build/fuzz/fuzz_mailq build/fuzz/fuzz_conf: $(COMMON_SRCS)
+
+# make fuzz-long: every target for FUZZ_LONG_RUNS executions or
+# FUZZ_LONG_TIME seconds, whichever comes first, under ASan+UBSan, over a
+# copy of its corpus (build/fuzz/long/NAME; crashes: build/fuzz/long/
+# crash-NAME-*).  Executions and coverage per target go to
+# build/fuzz/long-report.txt; fails if any target failed.
+FUZZ_LONG_RUNS ?= 10000000
+FUZZ_LONG_TIME ?= 600
+FUZZ_LONG_DIR  := build/fuzz/long
+.PHONY: fuzz-long
+fuzz-long: $(FUZZ_BINS)
+	@mkdir -p $(FUZZ_LONG_DIR); : > build/fuzz/long-report.txt; fail=0; \
+	for b in $(FUZZ_BINS); do \
+	    n=$${b#build/fuzz/fuzz_}; d=$(FUZZ_LONG_DIR)/$$n; \
+	    rm -rf $$d; mkdir -p $$d; \
+	    cp tests/fuzz/corpus/$$n/* $$d/ 2>/dev/null; \
+	    echo "fuzz-long: $$n ..."; \
+	    $$b $$d -runs=$(FUZZ_LONG_RUNS) \
+		-max_total_time=$(FUZZ_LONG_TIME) -timeout=30 \
+		-print_final_stats=1 \
+		-artifact_prefix=$(FUZZ_LONG_DIR)/crash-$$n- \
+		> $$d.log 2>&1; rc=$$?; \
+	    [ $$rc -eq 0 ] || fail=1; \
+	    ex=$$(sed -n 's/^stat::number_of_executed_units: *//p' $$d.log); \
+	    cov=$$(grep -E '^#[0-9]+.*cov: ' $$d.log | tail -1 | \
+		sed 's/.*\(cov: [0-9]*\).*\(ft: [0-9]*\).*/\1 \2/'); \
+	    printf '%-14s %s execs=%s %s corpus=%s (log %s.log)\n' $$n \
+		"$$([ $$rc -eq 0 ] && echo ok || echo FAIL)" "$${ex:-?}" \
+		"$${cov:-cov: ?}" "$$(ls $$d | wc -l)" $$d \
+		| tee -a build/fuzz/long-report.txt; \
+	done; exit $$fail
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/doc/orbl

@@ -246,13 +246,14 @@ conf_apply(struct conf *c, int i, const char *v, int fromdefault, char *err,
 	case CONF_STRLIST: {
 		char **p = (char **)(base + k->off);
 
-		if (*v == '\0')
-			break;
-		/* The first explicit value replaces the default list. */
+		/* The first explicit value replaces the default list; an
+		 * explicit empty value leaves it empty. */
 		if (!fromdefault && !CONF_BIT_ISSET(c, i)) {
 			while (*count > 0)
 				free(p[--*count]);
 		}
+		if (*v == '\0')
+			break;
 		if (*count >= CONF_MAX_LIST) {
 			snprintf(err, errlen, "%s: more than %d values",
 			    k->name, CONF_MAX_LIST);

@@ -202,6 +202,15 @@ test_list_replaces_default(void **state)
 	assert_string_equal(c->database, "/b");
 	assert_int_equal(conf_set(c, "nope", "1", err, sizeof(err)), -1);
 	assert_string_equal(err, "unknown key 'nope'");
+	/* An explicit empty value empties the default list; the next value
+	 * is then the only one (the default zone is not served along). */
+	conf_free(c);
+	conf_init(c);
+	assert_int_equal(conf_set(c, "zone", "", err, sizeof(err)), 0);
+	assert_int_equal(c->nzones, 0);
+	assert_int_equal(conf_set(c, "zone", "a.example", err, sizeof(err)), 0);
+	assert_int_equal(c->nzones, 1);
+	assert_string_equal(c->zones[0], "a.example");
 }
 
 static void

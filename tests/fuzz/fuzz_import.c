@@ -1,0 +1,160 @@
+/*
+ * fuzz_import.c -- libFuzzer target for orblctl import's line parsers
+ * (rbldnsd ip4set/ip6trie data and plain lists, the file anyone may hand
+ * to an operator): the input is read as a file by imp_parse() in both
+ * formats.  Checked for every entry kept: a masked network, a code in
+ * 127.0.0.0/8 (the default for an exclusion), a reason of 1..255 bytes
+ * without control characters; a failure says why.  Round trip: the
+ * entries written back as rbldnsd lines "[!]NET :A:TXT" parse the same.
+ *
+ * The parsers are static and tools/ is in no archive, so cmd_import.c is
+ * #included (for the replay binaries too).  What it calls from orblctl.c
+ * (which holds main) is stubbed below: cmd_import() itself never runs.
+ * ctl_check_reason is a COPY of tools/orblctl.c's -- keep it in step (or
+ * move the real one out of orblctl.c and drop this copy).
+ */
+#include "../../tools/cmd_import.c"
+
+int	 LLVMFuzzerTestOneInput(const uint8_t *, size_t);
+
+int	ctl_err(const char *f, ...) { (void)f; abort(); }
+int	ctl_usage_err(const char *v, const char *f, ...) { (void)v; (void)f; abort(); }
+int	ctl_getopt(const char *v, int c, char **a, const struct ctl_opt *o,
+	    char **p, int m, int *n) { (void)v; (void)c; (void)a; (void)o;
+	    (void)p; (void)m; (void)n; abort(); }
+struct db *ctl_db_open(struct ctl *c, int f) { (void)c; (void)f; abort(); }
+
+int
+ctl_check_reason(const char *s, char *buf, char *err, size_t errlen)
+{
+	const char	*e;
+	size_t		 n;
+
+	buf[0] = '\0';
+	if (s == NULL)
+		return 0;
+	while (*s == ' ' || *s == '\t')
+		s++;
+	e = s + strlen(s);
+	while (e > s && (e[-1] == ' ' || e[-1] == '\t'))
+		e--;
+	if ((n = (size_t)(e - s)) == 0)
+		return 0;
+	if (n > CTL_REASON_MAX) {
+		snprintf(err, errlen, "reason too long (%zu bytes, at most %d)",
+		    n, CTL_REASON_MAX);
+		return -1;
+	}
+	memcpy(buf, s, n);
+	buf[n] = '\0';
+	for (e = buf; *e; e++)
+		if ((unsigned char)*e < 0x20 || *e == 0x7f) {
+			snprintf(err, errlen, "reason contains a control "
+			    "character");
+			return -1;
+		}
+	return 1;
+}
+
+/* Parse size bytes as a file; 0 or -1 (im filled either way). */
+static int
+run(struct imp *im, const char *data, size_t size, int rbldnsd)
+{
+	FILE	*f;
+	int	 rc;
+
+	memset(im, 0, sizeof(*im));
+	im->name = "fuzz";
+	im->defcode = DB_CODE_DEFAULT;		/* as cmd_import() does */
+	im->nwarn = IMP_WARN_SHOWN;	/* no warnings on stderr */
+	if ((f = fmemopen((void *)(uintptr_t)data, size, "r")) == NULL)
+		abort();
+	rc = imp_parse(im, f, rbldnsd);
+	fclose(f);
+	return rc;
+}
+
+static void
+check(const struct imp *im, int rc)
+{
+	struct addr	 m;
+	size_t		 i, n;
+	const char	*p;
+
+	if (rc != 0) {
+		if (rc != -1 || im->err[0] == '\0' || im->lineno == 0)
+			abort();
+		return;
+	}
+	for (i = 0; i < im->n; i++) {
+		m = im->v[i].net;
+		addr_mask(&m);
+		if ((m.family != 4 && m.family != 6) ||
+		    m.prefix > addr_maxprefix(&m) ||
+		    memcmp(&m, &im->v[i].net, sizeof(m)) != 0 ||
+		    (im->v[i].code >> 24) != 127 || im->v[i].seq != i ||
+		    (im->v[i].exclude && im->v[i].code != DB_CODE_DEFAULT))
+			abort();
+		if ((p = im->v[i].reason) == NULL)
+			continue;
+		if ((n = strlen(p)) == 0 || n > CTL_REASON_MAX ||
+		    p[0] == ' ' || p[n - 1] == ' ')
+			abort();
+		for (; *p; p++)
+			if ((unsigned char)*p < 0x20 || *p == 0x7f)
+				abort();
+	}
+}
+
+static void
+roundtrip(const struct imp *im)
+{
+	struct imp	 b;
+	char		*buf, *o, net[ADDR_STRLEN];
+	uint32_t	 c;
+	size_t		 i;
+
+	o = buf = xmalloc(im->n * (ADDR_STRLEN + CTL_REASON_MAX + 24) + 1);
+	for (i = 0; i < im->n; i++) {
+		c = im->v[i].code;
+		addr_format(&im->v[i].net, net, sizeof(net));
+		if (im->v[i].exclude)
+			o += sprintf(o, "!%s\n", net);
+		else
+			o += sprintf(o, "%s :%u.%u.%u.%u%s%s\n", net, c >> 24,
+			    c >> 16 & 255, c >> 8 & 255, c & 255,
+			    im->v[i].reason ? ":" : "",
+			    im->v[i].reason ? im->v[i].reason : "");
+	}
+	if (o == buf || run(&b, buf, (size_t)(o - buf), 1) != 0 ||
+	    b.n != im->n)
+		abort();
+	for (i = 0; i < im->n; i++)
+		if (addr_cmp(&b.v[i].net, &im->v[i].net) != 0 ||
+		    b.v[i].exclude != im->v[i].exclude ||
+		    b.v[i].code != im->v[i].code || (!im->v[i].exclude &&
+		    (b.v[i].reason == NULL) != (im->v[i].reason == NULL)) ||
+		    (!im->v[i].exclude && b.v[i].reason != NULL &&
+		    strcmp(b.v[i].reason, im->v[i].reason) != 0))
+			abort();
+	imp_free(&b);
+	free(buf);
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct imp	 im;
+	int		 rc, rbldnsd;
+
+	if (size == 0 || size > 1 << 18)
+		return 0;
+	for (rbldnsd = 0; rbldnsd <= 1; rbldnsd++) {
+		rc = run(&im, (const char *)data, size, rbldnsd);
+		check(&im, rc);
+		if (rc == 0 && im.n > 0)
+			roundtrip(&im);
+		imp_free(&im);
+	}
+	return 0;
+}
