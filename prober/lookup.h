@@ -3,9 +3,14 @@
  * (orblctl lookup, orbl-web): the entries covering an address, which one
  * decides (the most specific one still in force: an expired entry no
  * longer counts), the RFC 5782 test points (127.0.0.2 always listed,
- * 127.0.0.1 never, whatever the data says), the answered code and the TXT
- * with '$' replaced by the address, and the journal rows about the
- * covering prefixes.  The same rules orbl-dnsd answers by.
+ * 127.0.0.1 never, whatever the data says; a listed 127.0.0.2/32 in force
+ * keeps its code, and its reason if it has one), the answered code and
+ * the TXT with '$' replaced by the address, and the journal rows about
+ * the covering prefixes.  Not the same rules as orbl-dnsd's but its code:
+ * the answer comes from a dnsd index (zone_index.h) of the covering
+ * entries in force, so the two cannot disagree (tests/unit/test_lookup.c
+ * compares them).  An IPv4 address also finds entries stored as
+ * ::ffff:a.b.c.d/96+n, as orbl-dnsd does.
  *
  * Reads the database, never logs.  A lookup owns copies of everything it
  * read: it stays valid after the database is closed.
@@ -36,10 +41,13 @@ struct lookup_hist {
 
 struct lookup {
 	struct addr		 ip;
-	char			 addr[ADDR_STRLEN];	/* canonical text */
+	char			 addr[ADDR_STRLEN];	/* as orbl-dnsd writes
+						   it for '$': RFC 5952, a
+						   mapped ip as ::ffff:a.b.c.d */
 	int			 listed;
 	int			 testpoint;	/* 127.0.0.1 or 127.0.0.2 */
-	/* The entry in force that decides (NULL: none, or a test point). */
+	/* The entry in force that decides (NULL: none, or a test point
+	 * other than 127.0.0.2 answered from its own listed /32). */
 	const struct lookup_entry *decides;
 	uint32_t		 code;		/* A answered (when listed) */
 	const char		*why;		/* "listed", "excluded", ... */
