@@ -1,6 +1,7 @@
 /*
  * guard.c -- see guard.h.
  */
+#include <ctype.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +12,7 @@
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
 
+#include "addr.h"
 #include "guard.h"
 #include "xmalloc.h"
 
@@ -201,4 +203,73 @@ guard_secret_eq(const char *given, const char *want)
 	    al != bl)
 		return 0;
 	return CRYPTO_memcmp(a, b, al) == 0;
+}
+
+static int
+trusted(const struct addr *a, const struct addr *proxies, int nproxies)
+{
+	int	 i;
+
+	for (i = 0; i < nproxies; i++)
+		if (addr_contains(&proxies[i], a))
+			return 1;
+	return 0;
+}
+
+/*
+ * The entry that ends at *end (exclusive) in [line, *end): parsed into a,
+ * *end moved past its comma to the left.  0: an address; -1: empty, too
+ * long or not one address.  Looks at GUARD_XFF_ITEM_MAX + 1 bytes at most.
+ */
+static int
+xff_entry(const char *line, const char **end, struct addr *a)
+{
+	const char	*start, *e = *end;
+	char		 item[GUARD_XFF_ITEM_MAX + 1], err[128];
+	size_t		 n;
+
+	for (start = e; start > line && start[-1] != ','; start--)
+		if ((size_t)(e - start) >= GUARD_XFF_ITEM_MAX)
+			return -1;
+	*end = start > line ? start - 1 : NULL;
+	n = (size_t)(e - start);
+	while (n > 0 && isspace((unsigned char)*start))
+		start++, n--;
+	while (n > 0 && isspace((unsigned char)start[n - 1]))
+		n--;
+	if (n == 0)
+		return -1;
+	memcpy(item, start, n);
+	item[n] = '\0';
+	if (addr_parse(item, a, err, sizeof(err)) == -1 ||
+	    !addr_is_single(a))
+		return -1;
+	return 0;
+}
+
+int
+guard_client(const struct addr *peer, const char *const *xff, size_t nxff,
+    const struct addr *proxies, int nproxies, struct addr *client)
+{
+	const char	*v, *end;
+	struct addr	 a;
+	size_t		 line, seen = 0;
+
+	*client = *peer;
+	if (!trusted(peer, proxies, nproxies))
+		return GUARD_CLIENT_PEER;
+	for (line = nxff; line > 0; line--) {
+		if ((v = xff[line - 1]) == NULL)
+			continue;
+		/* end: one past the entry to read next; NULL: line done. */
+		for (end = v + strlen(v); end != NULL; ) {
+			if (seen++ >= GUARD_XFF_MAX ||
+			    xff_entry(v, &end, &a) == -1)
+				return GUARD_CLIENT_HOP;
+			*client = a;
+			if (!trusted(&a, proxies, nproxies))
+				return GUARD_CLIENT_XFF;
+		}
+	}
+	return seen > 0 ? GUARD_CLIENT_HOP : GUARD_CLIENT_PEER;
 }

@@ -217,8 +217,9 @@ main(int argc, char *argv[])
 	    evsignal_add(ev_hup, NULL) || evsignal_add(ev_usr1, NULL) ||
 	    event_add(ev_stats, &tv))
 		fatalx("cannot set up events");
-	log_info("orbl-web %s: database %s, %lld POSTs per client per hour%s",
-	    ORBL_VERSION, w.conf.database, w.conf.web_rate_limit,
+	log_info("orbl-web %s: database %s, %lld POSTs per client per hour, "
+	    "%lld connections at once%s", ORBL_VERSION, w.conf.database,
+	    w.conf.web_rate_limit, w.conf.web_max_clients,
 	    *w.conf.web_admin_token ? ", admin API enabled" : "");
 
 	event_base_dispatch(w.base);

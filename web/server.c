@@ -5,12 +5,16 @@
  * body size, rate limit, form token or content type, admin token.  Also
  * the output helpers and the database connection (opened on demand,
  * reopened after a failure, never fatal: 503 until it works again).
+ * And the count of connections, which pauses the listeners at
+ * web_max_clients or when out of file descriptors (see "Connections").
  */
+#include <sys/queue.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
 
-#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,9 +23,11 @@
 #include <time.h>
 
 #include <event2/buffer.h>
+#include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
+#include <event2/listener.h>
 
 #include "db.h"
 #include "esc.h"
@@ -266,31 +272,21 @@ web_db_error(struct wreq *r, const char *what)
 /* ------------------------------------------------------------------ */
 /* The client. */
 
-static int
-trusted_proxy(const struct web *w, const struct addr *a)
-{
-	int	 i;
-
-	for (i = 0; i < w->nproxies; i++)
-		if (addr_contains(&w->proxies[i], a))
-			return 1;
-	return 0;
-}
-
 /*
- * The peer, or, when the peer is a trusted proxy, the rightmost address
- * of X-Forwarded-For that is not one (what a proxy appended; whatever a
- * client wrote further left is not believed).
+ * The peer, or, when the peer is a trusted proxy, what guard_client makes
+ * of the X-Forwarded-For lines: all of them, in the order received (the
+ * last GUARD_XFF_MAX: the walk reads no more entries than that).
  */
 static int
 client_addr(struct wreq *r)
 {
 	const struct sockaddr	*sa;
-	const char		*xff;
-	char			 host[INET6_ADDRSTRLEN], err[128], item[80];
-	struct addr		 a, x;
-	const char		*end, *start;
-	size_t			 n;
+	const struct evkeyvalq	*hdrs;
+	const struct evkeyval	*kv;
+	const char		*xff[GUARD_XFF_MAX];
+	char			 host[INET6_ADDRSTRLEN], err[128];
+	struct addr		 peer, a;
+	size_t			 nxff = 0, total = 0, skip, i;
 
 	sa = evhttp_connection_get_addr(evhttp_request_get_connection(r->req));
 	if (sa == NULL)
@@ -303,34 +299,19 @@ client_addr(struct wreq *r)
 		    (const void *)sa)->sin6_addr, host, sizeof(host));
 	else
 		return -1;
-	if (addr_parse(host, &a, err, sizeof(err)) == -1)
+	if (addr_parse(host, &peer, err, sizeof(err)) == -1)
 		return -1;
-	xff = evhttp_find_header(evhttp_request_get_input_headers(r->req),
-	    "X-Forwarded-For");
-	if (xff != NULL && trusted_proxy(r->w, &a)) {
-		end = xff + strlen(xff);
-		while (end > xff) {
-			for (start = end; start > xff && start[-1] != ',';
-			    start--)
-				;
-			n = (size_t)(end - start);
-			end = start > xff ? start - 1 : xff;
-			while (n > 0 && isspace((unsigned char)*start))
-				start++, n--;
-			while (n > 0 && isspace((unsigned char)start[n - 1]))
-				n--;
-			if (n == 0 || n >= sizeof(item))
-				break;
-			memcpy(item, start, n);
-			item[n] = '\0';
-			if (addr_parse(item, &x, err, sizeof(err)) == -1 ||
-			    !addr_is_single(&x))
-				break;
-			a = x;
-			if (!trusted_proxy(r->w, &a))
-				break;
-		}
-	}
+	hdrs = evhttp_request_get_input_headers(r->req);
+	TAILQ_FOREACH(kv, hdrs, next)
+		if (strcasecmp(kv->key, "X-Forwarded-For") == 0)
+			total++;
+	skip = total > GUARD_XFF_MAX ? total - GUARD_XFF_MAX : 0;
+	i = 0;
+	TAILQ_FOREACH(kv, hdrs, next)
+		if (strcasecmp(kv->key, "X-Forwarded-For") == 0 &&
+		    i++ >= skip)
+			xff[nxff++] = kv->value;
+	guard_client(&peer, xff, nxff, r->w->proxies, r->w->nproxies, &a);
 	addr_format_ip(&a, r->client, sizeof(r->client));
 	if (a.family == 6) {
 		a.prefix = 64;
@@ -339,6 +320,188 @@ client_addr(struct wreq *r)
 	} else
 		orbl_strlcpy(r->ratekey, r->client, sizeof(r->ratekey));
 	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Connections. */
+
+/*
+ * How they are counted.  libevent 2.1's evhttp accepts on listeners of
+ * its own and has neither a cap (2.2's evhttp_set_max_connections) nor a
+ * hook per connection but the one that makes its bufferevent
+ * (evhttp_set_bevcb).  conns_bev_cb counts a connection there and holds a
+ * reference to the bufferevent until, once the listener's callback has
+ * returned, conns_adopt finds the connection evhttp made around it (the
+ * bufferevent's callback argument) and gives it a close callback, which
+ * evhttp calls once for an incoming connection, as it closes it:
+ * conns_closed counts it out.  One that evhttp gave up on before that
+ * (bufferevent_free cleared its callbacks) is counted out at adoption; the
+ * reference keeps the pointer good until then.  evhttp closes the socket
+ * itself either way (no BEV_OPT_CLOSE_ON_FREE, like its own).
+ *
+ * The listeners get an error callback: when accept() fails (EMFILE) the
+ * listening socket stays readable, and without one libevent logs and
+ * tries again at once, for ever: a spinning core and a flood of
+ * "Error from accept()" lines.
+ */
+static struct web *conns_web;	/* the error callback gets the evhttp */
+
+/* The cap now: web_max_clients, lowered to the connections that were
+ * open when descriptors ran out, until that is over. */
+static long long
+conns_cap(const struct web *w)
+{
+	const struct web_conns	*c = &w->conns;
+	long long		 cap = w->conf.web_max_clients > 0 ?
+				    w->conf.web_max_clients : LLONG_MAX;
+
+	if (c->fd_episode && c->fd_level > 0 && c->fd_level < cap)
+		cap = c->fd_level;
+	return cap;
+}
+
+/* Listeners on or off, as the state says. */
+static void
+conns_update(struct web *w)
+{
+	struct web_conns	*c = &w->conns;
+	int			 on, i;
+
+	if (c->stopping)
+		return;
+	on = !c->fd_wait && c->open < conns_cap(w);
+	if (on == c->enabled)
+		return;
+	c->enabled = on;
+	if (!on)
+		w->st.pauses++;
+	for (i = 0; i < c->nlev; i++)
+		if (on)
+			evconnlistener_enable(c->lev[i]);
+		else
+			evconnlistener_disable(c->lev[i]);
+}
+
+/* One connection fewer: a descriptor is free, and maybe an episode is
+ * over. */
+static void
+conns_gone(struct web *w)
+{
+	struct web_conns	*c = &w->conns;
+	long long		 max = w->conf.web_max_clients;
+
+	c->open--;
+	c->fd_wait = 0;
+	if (c->stopping)
+		return;
+	if (c->cap_episode && c->open <= max / 2) {
+		c->cap_episode = 0;
+		log_info("below the cap again: %lld connections open "
+		    "(web_max_clients %lld)", c->open, max);
+	}
+	if (c->fd_episode && c->open <= c->fd_level / 2) {
+		c->fd_episode = 0;
+		log_info("file descriptors to spare again: accepting "
+		    "(%lld connections open)", c->open);
+	}
+	conns_update(w);
+}
+
+static void
+conns_closed(struct evhttp_connection *evcon, void *arg)
+{
+	(void)evcon;
+	conns_gone(arg);
+}
+
+static struct bufferevent *
+conns_bev_cb(struct event_base *base, void *arg)
+{
+	struct web		*w = arg;
+	struct web_conns	*c = &w->conns;
+	struct bufferevent	*bev;
+	long long		 max = w->conf.web_max_clients;
+
+	/* NULL: evhttp makes one itself, not counted (out of memory). */
+	if ((bev = bufferevent_socket_new(base, -1, 0)) == NULL)
+		return NULL;
+	if (c->nadopt == c->adoptcap) {
+		c->adoptcap = c->adoptcap ? 2 * c->adoptcap : 16;
+		c->adopt = xreallocarray(c->adopt, c->adoptcap,
+		    sizeof(*c->adopt));
+	}
+	bufferevent_incref(bev);
+	c->adopt[c->nadopt++] = bev;
+	event_active(c->adopt_ev, EV_TIMEOUT, 0);
+	c->open++;
+	w->st.connections++;
+	if (max > 0 && c->open >= max && !c->cap_episode) {
+		c->cap_episode = 1;
+		log_warnx("at the cap: %lld connections open (web_max_clients):"
+		    " accepting no more until some close", c->open);
+	}
+	conns_update(w);
+	return bev;
+}
+
+static void
+conns_adopt(evutil_socket_t fd, short ev, void *arg)
+{
+	struct web		*w = arg;
+	struct web_conns	*c = &w->conns;
+	void			*evcon;
+	size_t			 i;
+
+	(void)fd;
+	(void)ev;
+	for (i = 0; i < c->nadopt; i++) {
+		evcon = NULL;
+		bufferevent_getcb(c->adopt[i], NULL, NULL, NULL, &evcon);
+		if (evcon != NULL)
+			evhttp_connection_set_closecb(evcon, conns_closed, w);
+		else
+			conns_gone(w);
+		bufferevent_decref(c->adopt[i]);
+	}
+	c->nadopt = 0;
+}
+
+static void
+conns_accept_error(struct evconnlistener *lev, void *arg)
+{
+	struct web		*w = conns_web;
+	struct web_conns	*c = &w->conns;
+	struct timeval		 tv = { WEB_ACCEPT_RETRY, 0 };
+	int			 err = EVUTIL_SOCKET_ERROR();
+
+	(void)lev;
+	(void)arg;
+	w->st.accept_errors++;
+	c->fd_wait = 1;
+	if (!c->fd_episode || c->open < c->fd_level)
+		c->fd_level = c->open;
+	if (!c->fd_episode) {
+		c->fd_episode = 1;
+		log_warnx("%s (accept: %s) with %lld connections open: "
+		    "accepting no more until some close",
+		    err == EMFILE || err == ENFILE ? "out of file descriptors" :
+		    "cannot accept", strerror(err), c->open);
+	}
+	evtimer_add(c->retry, &tv);
+	conns_update(w);
+}
+
+/* WEB_ACCEPT_RETRY after a failed accept: descriptors may have come free
+ * elsewhere (the database's, say). */
+static void
+conns_retry(evutil_socket_t fd, short ev, void *arg)
+{
+	struct web	*w = arg;
+
+	(void)fd;
+	(void)ev;
+	w->conns.fd_wait = 0;
+	conns_update(w);
 }
 
 /* ------------------------------------------------------------------ */
@@ -538,7 +701,9 @@ request_cb(struct evhttp_request *req, void *arg)
 int
 server_start(struct web *w, char *err, size_t errlen)
 {
-	int	 i;
+	struct web_conns		*c = &w->conns;
+	struct evhttp_bound_socket	*bound;
+	int				 i;
 
 	if ((w->http = evhttp_new(w->base)) == NULL) {
 		snprintf(err, errlen, "evhttp_new failed");
@@ -556,15 +721,27 @@ server_start(struct web *w, char *err, size_t errlen)
 	    EVHTTP_REQ_HEAD | EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE |
 	    EVHTTP_REQ_OPTIONS | EVHTTP_REQ_PATCH);
 	evhttp_set_gencb(w->http, request_cb, w);
+	evhttp_set_bevcb(w->http, conns_bev_cb, w);
+	conns_web = w;
+	c->adopt_ev = event_new(w->base, -1, 0, conns_adopt, w);
+	c->retry = evtimer_new(w->base, conns_retry, w);
+	if (c->adopt_ev == NULL || c->retry == NULL) {
+		snprintf(err, errlen, "cannot set up events");
+		return -1;
+	}
+	c->enabled = 1;
 	for (i = 0; i < w->conf.nweb_listen; i++) {
-		if (evhttp_bind_socket_with_handle(w->http,
+		if ((bound = evhttp_bind_socket_with_handle(w->http,
 		    w->conf.web_listen[i].host,
-		    w->conf.web_listen[i].port) == NULL) {
+		    w->conf.web_listen[i].port)) == NULL) {
 			snprintf(err, errlen, "cannot listen on %s port %u",
 			    w->conf.web_listen[i].host,
 			    w->conf.web_listen[i].port);
 			return -1;
 		}
+		c->lev[c->nlev] = evhttp_bound_socket_get_listener(bound);
+		evconnlistener_set_error_cb(c->lev[c->nlev++],
+		    conns_accept_error);
 		log_info("listening on http://%s%s%s:%u/",
 		    strchr(w->conf.web_listen[i].host, ':') ? "[" : "",
 		    w->conf.web_listen[i].host,
@@ -577,9 +754,26 @@ server_start(struct web *w, char *err, size_t errlen)
 void
 server_stop(struct web *w)
 {
+	struct web_conns	*c = &w->conns;
+	size_t			 i;
+
+	/* evhttp_free frees the listeners, then closes the connections:
+	 * conns_closed must not touch the listeners by then. */
+	c->stopping = 1;
+	c->nlev = 0;
 	if (w->http != NULL)
 		evhttp_free(w->http);
 	w->http = NULL;
+	for (i = 0; i < c->nadopt; i++)
+		bufferevent_decref(c->adopt[i]);
+	c->nadopt = 0;
+	free(c->adopt);
+	c->adopt = NULL;
+	if (c->adopt_ev != NULL)
+		event_free(c->adopt_ev);
+	if (c->retry != NULL)
+		event_free(c->retry);
+	c->adopt_ev = c->retry = NULL;
 }
 
 void
@@ -587,12 +781,15 @@ server_log_stats(struct web *w, const char *why)
 {
 	log_info("stats (%s): requests %llu, 2xx %llu, 3xx %llu, 4xx %llu, "
 	    "5xx %llu; rate-limited %llu, forbidden %llu, database errors "
-	    "%llu; clients counted %zu; database %s", why,
+	    "%llu; clients counted %zu; connections %llu, open %lld, failed "
+	    "accepts %llu, pauses %llu; database %s", why,
 	    (unsigned long long)w->st.requests,
 	    (unsigned long long)w->st.s2xx, (unsigned long long)w->st.s3xx,
 	    (unsigned long long)w->st.s4xx, (unsigned long long)w->st.s5xx,
 	    (unsigned long long)w->st.limited,
 	    (unsigned long long)w->st.forbidden,
 	    (unsigned long long)w->st.dberrors, guard_clients(w->guard),
-	    w->db ? "open" : "closed");
+	    (unsigned long long)w->st.connections, w->conns.open,
+	    (unsigned long long)w->st.accept_errors,
+	    (unsigned long long)w->st.pauses, w->db ? "open" : "closed");
 }

@@ -19,8 +19,12 @@
 #define WEB_HEADERS_MAX	(8 * 1024)
 #define WEB_TIMEOUT	20		/* s: read/write of a connection */
 #define WEB_DB_RETRY	1		/* s between attempts to open */
+#define WEB_ACCEPT_RETRY 1		/* s: accept again after EMFILE */
 
 struct event_base;
+struct event;
+struct evconnlistener;
+struct bufferevent;
 struct evhttp;
 struct evhttp_request;
 struct evbuffer;
@@ -30,6 +34,34 @@ struct guard;
 struct web_stats {
 	uint64_t	 requests, s2xx, s3xx, s4xx, s5xx;
 	uint64_t	 limited, forbidden, dberrors;
+	uint64_t	 connections, accept_errors, pauses;
+};
+
+/*
+ * Connections (server.c): at most web_max_clients open at once (0: no
+ * cap), and none accepted while accept() fails for want of descriptors.
+ * Each condition is a pause of the listeners, logged when it starts and
+ * when it is over: when the connections open have fallen to half the
+ * level it started at, so that a server kept at its limit, accepting one
+ * as one closes, logs no more.  While out of descriptors the connections
+ * open then are the cap too (the next accept would fail again).
+ */
+struct web_conns {
+	struct evconnlistener	*lev[CONF_MAX_LIST];
+	int			 nlev;
+	long long		 open;		/* connections open now */
+	int			 cap_episode;	/* logged, not yet over */
+	int			 fd_wait;	/* accept failed: wait for a
+						   close or the timer */
+	int			 fd_episode;	/* logged, not yet over */
+	long long		 fd_level;	/* open when accept failed */
+	int			 enabled;	/* listeners on */
+	int			 stopping;	/* server_stop: hands off */
+	struct event		*retry;		/* WEB_ACCEPT_RETRY after a
+						   failed accept */
+	struct event		*adopt_ev;	/* runs conns_adopt */
+	struct bufferevent	**adopt;	/* new, not yet adopted */
+	size_t			 nadopt, adoptcap;
 };
 
 struct web {
@@ -43,6 +75,7 @@ struct web {
 	struct addr		 proxies[CONF_MAX_LIST];
 	int			 nproxies;
 	struct web_stats	 st;
+	struct web_conns	 conns;
 };
 
 struct wreq {
