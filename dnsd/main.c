@@ -60,11 +60,12 @@ log_stats(struct dnsd *d, const char *why)
 	server_stats(d->srv, &s, &a);
 	zone_index_stats(data->idx, &zs);
 	log_info("stats (%s): serial %u entries %zu index %zu bytes "
-	    "reloads %llu udp in %llu out %llu dropped %llu tcp accepted %llu "
+	    "reloads %llu polls %llu udp in %llu out %llu dropped %llu tcp accepted %llu "
 	    "queries %llu evicted %llu idle-closed %llu bad %llu "
 	    "noerror %llu nxdomain %llu nodata %llu refused %llu formerr %llu "
 	    "notimp %llu badvers %llu truncated %llu", why, data->serial,
 	    data->entries, zs.bytes, (unsigned long long)d->reloads,
+	    (unsigned long long)reload_polls(d->rl),
 	    (unsigned long long)s.udp_in, (unsigned long long)s.udp_out,
 	    (unsigned long long)s.udp_dropped,
 	    (unsigned long long)s.tcp_accepted, (unsigned long long)s.tcp_in,

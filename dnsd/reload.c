@@ -45,6 +45,7 @@ struct reload {
 	pthread_mutex_t		 mtx;
 	pthread_cond_t		 cond;
 	int			 quit, force;
+	uint64_t		 polls;		/* looks at the database (mtx) */
 	struct dnsd_data	*pending;	/* built, not yet taken */
 	int			 pipefd[2];
 	struct event		*ev;
@@ -512,6 +513,7 @@ reload_main(void *arg)
 		d = reload_check(r, force);
 
 		pthread_mutex_lock(&r->mtx);
+		r->polls++;
 		if (d != NULL) {
 			dnsd_data_free(r->pending);	/* never taken */
 			r->pending = d;
@@ -584,6 +586,19 @@ reload_start(const struct conf *conf, struct event_base *base,
 	if ((errno = pthread_create(&r->thread, NULL, reload_main, r)) != 0)
 		fatal("pthread_create");
 	return r;
+}
+
+uint64_t
+reload_polls(struct reload *r)
+{
+	uint64_t	 n;
+
+	if (r == NULL)
+		return 0;
+	pthread_mutex_lock(&r->mtx);
+	n = r->polls;
+	pthread_mutex_unlock(&r->mtx);
+	return n;
 }
 
 void

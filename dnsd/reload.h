@@ -20,6 +20,7 @@
 #define ORBL_RELOAD_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 struct conf;
 struct event_base;
@@ -44,6 +45,9 @@ struct reload *reload_start(const struct conf *, struct event_base *,
 	    const struct dnsd_data *cur, const char *problem,
 	    void (*cb)(struct dnsd_data *, void *), void *arg);
 void	 reload_request(struct reload *);
+/* How many times the loader has looked at the database (for the stats
+ * line: a test waits for the loader by this count, never by time). */
+uint64_t reload_polls(struct reload *);
 /* Stop and join the thread, free everything. */
 void	 reload_stop(struct reload *);
 
