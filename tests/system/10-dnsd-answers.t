@@ -267,7 +267,7 @@ for my $z (@Z) {
 	    'after the garbage');
 	kill 'USR1', $o->pid;
 	my $line;
-	wait_until(2, 0.05, sub {
+	wait_until(20, 0.05, sub {
 		($line) = grep { /SIGUSR1/ } split /\n/, $o->log_text;
 		return $line;
 	});
@@ -306,7 +306,7 @@ for my $z (@Z) {
 {
 	$o->ctl_ok('add', '127.0.0.0/8', '--code', '127.0.0.9', '--reason', 'lo');
 	$o->ctl_ok('add', '127.0.0.1', '--reason', 'never');
-	my $t = wait_until(3, 0.05, sub {
+	my $t = wait_until(30, 0.05, sub {
 		my $p = $o->query(nm('127.0.0.3', 'bl.test'), 'A');
 		return $p && $p->header->ancount;
 	});

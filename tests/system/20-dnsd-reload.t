@@ -31,7 +31,7 @@ sub nm { rev4($_[0]) . '.bl.test' }
 # The A code of ip, '' when not listed, undef when no reply.
 sub code_of {
 	my ($inst, $ip) = @_;
-	my $p = $inst->query(nm($ip), 'A', timeout => 0.5) or return undef;
+	my $p = $inst->query(nm($ip), 'A', timeout => 5) or return undef;
 	my ($a) = answer_of($p, 'A');
 	return $a ? $a->address : '';
 }
@@ -53,7 +53,10 @@ sub db_problems {
 # -- nothing to do, nothing done
 {
 	my $mark = $o->log_mark;
-	sleep(0.8);
+	# Not a time window: the loader looked at the unchanged database
+	# a few times (its polls counter, see Orbl::wait_loader_polls).
+	ok($o->wait_loader_polls(4), 'the loader polled 4 times') or
+	    diag('no loader thread at nice 10 found, or it did not poll');
 	is(scalar(grep { /serving serial/ } split /\n/, $o->log_since($mark)), 0,
 	    'no change: no rebuild (after the startup load)') or
 	    diag($o->log_text);
@@ -65,8 +68,10 @@ sub db_problems {
 	is($s0, $o->serial, 'SOA serial = journal serial');
 	my $mark = $o->log_mark;
 	$o->ctl_ok('add', '192.0.2.10', '--code', '127.0.0.7');
-	my $t = wait_until(2, 0.05, sub { (code_of($o, '192.0.2.10') // '') eq '127.0.0.7' });
-	ok(defined $t && $t < 1, sprintf('orblctl add: answered within 1 s (%.3f s)', $t // -1));
+	# Picked up by the loader's own polling (no signal; bounded, not
+	# timed: the log below says how).
+	my $t = wait_until(30, 0.05, sub { (code_of($o, '192.0.2.10') // '') eq '127.0.0.7' });
+	ok(defined $t, sprintf('orblctl add: answered without a signal (%.3f s)', $t // -1));
 	# The journal row is applied to the last index: no rebuild.
 	like($o->log_since($mark), qr/patched serial $s0 -> \d+: 1 changes/,
 	    'orblctl add: the index was patched') or diag($o->log_since($mark));
@@ -76,8 +81,8 @@ sub db_problems {
 	is($s1, $o->serial, 'SOA serial = journal serial after the add');
 
 	$o->ctl_ok('remove', '192.0.2.10');
-	$t = wait_until(2, 0.05, sub { (code_of($o, '192.0.2.10') // 'x') eq '' });
-	ok(defined $t && $t < 1, sprintf('orblctl remove: NXDOMAIN within 1 s (%.3f s)', $t // -1));
+	$t = wait_until(30, 0.05, sub { (code_of($o, '192.0.2.10') // 'x') eq '' });
+	ok(defined $t, sprintf('orblctl remove: NXDOMAIN without a signal (%.3f s)', $t // -1));
 	my $p = $o->query(nm('192.0.2.10'), 'A');
 	is($p && $p->header->rcode, 'NXDOMAIN', 'removed: NXDOMAIN');
 	ok((soa_serial() // 0) > $s1, 'SOA serial moved again');
@@ -139,7 +144,7 @@ sub db_problems {
 	ok($sent >= 100, "background queries sent: $sent");
 	is($sent - $answered, 0, 'zero lost answers during the reloads');
 	is($wrong, 0, 'zero wrong answers during the reloads');
-	my $t = wait_until(2, 0.05, sub {
+	my $t = wait_until(30, 0.05, sub {
 		!grep { (code_of($o, "203.0.113.$_") // '') ne '127.0.0.2' } 1 .. 20
 	});
 	ok(defined $t, 'all 20 new listings served');
@@ -151,7 +156,7 @@ sub db_problems {
 {
 	my $mark = $o->log_mark;
 	kill 'HUP', $o->pid;
-	my $t = wait_until(3, 0.05, sub {
+	my $t = wait_until(30, 0.05, sub {
 		my $l = $o->log_since($mark);
 		return $l =~ /SIGHUP/ && $l =~ /serving serial/;
 	});
@@ -168,19 +173,23 @@ sub db_problems {
 	my $mark = $o->log_mark;
 	rename($db, "$db.away") or die "rename: $!";
 	my $lost = 0;
-	wait_until(2.2, 0.1, sub {
+	my $ask = sub {
 		$lost++ if (code_of($o, '192.0.2.1') // '') ne '127.0.0.2';
 		$lost++ if (code_of($o, '203.0.113.7') // '') ne '127.0.0.2';
-		return 0;
-	});
+	};
+	# Asking all along: until the loader has seen the file gone (its
+	# log line), then for a few more of its polls.
+	ok(defined wait_until(30, 0.1, sub { $ask->(); db_problems($o, $mark) }),
+	    'database missing: the loader saw it');
+	ok($o->wait_loader_polls(4, $ask), 'and polled 4 more times');
 	is($lost, 0, 'database missing: still answering from the last data');
 	my @p = db_problems($o, $mark);
 	is(scalar(@p), 1, 'database missing: the problem is logged once') or
 	    diag($o->log_since($mark));
 	rename("$db.away", $db) or die "rename: $!";
 	$o->ctl_ok('add', '192.0.2.11');
-	my $t = wait_until(3, 0.05, sub { (code_of($o, '192.0.2.11') // '') eq '127.0.0.2' });
-	ok(defined $t && $t < 1.5, sprintf('database back: a change is picked up (%.3f s)', $t // -1));
+	my $t = wait_until(30, 0.05, sub { (code_of($o, '192.0.2.11') // '') eq '127.0.0.2' });
+	ok(defined $t, sprintf('database back: a change is picked up (%.3f s)', $t // -1));
 	is(soa_serial(), $o->serial, 'database back: SOA serial = journal serial');
 }
 
@@ -195,11 +204,13 @@ sub db_problems {
 	close($fh);
 	rename("$db.bad", $db) or die "rename: $!";
 	my $lost = 0;
-	wait_until(2.2, 0.1, sub {
+	my $ask = sub {
 		$lost++ if (code_of($o, '192.0.2.1') // '') ne '127.0.0.2';
 		$lost++ if (code_of($o, '192.0.2.11') // '') ne '127.0.0.2';
-		return 0;
-	});
+	};
+	ok(defined wait_until(30, 0.1, sub { $ask->(); db_problems($o, $mark) }),
+	    'database corrupt: the loader saw it');
+	ok($o->wait_loader_polls(4, $ask), 'and polled 4 more times');
 	is($lost, 0, 'database corrupt: still answering from the last data');
 	is(soa_serial(), $serial, 'database corrupt: serial unchanged');
 	my @p = db_problems($o, $mark);
@@ -211,15 +222,15 @@ sub db_problems {
 	open($fh, '+<', $db) or die;
 	print $fh 'more garbage ' x 100;
 	close($fh);
-	sleep(1);
+	ok($o->wait_loader_polls(4), 'garbage in place: the loader polled 4 times');
 	is(code_of($o, '192.0.2.1'), '127.0.0.2', 'garbage written in place: still answering');
 	ok(scalar(db_problems($o, $mark)) <= 1, 'and at most one more log line');
 
 	$mark = $o->log_mark;
 	rename("$db.good", $db) or die "rename: $!";
 	$o->ctl_ok('add', '192.0.2.12');
-	my $t = wait_until(3, 0.05, sub { (code_of($o, '192.0.2.12') // '') eq '127.0.0.2' });
-	ok(defined $t && $t < 1.5, sprintf('database restored: a change is picked up (%.3f s)', $t // -1));
+	my $t = wait_until(30, 0.05, sub { (code_of($o, '192.0.2.12') // '') eq '127.0.0.2' });
+	ok(defined $t, sprintf('database restored: a change is picked up (%.3f s)', $t // -1));
 	like($o->log_since($mark), qr/built serial \d+ \(a new database file\)/,
 	    'database restored: a full build of the new file');
 	is(code_of($o, '192.0.2.11'), '127.0.0.2', 'database restored: older data intact');
@@ -227,13 +238,11 @@ sub db_problems {
 
 # -- database locked
 {
-	open(my $lock, '|-', 'sqlite3', '-batch', $db) or die "sqlite3: $!";
-	select((select($lock), $| = 1)[0]);
-	print $lock ".timeout 3000\nBEGIN EXCLUSIVE;\n" .
-	    "INSERT INTO meta (key, value) VALUES ('locktest', '1');\n";
-	my $t0 = time;
-	sleep(0.2);
-	# A writer meanwhile waits for the lock (its busy timeout is longer).
+	my $mark = $o->log_mark;
+	# The lock is taken when the sqlite3 holding it says so.
+	my $lock = $o->lock_db(mode => 'EXCLUSIVE', key => 'locktest');
+	ok($lock, 'an sqlite3 holds the write lock') or diag($o->log_tail(10));
+	# A writer meanwhile waits for the lock (busy timeout 5 s).
 	my $w = fork // die "fork: $!";
 	if ($w == 0) {
 		open(STDOUT, '>', '/dev/null');
@@ -242,40 +251,50 @@ sub db_problems {
 		    '192.0.2.13') };
 		_exit(127);
 	}
-	my ($n, $bad, $slow) = (0, 0, 0);
-	while (time - $t0 < 2) {
-		my $q0 = time;
+	# Queries during the lock: a fixed number, not a time window.  The
+	# query path never waits on the database: every one is answered
+	# while the lock is held (the writer is still waiting afterwards),
+	# and the daemon's reader never even saw it locked (no "locked"
+	# line in its log) -- no query duration is asserted.
+	my ($n, $bad) = (0, 0);
+	for (1 .. 20) {
 		$bad++ if (code_of($o, '192.0.2.1') // '') ne '127.0.0.2';
-		$slow++ if time - $q0 > 0.2;
 		$n++;
-		sleep(0.05);
 	}
 	my $early = waitpid($w, WNOHANG) == $w;
-	print $lock "ROLLBACK;\n.quit\n";
-	close($lock);
-	my $t1 = time;
+	my $st = $?;
+	$o->unlock_db($lock);
 	ok(!$early, 'the lock is real: a writer waits for it');
-	ok($n >= 20, "queries while the database was locked: $n");
+	is($n, 20, "queries while the database was locked: $n");
 	is($bad, 0, 'database locked: every query answered');
-	is($slow, 0, 'database locked: no query took more than 200 ms');
-	waitpid($w, 0) unless $early;
+	unlike($o->log_since($mark), qr/locked/,
+	    'database locked: the daemon never waited on it');
+	if ($early) {
+		$? = $st;
+	} else {
+		waitpid($w, 0);
+	}
 	is($? >> 8, 0, 'the waiting orblctl add succeeds after the lock');
-	my $t = wait_until(3, 0.05, sub { (code_of($o, '192.0.2.13') // '') eq '127.0.0.2' });
-	ok(defined $t && time - $t1 < 1.5, sprintf('lock released: the change is picked up (%.3f s)', time - $t1));
+	my $t = wait_until(30, 0.05, sub { (code_of($o, '192.0.2.13') // '') eq '127.0.0.2' });
+	ok(defined $t, sprintf('lock released: the change is picked up (%.3f s)', $t // -1));
 }
 
 # -- expiry
 {
 	my $serial = soa_serial();
 	my $mark = $o->log_mark;
-	$o->ctl_ok('add', '192.0.2.99', '--expires', '2s');
-	my $t0 = time;
-	my $t = wait_until(1, 0.05, sub { (code_of($o, '192.0.2.99') // '') eq '127.0.0.2' });
-	ok(defined $t, 'expiring listing: listed');
-	my $gone = wait_until(4.5, 0.1, sub { (code_of($o, '192.0.2.99') // 'x') eq '' });
-	my $e = defined $gone ? time - $t0 : -1;
-	ok(defined $gone && $e <= 3.6, sprintf('expired: NXDOMAIN within ~3 s with no other change (%.2f s)', $e));
-	ok($e < 0 || $e >= 0.8, 'and not before it was due');
+	$o->ctl_ok('add', '192.0.2.99', '--expires', '4s');
+	my $due = $o->sql("SELECT expires FROM listing WHERE cidr = '192.0.2.99'");
+	# Listed until it is due (the expiry is the server-side timer this
+	# waits for; 4 s leaves a loaded machine room to see it listed).
+	my $t = wait_until(30, 0.05, sub {
+		time < $due && (code_of($o, '192.0.2.99') // '') eq '127.0.0.2' });
+	ok(defined $t && time < $due, 'expiring listing: listed');
+	my $gone = wait_until(40, 0.1, sub { (code_of($o, '192.0.2.99') // 'x') eq '' });
+	my $at = time;
+	ok(defined $gone, sprintf('expired: NXDOMAIN with no other change ' .
+	    '(%.2f s after it was due)', $at - $due));
+	ok(!defined $gone || $at >= $due, 'and not before it was due');
 	like($o->log_since($mark), qr/built serial \d+ \(a listing expired\)/,
 	    'expiry: a full build');
 	is(code_of($o, '192.0.2.1'), '127.0.0.2', 'the rest still listed after the expiry');
@@ -331,13 +350,13 @@ $o->stop;
 	is(code_of($n, '127.0.0.1'), '', 'no database: 127.0.0.1 not listed');
 	my @p = db_problems($n, 0);
 	ok(@p >= 1, 'no database: the problem is logged') or diag($n->log_text);
-	sleep(1);
+	ok($n->wait_loader_polls(5), 'no database: the loader polled 5 times');
 	@p = db_problems($n, 0);
 	ok(@p <= 2, 'no database: not logged over and over (' . scalar(@p) . ' lines)');
 	$n->ctl_ok('init');
 	$n->ctl_ok('add', '192.0.2.1', '--reason', 'cold');
-	my $t = wait_until(3, 0.05, sub { (code_of($n, '192.0.2.1') // '') eq '127.0.0.2' });
-	ok(defined $t && $t < 2, sprintf('after init + add: the new data is served (%.3f s)', $t // -1));
+	my $t = wait_until(30, 0.05, sub { (code_of($n, '192.0.2.1') // '') eq '127.0.0.2' });
+	ok(defined $t, sprintf('after init + add: the new data is served (%.3f s)', $t // -1));
 	my $p = $n->query('bl.test', 'SOA');
 	my ($soa) = answer_of($p, 'SOA');
 	is($soa && $soa->serial, $n->serial, 'and the SOA serial is the journal serial');

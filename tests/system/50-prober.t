@@ -178,7 +178,7 @@ sub a_of {
 for my $k (sort keys %target) {
 	my $ip = $target{$k}[0];
 	my $listed = ($got{$k} // '') eq 'confirmed';
-	my $ok = wait_until(2, 0.05, sub {
+	my $ok = wait_until(30, 0.05, sub {
 		(a_of($ip) eq '127.0.0.2') == $listed
 	});
 	ok(defined $ok, "$k ($ip): " . ($listed ? 'listed, A 127.0.0.2' :
@@ -263,7 +263,7 @@ like($fake{endless}->log, qr/endless reply stopped after \d+ lines/,
 	my ($rc, $j) = lookup($ip);
 	is($rc, 0, 'late arrival: listed');
 	like($j->{reason} // '', qr/late arrival/, 'the reason says so');
-	ok(defined wait_until(2, 0.05, sub { a_of($ip) eq '127.0.0.2' }),
+	ok(defined wait_until(30, 0.05, sub { a_of($ip) eq '127.0.0.2' }),
 	    'and orbl-dnsd answers for it');
 	my $n = $o->sql("SELECT count(*) FROM arrival a JOIN probe p ON " .
 	    "p.id = a.probe_id WHERE p.addr = '$ip' AND a.confirmed = 1");

@@ -661,6 +661,20 @@ gtest(int id)
 	return NULL;
 }
 
+/* How often needle occurs in the transcript. */
+static int
+tr_count(const char *needle)
+{
+	const char	*p = G.tr;
+	int		 n = 0;
+
+	while (p != NULL && (p = strstr(p, needle)) != NULL) {
+		n++;
+		p += strlen(needle);
+	}
+	return n;
+}
+
 static void
 assert_transcript_clean(void)
 {
@@ -997,7 +1011,9 @@ test_banner_421(void **state)
 	assert_non_null(strstr(G.why, "421 4.3.2"));
 	assert_int_equal(sv->nconn, 1);
 	assert_int_equal(G.nconnections, 1);
-	assert_true(G.ms < 3000);
+	/* Ended by the 421 and the server's close, not by a deadline. */
+	assert_int_equal(tr_count("timeout"), 0);
+	assert_null(strstr(G.why, "longer than"));
 	free(sv);
 }
 
@@ -1016,7 +1032,10 @@ test_unreachable(void **state)
 	run(&p);
 
 	assert_int_equal(G.verdict, VERDICT_UNREACHABLE);
-	assert_true(G.ms < 1000);
+	/* Refused at once, not given up by the connect deadline. */
+	assert_non_null(strstr(G.why, "refused"));
+	assert_int_equal(tr_count("timeout"), 0);
+	assert_null(strstr(G.why, "longer than"));
 	assert_int_equal(G.nconnections, 1);
 	for (i = 0; i < G.ntests; i++)
 		assert_int_equal(G.tests[i].outcome, TO_NOT_RUN);
@@ -1061,9 +1080,17 @@ test_tarpit(void **state)
 	srv_stop(sv);
 
 	assert_int_equal(G.verdict, VERDICT_TIMEOUT);
-	assert_true(G.ms >= 1800 && G.ms < 3500);
+	/*
+	 * The per-reply deadline (2 s for the whole greeting) fired, though
+	 * a byte came every second: not an idle timer reset by each byte
+	 * (that would never fire), not the 15 s total deadline.  A timer
+	 * never fires early, so the run took at least the 2 s; no upper
+	 * bound on wall time (a loaded machine may be slow).
+	 */
+	assert_true(G.ms >= 1800);
 	assert_int_equal(sv->nconn, 1);
-	assert_non_null(strstr(G.tr, "timeout in BANNER"));
+	assert_int_equal(tr_count("* timeout in BANNER: no reply in 2 s\n"), 1);
+	assert_null(strstr(G.why, "longer than"));
 	free(sv);
 }
 
@@ -1083,7 +1110,9 @@ test_endless_reply(void **state)
 
 	assert_int_equal(G.verdict, VERDICT_PROTO);
 	assert_non_null(strstr(G.why, "endless multi-line reply"));
-	assert_true(G.ms < 3000);
+	/* The reply parser gave up, not a deadline. */
+	assert_int_equal(tr_count("timeout"), 0);
+	assert_null(strstr(G.why, "longer than"));
 	assert_transcript_clean();
 	free(sv);
 }
@@ -1104,7 +1133,9 @@ test_huge_line(void **state)
 
 	assert_int_equal(G.verdict, VERDICT_PROTO);
 	assert_non_null(strstr(G.why, "reply line too long"));
-	assert_true(G.ms < 3000);
+	/* The reply parser gave up, not a deadline. */
+	assert_int_equal(tr_count("timeout"), 0);
+	assert_null(strstr(G.why, "longer than"));
 	/* Nothing of the line was kept. */
 	assert_true(G.trlen < 1024);
 	assert_transcript_clean();
@@ -1126,7 +1157,10 @@ test_garbage(void **state)
 	srv_stop(sv);
 
 	assert_int_equal(G.verdict, VERDICT_PROTO);
-	assert_true(G.ms < 3000);
+	/* The reply parser gave up, not a deadline. */
+	assert_non_null(strstr(G.why, "no reply code"));
+	assert_int_equal(tr_count("timeout"), 0);
+	assert_null(strstr(G.why, "longer than"));
 	assert_transcript_clean();
 	assert_non_null(strstr(G.tr, "< "));	/* the line, sanitised */
 	free(sv);
@@ -1296,7 +1330,10 @@ test_stop_in_the_middle(void **state)
 
 	assert_false(G.guard);
 	assert_int_equal(G.ndone, 1);
-	assert_true(G.ms < 2500);
+	/* Ended by the stop, not by a deadline. */
+	assert_non_null(strstr(G.why, "stopped"));
+	assert_int_equal(tr_count("timeout"), 0);
+	assert_null(strstr(G.why, "longer than"));
 	/* QUIT right after RCPT; the RCPT reply still recorded. */
 	assert_string_equal(sv->log,
 	    "1 EHLO " HELO "\n"
@@ -1357,8 +1394,13 @@ test_total_timeout(void **state)
 
 	assert_int_equal(G.verdict, VERDICT_TIMEOUT);
 	assert_non_null(strstr(G.why, "longer than 2 s"));
-	/* 2 s, then at most 2 s for QUIT. */
-	assert_true(G.ms >= 1900 && G.ms < 4500);
+	/*
+	 * The total deadline fired (the why says so; no reply deadline:
+	 * each reply came after 300 ms), never early, and one QUIT was
+	 * sent after it.  No upper bound on wall time.
+	 */
+	assert_true(G.ms >= 1900);
+	assert_int_equal(tr_count("timeout in"), 0);
 	for (i = 0; i < G.ntests; i++)
 		if (G.tests[i].outcome == TO_NOT_RUN)
 			notrun++;
@@ -1391,8 +1433,11 @@ test_reply_timeout_reconnects(void **state)
 	assert_int_equal(G.nconnections, 2);
 	assert_int_equal(sv->nconn, 2);
 	assert_int_equal(G.verdict, VERDICT_TIMEOUT);
-	assert_non_null(strstr(G.tr, "timeout in RCPT"));
-	assert_true(G.ms >= 1800 && G.ms < 4000);
+	/* Each connection given up by its own 1 s reply deadline (two
+	 * of them, never early), not by the 15 s total deadline. */
+	assert_int_equal(tr_count("* timeout in RCPT: no reply in 1 s\n"), 2);
+	assert_null(strstr(G.why, "longer than"));
+	assert_true(G.ms >= 1800);
 	free(sv);
 }
 
@@ -1404,8 +1449,9 @@ test_ipv6(void **state)
 	struct srv		*sv;
 
 	(void)state;
-	if ((sv = srv_start(AF_INET6, BANNER_OK, reply_closed)) == NULL)
-		skip();
+	/* Only registered when ::1 can be bound (main: have_ipv6()). */
+	sv = srv_start(AF_INET6, BANNER_OK, reply_closed);
+	assert_non_null(sv);
 	srv_run(sv);
 	params_init(&p, sv);
 	p.tests = ids;
@@ -1468,6 +1514,27 @@ test_bad_params(void **state)
 	assert_string_equal(test_outcome_name(TO_NOT_RUN), "not-run");
 }
 
+/*
+ * Can a TCP socket be bound to ::1?  Without IPv6, test_ipv6 is left out
+ * of the run (a note says so): cmocka's skip() prints "not ok # SKIP" in
+ * TAP, which the harness counts as a failure.
+ */
+static int
+have_ipv6(void)
+{
+	struct sockaddr_in6	 sin6;
+	int			 fd, ok;
+
+	if ((fd = socket(AF_INET6, SOCK_STREAM, 0)) == -1)
+		return 0;
+	memset(&sin6, 0, sizeof(sin6));
+	sin6.sin6_family = AF_INET6;
+	sin6.sin6_addr = in6addr_loopback;
+	ok = bind(fd, (struct sockaddr *)&sin6, sizeof(sin6)) == 0;
+	close(fd);
+	return ok;
+}
+
 int
 main(void)
 {
@@ -1495,12 +1562,18 @@ main(void)
 		cmocka_unit_test(test_stop_before_connect),
 		cmocka_unit_test(test_total_timeout),
 		cmocka_unit_test(test_reply_timeout_reconnects),
-		cmocka_unit_test(test_ipv6),
+		cmocka_unit_test(test_ipv6),	/* last: left out without ::1 */
 	};
+	size_t	 n = sizeof(tests) / sizeof(tests[0]);
 	int	 rc;
 
 	signal(SIGPIPE, SIG_IGN);
-	rc = cmocka_run_group_tests(tests, NULL, NULL);
+	if (!have_ipv6()) {
+		printf("# ::1 cannot be bound here: test_ipv6 not run\n");
+		fflush(stdout);
+		n--;
+	}
+	rc = _cmocka_run_group_tests("tests", tests, n, NULL, NULL);
 	free(G.tr);
 	return rc;
 }

@@ -659,3 +659,107 @@ sub is_closed {
 }
 
 1;
+
+# ---------------------------------------------------------------------
+# Observable state to wait for instead of sleeping (appended for "tests
+# that never flake").
+
+# The counters of orbl-dnsd now: SIGUSR1, then its "stats (SIGUSR1)" line,
+# waited for up to $timeout s (20).  A hash of every "name number" pair of
+# the line (reloads, accepted, queries, evicted, idle-closed, dropped,
+# ...) and line => the line; undef if none came.
+sub stats {
+	my ($self, $timeout) = @_;
+	my $mark = $self->log_mark;
+	kill('USR1', $self->{pid} // return undef) or return undef;
+	my $line;
+	wait_until($timeout // 20, 0.02, sub {
+		($line) = $self->log_since($mark) =~ /^(.*stats \(SIGUSR1\).*)\n/m;
+		return defined $line;
+	});
+	return undef unless defined $line;
+	my %s = (line => $line);
+	$s{$1} = $2 while $line =~ /([a-z-]+) (\d+)/g;
+	return \%s;
+}
+
+# Server-side TCP connections on local port $port not closed by the
+# server yet (ESTABLISHED, SYN_RECV, CLOSE_WAIT in /proc/net/tcp and
+# tcp6): a client's close leaves the server's end in CLOSE_WAIT until the
+# server has seen it and closed its own.
+sub server_conns {
+	my ($port) = @_;
+	my $n = 0;
+	for my $f ('/proc/net/tcp', '/proc/net/tcp6') {
+		open(my $fh, '<', $f) or next;
+		while (my $l = <$fh>) {
+			my ($local, $st) = (split ' ', $l)[1, 3];
+			next unless defined $st && $local =~ /:([0-9A-F]{4})$/;
+			$n++ if hex($1) == $port && $st =~ /^(?:01|03|08)$/;
+		}
+		close($fh);
+	}
+	return $n;
+}
+
+# Wait (up to $timeout s, 30) until orbl-dnsd holds no TCP connection on
+# its port: it has seen every close of ours.  True then.
+sub wait_tcp_closed {
+	my ($self, $timeout) = @_;
+	return defined wait_until($timeout // 30, 0.02,
+	    sub { server_conns($self->{port}) == 0 });
+}
+
+# Wait until orbl-dnsd's loader has looked at the database at least $n
+# more times (its "polls" counter, read with SIGUSR1; up to $timeout s,
+# 60), calling $each (if given) at every step; true then.
+sub wait_loader_polls {
+	my ($self, $n, $each, $timeout) = @_;
+	my $s0 = $self->stats or return 0;
+	return defined wait_until($timeout // 60, 0.1, sub {
+		$each->() if $each;
+		my $s = $self->stats or return 0;
+		# +1: the poll under way when we started may be counted
+		return $s->{polls} - $s0->{polls} >= $n + 1;
+	});
+}
+
+# Hold the write lock of the database: an sqlite3 process that ran BEGIN
+# $o{mode} (IMMEDIATE) and an insert into meta, and said so (waited for
+# up to 20 s).  A handle for unlock_db; undef if the lock was not taken.
+sub lock_db {
+	my ($self, %o) = @_;
+	require IPC::Open2;
+	my $mode = $o{mode} // 'IMMEDIATE';
+	my $key = $o{key} // "lock-$$";
+	my ($out, $in);
+	my $pid = IPC::Open2::open2($out, $in, 'sqlite3', '-batch', '-bail',
+	    $self->{db});
+	select((select($in), $| = 1)[0]);
+	print $in ".timeout 5000\nBEGIN $mode;\n" .
+	    "INSERT INTO meta (key, value) VALUES ('$key', '1');\n" .
+	    "SELECT 'lock-taken';\n";
+	my $h = { pid => $pid, in => $in, out => $out };
+	my $sel = IO::Select->new($out);
+	my $buf = '';
+	my $end = time + ($o{timeout} // 20);
+	while ($buf !~ /^lock-taken$/m && time < $end) {
+		last unless $sel->can_read($end - time);
+		sysread($out, $buf, 4096, length($buf)) or last;
+	}
+	return $h if $buf =~ /^lock-taken$/m;
+	$self->unlock_db($h);
+	return undef;
+}
+
+sub unlock_db {
+	my ($self, $h) = @_;
+	return unless $h;
+	local $SIG{PIPE} = 'IGNORE';
+	print {$h->{in}} "ROLLBACK;\n.quit\n";
+	close($h->{in});
+	close($h->{out});
+	waitpid($h->{pid}, 0);
+}
+
+1;
