@@ -171,8 +171,8 @@ FUZZ_DEPS_fuzz_cookie_redact = prober/cookie.c $(COMMON_SRCS)
 # The sink's SMTP command reader, through a sink on loopback.
 FUZZ_DEPS_fuzz_sink_smtp = prober/sink.c prober/sink_inspect.c prober/cookie.c \
 	$(COMMON_SRCS)
-# These #include the parser's .c (static functions; web/ and tools/ are
-# in no archive): never list that file here too.
+# These #include the parser's .c (static functions; the replay binaries
+# link neither libweb.a nor tools/): never list that file here too.
 FUZZ_DEPS_fuzz_form = $(COMMON_SRCS)
 FUZZ_DEPS_fuzz_http_path = $(COMMON_SRCS)
 FUZZ_DEPS_fuzz_import = $(DB_SRCS) $(SCHEMA_C) $(COMMON_SRCS)

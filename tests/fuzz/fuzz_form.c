@@ -5,8 +5,8 @@
  * count, name alphabet and length, value length, UTF-8 without NUL or
  * control characters), no name twice, and two round trips: the fields
  * percent-encoded parse back the same, and as a JSON object written with
- * esc_json (orbl-web's own escaper) too.  web/ is in no archive, so the
- * parser comes in by #include (for the replay binaries as well).
+ * esc_json (orbl-web's own escaper) too.  The parser comes in by
+ * #include (static helpers; the replay binaries do not link libweb.a).
  */
 #include <stdint.h>
 #include <stdio.h>

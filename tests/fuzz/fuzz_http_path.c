@@ -7,8 +7,8 @@
  * Checked: the path and query are strings of the input's bytes, the
  * decoded parameters within form.h's bounds, and the parse deterministic.
  * route_find() (server.c) is static; when it moves out of server.c this
- * target should run it on the path too.  web/ is in no archive: the form
- * parser comes in by #include.
+ * target should run it on the path too.  The form parser comes in by
+ * #include (the replay binaries do not link libweb.a).
  */
 #include <stdint.h>
 #include <stdlib.h>
