@@ -133,7 +133,7 @@ imp_txt(struct imp *im, char *s, const char **out)
 	char	 r[CTL_REASON_MAX + 1], err[256];
 	int	 rc;
 
-	if ((rc = ctl_check_reason(s, r, err, sizeof(err))) == -1)
+	if ((rc = reason_check(s, r, err, sizeof(err))) == -1)
 		return imp_error(im, "%s", err);
 	*out = rc ? imp_intern(im, r) : NULL;
 	return 0;

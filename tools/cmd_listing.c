@@ -234,7 +234,7 @@ cmd_add(struct ctl *ctl, int argc, char **argv)
 	if (code_s != NULL && ctl_parse_code(code_s, &l.code, err,
 	    sizeof(err)) == -1)
 		return ctl_usage_err("add", "add: %s", err);
-	if ((rc = ctl_check_reason(reason_s, reason, err, sizeof(err))) == -1)
+	if ((rc = reason_check(reason_s, reason, err, sizeof(err))) == -1)
 		return ctl_usage_err("add", "add: %s", err);
 	if (exp_s != NULL && (addr_duration_parse(exp_s, &secs) == -1 ||
 	    secs == 0))
@@ -311,7 +311,7 @@ cmd_remove(struct ctl *ctl, int argc, char **argv)
 		return ctl_usage_err("remove", "remove: missing ADDR|CIDR");
 	if (parse_net("remove", pos[0], &net))
 		return CTL_USAGE;
-	if ((rc = ctl_check_reason(reason_s, why, err, sizeof(err))) == -1)
+	if ((rc = reason_check(reason_s, why, err, sizeof(err))) == -1)
 		return ctl_usage_err("remove", "remove: %s", err);
 	addr_format(&net, cidr, sizeof(cidr));
 	if ((db = ctl_db_open(ctl, 0)) == NULL)

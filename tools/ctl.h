@@ -10,6 +10,7 @@
 
 #include "addr.h"
 #include "conf.h"
+#include "reason.h"
 #include "zone_index.h"
 
 /* Exit codes: the interface contract. */
@@ -18,7 +19,7 @@
 #define CTL_USAGE	2
 
 /* Longest reason (TXT template) accepted: one DNS character-string. */
-#define CTL_REASON_MAX	255
+#define CTL_REASON_MAX	REASON_MAX
 
 /* The TXT of the RFC 5782 test point 127.0.0.2 (as orbl-dnsd answers). */
 #define CTL_TESTPOINT_REASON	ZI_TESTPOINT_REASON
@@ -64,9 +65,6 @@ struct db *ctl_db_open(struct ctl *, int flags);
 
 /* Value parsers: 0 or -1 (with a reason in err). */
 int	 ctl_parse_code(const char *, uint32_t *, char *err, size_t errlen);
-/* Check and trim a reason into buf (CTL_REASON_MAX + 1 bytes): returns 1,
- * 0 if s is NULL or blank, -1 if it is bad. */
-int	 ctl_check_reason(const char *s, char *buf, char *err, size_t errlen);
 
 /* Output helpers. */
 void	 ctl_json_str(FILE *, const char *);	/* NULL prints null */

@@ -207,38 +207,6 @@ ctl_parse_code(const char *s, uint32_t *code, char *err, size_t errlen)
 	return 0;
 }
 
-int
-ctl_check_reason(const char *s, char *buf, char *err, size_t errlen)
-{
-	const char	*e;
-	size_t		 n;
-
-	buf[0] = '\0';
-	if (s == NULL)
-		return 0;
-	while (*s == ' ' || *s == '\t')
-		s++;
-	e = s + strlen(s);
-	while (e > s && (e[-1] == ' ' || e[-1] == '\t'))
-		e--;
-	if ((n = (size_t)(e - s)) == 0)
-		return 0;
-	if (n > CTL_REASON_MAX) {
-		snprintf(err, errlen, "reason too long (%zu bytes, at most %d)",
-		    n, CTL_REASON_MAX);
-		return -1;
-	}
-	memcpy(buf, s, n);
-	buf[n] = '\0';
-	for (e = buf; *e; e++)
-		if ((unsigned char)*e < 0x20 || *e == 0x7f) {
-			snprintf(err, errlen, "reason contains a control "
-			    "character");
-			return -1;
-		}
-	return 1;
-}
-
 /* JSON strings are escaped in one place (common/esc.c), for orblctl and
  * orbl-web alike. */
 static void

@@ -10,8 +10,7 @@
  * The parsers are static and tools/ is in no archive, so cmd_import.c is
  * #included (for the replay binaries too).  What it calls from orblctl.c
  * (which holds main) is stubbed below: cmd_import() itself never runs.
- * ctl_check_reason is a COPY of tools/orblctl.c's -- keep it in step (or
- * move the real one out of orblctl.c and drop this copy).
+ * The reason rule is the real one (common/reason.c).
  */
 #include "../../tools/cmd_import.c"
 
@@ -23,38 +22,6 @@ int	ctl_getopt(const char *v, int c, char **a, const struct ctl_opt *o,
 	    char **p, int m, int *n) { (void)v; (void)c; (void)a; (void)o;
 	    (void)p; (void)m; (void)n; abort(); }
 struct db *ctl_db_open(struct ctl *c, int f) { (void)c; (void)f; abort(); }
-
-int
-ctl_check_reason(const char *s, char *buf, char *err, size_t errlen)
-{
-	const char	*e;
-	size_t		 n;
-
-	buf[0] = '\0';
-	if (s == NULL)
-		return 0;
-	while (*s == ' ' || *s == '\t')
-		s++;
-	e = s + strlen(s);
-	while (e > s && (e[-1] == ' ' || e[-1] == '\t'))
-		e--;
-	if ((n = (size_t)(e - s)) == 0)
-		return 0;
-	if (n > CTL_REASON_MAX) {
-		snprintf(err, errlen, "reason too long (%zu bytes, at most %d)",
-		    n, CTL_REASON_MAX);
-		return -1;
-	}
-	memcpy(buf, s, n);
-	buf[n] = '\0';
-	for (e = buf; *e; e++)
-		if ((unsigned char)*e < 0x20 || *e == 0x7f) {
-			snprintf(err, errlen, "reason contains a control "
-			    "character");
-			return -1;
-		}
-	return 1;
-}
 
 /* Parse size bytes as a file; 0 or -1 (im filled either way). */
 static int
