@@ -28,6 +28,7 @@ struct dnsd {
 	struct server		*srv;
 	struct reload		*rl;
 	uint64_t		 reloads;
+	uint64_t		 polls;		/* the loader's, after it stopped */
 };
 
 static void	usage(void) __attribute__((noreturn));
@@ -65,7 +66,7 @@ log_stats(struct dnsd *d, const char *why)
 	    "noerror %llu nxdomain %llu nodata %llu refused %llu formerr %llu "
 	    "notimp %llu badvers %llu truncated %llu", why, data->serial,
 	    data->entries, zs.bytes, (unsigned long long)d->reloads,
-	    (unsigned long long)reload_polls(d->rl),
+	    (unsigned long long)(d->rl ? reload_polls(d->rl) : d->polls),
 	    (unsigned long long)s.udp_in, (unsigned long long)s.udp_out,
 	    (unsigned long long)s.udp_dropped,
 	    (unsigned long long)s.tcp_accepted, (unsigned long long)s.tcp_in,
@@ -251,7 +252,9 @@ main(int argc, char *argv[])
 
 	event_base_dispatch(d.base);
 
+	d.polls = reload_polls(d.rl);	/* the loader's count, kept */
 	reload_stop(d.rl);
+	d.rl = NULL;
 	server_stop(d.srv);
 	log_stats(&d, "exit");
 	server_free(d.srv);
