@@ -27,177 +27,38 @@
 
 #include "addr.h"
 #include "db.h"
+#include "dbfix.h"
 
 #define SCHEMA_V1	"tests/unit/data/schema_v1.sql"
 #define LEASE		600
 
-struct fixture {
-	char		 dir[64];
-	char		 path[96];
-	struct db	*db;
-	sqlite3		*raw;
-};
-
 static int
 setup(void **state)
 {
-	struct fixture	*f = calloc(1, sizeof(*f));
-	char		 err[512] = "";
-
-	if (f == NULL)
-		return -1;
-	snprintf(f->dir, sizeof(f->dir), "/tmp/orbl-test-dbc.XXXXXX");
-	if (mkdtemp(f->dir) == NULL) {
-		free(f);
-		return -1;
-	}
-	snprintf(f->path, sizeof(f->path), "%s/orbl.db", f->dir);
-	if ((f->db = db_open(f->path, DB_CREATE, err, sizeof(err))) == NULL) {
-		fprintf(stderr, "setup: db_open: %s\n", err);
-		rmdir(f->dir);
-		free(f);
-		return -1;
-	}
-	*state = f;
-	return 0;
-}
-
-/* The database file base and what SQLite puts beside it. */
-static void
-unlink_db(const char *path)
-{
-	static const char *const sfx[] = { "", "-wal", "-shm", "-journal" };
-	char	 p[160];
-	size_t	 i;
-
-	for (i = 0; i < sizeof(sfx) / sizeof(sfx[0]); i++) {
-		snprintf(p, sizeof(p), "%s%s", path, sfx[i]);
-		unlink(p);
-	}
+	return dbfix_new(state, "dbc", 1);
 }
 
 static int
 teardown(void **state)
 {
-	struct fixture	*f = *state;
+	struct dbfix	*f = *state;
 	char		 p[128];
 
-	if (f->db)
-		db_close(f->db);
-	if (f->raw)
-		sqlite3_close(f->raw);
-	unlink_db(f->path);
+	dbfix_close(f);		/* test_migration_v1 leaves v1.db open */
 	snprintf(p, sizeof(p), "%s/v1.db", f->dir);
-	unlink_db(p);
-	if (rmdir(f->dir) == -1)
-		fprintf(stderr, "teardown: %s left behind\n", f->dir);
+	dbfix_unlink(p);
+	dbfix_teardown(f);
 	free(f);
 	return 0;
 }
 
-static sqlite3 *
-raw_open(struct fixture *f)
-{
-	if (f->raw == NULL) {
-		assert_int_equal(sqlite3_open(f->path, &f->raw), SQLITE_OK);
-		sqlite3_busy_timeout(f->raw, 5000);
-	}
-	return f->raw;
-}
-
-static void	raw_exec(struct fixture *, const char *, ...)
-		    __attribute__((format(printf, 2, 3)));
-static int64_t	raw_int(struct fixture *, const char *, ...)
-		    __attribute__((format(printf, 2, 3)));
-static const char *raw_text(struct fixture *, const char *, ...)
-		    __attribute__((format(printf, 2, 3)));
-
-static void
-raw_exec(struct fixture *f, const char *fmt, ...)
-{
-	char	 sql[1024], *msg = NULL;
-	va_list	 ap;
-
-	va_start(ap, fmt);
-	vsnprintf(sql, sizeof(sql), fmt, ap);
-	va_end(ap);
-	if (sqlite3_exec(raw_open(f), sql, NULL, NULL, &msg) != SQLITE_OK)
-		fail_msg("%s: %s", sql, msg ? msg : "?");
-}
-
-static int64_t
-raw_int(struct fixture *f, const char *fmt, ...)
-{
-	sqlite3_stmt	*s;
-	char		 sql[1024];
-	int64_t		 v;
-	va_list		 ap;
-
-	va_start(ap, fmt);
-	vsnprintf(sql, sizeof(sql), fmt, ap);
-	va_end(ap);
-	if (sqlite3_prepare_v2(raw_open(f), sql, -1, &s, NULL) != SQLITE_OK)
-		fail_msg("%s: %s", sql, sqlite3_errmsg(f->raw));
-	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
-	v = sqlite3_column_int64(s, 0);
-	sqlite3_finalize(s);
-	return v;
-}
-
-/* The first column of the first row as text ("(null)", "(none)"). */
-static const char *
-raw_text(struct fixture *f, const char *fmt, ...)
-{
-	static char	 buf[1024];
-	sqlite3_stmt	*s;
-	char		 sql[1024];
-	const char	*t;
-	va_list		 ap;
-
-	va_start(ap, fmt);
-	vsnprintf(sql, sizeof(sql), fmt, ap);
-	va_end(ap);
-	if (sqlite3_prepare_v2(raw_open(f), sql, -1, &s, NULL) != SQLITE_OK)
-		fail_msg("%s: %s", sql, sqlite3_errmsg(f->raw));
-	if (sqlite3_step(s) != SQLITE_ROW)
-		snprintf(buf, sizeof(buf), "(none)");
-	else {
-		t = (const char *)sqlite3_column_text(s, 0);
-		snprintf(buf, sizeof(buf), "%s", t ? t : "(null)");
-	}
-	sqlite3_finalize(s);
-	return buf;
-}
-
-/* Events about one submission, request or probe, "what/why ..." in
- * order. */
-static const char *
-events(struct fixture *f, const char *kind, int64_t ref)
-{
-	return raw_text(f, "SELECT coalesce(group_concat(what || '/' || "
-	    "coalesce(why, '-'), ' '), '') FROM (SELECT what, why FROM event "
-	    "WHERE kind = '%s' AND ref = %lld ORDER BY id)", kind,
-	    (long long)ref);
-}
-
 /* Every claim, "kind:ref:addr:owner ..." by address. */
 static const char *
-claims(struct fixture *f)
+claims(struct dbfix *f)
 {
-	return raw_text(f, "SELECT coalesce(group_concat(kind || ':' || ref || "
-	    "':' || addr || ':' || owner, ' '), '') FROM (SELECT * FROM claim "
-	    "ORDER BY addr)");
-}
-
-static struct addr
-A(const char *s)
-{
-	struct addr	 a;
-	char		 err[256];
-
-	if (addr_parse(s, &a, err, sizeof(err)) != 0)
-		fail_msg("%s", err);
-	return a;
+	return dbfix_text(f, "SELECT coalesce(group_concat(kind || ':' || "
+	    "ref || ':' || addr || ':' || owner, ' '), '') FROM (SELECT * FROM "
+	    "claim ORDER BY addr)");
 }
 
 /* A listing of cidr that a probe found. */
@@ -207,7 +68,7 @@ L(const char *cidr, int64_t probe_id)
 	struct listing	 l;
 
 	memset(&l, 0, sizeof(l));
-	l.net = A(cidr);
+	l.net = dbfix_addr(cidr);
 	l.code = DB_CODE_DEFAULT;
 	l.source = "probe";
 	l.probe_id = probe_id;
@@ -215,22 +76,12 @@ L(const char *cidr, int64_t probe_id)
 	return l;
 }
 
-static uint32_t
-serial(struct db *db)
-{
-	uint32_t	 s = 12345;
-
-	if (db_serial(db, &s) != 0)
-		fail_msg("db_serial: %s", db_errmsg(db));
-	return s;
-}
-
 /* Is there a listing for exactly cidr? */
 static int
-listed(struct fixture *f, const char *cidr)
+listed(struct dbfix *f, const char *cidr)
 {
-	return (int)raw_int(f, "SELECT count(*) FROM listing WHERE cidr = '%s'",
-	    cidr);
+	return (int)dbfix_int(f, "SELECT count(*) FROM listing WHERE "
+	    "cidr = '%s'", cidr);
 }
 
 /* ------------------------------------------------------------------ */
@@ -388,7 +239,7 @@ owner_of(struct db *db, const char *addr)
 static void
 test_one_run_per_address(void **state)
 {
-	struct fixture	*f = *state;
+	struct dbfix	*f = *state;
 	int64_t		 now = time(NULL), lease = 0;
 	char		 owner[8];
 
@@ -406,7 +257,7 @@ test_one_run_per_address(void **state)
 	assert_int_equal(req_add(f->db, "192.0.2.2"), 2);
 	assert_string_equal(req_claim(f->db, now, "prober"), "2");
 	assert_string_equal(req_state(f->db, 2), "retesting/1");
-	assert_string_equal(events(f, "request", 2),
+	assert_string_equal(dbfix_events(f, "request", 2),
 	    "pending/- retesting/-");
 	assert_int_equal(sub_add(f->db, "192.0.2.2"), 2);
 	assert_string_equal(sub_claim(f->db, now, "prober"), "");
@@ -462,11 +313,11 @@ test_one_run_per_address(void **state)
 static void
 test_claim_request_duplicate(void **state)
 {
-	struct fixture	*f = *state;
+	struct dbfix	*f = *state;
 	int64_t		 now = time(NULL);
 
 	assert_int_equal(req_add(f->db, "192.0.2.1"), 1);
-	raw_exec(f, "INSERT INTO delist_request (addr, contact, state, "
+	dbfix_exec(f, "INSERT INTO delist_request (addr, contact, state, "
 	    "created, updated) VALUES ('192.0.2.1', 'x@example.net', "
 	    "'pending', 1, 1)");
 	assert_string_equal(req_claim(f->db, now, "prober"), "1");
@@ -481,7 +332,7 @@ test_claim_request_duplicate(void **state)
 static void
 test_expire_both_kinds(void **state)
 {
-	struct fixture	*f = *state;
+	struct dbfix	*f = *state;
 	int64_t		 now = time(NULL);
 	struct ids	 v;
 	int		 n = -1;
@@ -509,15 +360,16 @@ test_expire_both_kinds(void **state)
 	    1, ids_req, &v), 0);
 	assert_string_equal(v.s, "2");
 	assert_string_equal(req_state(f->db, 2), "retesting/1");
-	assert_string_equal(events(f, "request", 2), "pending/- retesting/-");
-	assert_string_equal(raw_text(f, "SELECT actor FROM event WHERE "
+	assert_string_equal(dbfix_events(f, "request", 2),
+	    "pending/- retesting/-");
+	assert_string_equal(dbfix_text(f, "SELECT actor FROM event WHERE "
 	    "kind = 'request' AND ref = 2 AND what = 'retesting'"), "prober-b");
 
 	/* Nothing expired yet, and no owner named: nothing happens. */
 	assert_int_equal(db_claim_expire(f->db, now + 50, NULL, "prober", &n),
 	    0);
 	assert_int_equal(n, 0);
-	assert_int_equal(raw_int(f, "SELECT count(*) FROM claim"), 4);
+	assert_int_equal(dbfix_int(f, "SELECT count(*) FROM claim"), 4);
 
 	/* By lease: prober-b's two go, whoever asks. */
 	assert_int_equal(db_claim_expire(f->db, now + 100, "nobody", "prober",
@@ -525,16 +377,16 @@ test_expire_both_kinds(void **state)
 	assert_int_equal(n, 2);
 	assert_string_equal(sub_state(f->db, 2), "queued/1");
 	assert_string_equal(req_state(f->db, 2), "pending/1");
-	assert_string_equal(events(f, "request", 2),
+	assert_string_equal(dbfix_events(f, "request", 2),
 	    "pending/- retesting/- pending/" RELEASED);
-	assert_string_equal(events(f, "submission", 2),
+	assert_string_equal(dbfix_events(f, "submission", 2),
 	    "queued/- probing/- queued/" RELEASED);
-	assert_string_equal(raw_text(f, "SELECT actor || ' ' || addr FROM "
+	assert_string_equal(dbfix_text(f, "SELECT actor || ' ' || addr FROM "
 	    "event WHERE kind = 'request' AND ref = 2 ORDER BY id DESC "
 	    "LIMIT 1"), "prober 192.0.2.4");
 	assert_string_equal(claims(f), "submission:1:192.0.2.1:prober "
 	    "request:1:192.0.2.3:prober");
-	assert_int_equal(raw_int(f, "SELECT updated FROM delist_request "
+	assert_int_equal(dbfix_int(f, "SELECT updated FROM delist_request "
 	    "WHERE id = 2"), now + 100);
 
 	/* By owner: the prober restarts and takes back its own. */
@@ -543,7 +395,7 @@ test_expire_both_kinds(void **state)
 	assert_int_equal(n, 2);
 	assert_string_equal(sub_state(f->db, 1), "queued/1");
 	assert_string_equal(req_state(f->db, 1), "pending/1");
-	assert_string_equal(events(f, "request", 1),
+	assert_string_equal(dbfix_events(f, "request", 1),
 	    "pending/- retesting/- pending/" RELEASED);
 	assert_string_equal(claims(f), "");
 
@@ -561,8 +413,8 @@ test_expire_both_kinds(void **state)
 	    &n), 0);
 	assert_int_equal(n, 3);				/* s1, s2, r2 */
 	assert_string_equal(req_state(f->db, 1), "delisted/2");
-	assert_string_equal(events(f, "request", 1), "pending/- retesting/- "
-	    "pending/" RELEASED " retesting/- delisted/closed");
+	assert_string_equal(dbfix_events(f, "request", 1), "pending/- "
+	    "retesting/- pending/" RELEASED " retesting/- delisted/closed");
 	assert_string_equal(claims(f), "");
 }
 
@@ -570,7 +422,7 @@ test_expire_both_kinds(void **state)
 static void
 test_expire_in_transaction(void **state)
 {
-	struct fixture	*f = *state;
+	struct dbfix	*f = *state;
 	int64_t		 now = time(NULL);
 	int		 n = -1;
 
@@ -583,7 +435,8 @@ test_expire_in_transaction(void **state)
 	assert_int_equal(db_rollback(f->db), 0);
 	assert_string_equal(sub_state(f->db, 1), "probing/1");
 	assert_string_equal(owner_of(f->db, "192.0.2.1"), "prober");
-	assert_string_equal(events(f, "submission", 1), "queued/- probing/-");
+	assert_string_equal(dbfix_events(f, "submission", 1),
+	    "queued/- probing/-");
 }
 
 /* ------------------------------------------------------------------ */
@@ -665,7 +518,7 @@ delist(struct db *db, const char *addr, int port)
 static void
 test_evidence_ports(void **state)
 {
-	struct fixture	*f = *state;
+	struct dbfix	*f = *state;
 	struct listing	 l;
 	int64_t		 p1, p2, p3;
 	uint32_t	 s0;
@@ -676,9 +529,9 @@ test_evidence_ports(void **state)
 	p1 = run(f->db, "192.0.2.5", 25, "confirmed", 0);
 	assert_int_equal(listed(f, "192.0.2.5"), 1);
 	assert_string_equal(ports(f->db, "192.0.2.5"), "25");
-	assert_int_equal(raw_int(f, "SELECT probe_id FROM evidence WHERE "
+	assert_int_equal(dbfix_int(f, "SELECT probe_id FROM evidence WHERE "
 	    "addr = '192.0.2.5' AND port = 25"), p1);
-	s0 = serial(f->db);
+	s0 = dbfix_serial(f->db);
 
 	/* A closed re-test on 2525, where nothing was proved: nothing
 	 * goes. */
@@ -686,7 +539,7 @@ test_evidence_ports(void **state)
 	assert_int_equal(delist(f->db, "192.0.2.5", 2525), 0);
 	assert_int_equal(listed(f, "192.0.2.5"), 1);
 	assert_string_equal(ports(f->db, "192.0.2.5"), "25");
-	assert_int_equal(serial(f->db), s0);
+	assert_int_equal(dbfix_serial(f->db), s0);
 	(void)p2;
 
 	/* Proved on 587 too, by a late arrival. */
@@ -703,7 +556,7 @@ test_evidence_ports(void **state)
 	assert_int_equal(db_probe_confirm(f->db, p3, "single-hop", 1, NULL, &l,
 	    "late arrival"), 0);
 	assert_string_equal(ports(f->db, "192.0.2.5"), "25 587");
-	assert_int_equal(raw_int(f, "SELECT probe_id FROM evidence WHERE "
+	assert_int_equal(dbfix_int(f, "SELECT probe_id FROM evidence WHERE "
 	    "port = 587"), p3);
 	/* At most max ports are written; n says how many were. */
 	{
@@ -714,13 +567,13 @@ test_evidence_ports(void **state)
 		assert_int_equal(n, 1);
 		assert_int_equal(one[0], 25);
 	}
-	s0 = serial(f->db);
+	s0 = dbfix_serial(f->db);
 
 	/* Closed on 25: that evidence goes, the listing stays on 587. */
 	assert_int_equal(delist(f->db, "192.0.2.5", 25), 0);
 	assert_int_equal(listed(f, "192.0.2.5"), 1);
 	assert_string_equal(ports(f->db, "192.0.2.5"), "587");
-	assert_int_equal(serial(f->db), s0);
+	assert_int_equal(dbfix_serial(f->db), s0);
 	/* Closed on 25 again: nothing left there to remove. */
 	assert_int_equal(delist(f->db, "192.0.2.5", 25), 0);
 	assert_int_equal(listed(f, "192.0.2.5"), 1);
@@ -729,15 +582,15 @@ test_evidence_ports(void **state)
 	assert_int_equal(delist(f->db, "192.0.2.5", 587), 1);
 	assert_int_equal(listed(f, "192.0.2.5"), 0);
 	assert_string_equal(ports(f->db, "192.0.2.5"), "");
-	assert_int_equal(serial(f->db), s0 + 1);
-	snprintf(buf, sizeof(buf), "%s", raw_text(f, "SELECT op || ' ' || cidr "
-	    "|| ' ' || actor || ' ' || why FROM journal ORDER BY serial DESC "
-	    "LIMIT 1"));
+	assert_int_equal(dbfix_serial(f->db), s0 + 1);
+	snprintf(buf, sizeof(buf), "%s", dbfix_text(f, "SELECT op || ' ' || "
+	    "cidr || ' ' || actor || ' ' || why FROM journal ORDER BY serial "
+	    "DESC LIMIT 1"));
 	assert_string_equal(buf, "remove 192.0.2.5 prober closed");
-	assert_int_equal(raw_int(f, "SELECT count(*) FROM evidence"), 0);
+	assert_int_equal(dbfix_int(f, "SELECT count(*) FROM evidence"), 0);
 	/* And once more: nothing there, nothing done. */
 	assert_int_equal(delist(f->db, "192.0.2.5", 587), 0);
-	assert_int_equal(serial(f->db), s0 + 1);
+	assert_int_equal(dbfix_serial(f->db), s0 + 1);
 	(void)p1;
 }
 
@@ -745,7 +598,7 @@ test_evidence_ports(void **state)
 static void
 test_evidence_per_address(void **state)
 {
-	struct fixture	*f = *state;
+	struct dbfix	*f = *state;
 
 	run(f->db, "192.0.2.5", 25, "confirmed", 0);
 	run(f->db, "192.0.2.6", 25, "confirmed", 0);
@@ -760,7 +613,7 @@ test_evidence_per_address(void **state)
 	/* The same proof twice is one row, the newest run. */
 	run(f->db, "192.0.2.5", 25, "confirmed", 0);
 	assert_string_equal(ports(f->db, "192.0.2.5"), "25");
-	assert_int_equal(raw_int(f, "SELECT probe_id FROM evidence WHERE "
+	assert_int_equal(dbfix_int(f, "SELECT probe_id FROM evidence WHERE "
 	    "addr = '192.0.2.5'"), 4);
 }
 
@@ -768,8 +621,8 @@ test_evidence_per_address(void **state)
 static void
 test_listing_remove_clears_evidence(void **state)
 {
-	struct fixture	*f = *state;
-	struct addr	 a = A("192.0.2.5");
+	struct dbfix	*f = *state;
+	struct addr	 a = dbfix_addr("192.0.2.5");
 
 	run(f->db, "192.0.2.5", 25, "confirmed", 0);
 	run(f->db, "192.0.2.5", 587, "confirmed", 0);
@@ -792,7 +645,7 @@ test_listing_remove_clears_evidence(void **state)
 static void
 test_delist_not_manual(void **state)
 {
-	struct fixture	*f = *state;
+	struct dbfix	*f = *state;
 	struct listing	 m;
 	int64_t		 p;
 	uint32_t	 s0;
@@ -806,13 +659,13 @@ test_delist_not_manual(void **state)
 	m.source = "import";
 	assert_int_equal(db_listing_put(f->db, &m, "import", NULL), 0);
 	assert_int_equal(db_evidence_put(f->db, "192.0.2.8", 25, p), 0);
-	s0 = serial(f->db);
+	s0 = dbfix_serial(f->db);
 
 	assert_int_equal(delist(f->db, "192.0.2.7", 25), 0);
 	assert_int_equal(delist(f->db, "192.0.2.8", 25), 0);
 	assert_int_equal(listed(f, "192.0.2.7"), 1);
 	assert_int_equal(listed(f, "192.0.2.8"), 1);
-	assert_int_equal(serial(f->db), s0);
+	assert_int_equal(dbfix_serial(f->db), s0);
 	/* Without evidence at all. */
 	assert_int_equal(delist(f->db, "192.0.2.7", 25), 0);
 	assert_int_equal(listed(f, "192.0.2.7"), 1);
@@ -859,7 +712,7 @@ due(struct db *db, int64_t before, int max)
 static void
 test_retest_due_per_port(void **state)
 {
-	struct fixture	*f = *state;
+	struct dbfix	*f = *state;
 	struct listing	 m;
 	int64_t		 p;
 
@@ -972,7 +825,7 @@ since(struct db *db, int64_t probe, struct seen *v)
 static void
 test_arrivals_since(void **state)
 {
-	struct fixture	*f = *state;
+	struct dbfix	*f = *state;
 	struct seen	 v;
 	int64_t		 p, q;
 
@@ -1025,7 +878,7 @@ count(struct db *db, int64_t probe, int test)
 static void
 test_arrival_count(void **state)
 {
-	struct fixture	*f = *state;
+	struct dbfix	*f = *state;
 	int64_t		 p, q;
 
 	p = probe_begin(f->db, "192.0.2.5", 25);
@@ -1060,7 +913,7 @@ accepted(struct db *db, int64_t probe, int test)
 static void
 test_probe_test_accepted(void **state)
 {
-	struct fixture	*f = *state;
+	struct dbfix	*f = *state;
 	struct probe_test_row	 t[5];
 	struct probe	 pr;
 	int64_t		 p;
@@ -1097,7 +950,7 @@ test_probe_test_accepted(void **state)
 static void
 test_busy(void **state)
 {
-	struct fixture	*f = *state;
+	struct dbfix	*f = *state;
 	struct db	*other;
 	char		 err[512], buf[16];
 
@@ -1226,7 +1079,7 @@ v1_create(const char *path)
 static void
 test_migration_v1(void **state)
 {
-	struct fixture	*f = *state;
+	struct dbfix	*f = *state;
 	struct db	*db;
 	char		 path[128], err[512] = "";
 	int		 removed = -1;
@@ -1235,7 +1088,7 @@ test_migration_v1(void **state)
 	 * the migrated one instead. */
 	db_close(f->db);
 	f->db = NULL;
-	unlink_db(f->path);
+	dbfix_unlink(f->path);
 	snprintf(path, sizeof(path), "%s/v1.db", f->dir);
 	v1_create(path);
 
@@ -1246,13 +1099,13 @@ test_migration_v1(void **state)
 	assert_non_null(db = f->db = db_open(path, 0, err, sizeof(err)));
 	assert_int_equal(db_version_found(db), 1);
 	assert_int_equal(sqlite3_open(path, &f->raw), SQLITE_OK);
-	assert_int_equal(raw_int(f, "PRAGMA user_version"), 2);
+	assert_int_equal(dbfix_int(f, "PRAGMA user_version"), 2);
 
 	/* The probe listing proved on 587 has that evidence; the others
 	 * theirs; the manual one none. */
 	assert_string_equal(ports(db, "192.0.2.5"), "587");
 	assert_string_equal(ports(db, "192.0.2.6"), "25");
-	assert_string_equal(raw_text(f, "SELECT group_concat(addr || ':' || "
+	assert_string_equal(dbfix_text(f, "SELECT group_concat(addr || ':' || "
 	    "port || ':' || probe_id, ' ') FROM (SELECT * FROM evidence "
 	    "ORDER BY addr)"), "192.0.2.5:587:1 192.0.2.6:25:2");
 	/* Work the old prober held is nobody's now: back in the queue. */
@@ -1262,12 +1115,12 @@ test_migration_v1(void **state)
 	assert_string_equal(req_state(db, 1), "pending/1");
 	assert_string_equal(req_state(db, 2), "pending/0");
 	assert_string_equal(req_state(db, 3), "refused/1");
-	assert_int_equal(raw_int(f, "SELECT count(*) FROM claim"), 0);
-	assert_int_equal(raw_int(f, "SELECT count(*) FROM probe WHERE ip IS "
+	assert_int_equal(dbfix_int(f, "SELECT count(*) FROM claim"), 0);
+	assert_int_equal(dbfix_int(f, "SELECT count(*) FROM probe WHERE ip IS "
 	    "NOT NULL"), 0);
 	/* Nothing else moved. */
-	assert_int_equal(raw_int(f, "SELECT count(*) FROM listing"), 3);
-	assert_int_equal(raw_int(f, "SELECT count(*) FROM probe"), 3);
+	assert_int_equal(dbfix_int(f, "SELECT count(*) FROM listing"), 3);
+	assert_int_equal(dbfix_int(f, "SELECT count(*) FROM probe"), 3);
 
 	/* The layer works on it: claims, re-tests by port, delisting. */
 	assert_string_equal(sub_claim(db, 1000, "prober"), "1 2");
@@ -1283,7 +1136,7 @@ test_migration_v1(void **state)
 	assert_int_equal(db_probe_delist(db, "192.0.2.5", 587, NULL, &removed),
 	    0);
 	assert_int_equal(removed, 1);
-	assert_int_equal(raw_int(f, "SELECT count(*) FROM listing WHERE "
+	assert_int_equal(dbfix_int(f, "SELECT count(*) FROM listing WHERE "
 	    "cidr = '192.0.2.5'"), 0);
 
 	/* Opened again: version 2 found, nothing to do. */

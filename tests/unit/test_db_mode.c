@@ -17,45 +17,19 @@
 #include <cmocka.h>
 
 #include "db.h"
+#include "dbfix.h"
 
-struct fixture {
-	char		 dir[64];
-	char		 path[96];
-};
-
+/* The directory only: each test opens f->path under its own umask. */
 static int
 setup(void **state)
 {
-	struct fixture	*f = calloc(1, sizeof(*f));
-
-	if (f == NULL)
-		return -1;
-	snprintf(f->dir, sizeof(f->dir), "/tmp/orbl-test-dbmode.XXXXXX");
-	if (mkdtemp(f->dir) == NULL) {
-		free(f);
-		return -1;
-	}
-	snprintf(f->path, sizeof(f->path), "%s/orbl.db", f->dir);
-	*state = f;
-	return 0;
+	return dbfix_new(state, "dbmode", 0);
 }
 
 static int
 teardown(void **state)
 {
-	struct fixture	*f = *state;
-	static const char *const sfx[] = { "", "-wal", "-shm", "-journal" };
-	char		 p[128];
-	size_t		 i;
-
-	for (i = 0; i < sizeof(sfx) / sizeof(sfx[0]); i++) {
-		snprintf(p, sizeof(p), "%s%s", f->path, sfx[i]);
-		unlink(p);
-	}
-	if (rmdir(f->dir) == -1)
-		fprintf(stderr, "teardown: %s left behind\n", f->dir);
-	free(f);
-	return 0;
+	return dbfix_free(state);
 }
 
 static int
@@ -73,7 +47,7 @@ mode_of(const char *path, const char *suffix)
 static void
 test_created_0600(void **state)
 {
-	struct fixture	*f = *state;
+	struct dbfix	*f = *state;
 	struct db	*db, *db2;
 	char		 err[512] = "";
 	mode_t		 um;
@@ -106,7 +80,7 @@ test_created_0600(void **state)
 static void
 test_existing_reported(void **state)
 {
-	struct fixture	*f = *state;
+	struct dbfix	*f = *state;
 	struct db	*db;
 	char		 err[512] = "";
 
@@ -130,7 +104,7 @@ test_existing_reported(void **state)
 static void
 test_meta_delete(void **state)
 {
-	struct fixture	*f = *state;
+	struct dbfix	*f = *state;
 	struct db	*db;
 	char		 err[512] = "", buf[64];
 

@@ -26,165 +26,30 @@
 
 #include "addr.h"
 #include "db.h"
-
-struct fixture {
-	char		 dir[64];
-	char		 path[96];
-	struct db	*db;
-	sqlite3		*raw;
-};
+#include "dbfix.h"
 
 static int
 setup(void **state)
 {
-	struct fixture	*f = calloc(1, sizeof(*f));
-	char		 err[512] = "";
-
-	if (f == NULL)
-		return -1;
-	snprintf(f->dir, sizeof(f->dir), "/tmp/orbl-test-dbp.XXXXXX");
-	if (mkdtemp(f->dir) == NULL) {
-		free(f);
-		return -1;
-	}
-	snprintf(f->path, sizeof(f->path), "%s/orbl.db", f->dir);
-	if ((f->db = db_open(f->path, DB_CREATE, err, sizeof(err))) == NULL) {
-		fprintf(stderr, "setup: db_open: %s\n", err);
-		rmdir(f->dir);
-		free(f);
-		return -1;
-	}
-	*state = f;
-	return 0;
+	return dbfix_new(state, "dbp", 1);
 }
 
 static int
 teardown(void **state)
 {
-	struct fixture	*f = *state;
-	char		 p[128];
-
-	db_close(f->db);
-	if (f->raw)
-		sqlite3_close(f->raw);
-	unlink(f->path);
-	snprintf(p, sizeof(p), "%s-wal", f->path);
-	unlink(p);
-	snprintf(p, sizeof(p), "%s-shm", f->path);
-	unlink(p);
-	snprintf(p, sizeof(p), "%s-journal", f->path);
-	unlink(p);
-	if (rmdir(f->dir) == -1)
-		fprintf(stderr, "teardown: %s left behind\n", f->dir);
-	free(f);
-	return 0;
-}
-
-static sqlite3 *
-raw_open(struct fixture *f)
-{
-	if (f->raw == NULL) {
-		assert_int_equal(sqlite3_open(f->path, &f->raw), SQLITE_OK);
-		sqlite3_busy_timeout(f->raw, 5000);
-	}
-	return f->raw;
-}
-
-static void	raw_exec(struct fixture *, const char *, ...)
-		    __attribute__((format(printf, 2, 3)));
-static int64_t	raw_int(struct fixture *, const char *, ...)
-		    __attribute__((format(printf, 2, 3)));
-static const char *raw_text(struct fixture *, const char *, ...)
-		    __attribute__((format(printf, 2, 3)));
-
-static void
-raw_exec(struct fixture *f, const char *fmt, ...)
-{
-	char	 sql[1024], *msg = NULL;
-	va_list	 ap;
-
-	va_start(ap, fmt);
-	vsnprintf(sql, sizeof(sql), fmt, ap);
-	va_end(ap);
-	if (sqlite3_exec(raw_open(f), sql, NULL, NULL, &msg) != SQLITE_OK)
-		fail_msg("%s: %s", sql, msg ? msg : "?");
+	return dbfix_free(state);
 }
 
 static int64_t
-raw_int(struct fixture *f, const char *fmt, ...)
+nevents(struct dbfix *f)
 {
-	sqlite3_stmt	*s;
-	char		 sql[1024];
-	int64_t		 v;
-	va_list		 ap;
-
-	va_start(ap, fmt);
-	vsnprintf(sql, sizeof(sql), fmt, ap);
-	va_end(ap);
-	if (sqlite3_prepare_v2(raw_open(f), sql, -1, &s, NULL) != SQLITE_OK)
-		fail_msg("%s: %s", sql, sqlite3_errmsg(f->raw));
-	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
-	v = sqlite3_column_int64(s, 0);
-	sqlite3_finalize(s);
-	return v;
-}
-
-/* The first column of the first row as text ("(null)", "(none)"). */
-static const char *
-raw_text(struct fixture *f, const char *fmt, ...)
-{
-	static char	 buf[1024];
-	sqlite3_stmt	*s;
-	char		 sql[1024];
-	const char	*t;
-	va_list		 ap;
-
-	va_start(ap, fmt);
-	vsnprintf(sql, sizeof(sql), fmt, ap);
-	va_end(ap);
-	if (sqlite3_prepare_v2(raw_open(f), sql, -1, &s, NULL) != SQLITE_OK)
-		fail_msg("%s: %s", sql, sqlite3_errmsg(f->raw));
-	if (sqlite3_step(s) != SQLITE_ROW)
-		snprintf(buf, sizeof(buf), "(none)");
-	else {
-		t = (const char *)sqlite3_column_text(s, 0);
-		snprintf(buf, sizeof(buf), "%s", t ? t : "(null)");
-	}
-	sqlite3_finalize(s);
-	return buf;
-}
-
-/* Events about one submission or probe, "what/why what/why ..." in order. */
-static const char *
-events(struct fixture *f, const char *kind, int64_t ref)
-{
-	return raw_text(f, "SELECT coalesce(group_concat(what || '/' || "
-	    "coalesce(why, '-'), ' '), '') FROM (SELECT what, why FROM event "
-	    "WHERE kind = '%s' AND ref = %lld ORDER BY id)", kind,
-	    (long long)ref);
-}
-
-static int64_t
-nevents(struct fixture *f)
-{
-	return raw_int(f, "SELECT count(*) FROM event");
+	return dbfix_int(f, "SELECT count(*) FROM event");
 }
 
 static void
 cp(char *dst, size_t len, const char *src)
 {
 	snprintf(dst, len, "%s", src ? src : "(null)");
-}
-
-static struct addr
-A(const char *s)
-{
-	struct addr	 a;
-	char		 err[256];
-
-	if (addr_parse(s, &a, err, sizeof(err)) != 0)
-		fail_msg("%s", err);
-	return a;
 }
 
 /* A listing of cidr that a probe found. */
@@ -194,22 +59,12 @@ L(const char *cidr, int64_t probe_id)
 	struct listing	 l;
 
 	memset(&l, 0, sizeof(l));
-	l.net = A(cidr);
+	l.net = dbfix_addr(cidr);
 	l.code = DB_CODE_DEFAULT;
 	l.source = "probe";
 	l.probe_id = probe_id;
 	l.actor = "prober";
 	return l;
-}
-
-static uint32_t
-serial(struct db *db)
-{
-	uint32_t	 s = 12345;
-
-	if (db_serial(db, &s) != 0)
-		fail_msg("db_serial: %s", db_errmsg(db));
-	return s;
 }
 
 /* ------------------------------------------------------------------ */
@@ -358,7 +213,7 @@ sub_set(struct db *db, int64_t id, const char *state, const char *result,
 static void
 test_submission_add(void **state)
 {
-	struct fixture	*f = *state;
+	struct dbfix	*f = *state;
 	struct subrow	 r;
 	int64_t		 id, id2, t0 = time(NULL);
 
@@ -377,9 +232,9 @@ test_submission_add(void **state)
 	assert_int_equal(r.x.probe_id, 0);
 	assert_string_equal(r.result, "(null)");
 	/* The trail: one event, 'queued', by the actor, about the address. */
-	assert_string_equal(events(f, "submission", id),
+	assert_string_equal(dbfix_events(f, "submission", id),
 	    "queued/alice@example.org");
-	assert_string_equal(raw_text(f, "SELECT actor || ' ' || addr FROM "
+	assert_string_equal(dbfix_text(f, "SELECT actor || ' ' || addr FROM "
 	    "event WHERE ref = %lld", (long long)id), "web 192.0.2.5");
 
 	/* Anonymous, other port, no client. */
@@ -390,8 +245,8 @@ test_submission_add(void **state)
 	assert_int_equal(r.x.port, 587);
 	assert_string_equal(r.submitter, "(null)");
 	assert_string_equal(r.client, "(null)");
-	assert_string_equal(events(f, "submission", id2), "queued/-");
-	assert_string_equal(raw_text(f, "SELECT actor FROM event WHERE "
+	assert_string_equal(dbfix_events(f, "submission", id2), "queued/-");
+	assert_string_equal(dbfix_text(f, "SELECT actor FROM event WHERE "
 	    "ref = %lld", (long long)id2), "unknown");
 	assert_int_equal(nevents(f), 2);
 }
@@ -399,7 +254,7 @@ test_submission_add(void **state)
 static void
 test_submission_get_notfound(void **state)
 {
-	struct fixture	*f = *state;
+	struct dbfix	*f = *state;
 	struct subrow	 r;
 
 	memset(&r, 0, sizeof(r));
@@ -418,7 +273,7 @@ test_submission_get_notfound(void **state)
 static void
 test_submission_foreach(void **state)
 {
-	struct fixture	*f = *state;
+	struct dbfix	*f = *state;
 	struct ids	 v;
 	int		 i;
 
@@ -454,7 +309,7 @@ test_submission_foreach(void **state)
 static void
 test_claim_order_and_max(void **state)
 {
-	struct fixture	*f = *state;
+	struct dbfix	*f = *state;
 	int64_t		 now = time(NULL), counts[4];
 	struct subrow	 r;
 	char		 lease[64], rows[128];
@@ -485,7 +340,7 @@ test_claim_order_and_max(void **state)
 	assert_string_equal(claim_of(f->db, "192.0.2.3"), "-");
 	snprintf(rows, sizeof(rows), "submission:1:192.0.2.1:%lld "
 	    "submission:2:192.0.2.2:%lld", (long long)now, (long long)now);
-	assert_string_equal(raw_text(f, "SELECT group_concat(kind || ':' || "
+	assert_string_equal(dbfix_text(f, "SELECT group_concat(kind || ':' || "
 	    "ref || ':' || addr || ':' || taken, ' ') FROM (SELECT * FROM "
 	    "claim ORDER BY ref)"), rows);
 	/* The rest, and then nothing. */
@@ -498,10 +353,10 @@ test_claim_order_and_max(void **state)
 	for (i = 1; i <= 5; i++) {
 		char	 want[64];
 
-		assert_string_equal(events(f, "submission", i),
+		assert_string_equal(dbfix_events(f, "submission", i),
 		    "queued/- probing/-");
 		snprintf(want, sizeof(want), "prober 192.0.2.%d", i);
-		assert_string_equal(raw_text(f, "SELECT actor || ' ' || addr "
+		assert_string_equal(dbfix_text(f, "SELECT actor || ' ' || addr "
 		    "FROM event WHERE ref = %d AND what = 'probing'", i), want);
 	}
 }
@@ -509,7 +364,7 @@ test_claim_order_and_max(void **state)
 static void
 test_claim_max_zero(void **state)
 {
-	struct fixture	*f = *state;
+	struct dbfix	*f = *state;
 	int64_t		 n0;
 
 	sub_add(f->db, "192.0.2.5", NULL);
@@ -527,7 +382,7 @@ test_claim_max_zero(void **state)
 static void
 test_claim_not_before(void **state)
 {
-	struct fixture	*f = *state;
+	struct dbfix	*f = *state;
 	int64_t		 now = time(NULL);
 	struct subrow	 r;
 
@@ -557,7 +412,7 @@ test_claim_not_before(void **state)
 static void
 test_claim_one_per_address(void **state)
 {
-	struct fixture	*f = *state;
+	struct dbfix	*f = *state;
 	int64_t		 now = time(NULL), counts[4];
 
 	sub_add(f->db, "192.0.2.1", NULL);		/* 1 */
@@ -587,8 +442,8 @@ test_claim_one_per_address(void **state)
 	release(f->db, "192.0.2.1");
 	assert_string_equal(claim(f->db, now, 10), "4 5");
 	/* One claim per address, whatever the number of runs. */
-	assert_int_equal(raw_int(f, "SELECT count(*) FROM claim"), 2);
-	assert_string_equal(raw_text(f, "SELECT group_concat(ref, ' ') FROM "
+	assert_int_equal(dbfix_int(f, "SELECT count(*) FROM claim"), 2);
+	assert_string_equal(dbfix_text(f, "SELECT group_concat(ref, ' ') FROM "
 	    "(SELECT ref FROM claim ORDER BY ref)"), "4 5");
 }
 
@@ -637,7 +492,7 @@ claim_cb(const struct submission *x, void *arg)
 static void
 test_claim_callback(void **state)
 {
-	struct fixture	*f = *state;
+	struct dbfix	*f = *state;
 	struct claimcb	 c;
 	int64_t		 now = time(NULL);
 	int		 n = -1;
@@ -696,7 +551,7 @@ claim_stop_cb(const struct submission *x, void *arg)
 static void
 test_claim_callback_stops(void **state)
 {
-	struct fixture	*f = *state;
+	struct dbfix	*f = *state;
 	int		 n = 0;
 
 	sub_add(f->db, "192.0.2.1", NULL);
@@ -706,13 +561,13 @@ test_claim_callback_stops(void **state)
 	assert_int_equal(n, 1);
 	assert_string_equal(sub_get(f->db, 1).state, "probing");
 	assert_string_equal(sub_get(f->db, 2).state, "probing");
-	assert_int_equal(raw_int(f, "SELECT count(*) FROM claim"), 2);
+	assert_int_equal(dbfix_int(f, "SELECT count(*) FROM claim"), 2);
 }
 
 static void
 test_claim_in_transaction(void **state)
 {
-	struct fixture	*f = *state;
+	struct dbfix	*f = *state;
 
 	sub_add(f->db, "192.0.2.1", NULL);
 	assert_int_equal(db_begin(f->db), 0);
@@ -739,7 +594,7 @@ probe_begin(struct db *db, const char *addr, int64_t sub)
 static void
 test_submission_set(void **state)
 {
-	struct fixture	*f = *state;
+	struct dbfix	*f = *state;
 	struct subrow	 r;
 	int64_t		 p, n0, t0 = time(NULL);
 
@@ -752,9 +607,9 @@ test_submission_set(void **state)
 	assert_int_equal(r.x.probe_id, p);
 	assert_int_equal(r.x.not_before, 0);
 	assert_true(r.x.updated >= t0);
-	assert_string_equal(events(f, "submission", 1),
+	assert_string_equal(dbfix_events(f, "submission", 1),
 	    "queued/- done/all refused");
-	assert_string_equal(raw_text(f, "SELECT actor || ' ' || addr FROM "
+	assert_string_equal(dbfix_text(f, "SELECT actor || ' ' || addr FROM "
 	    "event WHERE kind = 'submission' AND ref = 1 AND what = 'done'"),
 	    "test 192.0.2.5");
 
@@ -770,7 +625,7 @@ test_submission_set(void **state)
 	r = sub_get(f->db, 1);
 	assert_string_equal(r.state, "failed");
 	assert_int_equal(r.x.not_before, 0);
-	assert_string_equal(events(f, "submission", 1),
+	assert_string_equal(dbfix_events(f, "submission", 1),
 	    "queued/- done/all refused queued/- failed/unreachable");
 
 	/* A missing id: DB_NOTFOUND, no event, no transaction left open. */
@@ -819,7 +674,7 @@ claim_as(struct db *db, int64_t now, int64_t lease_until, const char *owner)
 static void
 test_requeue(void **state)
 {
-	struct fixture	*f = *state;
+	struct dbfix	*f = *state;
 	int64_t		 now = time(NULL), counts[4];
 	char		 want[128];
 	int		 n = -1;
@@ -841,7 +696,7 @@ test_requeue(void **state)
 	    now + 2 * LEASE), 0);
 	assert_int_equal(db_claim_take(f->db, "192.0.2.8", "orblctl:8",
 	    now - 100, now - 1), 0);
-	assert_int_equal(raw_int(f, "SELECT count(*) FROM claim"), 7);
+	assert_int_equal(dbfix_int(f, "SELECT count(*) FROM claim"), 7);
 
 	/* The prober restarts. */
 	assert_int_equal(db_claim_expire(f->db, now, "prober", "prober", &n),
@@ -870,19 +725,20 @@ test_requeue(void **state)
 	assert_int_equal(counts[2], 1);
 	/* An event each for what went back, by the actor, about the
 	 * address; none for the finished one. */
-	assert_string_equal(events(f, "submission", 1),
+	assert_string_equal(dbfix_events(f, "submission", 1),
 	    "queued/- probing/- " RELEASED);
-	assert_string_equal(raw_text(f, "SELECT actor || ' ' || addr FROM "
+	assert_string_equal(dbfix_text(f, "SELECT actor || ' ' || addr FROM "
 	    "event WHERE ref = 2 ORDER BY id DESC LIMIT 1"),
 	    "prober 192.0.2.2");
-	assert_string_equal(events(f, "submission", 3),
+	assert_string_equal(dbfix_events(f, "submission", 3),
 	    "queued/- probing/- done/closed");
-	assert_string_equal(events(f, "submission", 4),
+	assert_string_equal(dbfix_events(f, "submission", 4),
 	    "queued/- probing/- " RELEASED);
-	assert_string_equal(raw_text(f, "SELECT group_concat(actor, ' ') FROM "
-	    "(SELECT actor FROM event WHERE ref = 4 ORDER BY id)"),
+	assert_string_equal(dbfix_text(f, "SELECT group_concat(actor, ' ') "
+	    "FROM (SELECT actor FROM event WHERE ref = 4 ORDER BY id)"),
 	    "web other prober");
-	assert_string_equal(events(f, "submission", 5), "queued/- probing/-");
+	assert_string_equal(dbfix_events(f, "submission", 5),
+	    "queued/- probing/-");
 
 	/* Nothing left to take back. */
 	assert_int_equal(db_claim_expire(f->db, now, "prober", "prober", &n),
@@ -900,24 +756,24 @@ test_requeue(void **state)
 	assert_int_equal(db_claim_expire(f->db, now + LEASE, NULL, "prober",
 	    &n), 0);
 	assert_int_equal(n, 0);
-	assert_int_equal(raw_int(f, "SELECT count(*) FROM claim"), 6);
+	assert_int_equal(dbfix_int(f, "SELECT count(*) FROM claim"), 6);
 	assert_int_equal(db_claim_expire(f->db, now + LEASE + 1, NULL,
 	    "prober", &n), 0);
 	assert_int_equal(n, 5);				/* 1 2 4 5 6 */
 	assert_string_equal(claim_of(f->db, "192.0.2.5"), "-");
 	assert_string_equal(sub_get(f->db, 5).state, "queued");
-	assert_string_equal(events(f, "submission", 5),
+	assert_string_equal(dbfix_events(f, "submission", 5),
 	    "queued/- probing/- " RELEASED);
 	/* The manual claim's lease is longer. */
-	assert_int_equal(raw_int(f, "SELECT count(*) FROM claim"), 1);
-	assert_string_equal(raw_text(f, "SELECT kind || ' ' || ref || ' ' || "
+	assert_int_equal(dbfix_int(f, "SELECT count(*) FROM claim"), 1);
+	assert_string_equal(dbfix_text(f, "SELECT kind || ' ' || ref || ' ' || "
 	    "addr FROM claim"), "manual 0 192.0.2.9");
 }
 
 static void
 test_counts(void **state)
 {
-	struct fixture	*f = *state;
+	struct dbfix	*f = *state;
 	int64_t		 c[4] = { -1, -1, -1, -1 };
 	int		 i;
 
@@ -945,7 +801,7 @@ test_counts(void **state)
 static void
 test_count_since(void **state)
 {
-	struct fixture	*f = *state;
+	struct dbfix	*f = *state;
 	int64_t		 now = time(NULL), n = -1;
 
 	assert_int_equal(db_submission_count_since(f->db, "alice", 0, &n), 0);
@@ -957,7 +813,7 @@ test_count_since(void **state)
 	sub_add(f->db, "192.0.2.5", NULL);		/* 5 */
 	sub_add(f->db, "192.0.2.6", "alice");		/* 6 */
 	/* 1 and 5 were an hour ago. */
-	raw_exec(f, "UPDATE submission SET created = %lld WHERE id IN (1, 5)",
+	dbfix_exec(f, "UPDATE submission SET created = %lld WHERE id IN (1, 5)",
 	    (long long)(now - 3600));
 
 	assert_int_equal(db_submission_count_since(f->db, "alice", now - 60,
@@ -1082,7 +938,7 @@ P(int64_t id, const char *addr, const char *verdict)
 static void
 test_probe_begin(void **state)
 {
-	struct fixture	*f = *state;
+	struct dbfix	*f = *state;
 	struct proberow	 r;
 	struct subrow	 s;
 	int64_t		 p, p2, t0 = time(NULL);
@@ -1109,8 +965,8 @@ test_probe_begin(void **state)
 	s = sub_get(f->db, 1);
 	assert_string_equal(s.state, "probing");
 	assert_int_equal(s.x.probe_id, p);
-	assert_string_equal(events(f, "probe", p), "started/-");
-	assert_string_equal(raw_text(f, "SELECT actor || ' ' || addr FROM "
+	assert_string_equal(dbfix_events(f, "probe", p), "started/-");
+	assert_string_equal(dbfix_text(f, "SELECT actor || ' ' || addr FROM "
 	    "event WHERE kind = 'probe' AND ref = %lld", (long long)p),
 	    "prober 192.0.2.5");
 
@@ -1123,15 +979,15 @@ test_probe_begin(void **state)
 	/* A submission that does not exist: refused, nothing written. */
 	assert_int_equal(db_probe_begin(f->db, "192.0.2.9", 25, 42, 0, &p),
 	    -1);
-	assert_int_equal(raw_int(f, "SELECT count(*) FROM probe"), 2);
-	assert_int_equal(raw_int(f, "SELECT count(*) FROM event WHERE "
+	assert_int_equal(dbfix_int(f, "SELECT count(*) FROM probe"), 2);
+	assert_int_equal(dbfix_int(f, "SELECT count(*) FROM event WHERE "
 	    "kind = 'probe'"), 2);
 }
 
 static void
 test_probe_get_notfound(void **state)
 {
-	struct fixture	*f = *state;
+	struct dbfix	*f = *state;
 	struct proberow	 r;
 
 	memset(&r, 0, sizeof(r));
@@ -1146,7 +1002,7 @@ test_probe_get_notfound(void **state)
 static void
 test_probe_finish(void **state)
 {
-	struct fixture	*f = *state;
+	struct dbfix	*f = *state;
 	struct probe_test_row	 t[3];
 	struct proberow	 r;
 	struct subrow	 s;
@@ -1173,24 +1029,25 @@ test_probe_finish(void **state)
 	assert_string_equal(r.transcript, "<- 220 hi\n-> EHLO\n");
 	assert_string_equal(tests_of(f->db, p),
 	    "1:plain:refused:0 2:percent-hack:refused:0 3:bang-path:refused:0");
-	snprintf(buf, sizeof(buf), "%s", raw_text(f, "SELECT mail_from || ' ' "
-	    "|| rcpt_to || ' ' || mail_reply || ' ' || rcpt_reply || ' ' || "
-	    "data_reply || ' ' || cookie FROM probe_test WHERE test_id = 3"));
+	snprintf(buf, sizeof(buf), "%s", dbfix_text(f, "SELECT mail_from || "
+	    "' ' || rcpt_to || ' ' || mail_reply || ' ' || rcpt_reply || "
+	    "' ' || data_reply || ' ' || cookie FROM probe_test WHERE "
+	    "test_id = 3"));
 	assert_string_equal(buf, "<probe@sink.example> "
 	    "<relaytest@sink.example> 250 ok 550 relaying denied 554 no "
 	    "c0ffee");
 	/* No listing: nothing in the journal, the serial unchanged. */
-	assert_int_equal(serial(f->db), 0);
-	assert_int_equal(raw_int(f, "SELECT count(*) FROM journal"), 0);
-	assert_int_equal(raw_int(f, "SELECT count(*) FROM listing"), 0);
+	assert_int_equal(dbfix_serial(f->db), 0);
+	assert_int_equal(dbfix_int(f, "SELECT count(*) FROM journal"), 0);
+	assert_int_equal(dbfix_int(f, "SELECT count(*) FROM listing"), 0);
 	/* The submission is done, with the verdict as its result. */
 	s = sub_get(f->db, 1);
 	assert_string_equal(s.state, "done");
 	assert_string_equal(s.result, "closed");
 	assert_int_equal(s.x.probe_id, p);
-	assert_string_equal(events(f, "probe", p),
+	assert_string_equal(dbfix_events(f, "probe", p),
 	    "started/- closed/all refused");
-	assert_string_equal(events(f, "submission", 1),
+	assert_string_equal(dbfix_events(f, "submission", 1),
 	    "queued/alice probing/- done/all refused");
 
 	/* A second finish replaces the tests (and the verdict). */
@@ -1209,13 +1066,13 @@ test_probe_finish(void **state)
 	/* And no tests at all clears them. */
 	assert_int_equal(db_probe_finish(f->db, &pr, NULL, 0, NULL, NULL), 0);
 	assert_string_equal(tests_of(f->db, p), "");
-	assert_int_equal(serial(f->db), 0);
+	assert_int_equal(dbfix_serial(f->db), 0);
 }
 
 static void
 test_probe_finish_lists(void **state)
 {
-	struct fixture	*f = *state;
+	struct dbfix	*f = *state;
 	struct probe_test_row	 t[2];
 	struct listing	 l, m;
 	struct proberow	 r;
@@ -1228,7 +1085,7 @@ test_probe_finish_lists(void **state)
 	m = L("198.51.100.0/24", 0);
 	m.source = "manual";
 	assert_int_equal(db_listing_put(f->db, &m, "spam", NULL), 0);
-	s0 = serial(f->db);
+	s0 = dbfix_serial(f->db);
 	assert_int_equal(s0, 1);
 
 	sub_add(f->db, "192.0.2.5", NULL);
@@ -1256,25 +1113,25 @@ test_probe_finish_lists(void **state)
 	assert_string_equal(tests_of(f->db, p),
 	    "1:plain:refused:0 2:percent-hack:relayed:5000");
 	/* Listed, with a journal row: serial + 1. */
-	assert_int_equal(serial(f->db), s0 + 1);
-	snprintf(buf, sizeof(buf), "%s", raw_text(f, "SELECT cidr || ' ' || "
+	assert_int_equal(dbfix_serial(f->db), s0 + 1);
+	snprintf(buf, sizeof(buf), "%s", dbfix_text(f, "SELECT cidr || ' ' || "
 	    "source || ' ' || probe_id || ' ' || reason FROM listing WHERE "
 	    "cidr = '192.0.2.5'"));
 	assert_string_equal(buf, "192.0.2.5 probe 1 open relay");
-	snprintf(buf, sizeof(buf), "%s", raw_text(f, "SELECT serial || ' ' || "
-	    "op || ' ' || cidr || ' ' || why FROM journal ORDER BY serial DESC "
-	    "LIMIT 1"));
+	snprintf(buf, sizeof(buf), "%s", dbfix_text(f, "SELECT serial || "
+	    "' ' || op || ' ' || cidr || ' ' || why FROM journal ORDER BY "
+	    "serial DESC LIMIT 1"));
 	assert_string_equal(buf, "2 add 192.0.2.5 test 2 arrived");
 	assert_string_equal(sub_get(f->db, 1).state, "done");
 	assert_string_equal(sub_get(f->db, 1).result, "confirmed");
 	/* Finishing again with the same listing does not journal twice. */
 	assert_int_equal(db_probe_finish(f->db, &pr, t, 2, &l, NULL), 0);
-	assert_int_equal(serial(f->db), s0 + 1);
+	assert_int_equal(dbfix_serial(f->db), s0 + 1);
 }
 
 /* The probe and its submission are as probe_begin left them. */
 static void
-assert_unfinished(struct fixture *f, int64_t p, uint32_t serial0,
+assert_unfinished(struct dbfix *f, int64_t p, uint32_t serial0,
     int64_t nevents0)
 {
 	struct proberow	 r = probe_get(f->db, p);
@@ -1285,9 +1142,9 @@ assert_unfinished(struct fixture *f, int64_t p, uint32_t serial0,
 	assert_string_equal(r.hops, "(null)");
 	assert_string_equal(r.transcript, "(null)");
 	assert_string_equal(tests_of(f->db, p), "");
-	assert_int_equal(raw_int(f, "SELECT count(*) FROM probe_test"), 0);
-	assert_int_equal(raw_int(f, "SELECT count(*) FROM listing"), 0);
-	assert_int_equal(serial(f->db), serial0);
+	assert_int_equal(dbfix_int(f, "SELECT count(*) FROM probe_test"), 0);
+	assert_int_equal(dbfix_int(f, "SELECT count(*) FROM listing"), 0);
+	assert_int_equal(dbfix_serial(f->db), serial0);
 	assert_string_equal(s.state, "probing");
 	assert_string_equal(s.result, "(null)");
 	assert_int_equal(nevents(f), nevents0);
@@ -1299,7 +1156,7 @@ assert_unfinished(struct fixture *f, int64_t p, uint32_t serial0,
 static void
 test_probe_finish_atomic(void **state)
 {
-	struct fixture	*f = *state;
+	struct dbfix	*f = *state;
 	struct probe_test_row	 t[2];
 	struct listing	 l;
 	struct probe	 pr;
@@ -1350,7 +1207,7 @@ test_probe_finish_atomic(void **state)
 	/* Fixed, it goes through. */
 	assert_int_equal(db_probe_finish(f->db, &pr, t, 2, &l, NULL), 0);
 	assert_string_equal(probe_get(f->db, p).verdict, "confirmed");
-	assert_int_equal(serial(f->db), 1);
+	assert_int_equal(dbfix_serial(f->db), 1);
 	assert_string_equal(tests_of(f->db, p),
 	    "1:plain:refused:0 2:percent-hack:relayed:0");
 }
@@ -1359,7 +1216,7 @@ test_probe_finish_atomic(void **state)
 static void
 test_probe_finish_in_transaction(void **state)
 {
-	struct fixture	*f = *state;
+	struct dbfix	*f = *state;
 	struct probe_test_row	 t = T(1, "plain", "refused");
 	struct listing	 l;
 	struct probe	 pr;
@@ -1380,7 +1237,7 @@ test_probe_finish_in_transaction(void **state)
 static void
 test_probe_confirm(void **state)
 {
-	struct fixture	*f = *state;
+	struct dbfix	*f = *state;
 	struct probe_test_row	 t = T(1, "plain", "accepted");
 	struct listing	 l;
 	struct proberow	 r;
@@ -1396,7 +1253,7 @@ test_probe_confirm(void **state)
 	pr.finished = 1000;
 	assert_int_equal(db_probe_finish(f->db, &pr, &t, 1, NULL, NULL), 0);
 	assert_string_equal(sub_get(f->db, 1).result, "accepted-not-delivered");
-	assert_int_equal(serial(f->db), 0);
+	assert_int_equal(dbfix_serial(f->db), 0);
 
 	/* The test mail arrives late, through another host. */
 	l = L("192.0.2.5", p);
@@ -1411,27 +1268,27 @@ test_probe_confirm(void **state)
 	assert_string_equal(r.transcript, "<- 220 hi\n-> EHLO\n");
 	assert_string_equal(tests_of(f->db, p), "1:plain:accepted:0");
 	/* Listed in the same go. */
-	assert_int_equal(serial(f->db), 1);
-	snprintf(buf, sizeof(buf), "%s", raw_text(f, "SELECT cidr || ' ' || "
+	assert_int_equal(dbfix_serial(f->db), 1);
+	snprintf(buf, sizeof(buf), "%s", dbfix_text(f, "SELECT cidr || ' ' || "
 	    "probe_id || ' ' || why FROM journal JOIN listing USING (cidr)"));
 	assert_string_equal(buf, "192.0.2.5 1 late arrival");
 	s = sub_get(f->db, 1);
 	assert_string_equal(s.state, "done");
 	assert_string_equal(s.result, "confirmed");
 	assert_int_equal(s.x.probe_id, p);
-	assert_string_equal(events(f, "probe", p), "started/- "
+	assert_string_equal(dbfix_events(f, "probe", p), "started/- "
 	    "accepted-not-delivered/- confirmed/late arrival");
 	/* The event is filed under the probed address (its history). */
-	assert_string_equal(raw_text(f, "SELECT addr FROM event WHERE "
+	assert_string_equal(dbfix_text(f, "SELECT addr FROM event WHERE "
 	    "kind = 'probe' AND what = 'confirmed'"), "192.0.2.5");
-	assert_string_equal(events(f, "submission", 1),
+	assert_string_equal(dbfix_events(f, "submission", 1),
 	    "queued/- probing/- done/accepted-not-delivered done/late arrival");
 }
 
 static void
 test_probe_confirm_interrupted(void **state)
 {
-	struct fixture	*f = *state;
+	struct dbfix	*f = *state;
 	struct listing	 l;
 	struct proberow	 r;
 	int64_t		 p, t0 = time(NULL), n0;
@@ -1447,8 +1304,8 @@ test_probe_confirm_interrupted(void **state)
 	assert_int_equal(r.p.relayed_test, 3);
 	assert_string_equal(r.output_addr, "(null)");
 	/* No listing given: none made. */
-	assert_int_equal(serial(f->db), 0);
-	assert_int_equal(raw_int(f, "SELECT count(*) FROM submission"), 0);
+	assert_int_equal(dbfix_serial(f->db), 0);
+	assert_int_equal(dbfix_int(f, "SELECT count(*) FROM submission"), 0);
 
 	/* A probe that does not exist. */
 	n0 = nevents(f);
@@ -1467,7 +1324,7 @@ test_probe_confirm_interrupted(void **state)
 	assert_string_equal(r.verdict, "(null)");
 	assert_int_equal(r.p.finished, 0);
 	assert_int_equal(nevents(f), n0);
-	assert_int_equal(serial(f->db), 0);
+	assert_int_equal(dbfix_serial(f->db), 0);
 }
 
 static int
@@ -1493,7 +1350,7 @@ probes_of(struct db *db, const char *addr, int limit)
 static void
 test_probe_foreach_addr(void **state)
 {
-	struct fixture	*f = *state;
+	struct dbfix	*f = *state;
 	struct ids	 v;
 
 	assert_string_equal(probes_of(f->db, "192.0.2.5", 0), "");
@@ -1503,7 +1360,7 @@ test_probe_foreach_addr(void **state)
 	probe_begin(f->db, "192.0.2.5", 0);		/* 4 */
 	probe_begin(f->db, "192.0.2.5", 0);		/* 5 */
 	/* Start times out of id order: newest by start comes first. */
-	raw_exec(f, "UPDATE probe SET started = CASE id WHEN 1 THEN 4000 "
+	dbfix_exec(f, "UPDATE probe SET started = CASE id WHEN 1 THEN 4000 "
 	    "WHEN 2 THEN 1000 WHEN 3 THEN 9000 WHEN 4 THEN 2000 "
 	    "ELSE 3000 END");
 	assert_string_equal(probes_of(f->db, "192.0.2.5", 0), "1 5 4 2");
@@ -1512,7 +1369,7 @@ test_probe_foreach_addr(void **state)
 	assert_string_equal(probes_of(f->db, "192.0.2.50", 0), "3");
 	assert_string_equal(probes_of(f->db, "192.0.2.", 0), "");
 	/* Same start: the later run first. */
-	raw_exec(f, "UPDATE probe SET started = 5000");
+	dbfix_exec(f, "UPDATE probe SET started = 5000");
 	assert_string_equal(probes_of(f->db, "192.0.2.5", 0), "5 4 2 1");
 	/* A callback's non-zero return stops the walk. */
 	memset(&v, 0, sizeof(v));
@@ -1547,7 +1404,7 @@ tests_full_cb(const struct probe_test_row *t, void *arg)
 static void
 test_probe_tests(void **state)
 {
-	struct fixture	*f = *state;
+	struct dbfix	*f = *state;
 	struct probe_test_row	 t[3];
 	struct probe	 pr;
 	int64_t		 p, q;
@@ -1597,7 +1454,7 @@ test_probe_tests(void **state)
 static int64_t
 count_net(struct db *db, const char *net, int64_t since)
 {
-	struct addr	 a = A(net);
+	struct addr	 a = dbfix_addr(net);
 	int64_t		 n = -1;
 
 	if (db_probe_count_net_since(db, &a, since, &n) != 0)
@@ -1609,7 +1466,7 @@ count_net(struct db *db, const char *net, int64_t since)
 static void
 test_count_net_since(void **state)
 {
-	struct fixture	*f = *state;
+	struct dbfix	*f = *state;
 	int64_t		 now = time(NULL);
 
 	assert_int_equal(count_net(f->db, "192.0.2.0/24", 0), 0);
@@ -1623,7 +1480,7 @@ test_count_net_since(void **state)
 	probe_begin(f->db, "192.0.1.255", 0);		/* 8 */
 	probe_begin(f->db, "192.0.2.0", 0);		/* 9 */
 	probe_begin(f->db, "192.0.2.255", 0);		/* 10 */
-	raw_exec(f, "UPDATE probe SET started = %lld WHERE id = 5",
+	dbfix_exec(f, "UPDATE probe SET started = %lld WHERE id = 5",
 	    (long long)(now - 86400));
 
 	/* By the address bits, not the text: 192.0.20.5 is not in
@@ -1646,14 +1503,14 @@ test_count_net_since(void **state)
 	assert_int_equal(count_net(f->db, "0.0.0.0/0", 0), 10);
 	assert_int_equal(count_net(f->db, "0.0.0.0/0", now - 60), 9);
 	/* A run recorded before schema 2 has no ip: not counted. */
-	raw_exec(f, "UPDATE probe SET ip = NULL WHERE id = 1");
+	dbfix_exec(f, "UPDATE probe SET ip = NULL WHERE id = 1");
 	assert_int_equal(count_net(f->db, "192.0.2.0/24", now - 60), 3);
 }
 
 static void
 test_count_net_since_ipv6(void **state)
 {
-	struct fixture	*f = *state;
+	struct dbfix	*f = *state;
 	int64_t		 now = time(NULL);
 
 	probe_begin(f->db, "2001:db8:1:2::5", 0);			/* 1 */
@@ -1664,7 +1521,7 @@ test_count_net_since_ipv6(void **state)
 	probe_begin(f->db, "2001:db8:1:ffff::1", 0);			/* 6 */
 	probe_begin(f->db, "2001:db9::1", 0);				/* 7 */
 	probe_begin(f->db, "2001:db8:1:2::6", 0);	/* 8: long ago */
-	raw_exec(f, "UPDATE probe SET started = %lld WHERE id = 8",
+	dbfix_exec(f, "UPDATE probe SET started = %lld WHERE id = 8",
 	    (long long)(now - 86400));
 
 	/* /64: one network of hosts. */
@@ -1695,7 +1552,7 @@ test_count_net_since_ipv6(void **state)
 static void
 test_count_net_families(void **state)
 {
-	struct fixture	*f = *state;
+	struct dbfix	*f = *state;
 
 	probe_begin(f->db, "32.1.13.184", 0);			/* 1 */
 	probe_begin(f->db, "2001:db8::", 0);			/* 2 */
@@ -1768,7 +1625,7 @@ arrivals_cb(const struct arrival *a, void *arg)
 static void
 test_arrivals(void **state)
 {
-	struct fixture	*f = *state;
+	struct dbfix	*f = *state;
 	struct arrival	 a;
 	int64_t		 p, q, t0 = time(NULL);
 	char		 s[2048];
@@ -1819,14 +1676,14 @@ test_arrivals(void **state)
 	    "4|1004|1|3|192.0.2.5|<probe@sink.example>|"
 	    "<relaytest@sink.example>|0|(null)|Received: from relay|k3|1\n");
 	/* ts 0: now. */
-	assert_true(raw_int(f, "SELECT ts FROM arrival WHERE id = 5") >= t0);
+	assert_true(dbfix_int(f, "SELECT ts FROM arrival WHERE id = 5") >= t0);
 	s[0] = '\0';
 	assert_int_equal(db_arrivals(f->db, q, arrivals_cb, s), 0);
 	assert_int_equal(strncmp(s, "5|", 2), 0);
 	assert_ptr_equal(strchr(s, '\n'), s + strlen(s) - 1);
-	assert_int_equal(raw_int(f, "SELECT count(*) FROM arrival WHERE "
+	assert_int_equal(dbfix_int(f, "SELECT count(*) FROM arrival WHERE "
 	    "probe_id = %lld", (long long)q), 1);
-	assert_int_equal(raw_int(f, "SELECT count(*) FROM arrival WHERE "
+	assert_int_equal(dbfix_int(f, "SELECT count(*) FROM arrival WHERE "
 	    "confirmed = 1"), 3);
 
 	/* An arrival for a probe that does not exist: refused. */
@@ -1834,13 +1691,13 @@ test_arrivals(void **state)
 	c = -1;
 	assert_int_equal(db_arrival_add(f->db, &a, &c), -1);
 	assert_int_equal(c, 0);
-	assert_int_equal(raw_int(f, "SELECT count(*) FROM arrival"), 5);
+	assert_int_equal(dbfix_int(f, "SELECT count(*) FROM arrival"), 5);
 	/* NULL text fields are stored as "". */
 	memset(&a, 0, sizeof(a));
 	a.probe_id = q;
 	a.test_id = 9;
 	assert_int_equal(arrival_add(f->db, &a), 0);
-	assert_string_equal(raw_text(f, "SELECT peer || '.' || mail_from || "
+	assert_string_equal(dbfix_text(f, "SELECT peer || '.' || mail_from || "
 	    "'.' || rcpt || '.' || cookie FROM arrival WHERE test_id = 9"),
 	    "...");
 }
@@ -1849,7 +1706,7 @@ test_arrivals(void **state)
 static void
 test_arrival_unique_index(void **state)
 {
-	struct fixture	*f = *state;
+	struct dbfix	*f = *state;
 	struct arrival	 a;
 	char		*msg = NULL;
 	int64_t		 p;
@@ -1857,16 +1714,16 @@ test_arrival_unique_index(void **state)
 	p = probe_begin(f->db, "192.0.2.5", 0);
 	a = AR(p, 1, 1);
 	assert_int_equal(arrival_add(f->db, &a), 1);
-	assert_int_equal(sqlite3_exec(raw_open(f), "INSERT INTO arrival (ts, "
+	assert_int_equal(sqlite3_exec(dbfix_raw(f), "INSERT INTO arrival (ts, "
 	    "probe_id, test_id, peer, mail_from, rcpt, cookie, confirmed) "
 	    "VALUES (1, 1, 1, 'x', 'y', 'z', 'c', 1)", NULL, NULL, &msg),
 	    SQLITE_CONSTRAINT);
 	sqlite3_free(msg);
 	/* Not confirming, or another test: fine. */
-	raw_exec(f, "INSERT INTO arrival (ts, probe_id, test_id, peer, "
+	dbfix_exec(f, "INSERT INTO arrival (ts, probe_id, test_id, peer, "
 	    "mail_from, rcpt, cookie, confirmed) VALUES (1, 1, 1, 'x', 'y', "
 	    "'z', 'c', 0)");
-	raw_exec(f, "INSERT INTO arrival (ts, probe_id, test_id, peer, "
+	dbfix_exec(f, "INSERT INTO arrival (ts, probe_id, test_id, peer, "
 	    "mail_from, rcpt, cookie, confirmed) VALUES (1, 1, 2, 'x', 'y', "
 	    "'z', 'c', 1)");
 	/* The layer sees the raw confirmation of test 2. */
@@ -1907,7 +1764,7 @@ race_child(const char *path, int64_t probe_id, int go, int out)
 static void
 test_arrival_race(void **state)
 {
-	struct fixture	*f = *state;
+	struct dbfix	*f = *state;
 	int		 go[2], out[2], i, st, won, total = 0;
 	pid_t		 pid[2];
 	int64_t		 p;
@@ -1941,11 +1798,11 @@ test_arrival_race(void **state)
 	close(out[0]);
 	/* Each cookie confirmed exactly once, whoever won it. */
 	assert_int_equal(total, RACE_TESTS);
-	assert_int_equal(raw_int(f, "SELECT count(*) FROM arrival"),
+	assert_int_equal(dbfix_int(f, "SELECT count(*) FROM arrival"),
 	    2 * RACE_TESTS);
-	assert_int_equal(raw_int(f, "SELECT count(*) FROM arrival WHERE "
+	assert_int_equal(dbfix_int(f, "SELECT count(*) FROM arrival WHERE "
 	    "confirmed = 1"), RACE_TESTS);
-	assert_int_equal(raw_int(f, "SELECT count(DISTINCT test_id) FROM "
+	assert_int_equal(dbfix_int(f, "SELECT count(DISTINCT test_id) FROM "
 	    "arrival WHERE confirmed = 1"), RACE_TESTS);
 }
 

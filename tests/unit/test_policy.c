@@ -30,6 +30,7 @@
 #include "addr.h"
 #include "conf.h"
 #include "db.h"
+#include "dbfix.h"
 #include "policy.h"
 
 #define NOW		INT64_C(1700000000)
@@ -37,10 +38,7 @@
 #define DAY		INT64_C(86400)
 
 struct fixture {
-	char		 dir[64];
-	char		 path[96];
-	struct db	*db;
-	sqlite3		*raw;
+	struct dbfix	 d;
 	struct conf	 c;
 };
 
@@ -59,17 +57,7 @@ setup(void **state)
 	struct fixture	*f = calloc(1, sizeof(*f));
 	char		 err[512] = "";
 
-	if (f == NULL)
-		return -1;
-	snprintf(f->dir, sizeof(f->dir), "/tmp/orbl-test-policy.XXXXXX");
-	if (mkdtemp(f->dir) == NULL) {
-		free(f);
-		return -1;
-	}
-	snprintf(f->path, sizeof(f->path), "%s/orbl.db", f->dir);
-	if ((f->db = db_open(f->path, DB_CREATE, err, sizeof(err))) == NULL) {
-		fprintf(stderr, "setup: db_open: %s\n", err);
-		rmdir(f->dir);
+	if (f == NULL || dbfix_setup(&f->d, "policy") == -1) {
 		free(f);
 		return -1;
 	}
@@ -84,33 +72,13 @@ setup(void **state)
 	return 0;
 }
 
-/* The database file and what SQLite puts beside it. */
-static void
-unlink_db(const char *path)
-{
-	static const char *const sfx[] = { "", "-wal", "-shm", "-journal" };
-	char	 p[160];
-	size_t	 i;
-
-	for (i = 0; i < sizeof(sfx) / sizeof(sfx[0]); i++) {
-		snprintf(p, sizeof(p), "%s%s", path, sfx[i]);
-		unlink(p);
-	}
-}
-
 static int
 teardown(void **state)
 {
 	struct fixture	*f = *state;
 
-	if (f->db)
-		db_close(f->db);
-	if (f->raw)
-		sqlite3_close(f->raw);
 	conf_free(&f->c);
-	unlink_db(f->path);
-	if (rmdir(f->dir) == -1)
-		fprintf(stderr, "teardown: %s left behind\n", f->dir);
+	dbfix_teardown(&f->d);
 	free(f);
 	return 0;
 }
@@ -119,28 +87,9 @@ teardown(void **state)
 static void
 started_at(struct fixture *f, int64_t id, int64_t when)
 {
-	char	 sql[128], *msg = NULL;
-
-	if (f->raw == NULL) {
-		assert_int_equal(sqlite3_open(f->path, &f->raw), SQLITE_OK);
-		sqlite3_busy_timeout(f->raw, 5000);
-	}
-	snprintf(sql, sizeof(sql), "UPDATE probe SET started = %lld WHERE "
-	    "id = %lld", (long long)when, (long long)id);
-	if (sqlite3_exec(f->raw, sql, NULL, NULL, &msg) != SQLITE_OK)
-		fail_msg("%s: %s", sql, msg ? msg : "?");
-	assert_int_equal(sqlite3_changes(f->raw), 1);
-}
-
-static struct addr
-A(const char *s)
-{
-	struct addr	 a;
-	char		 err[256];
-
-	if (addr_parse(s, &a, err, sizeof(err)) != 0)
-		fail_msg("%s", err);
-	return a;
+	dbfix_exec(&f->d, "UPDATE probe SET started = %lld WHERE id = %lld",
+	    (long long)when, (long long)id);
+	assert_int_equal(sqlite3_changes(f->d.raw), 1);
 }
 
 /* A listing of cidr from source ("probe", "manual"). */
@@ -150,7 +99,7 @@ L(const char *cidr, const char *source, int64_t probe_id)
 	struct listing	 l;
 
 	memset(&l, 0, sizeof(l));
-	l.net = A(cidr);
+	l.net = dbfix_addr(cidr);
 	l.code = DB_CODE_DEFAULT;
 	l.source = source;
 	l.probe_id = probe_id;
@@ -163,8 +112,8 @@ begin(struct fixture *f, const char *addr, int port)
 {
 	int64_t	 id = -1;
 
-	if (db_probe_begin(f->db, addr, port, 0, 0, &id) != 0)
-		fail_msg("db_probe_begin: %s", db_errmsg(f->db));
+	if (db_probe_begin(f->d.db, addr, port, 0, 0, &id) != 0)
+		fail_msg("db_probe_begin: %s", db_errmsg(f->d.db));
 	assert_true(id > 0);
 	return id;
 }
@@ -186,9 +135,9 @@ run(struct fixture *f, const char *addr, int port, const char *verdict,
 	p.verdict = verdict;
 	p.finished = finished;
 	l = L(addr, "probe", id);
-	if (db_probe_finish(f->db, &p, NULL, 0, strcmp(verdict, "confirmed") ?
+	if (db_probe_finish(f->d.db, &p, NULL, 0, strcmp(verdict, "confirmed") ?
 	    NULL : &l, "test") != 0)
-		fail_msg("db_probe_finish: %s", db_errmsg(f->db));
+		fail_msg("db_probe_finish: %s", db_errmsg(f->d.db));
 	return id;
 }
 
@@ -207,8 +156,8 @@ queued(struct fixture *f)
 {
 	int64_t	 counts[4];
 
-	if (db_submission_counts(f->db, counts) != 0)
-		fail_msg("db_submission_counts: %s", db_errmsg(f->db));
+	if (db_submission_counts(f->d.db, counts) != 0)
+		fail_msg("db_submission_counts: %s", db_errmsg(f->d.db));
 	return counts[0];
 }
 
@@ -225,8 +174,8 @@ requests(struct fixture *f)
 {
 	int	 n = 0;
 
-	if (db_request_foreach(f->db, NULL, NULL, count_cb, &n) != 0)
-		fail_msg("db_request_foreach: %s", db_errmsg(f->db));
+	if (db_request_foreach(f->d.db, NULL, NULL, count_cb, &n) != 0)
+		fail_msg("db_request_foreach: %s", db_errmsg(f->d.db));
 	return n;
 }
 
@@ -243,9 +192,9 @@ stored_not_before(struct fixture *f, int64_t id)
 {
 	int64_t	 nb = -1;
 
-	if (db_request_get(f->db, id, not_before_cb, &nb) != 0)
+	if (db_request_get(f->d.db, id, not_before_cb, &nb) != 0)
 		fail_msg("db_request_get %lld: %s", (long long)id,
-		    db_errmsg(f->db));
+		    db_errmsg(f->d.db));
 	return nb;
 }
 
@@ -254,8 +203,8 @@ submit(struct fixture *f, const char *addr, int port, const char *submitter,
     int flags, struct policy_submit *out, char *err, size_t errlen)
 {
 	err[0] = '\0';
-	return policy_submit(&f->c, f->db, addr, port, submitter, "203.0.113.9",
-	    "test", flags, NOW, out, err, errlen);
+	return policy_submit(&f->c, f->d.db, addr, port, submitter,
+	    "203.0.113.9", "test", flags, NOW, out, err, errlen);
 }
 
 static int
@@ -263,7 +212,7 @@ delist_req(struct fixture *f, const char *addr, const char *contact,
     struct policy_request *out, char *err, size_t errlen)
 {
 	err[0] = '\0';
-	return policy_delist_request(&f->c, f->db, addr, contact, "fixed",
+	return policy_delist_request(&f->c, f->d.db, addr, contact, "fixed",
 	    "test", NOW, out, err, errlen);
 }
 
@@ -271,7 +220,7 @@ static int
 recent(struct fixture *f, const char *addr, int port, struct policy_submit *o)
 {
 	memset(o, 0, sizeof(*o));
-	return policy_recent_verdict(&f->c, f->db, addr, port, NOW, o);
+	return policy_recent_verdict(&f->c, f->d.db, addr, port, NOW, o);
 }
 
 /* ------------------------------------------------------------------ */
@@ -652,7 +601,7 @@ test_many_runs_other_port(void **state)
 static int
 polite(struct fixture *f, const char *addr)
 {
-	int	 rc = policy_politeness(&f->c, f->db, addr, NOW);
+	int	 rc = policy_politeness(&f->c, f->d.db, addr, NOW);
 
 	assert_true(rc == 0 || rc == 1);
 	return rc;
@@ -744,7 +693,7 @@ static const char *
 net_of(struct fixture *f, const char *addr)
 {
 	static char	 buf[ADDR_STRLEN];
-	struct addr	 a = A(addr), net;
+	struct addr	 a = dbfix_addr(addr), net;
 
 	memset(&net, 0xa5, sizeof(net));
 	policy_politeness_net(&f->c, &a, &net);
@@ -781,7 +730,7 @@ test_politeness_net(void **state)
 	assert_string_equal(net_of(f, "192.0.2.77"), "192.0.2.77");
 	assert_string_equal(net_of(f, "2001:db8::1"), "::/0");
 	{
-		struct addr	 a = A("192.0.2.77"), net;
+		struct addr	 a = dbfix_addr("192.0.2.77"), net;
 
 		policy_politeness_net(&f->c, &a, &net);
 		assert_int_equal(net.prefix, 32);
@@ -809,7 +758,7 @@ test_delist_not_listed(void **state)
 	assert_int_equal(r.id, 0);
 
 	m = L("192.0.2.61", "manual", 0);
-	assert_int_equal(db_listing_put(f->db, &m, "spam", NULL), 0);
+	assert_int_equal(db_listing_put(f->d.db, &m, "spam", NULL), 0);
 	assert_int_equal(delist_req(f, "192.0.2.61", "owner@example.org", &r,
 	    err, sizeof(err)), POLICY_REFUSED);
 	assert_non_null(strstr(err, "not listed by a relay test"));
@@ -822,7 +771,7 @@ test_delist_not_listed(void **state)
 
 	/* A probe listing of the /24 is not a listing of this address. */
 	m = L("192.0.2.0/24", "probe", 0);
-	assert_int_equal(db_listing_put(f->db, &m, "test", NULL), 0);
+	assert_int_equal(db_listing_put(f->d.db, &m, "test", NULL), 0);
 	assert_int_equal(delist_req(f, "192.0.2.63", "owner@example.org", &r,
 	    err, sizeof(err)), POLICY_REFUSED);
 	assert_int_equal(requests(f), 0);
@@ -847,12 +796,12 @@ test_delist_input(void **state)
 	    err, sizeof(err)), POLICY_REFUSED);
 	memset(note, 'x', sizeof(note) - 1);
 	note[sizeof(note) - 1] = '\0';
-	assert_int_equal(policy_delist_request(&f->c, f->db, "192.0.2.64",
+	assert_int_equal(policy_delist_request(&f->c, f->d.db, "192.0.2.64",
 	    "owner@example.org", note, "test", NOW, &r, err, sizeof(err)),
 	    POLICY_REFUSED);
 	assert_int_equal(requests(f), 0);
 	note[POLICY_NOTE_MAX] = '\0';
-	assert_int_equal(policy_delist_request(&f->c, f->db, "192.0.2.64",
+	assert_int_equal(policy_delist_request(&f->c, f->d.db, "192.0.2.64",
 	    "owner@example.org", note, "test", NOW, &r, err, sizeof(err)),
 	    POLICY_OK);
 	assert_int_equal(requests(f), 1);
@@ -869,7 +818,7 @@ test_delist_accepted(void **state)
 	char			 err[512];
 
 	run(f, "2001:db8::70", 25, "confirmed", NOW - 2 * DAY);
-	assert_int_equal(db_evidence_ports(f->db, "2001:db8::70", ports,
+	assert_int_equal(db_evidence_ports(f->d.db, "2001:db8::70", ports,
 	    POLICY_PORTS_MAX, &n), 0);
 	assert_int_equal(n, 1);
 	assert_int_equal(ports[0], 25);
@@ -935,7 +884,7 @@ test_delist_not_before(void **state)
 	/* A probe listing without evidence (made before schema 2): every
 	 * run counts. */
 	l = L("192.0.2.76", "probe", 0);
-	assert_int_equal(db_listing_put(f->db, &l, "test", NULL), 0);
+	assert_int_equal(db_listing_put(f->d.db, &l, "test", NULL), 0);
 	run(f, "192.0.2.76", 2525, "closed", NOW - 60);
 	assert_int_equal(delist_req(f, "192.0.2.76", "e@example.org", &r, err,
 	    sizeof(err)), POLICY_OK);
@@ -970,7 +919,7 @@ test_delist_contact_limit(void **state)
 	assert_int_equal(r.existing, 0);
 	assert_int_equal(requests(f), 3);
 	/* A closed request no longer counts. */
-	assert_int_equal(db_request_set(f->db, 1, "delisted", 0, 0, "closed",
+	assert_int_equal(db_request_set(f->d.db, 1, "delisted", 0, 0, "closed",
 	    "test"), 0);
 	run(f, "192.0.2.83", 25, "confirmed", NOW - 2 * DAY);
 	assert_int_equal(delist_req(f, "192.0.2.83", "owner@example.org", &r,
@@ -1005,7 +954,7 @@ test_delist_existing(void **state)
 	assert_int_equal(r2.id, r1.id);
 	assert_int_equal(requests(f), 1);
 	/* Once it is answered, a new request is a new one. */
-	assert_int_equal(db_request_set(f->db, r1.id, "refused", 0, 0,
+	assert_int_equal(db_request_set(f->d.db, r1.id, "refused", 0, 0,
 	    "still relays", "test"), 0);
 	assert_int_equal(delist_req(f, "192.0.2.90", "owner@example.org", &r2,
 	    err, sizeof(err)), POLICY_OK);
