@@ -5,6 +5,7 @@
 #   make tsan       the whole suite under ThreadSanitizer
 #   make run        install, build, start the system on loopback
 #   make fuzz       libFuzzer binaries (clang) in build/fuzz/
+#   make fuzz-long  each fuzzer 10M runs or 10 minutes (report in build/fuzz/)
 #   make install    PREFIX=/usr/local DESTDIR=
 
 V	?= release
