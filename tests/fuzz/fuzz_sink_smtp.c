@@ -51,7 +51,7 @@ msg_cb(const struct sink_message *m, void *arg)
 	if (m->datalen > 4096 || m->datalen > r.size || m->data[m->datalen] ||
 	    (m->truncated != 0 && m->truncated != 1) ||
 	    strlen(m->mail_from) > SINK_PATH_MAX ||
-	    strlen(m->rcpt) > SINK_PATH_MAX || strcmp(m->peer, "127.0.0.1") ||
+	    strlen(m->rcpt) > SINK_PATH_MAX || strncmp(m->peer, "127.", 4) ||
 	    strcasestr(m->rcpt, "relaytest@") == NULL ||
 	    (m->insp.bounce != 0 && m->insp.bounce != 1))
 		abort();
@@ -167,8 +167,27 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	sin.sin_family = AF_INET;
 	sin.sin_port = htons(port);
 	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if ((fd = socket(AF_INET, SOCK_STREAM, 0)) == -1 ||
-	    connect(fd, (struct sockaddr *)&sin, sizeof(sin)) == -1 ||
+	/*
+	 * Each run is a new connection, and its closed end waits in
+	 * TIME_WAIT: from one source address the ephemeral ports run out
+	 * after some 28,000 runs.  The client binds a rotating source
+	 * (127.1.0.1 ... 127.1.255.254), each with its own ports.
+	 */
+	if ((fd = socket(AF_INET, SOCK_STREAM, 0)) == -1)
+		abort();
+	{
+		static unsigned	 nsrc;
+		struct sockaddr_in src;
+
+		memset(&src, 0, sizeof(src));
+		src.sin_family = AF_INET;
+		nsrc = nsrc % 65024 + 1;
+		src.sin_addr.s_addr = htonl(0x7f010000u |
+		    ((nsrc / 254) << 8) | (nsrc % 254 + 1));
+		if (bind(fd, (struct sockaddr *)&src, sizeof(src)) == -1)
+			abort();
+	}
+	if (connect(fd, (struct sockaddr *)&sin, sizeof(sin)) == -1 ||
 	    evutil_make_socket_nonblocking(fd) == -1)
 		abort();
 	if (size == 0)
