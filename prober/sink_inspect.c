@@ -538,6 +538,8 @@ received_add(struct sink_inspection *in, size_t *used, const struct span *v)
 	if (in->received_truncated)
 		return;
 	n = unfold(v, buf, sizeof(buf), &cut);
+	if (n == 0 && !cut)
+		return;		/* an empty field adds no line */
 	need = n + (*used > 0 ? 1 : 0);
 	if (cut || *used + need + 1 > sizeof(in->received)) {
 		in->received_truncated = 1;

@@ -19,6 +19,7 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -147,6 +148,40 @@ check_replies(void)
 	}
 }
 
+/*
+ * A new connection to the sink.  Each run is a new connection, and its
+ * closed end waits in TIME_WAIT: from one source address the ephemeral
+ * ports run out after some 28,000 runs.  So the client binds a rotating
+ * source (127.1.0.1 ... 127.1.255.254), each with its own ports, and
+ * tries the next one if a connect still fails (the reason goes to
+ * stderr; three failures in a row abort: that is not the sink's input).
+ */
+static evutil_socket_t
+client(const struct sockaddr_in *sin)
+{
+	static unsigned		 nsrc;
+	struct sockaddr_in	 src;
+	evutil_socket_t		 fd;
+	int			 tries;
+
+	for (tries = 0; tries < 3; tries++) {
+		if ((fd = socket(AF_INET, SOCK_STREAM, 0)) == -1)
+			break;
+		memset(&src, 0, sizeof(src));
+		src.sin_family = AF_INET;
+		nsrc = nsrc % 65024 + 1;
+		src.sin_addr.s_addr = htonl(0x7f010000u |
+		    ((nsrc / 254) << 8) | (nsrc % 254 + 1));
+		if (bind(fd, (struct sockaddr *)&src, sizeof(src)) == 0 &&
+		    connect(fd, (const struct sockaddr *)sin,
+		    sizeof(*sin)) == 0 && evutil_make_socket_nonblocking(fd) == 0)
+			return fd;
+		fprintf(stderr, "fuzz_sink_smtp: client: %s\n", strerror(errno));
+		close(fd);
+	}
+	abort();
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -173,23 +208,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	 * after some 28,000 runs.  The client binds a rotating source
 	 * (127.1.0.1 ... 127.1.255.254), each with its own ports.
 	 */
-	if ((fd = socket(AF_INET, SOCK_STREAM, 0)) == -1)
-		abort();
-	{
-		static unsigned	 nsrc;
-		struct sockaddr_in src;
-
-		memset(&src, 0, sizeof(src));
-		src.sin_family = AF_INET;
-		nsrc = nsrc % 65024 + 1;
-		src.sin_addr.s_addr = htonl(0x7f010000u |
-		    ((nsrc / 254) << 8) | (nsrc % 254 + 1));
-		if (bind(fd, (struct sockaddr *)&src, sizeof(src)) == -1)
-			abort();
-	}
-	if (connect(fd, (struct sockaddr *)&sin, sizeof(sin)) == -1 ||
-	    evutil_make_socket_nonblocking(fd) == -1)
-		abort();
+	fd = client(&sin);
 	if (size == 0)
 		shutdown(fd, SHUT_WR);
 	r.rev = event_new(base, fd, EV_READ | EV_PERSIST, io_cb, NULL);
