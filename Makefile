@@ -187,6 +187,9 @@ build/fuzz/%: tests/fuzz/%.c $(FUZZ_DEPS_fuzz_query) prober/smtp_reply.h
 	clang $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_DEPS_$*) $(PKG_LIBS)
 # Rebuild when a parser a target #includes (or links) changes.
 build/fuzz/fuzz_sink_smtp: $(FUZZ_DEPS_fuzz_sink_smtp) prober/sink.h
+build/fuzz/fuzz_sink_inspect: $(FUZZ_DEPS_fuzz_sink_inspect) prober/sink.h
+build/fuzz/fuzz_smtp_reply: $(FUZZ_DEPS_fuzz_smtp_reply)
+build/fuzz/fuzz_cookie_redact: $(FUZZ_DEPS_fuzz_cookie_redact) prober/cookie.h
 build/fuzz/fuzz_form: web/form.c web/form.h
 build/fuzz/fuzz_http_path: web/form.c web/form.h
 build/fuzz/fuzz_import: tools/cmd_import.c tools/ctl.h $(FUZZ_DEPS_fuzz_import)
