@@ -15,7 +15,7 @@ PREFIX	?= /usr/local
 DESTDIR	?=
 CC	?= cc
 
-PKGS	 = ldns libevent sqlite3 libcrypto
+PKGS	 = ldns libevent sqlite3 libcrypto jansson
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null)
@@ -29,14 +29,31 @@ CFLAGS_asan    = -O1 -g -fno-omit-frame-pointer \
 LDFLAGS_asan   = -fsanitize=address,undefined
 CFLAGS_tsan    = -O1 -g -fno-omit-frame-pointer -fsanitize=thread
 LDFLAGS_tsan   = -fsanitize=thread
+# Who may include whom (docs/DESIGN.md, "Layers"): each folder compiles
+# with the include path of its own layer and those below it, so an include
+# of another program's header does not compile.  scripts/layers (make
+# lint, make check) also rejects "../" includes that would get round it.
+INC_common = -Icommon
+INC_db     = $(INC_common) -Idb
+INC_core   = $(INC_db) -Icore
+INC_probe  = $(INC_core) -Iprobe
+INC_dnsd   = $(INC_core) -Idnsd
+INC_prober = $(INC_probe) -Iprober
+INC_web    = $(INC_core) -Iweb
+INC_tools  = $(INC_probe) -Itools
+# Tests reach every layer (a unit test includes what it tests).
+INC_tests  = $(INC_probe) -Idnsd -Iweb -Itools -Itests/unit
+INC_gen    = $(INC_db)
 ALL_CFLAGS = -std=c17 -D_GNU_SOURCE $(WARN) $(CFLAGS_$(V)) $(CFLAGS) \
-	     -Icommon -Idb -Idnsd -Iprober $(PKG_CFLAGS) -MMD -MP
+	     $(INC) $(PKG_CFLAGS) -MMD -MP
 ALL_LDFLAGS = $(LDFLAGS_$(V)) $(LDFLAGS)
 
 COMMON_SRCS := $(wildcard common/*.c)
 DB_SRCS     := $(wildcard db/*.c)
-DNSD_SRCS   := $(filter-out dnsd/main.c,$(wildcard dnsd/*.c))
-PROBER_SRCS := $(filter-out prober/main.c,$(wildcard prober/*.c))
+CORE_SRCS   := $(wildcard core/*.c)
+PROBE_SRCS  := $(wildcard probe/*.c)
+DNSD_SRCS   := $(wildcard dnsd/*.c)
+PROBER_SRCS := $(wildcard prober/*.c)
 TOOLS_SRCS  := $(wildcard tools/*.c)
 WEB_SRCS    := $(wildcard web/*.c)
 UNIT_SRCS   := $(wildcard tests/unit/test_*.c)
@@ -44,11 +61,28 @@ FUZZ_SRCS   := $(wildcard tests/fuzz/fuzz_*.c)
 
 obj = $(patsubst %.c,$(BUILD)/%.o,$(1))
 
+# Per-folder include paths (target- and pattern-specific).
+$(BUILD)/common/%.o: INC = $(INC_common)
+$(BUILD)/db/%.o:     INC = $(INC_db)
+$(BUILD)/gen/%.o:    INC = $(INC_gen)
+$(BUILD)/core/%.o:   INC = $(INC_core)
+$(BUILD)/probe/%.o:  INC = $(INC_probe)
+$(BUILD)/dnsd/%.o:   INC = $(INC_dnsd)
+$(BUILD)/prober/%.o: INC = $(INC_prober)
+$(BUILD)/web/%.o:    INC = $(INC_web)
+$(BUILD)/tools/%.o:  INC = $(INC_tools)
+$(BUILD)/tests/%.o:  INC = $(INC_tests)
+
+# The layers as archives: common <- db <- core <- probe (the probe engine,
+# shared by orbl-prober and orblctl probe).  The programs' own objects are
+# archived too, for the unit tests only.
 LIBCOMMON := $(BUILD)/libcommon.a
 LIBDB     := $(BUILD)/libdb.a
+LIBCORE   := $(BUILD)/libcore.a
+LIBPROBE  := $(BUILD)/libprobe.a
 LIBDNSD   := $(BUILD)/libdnsd.a
-LIBPROBER := $(BUILD)/libprober.a
 LIBWEB    := $(BUILD)/libweb.a
+LIBTOOLS  := $(BUILD)/libtools.a
 SCHEMA_C  := $(BUILD)/gen/schema_sql.c
 SCHEMA_O  := $(BUILD)/gen/schema_sql.o
 
@@ -66,7 +100,7 @@ REPLAY_BINS := $(patsubst tests/fuzz/fuzz_%.c,$(BUILD)/tests/replay_%,$(FUZZ_SRC
 # every time).  Only these: a bare .SECONDARY would let make skip
 # rebuilding any missing object whose target looks up to date.
 .SECONDARY: $(patsubst %.c,$(BUILD)/%.o,$(UNIT_SRCS) $(FUZZ_SRCS) tests/fuzz/replay.c)
-.PHONY: all deps check check-only asan tsan run fuzz clean install bench lint conf-reference
+.PHONY: all deps layers check check-only asan tsan run fuzz clean install bench lint conf-reference
 all: $(PROGS)
 
 $(BUILD)/%.o: %.c
@@ -84,37 +118,44 @@ $(LIBCOMMON): $(call obj,$(COMMON_SRCS))
 	@rm -f $@; ar rcs $@ $^
 $(LIBDB): $(call obj,$(DB_SRCS)) $(SCHEMA_O)
 	@rm -f $@; ar rcs $@ $^
-$(LIBDNSD): $(call obj,$(DNSD_SRCS))
+$(LIBCORE): $(call obj,$(CORE_SRCS))
 	@rm -f $@; ar rcs $@ $^
-$(LIBPROBER): $(call obj,$(PROBER_SRCS))
+$(LIBPROBE): $(call obj,$(PROBE_SRCS))
 	@rm -f $@; ar rcs $@ $^
-# orbl-web but its main.c, for bin/orbl-web and the unit tests
+$(LIBDNSD): $(call obj,$(filter-out dnsd/main.c,$(DNSD_SRCS)))
+	@rm -f $@; ar rcs $@ $^
 $(LIBWEB): $(call obj,$(filter-out web/main.c,$(WEB_SRCS)))
 	@rm -f $@; ar rcs $@ $^
+$(LIBTOOLS): $(call obj,$(filter-out tools/orblctl.c,$(TOOLS_SRCS)))
+	@rm -f $@; ar rcs $@ $^
 
-LIBS_ALL = $(LIBPROBER) $(LIBDNSD) $(LIBDB) $(LIBCOMMON)
+# What each program links: its own objects and the layers below it.
+LIBS_BASE  = $(LIBCORE) $(LIBDB) $(LIBCOMMON)
+LIBS_PROBE = $(LIBPROBE) $(LIBS_BASE)
+LINK = $(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) -lpthread
 
-$(PROGDIR)/orbl-dnsd: $(call obj,dnsd/main.c) $(LIBS_ALL)
+$(PROGDIR)/orbl-dnsd: $(call obj,$(DNSD_SRCS)) $(LIBS_BASE)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) -lpthread
+	$(LINK)
 
-$(PROGDIR)/orbl-prober: $(call obj,prober/main.c) $(LIBS_ALL)
+$(PROGDIR)/orbl-prober: $(call obj,$(PROBER_SRCS)) $(LIBS_PROBE)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) -lpthread
+	$(LINK)
 
-$(PROGDIR)/orblctl: $(call obj,$(TOOLS_SRCS)) $(LIBS_ALL)
+$(PROGDIR)/orblctl: $(call obj,$(TOOLS_SRCS)) $(LIBS_PROBE)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) -lpthread
+	$(LINK)
 
-$(PROGDIR)/orbl-web: $(call obj,web/main.c) $(LIBWEB) $(LIBS_ALL)
+$(PROGDIR)/orbl-web: $(call obj,$(WEB_SRCS)) $(LIBS_BASE)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) -lpthread
+	$(LINK)
 
-$(BUILD)/tests/test_%: $(BUILD)/tests/unit/test_%.o $(LIBWEB) $(LIBS_ALL)
+LIBS_TEST = $(LIBWEB) $(LIBDNSD) $(LIBTOOLS) $(LIBS_PROBE)
+$(BUILD)/tests/test_%: $(BUILD)/tests/unit/test_%.o $(LIBS_TEST)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(CMOCKA_LIBS) -lpthread
 
-$(BUILD)/tests/replay_%: $(BUILD)/tests/fuzz/fuzz_%.o $(BUILD)/tests/fuzz/replay.o $(LIBS_ALL)
+$(BUILD)/tests/replay_%: $(BUILD)/tests/fuzz/fuzz_%.o $(BUILD)/tests/fuzz/replay.o $(LIBS_TEST)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) -lpthread
 
@@ -130,7 +171,7 @@ deps:
 check: deps
 	$(MAKE) check-only
 
-check-only: $(PROGS) $(UNIT_BINS) $(REPLAY_BINS)
+check-only: layers $(PROGS) $(UNIT_BINS) $(REPLAY_BINS)
 	ORBL_BIN=$(abspath $(PROGDIR)) ORBL_BUILD=$(abspath $(BUILD)) \
 	    perl tests/run.pl $(UNIT_BINS) $(REPLAY_BINS) $(sort $(wildcard tests/system/*.t))
 
@@ -163,37 +204,38 @@ bench-prober: $(PROGS)
 	BENCH_BIN=$(abspath $(PROGDIR)) bash bench/prober/bench-prober.sh
 
 FUZZ_CFLAGS = -std=c17 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
-	      -fno-sanitize-recover=all -Icommon -Idb -Idnsd -Iprober $(PKG_CFLAGS)
+	      -fno-sanitize-recover=all $(INC_tests) $(PKG_CFLAGS)
 FUZZ_DEPS_fuzz_query = dnsd/query.c dnsd/answer.c dnsd/zone_conf.c \
-	dnsd/zone_index.c $(COMMON_SRCS)
-FUZZ_DEPS_fuzz_smtp_reply = prober/smtp_reply.c prober/cookie.c $(COMMON_SRCS)
-FUZZ_DEPS_fuzz_sink_inspect = prober/sink_inspect.c prober/cookie.c $(COMMON_SRCS)
-FUZZ_DEPS_fuzz_cookie_redact = prober/cookie.c $(COMMON_SRCS)
+	core/zone_index.c $(COMMON_SRCS)
+FUZZ_DEPS_fuzz_smtp_reply = probe/smtp_reply.c core/cookie.c $(COMMON_SRCS)
+FUZZ_DEPS_fuzz_sink_inspect = probe/sink_inspect.c core/cookie.c $(COMMON_SRCS)
+FUZZ_DEPS_fuzz_cookie_redact = core/cookie.c $(COMMON_SRCS)
 # The sink's SMTP command reader, through a sink on loopback.
-FUZZ_DEPS_fuzz_sink_smtp = prober/sink.c prober/sink_inspect.c prober/cookie.c \
+FUZZ_DEPS_fuzz_sink_smtp = probe/sink.c probe/sink_inspect.c core/cookie.c \
 	$(COMMON_SRCS)
 # These #include the parser's .c (static functions; the replay binaries
 # link neither libweb.a nor tools/): never list that file here too.
 FUZZ_DEPS_fuzz_form = $(COMMON_SRCS)
 FUZZ_DEPS_fuzz_http_path = $(COMMON_SRCS)
 FUZZ_DEPS_fuzz_import = $(DB_SRCS) $(SCHEMA_C) $(COMMON_SRCS)
-FUZZ_DEPS_fuzz_mailq = $(COMMON_SRCS)
+FUZZ_DEPS_fuzz_mailq = tools/mailq.c $(COMMON_SRCS)
 FUZZ_DEPS_fuzz_conf = $(COMMON_SRCS)
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,build/fuzz/%,$(FUZZ_SRCS))
 fuzz: $(FUZZ_BINS)
 	@echo "run e.g.: mkdir -p build/fuzz/new; build/fuzz/fuzz_query build/fuzz/new tests/fuzz/corpus/query -max_total_time=60"
-build/fuzz/%: tests/fuzz/%.c $(FUZZ_DEPS_fuzz_query) prober/smtp_reply.h
+build/fuzz/%: tests/fuzz/%.c $(FUZZ_DEPS_fuzz_query) probe/smtp_reply.h
 	@mkdir -p build/fuzz
 	clang $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_DEPS_$*) $(PKG_LIBS)
 # Rebuild when a parser a target #includes (or links) changes.
-build/fuzz/fuzz_sink_smtp: $(FUZZ_DEPS_fuzz_sink_smtp) prober/sink.h
-build/fuzz/fuzz_sink_inspect: $(FUZZ_DEPS_fuzz_sink_inspect) prober/sink.h
+build/fuzz/fuzz_sink_smtp: $(FUZZ_DEPS_fuzz_sink_smtp) probe/sink.h
+build/fuzz/fuzz_sink_inspect: $(FUZZ_DEPS_fuzz_sink_inspect) probe/sink.h
 build/fuzz/fuzz_smtp_reply: $(FUZZ_DEPS_fuzz_smtp_reply)
-build/fuzz/fuzz_cookie_redact: $(FUZZ_DEPS_fuzz_cookie_redact) prober/cookie.h
+build/fuzz/fuzz_cookie_redact: $(FUZZ_DEPS_fuzz_cookie_redact) core/cookie.h
 build/fuzz/fuzz_form: web/form.c web/form.h
 build/fuzz/fuzz_http_path: web/form.c web/form.h
 build/fuzz/fuzz_import: tools/cmd_import.c tools/ctl.h $(FUZZ_DEPS_fuzz_import)
-build/fuzz/fuzz_mailq build/fuzz/fuzz_conf: $(COMMON_SRCS)
+build/fuzz/fuzz_mailq: tools/mailq.c tools/mailq.h
+build/fuzz/fuzz_conf: $(COMMON_SRCS)
 
 # make fuzz-long: every target for FUZZ_LONG_RUNS executions or
 # FUZZ_LONG_TIME seconds, whichever comes first, under ASan+UBSan, over a
@@ -234,9 +276,15 @@ install: all
 conf-reference: $(PROGDIR)/orblctl
 	$(PROGDIR)/orblctl conf-reference
 
-lint:
-	cppcheck --enable=warning,performance,portability --error-exitcode=1 \
-	    --inline-suppr -q -Icommon -Idb -Idnsd -Iprober common db dnsd prober tools web
+# make lint: the layer rule (scripts/layers), then cppcheck where present.
+.PHONY: layers
+layers:
+	@sh scripts/layers
+lint: layers
+	@if command -v cppcheck >/dev/null; then \
+	    cppcheck --enable=warning,performance,portability --error-exitcode=1 \
+	    --inline-suppr -q $(INC_tests) common db core probe dnsd prober tools web; \
+	else echo "lint: cppcheck not installed (apt-get install cppcheck)"; fi
 
 clean:
 	rm -rf build bin

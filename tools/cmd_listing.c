@@ -395,7 +395,7 @@ cmd_lookup(struct ctl *ctl, int argc, char **argv)
 		    "not a range", pos[0]);
 	if ((db = ctl_db_open(ctl, DB_RDONLY)) == NULL)
 		return CTL_FAIL;
-	/* The decision is prober/lookup.c's, shared with orbl-web. */
+	/* The decision is core/lookup.c's, shared with orbl-web. */
 	lk = lookup_new(db, &ip, ctl->conf.default_reason, ctl->now, err,
 	    sizeof(err));
 	db_close(db);

@@ -170,7 +170,8 @@ is_testpoint(const struct addr *a)
 	if (!addr_is_single(a))
 		return 0;
 	if (a->family == 4)
-		return addr_v4(a) == 0x7f000001 || addr_v4(a) == 0x7f000002;
+		return addr_v4(a) == RFC5782_TP_NEVER ||
+		    addr_v4(a) == RFC5782_TP_LISTED;
 	return memcmp(a->a, mapped, 12) == 0 && a->a[12] == 127 &&
 	    a->a[13] == 0 && a->a[14] == 0 && (a->a[15] == 1 || a->a[15] == 2);
 }
@@ -631,10 +632,10 @@ zone_export(struct ctl *ctl, struct db *db, const char *zone, FILE *f)
 	zw_fix(&w, &w.f4);
 	zw_fix(&w, &w.f6);
 	/* RFC 5782 test points, in IPv4 and as IPv4-mapped IPv6. */
-	addr_set_v4(&a, 0x7f000002, 32);
+	addr_set_v4(&a, RFC5782_TP_LISTED, 32);
 	w.testpoint.net = a;
 	zfam_add(&w.f4, &a, 0, &w.testpoint);
-	addr_set_v4(&a, 0x7f000001, 32);
+	addr_set_v4(&a, RFC5782_TP_NEVER, 32);
 	zfam_add(&w.f4, &a, 0, NULL);
 	u128_addr((u128)0xffff7f000002ULL, 6, &a);
 	zfam_add(&w.f6, &a, 0, &w.testpoint);

@@ -11,7 +11,7 @@
 #include "addr.h"
 #include "conf.h"
 #include "reason.h"
-#include "zone_index.h"
+#include "rfc5782.h"
 
 /* Exit codes: the interface contract. */
 #define CTL_OK		0
@@ -22,7 +22,7 @@
 #define CTL_REASON_MAX	REASON_MAX
 
 /* The TXT of the RFC 5782 test point 127.0.0.2 (as orbl-dnsd answers). */
-#define CTL_TESTPOINT_REASON	ZI_TESTPOINT_REASON
+#define CTL_TESTPOINT_REASON	RFC5782_TP_REASON
 /* The TXT at names that exist only to say "not listed" in zone exports. */
 #define CTL_EXCLUDED_TXT	"not listed"
 

@@ -1,6 +1,6 @@
 /*
  * action.h -- the changes orbl-web makes, for the HTML forms and the JSON
- * API alike: submit a server and request delisting (by prober/policy.c's
+ * API alike: submit a server and request delisting (by core/policy.c's
  * rules, the same code orblctl runs), and the operator's remove (the
  * admin API; the same db call as orblctl remove, journal actor
  * "web-admin").

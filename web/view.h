@@ -3,7 +3,7 @@
  * structs that the HTML pages (page.c) and the JSON API (api.c) both
  * render: one reading, two forms.
  *
- * A lookup: the decision (prober/lookup.c, the same as orblctl lookup),
+ * A lookup: the decision (core/lookup.c, the same as orblctl lookup),
  * the evidence (the probe that confirmed the relay: its tests, which one
  * relayed, when the test mail arrived and from where, its Received
  * chain, the transcript), the recent probes, the events and the delisting

@@ -1,6 +1,6 @@
 /*
  * fuzz_sink_smtp.c -- libFuzzer target for the sink's SMTP command reader
- * (session_input / session_line / cmd_* / body_line in prober/sink.c,
+ * (session_input / session_line / cmd_* / body_line in probe/sink.c,
  * static and tied to a bufferevent): the input is what a client sends.
  * One sink on 127.0.0.1 (any port, max_message 4096) and one event base
  * live for the whole run; each input is a new TCP connection over

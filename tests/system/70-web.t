@@ -204,7 +204,7 @@ $o->ctl_ok('add', '198.51.100.9', '--exclude');
 	$j = json_ok($w->get('/api/v1/lookup?ip=::ffff:192.0.2.1'), 200,
 	    'IPv4-mapped IPv6');
 	is($j->{address}, '192.0.2.1', 'answered as IPv4');
-	# orblctl lookup and orbl-web decide the same (prober/lookup.c)
+	# orblctl lookup and orbl-web decide the same (core/lookup.c)
 	for my $ip (qw(192.0.2.1 198.51.100.20 198.51.100.9 203.0.113.5
 	    127.0.0.1 127.0.0.2)) {
 		my $c = eval { decode_json($o->ctl('lookup', $ip, '--json')->{out}) };

@@ -446,7 +446,7 @@ test_testpoints(void **state)
 	ask("2.0.0.127.bl.test", T_A);
 	assert_a(0x7f000002);
 	ask("2.0.0.127.bl.test", T_TXT);
-	assert_txt(ZI_TESTPOINT_REASON);
+	assert_txt(RFC5782_TP_REASON);
 	ask("1.0.0.127.bl.test", T_A);
 	assert_nxdomain();
 	ask("1.0.0.127.bl.test", T_TXT);

@@ -1,5 +1,5 @@
 /*
- * test_cookie.c -- unit tests for prober/cookie.c: make/verify round trip,
+ * test_cookie.c -- unit tests for core/cookie.c: make/verify round trip,
  * the MAC input format (against an independent HMAC), every way a token
  * can be wrong, cookie_find over headers, bodies and hostile buffers, and
  * cookie_redact: nothing it leaves is found or accepted.

@@ -1,5 +1,5 @@
 /*
- * test_cookie_key.c -- unit tests for prober/cookie_key.c: the generated
+ * test_cookie_key.c -- unit tests for core/cookie_key.c: the generated
  * key file (mode 0600, 64 hex digits, the same key on every load, one key
  * when several processes race to make it), the move of an old key out of
  * the database, weak and placeholder keys refused with the way to make a

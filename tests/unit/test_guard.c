@@ -15,7 +15,7 @@
 #include <cmocka.h>
 
 #include "addr.h"
-#include "../../web/guard.h"
+#include "guard.h"
 
 #define PEER_PROXY	"127.0.0.1"
 #define PEER_OTHER	"127.0.0.9"

@@ -1,5 +1,5 @@
 /*
- * test_lookup.c -- unit tests for prober/lookup.c: the lookup decision
+ * test_lookup.c -- unit tests for core/lookup.c: the lookup decision
  * (orblctl lookup, orbl-web) must answer what orbl-dnsd answers.  A
  * randomized comparison (fixed seed): entry sets over a small address
  * space (127.0.0.0/24 with the RFC 5782 test points, a documentation
@@ -466,7 +466,7 @@ test_testpoint_own_entry(void **state)
 	    sizeof(err)));
 	assert_true(lk->listed && lk->testpoint);
 	assert_int_equal(lk->code, 0x7f000002);
-	assert_string_equal(lk->txt, ZI_TESTPOINT_REASON);
+	assert_string_equal(lk->txt, RFC5782_TP_REASON);
 	assert_null(lk->decides);
 	lookup_free(lk);
 
@@ -490,7 +490,7 @@ test_testpoint_own_entry(void **state)
 	assert_non_null(lk = lookup_new(db, &ip, DEFREASON, now, err,
 	    sizeof(err)));
 	assert_int_equal(lk->code, 0x7f000005);
-	assert_string_equal(lk->txt, ZI_TESTPOINT_REASON);
+	assert_string_equal(lk->txt, RFC5782_TP_REASON);
 	lookup_free(lk);
 
 	/* as ::ffff:127.0.0.2 too, '$' in the form asked */
@@ -512,7 +512,7 @@ test_testpoint_own_entry(void **state)
 	    sizeof(err)));
 	assert_true(lk->listed);
 	assert_int_equal(lk->code, 0x7f000002);
-	assert_string_equal(lk->txt, ZI_TESTPOINT_REASON);
+	assert_string_equal(lk->txt, RFC5782_TP_REASON);
 	lookup_free(lk);
 	l.exclude = 0;
 	l.expires = now - 1;

@@ -1,5 +1,5 @@
 /*
- * test_policy.c -- unit tests for prober/policy.c: the rules every front
+ * test_policy.c -- unit tests for core/policy.c: the rules every front
  * end applies to a submission (ports, submit_limit, target_check, a recent
  * verdict that stands, per port) and to a delisting request (only a relay
  * test's listing, the re-test's not_before from the evidence's ports, the

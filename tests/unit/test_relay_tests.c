@@ -1,5 +1,5 @@
 /*
- * test_relay_tests.c -- unit tests for prober/relay_tests.c: the battery's
+ * test_relay_tests.c -- unit tests for probe/relay_tests.c: the battery's
  * ids and literal expansions, T unknown, IPv6 targets, overflow, unsafe
  * parameters, and -- with a small interpreter of the historical routing
  * rules -- that every recipient of every test ends at the sink mailbox.

@@ -1,5 +1,5 @@
 /*
- * test_sink.c -- the SMTP sink (prober/sink.c) as a server on 127.0.0.1
+ * test_sink.c -- the SMTP sink (probe/sink.c) as a server on 127.0.0.1
  * port 0: full conversations from a plain socket client in the same
  * thread (the test pumps the sink's own event_base between reads), the
  * recipient rules (only the sink mailbox; every relay trick refused),

@@ -1,6 +1,6 @@
 /*
  * test_sink_inspect.c -- unit tests for sink_inspect()
- * (prober/sink_inspect.c): where the cookie is looked for (Subject,
+ * (probe/sink_inspect.c): where the cookie is looked for (Subject,
  * Message-ID "<cookie@", a "Cookie:" line of the first text part; never
  * other headers or attached messages), the bounce rule (our message at
  * the top level is relayed; carried inside, attached or quoted, it is

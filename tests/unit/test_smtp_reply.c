@@ -1,5 +1,5 @@
 /*
- * test_smtp_reply.c -- unit tests for prober/smtp_reply.c (the SMTP reply
+ * test_smtp_reply.c -- unit tests for probe/smtp_reply.c (the SMTP reply
  * parser): well-formed replies, every error, and hostile input (endless
  * replies, huge lines, NULs, control and non-ASCII bytes).
  */

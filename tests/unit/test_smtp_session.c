@@ -1,5 +1,5 @@
 /*
- * test_smtp_session.c -- unit tests for prober/smtp_session.c: real
+ * test_smtp_session.c -- unit tests for probe/smtp_session.c: real
  * sessions over loopback TCP against scripted SMTP servers written here
  * (a blocking server in a thread on 127.0.0.1 or ::1, port 0, answering
  * each command from a small script).  Open relay, closed server,

@@ -1,5 +1,5 @@
 /*
- * test_target.c -- unit tests for prober/target.c: the reserved ranges and
+ * test_target.c -- unit tests for core/target.c: the reserved ranges and
  * probe_allow, probe_deny's public message (never the list) and
  * target_denied_by, the sink's own addresses (sink_listen, a wildcard
  * listen's interface addresses, sink_domain's mail servers) and the

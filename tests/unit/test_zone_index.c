@@ -1,5 +1,5 @@
 /*
- * test_zone_index.c -- unit tests for dnsd/zone_index.c: most specific
+ * test_zone_index.c -- unit tests for core/zone_index.c: most specific
  * entry wins, exclusions, RFC 5782 test points, IPv4-mapped IPv6, has4 /
  * has6 for empty non-terminals, value dedup (values no address answers
  * are dropped), the entry count, and a randomized comparison against a
@@ -126,8 +126,8 @@ test_testpoints(void **state)
 	v = lk4(zi, "127.0.0.2");
 	assert_non_null(v);
 	assert_int_equal(v->code, C2);
-	assert_string_equal(v->txt, ZI_TESTPOINT_REASON);
-	assert_int_equal(v->txtlen, strlen(ZI_TESTPOINT_REASON));
+	assert_string_equal(v->txt, RFC5782_TP_REASON);
+	assert_int_equal(v->txtlen, strlen(RFC5782_TP_REASON));
 	assert_null(lk4(zi, "127.0.0.1"));
 	assert_null(lk4(zi, "127.0.0.3"));
 	assert_null(lk4(zi, "127.0.0.0"));
@@ -199,7 +199,7 @@ test_testpoints_data(void **state)
 	expect4(zi, "127.255.255.255", C4);
 	v = lk4(zi, "127.0.0.2");
 	assert_int_equal(v->code, C2);
-	assert_string_equal(v->txt, ZI_TESTPOINT_REASON);
+	assert_string_equal(v->txt, RFC5782_TP_REASON);
 	expect6(zi, "::ffff:7f00:1", 0);
 	expect6(zi, "::ffff:7f00:2", C2);
 	expect6(zi, "::ffff:7f00:3", C4);
@@ -225,7 +225,7 @@ test_testpoints_data(void **state)
 	zi = zone_index_builder_finish(b, DEFR);
 	v = lk4(zi, "127.0.0.2");
 	assert_int_equal(v->code, C10);
-	assert_string_equal(v->txt, ZI_TESTPOINT_REASON);
+	assert_string_equal(v->txt, RFC5782_TP_REASON);
 	assert_string_equal(lk4(zi, "127.0.0.3")->txt, DEFR);
 	zone_index_free(zi);
 
@@ -239,7 +239,7 @@ test_testpoints_data(void **state)
 	zi = zone_index_builder_finish(b, DEFR);
 	v = lk4(zi, "127.0.0.2");
 	assert_int_equal(v->code, C2);
-	assert_string_equal(v->txt, ZI_TESTPOINT_REASON);
+	assert_string_equal(v->txt, RFC5782_TP_REASON);
 	expect4(zi, "127.0.0.0", C3);
 	expect4(zi, "127.0.0.1", 0);
 	expect4(zi, "127.0.0.3", C3);
@@ -1023,10 +1023,10 @@ m_lookup(int family, u128 x, uint32_t *code, const char **reason)
 		if (e != NULL && e->prefix == 32 && !e->excl) {
 			*code = e->code;
 			*reason = e->reason && *e->reason ? e->reason :
-			    ZI_TESTPOINT_REASON;
+			    RFC5782_TP_REASON;
 		} else {
 			*code = C2;
-			*reason = ZI_TESTPOINT_REASON;
+			*reason = RFC5782_TP_REASON;
 		}
 		return 1;
 	}

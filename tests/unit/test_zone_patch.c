@@ -532,12 +532,12 @@ test_testpoints(void **state)
 	chg(&c[0], "127.0.0.2", 0, 1, 0, NULL, 0);
 	z2 = zone_index_patch(z1, c, 1, NOW);
 	assert_int_equal(lk4(z2, 0x7f000002U)->code, C2);
-	assert_string_equal(lk4(z2, 0x7f000002U)->txt, ZI_TESTPOINT_REASON);
+	assert_string_equal(lk4(z2, 0x7f000002U)->txt, RFC5782_TP_REASON);
 	zone_index_free(z2);
 	chg(&c[0], "127.0.0.2", 0, 0, C3, NULL, 0);
 	z2 = zone_index_patch(z1, c, 1, NOW);
 	assert_int_equal(lk4(z2, 0x7f000002U)->code, C3);
-	assert_string_equal(lk4(z2, 0x7f000002U)->txt, ZI_TESTPOINT_REASON);
+	assert_string_equal(lk4(z2, 0x7f000002U)->txt, RFC5782_TP_REASON);
 	zone_index_free(z2);
 	/* removed: back to the built-in test point; 127.0.0.1 gone too */
 	chg(&c[0], "127.0.0.2", 1, 0, 0, NULL, 0);
@@ -545,7 +545,7 @@ test_testpoints(void **state)
 	chg(&c[2], "127.0.0.0/24", 1, 0, 0, NULL, 0);
 	z2 = zone_index_patch(z1, c, 3, NOW);
 	assert_int_equal(lk4(z2, 0x7f000002U)->code, C2);
-	assert_string_equal(lk4(z2, 0x7f000002U)->txt, ZI_TESTPOINT_REASON);
+	assert_string_equal(lk4(z2, 0x7f000002U)->txt, RFC5782_TP_REASON);
 	assert_null(lk4(z2, 0x7f000003U));
 	assert_null(lk4(z2, 0x7f000001U));
 	zone_index_stats(z2, &st);

@@ -38,8 +38,6 @@ __extension__ typedef unsigned __int128 u128;
 #define VAL_EXCL	UINT32_MAX	/* builder: an exclusion */
 #define VAL_DEL		(UINT32_MAX - 1)	/* patch: a remove */
 #define RSN_DEFAULT	UINT32_MAX	/* builder: the default reason */
-#define TP_LISTED	0x7f000002U	/* 127.0.0.2 */
-#define TP_NEVER	0x7f000001U	/* 127.0.0.1 */
 #define S4_BUCKETS	65536
 #define ARENA_MAX	(UINT32_MAX - 2 * (size_t)UINT16_MAX)
 #define MAPPED_HI	((u128)0xffff)	/* ::ffff:0:0/96 >> 32 */
@@ -624,14 +622,14 @@ finish_singles4(struct zone_index_builder *b, struct valtab *fin,
 		s = &b->s4[i];
 		if (i + 1 < b->ns4 && s[1].ip == s->ip)
 			continue;
-		if (s->ip == TP_NEVER) {
+		if (s->ip == RFC5782_TP_NEVER) {
 			p->tp1 = 1;
 			continue;
 		}
-		if (s->ip == TP_LISTED)
+		if (s->ip == RFC5782_TP_LISTED)
 			p->tp2 = 1;
 		if (s->val == VAL_EXCL) {
-			if (s->ip == TP_LISTED)
+			if (s->ip == RFC5782_TP_LISTED)
 				continue;
 			b->r4 = grow(b->r4, &b->cr4, b->nr4 + 1,
 			    sizeof(*b->r4));
@@ -642,7 +640,7 @@ finish_singles4(struct zone_index_builder *b, struct valtab *fin,
 			continue;
 		}
 		v = remap[s->val];
-		if (s->ip == TP_LISTED) {
+		if (s->ip == RFC5782_TP_LISTED) {
 			have_tp = 1;
 			if (b->vals.v[s->val].rsn == RSN_DEFAULT)
 				v = valtab_intern(fin, b->vals.v[s->val].code,
@@ -654,16 +652,16 @@ finish_singles4(struct zone_index_builder *b, struct valtab *fin,
 	b->ns4 = j;
 	if (!have_tp) {
 		b->s4 = grow(b->s4, &b->cs4, b->ns4 + 1, sizeof(*b->s4));
-		for (i = 0; i < b->ns4 && b->s4[i].ip < TP_LISTED; i++)
+		for (i = 0; i < b->ns4 && b->s4[i].ip < RFC5782_TP_LISTED; i++)
 			;
 		memmove(b->s4 + i + 1, b->s4 + i,
 		    (b->ns4 - i) * sizeof(*b->s4));
-		b->s4[i].ip = TP_LISTED;
-		b->s4[i].val = valtab_intern(fin, TP_LISTED, tpsid);
+		b->s4[i].ip = RFC5782_TP_LISTED;
+		b->s4[i].val = valtab_intern(fin, RFC5782_TP_LISTED, tpsid);
 		b->ns4++;
 	}
 	b->r4 = grow(b->r4, &b->cr4, b->nr4 + 1, sizeof(*b->r4));
-	b->r4[b->nr4].net = TP_NEVER;
+	b->r4[b->nr4].net = RFC5782_TP_NEVER;
 	b->r4[b->nr4].val = VAL_EXCL;
 	b->r4[b->nr4].seq = 0;
 	b->r4[b->nr4++].prefix = 32;
@@ -928,7 +926,7 @@ zone_index_builder_finish(struct zone_index_builder *b,
 	memset(&fin, 0, sizeof(fin));
 	memset(&p, 0, sizeof(p));
 	defsid = strtab_intern(&b->strs, default_reason ? default_reason : "");
-	tpsid = strtab_intern(&b->strs, ZI_TESTPOINT_REASON);
+	tpsid = strtab_intern(&b->strs, RFC5782_TP_REASON);
 	remap = xreallocarray(NULL, b->vals.n + 1, sizeof(*remap));
 	for (i = 0; i < b->vals.n; i++) {
 		rsn = b->vals.v[i].rsn;
@@ -996,9 +994,9 @@ merge_s4(const struct patch *pa, const struct pchg *c, size_t nc, size_t *np)
 			if (c[j].prefix != 32)
 				continue;
 			v = c[j].val;
-			if ((uint32_t)c[j].key == TP_NEVER)
+			if ((uint32_t)c[j].key == RFC5782_TP_NEVER)
 				continue;
-			if ((uint32_t)c[j].key == TP_LISTED &&
+			if ((uint32_t)c[j].key == RFC5782_TP_LISTED &&
 			    (v == VAL_EXCL || v == VAL_DEL))
 				v = pa->tpval;
 			if (v == VAL_EXCL || v == VAL_DEL)
@@ -1093,8 +1091,8 @@ merge_r4(const struct patch *pa, const struct pchg *c, size_t nc, size_t *np)
 	memset(o, 0, (zi->r4entries + nc + 1) * sizeof(*o));
 	while (i < zi->r4entries || j < nc) {
 		if (j < nc && c[j].prefix == 32 &&
-		    ((uint32_t)c[j].key == TP_NEVER ||
-		    (uint32_t)c[j].key == TP_LISTED)) {
+		    ((uint32_t)c[j].key == RFC5782_TP_NEVER ||
+		    (uint32_t)c[j].key == RFC5782_TP_LISTED)) {
 			j++;
 			continue;
 		}
@@ -1198,7 +1196,7 @@ zone_index_patch(const struct zone_index *zi, const struct zi_change *ch,
 		    strtab_intern(&st, zi->values[i].txt));
 	pa.zi = zi;
 	pa.oldmap = oldmap;
-	pa.tpval = valtab_intern(&vt, TP_LISTED, p.tpsid);
+	pa.tpval = valtab_intern(&vt, RFC5782_TP_LISTED, p.tpsid);
 	c = xreallocarray(NULL, n + 1, sizeof(*c));
 	memset(c, 0, (n + 1) * sizeof(*c));
 	for (i = 0; i < n; i++) {
@@ -1219,7 +1217,7 @@ zone_index_patch(const struct zone_index *zi, const struct zi_change *ch,
 					goto out;
 				rsn = strtab_intern(&st, reason);
 			} else if (a.family == 4 && a.prefix == 32 &&
-			    c[i].key == TP_LISTED)
+			    c[i].key == RFC5782_TP_LISTED)
 				rsn = p.tpsid;
 			else
 				rsn = p.defsid;
@@ -1244,9 +1242,9 @@ zone_index_patch(const struct zone_index *zi, const struct zi_change *ch,
 	p.tp2 = zi->tp2;
 	for (i = 0; i < n4; i++) {
 		ip = (uint32_t)c[i].key;
-		if (c[i].prefix != 32 || (ip != TP_NEVER && ip != TP_LISTED))
+		if (c[i].prefix != 32 || (ip != RFC5782_TP_NEVER && ip != RFC5782_TP_LISTED))
 			continue;
-		if (ip == TP_NEVER)
+		if (ip == RFC5782_TP_NEVER)
 			p.tp1 = c[i].val != VAL_DEL;
 		else
 			p.tp2 = c[i].val != VAL_DEL;

@@ -15,7 +15,7 @@
  *    ::ffff:7f00:2 / ::ffff:7f00:1 follow because every IPv4-mapped IPv6
  *    address (::ffff:0:0/96) is answered from the IPv4 data.  A listed
  *    127.0.0.2/32 in the data keeps its code, and its reason if it has
- *    one (otherwise ZI_TESTPOINT_REASON).
+ *    one (otherwise RFC5782_TP_REASON).
  */
 #ifndef ORBL_ZONE_INDEX_H
 #define ORBL_ZONE_INDEX_H
@@ -24,6 +24,7 @@
 #include <stdint.h>
 
 #include "addr.h"
+#include "rfc5782.h"
 
 struct zone_index;
 struct zone_index_builder;
@@ -35,7 +36,6 @@ struct zi_value {
 	const char	*txt;		/* TXT template, '$' = queried address */
 };
 
-#define ZI_TESTPOINT_REASON	"RFC 5782 test point: always listed"
 
 struct zone_index_builder *zone_index_builder_new(void);
 /*

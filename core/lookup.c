@@ -299,10 +299,9 @@ lookup_new(struct db *db, const struct addr *ip, const char *default_reason,
 			break;
 		}
 	ip4 = q.family == 4 ? addr_v4(&q) : 0;
-	if (q.family == 4 && (ip4 == 0x7f000001 || ip4 == 0x7f000002)) {
+	if (q.family == 4 && (ip4 == RFC5782_TP_NEVER || ip4 == RFC5782_TP_LISTED)) {
 		lk->testpoint = 1;
-		lk->why = lk->listed ? "RFC 5782 test point: always listed" :
-		    "RFC 5782 test point: never listed";
+		lk->why = lk->listed ? RFC5782_TP_REASON : RFC5782_TP_NEVER_WHY;
 		lk->source = "test-point";
 		/* 127.0.0.2's own listed /32 gives its code and reason */
 		if (lk->decides != NULL && (!lk->listed ||
