@@ -343,12 +343,12 @@ int	 db_request_set(struct db *, int64_t id, const char *state,
 	    const char *actor);
 /* Events (the audit trail of submissions, requests, probes) about addr,
  * oldest first. */
-struct event {
+struct db_event {
 	int64_t		 id, ts, ref;
 	const char	*kind, *addr, *actor, *what, *why;
 };
 int	 db_events_addr(struct db *, const char *addr,
-	    int (*cb)(const struct event *, void *), void *arg);
+	    int (*cb)(const struct db_event *, void *), void *arg);
 /* Evidence ports of probe listings whose newest run on that port
  * finished before 'before', with no submission queued or probing and no
  * claim: due for the periodic re-test.  At most max rows, by address. */

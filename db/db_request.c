@@ -272,10 +272,10 @@ db_request_set(struct db *db, int64_t id, const char *state,
 
 int
 db_events_addr(struct db *db, const char *addr,
-    int (*cb)(const struct event *, void *), void *arg)
+    int (*cb)(const struct db_event *, void *), void *arg)
 {
 	sqlite3_stmt	*s;
-	struct event	 e;
+	struct db_event	 e;
 	int		 rc;
 
 	if ((s = db_stmt(db, ST_EVENTS_ADDR)) == NULL)

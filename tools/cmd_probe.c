@@ -363,7 +363,7 @@ struct ectx {
 };
 
 static int
-event_cb(const struct event *e, void *arg)
+event_cb(const struct db_event *e, void *arg)
 {
 	struct ectx	*c = arg;
 	char		 t[32];

@@ -118,7 +118,7 @@ load_probe(struct view *v, struct db *db, int64_t id)
 }
 
 static int
-event_cb(const struct event *e, void *arg)
+event_cb(const struct db_event *e, void *arg)
 {
 	struct view		*v = arg;
 	struct view_event	*d;
