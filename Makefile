@@ -9,7 +9,7 @@
 #   make install    PREFIX=/usr/local DESTDIR=
 
 V	?= release
-BUILD	:= build/$(V)
+BUILD	?= build/$(V)
 BIN	?= bin
 PREFIX	?= /usr/local
 DESTDIR	?=
