@@ -10,12 +10,6 @@
 #include "xmalloc.h"
 #include "zone_index.h"
 
-static char *
-dupn(const char *s)
-{
-	return s ? xstrdup(s) : NULL;
-}
-
 static int
 covering_cb(const struct listing *l, void *arg)
 {
@@ -27,9 +21,9 @@ covering_cb(const struct listing *l, void *arg)
 	e = &lk->covering[lk->ncovering++];
 	memset(e, 0, sizeof(*e));
 	e->l = *l;
-	e->l.reason = dupn(l->reason);
-	e->l.source = dupn(l->source);
-	e->l.actor = dupn(l->actor);
+	e->l.reason = xstrdup_null(l->reason);
+	e->l.source = xstrdup_null(l->source);
+	e->l.actor = xstrdup_null(l->actor);
 	return 0;
 }
 
@@ -47,8 +41,8 @@ history_cb(const struct journal_entry *j, void *arg)
 	h->ts = j->ts;
 	snprintf(h->op, sizeof(h->op), "%s", j->op ? j->op : "?");
 	h->net = j->net;
-	h->actor = dupn(j->actor);
-	h->why = dupn(j->why);
+	h->actor = xstrdup_null(j->actor);
+	h->why = xstrdup_null(j->why);
 	return 0;
 }
 
