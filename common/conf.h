@@ -11,6 +11,7 @@
 #define ORBL_CONF_H
 
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 
 #define CONF_MAX_LIST	16	/* repeatable keys: at most this many */
@@ -107,6 +108,8 @@ int	 conf_isset(const struct conf *, const char *key);
 void	 conf_free(struct conf *);
 /* Print the key table as a markdown table (for the README). */
 void	 conf_print_reference(void);
+/* Print orbl.conf(5), an mdoc page, from the same table. */
+void	 conf_print_man(FILE *);
 
 /* "host:port" / "[v6]:port" / "host" (default port) to a conf_listen. */
 int	 conf_parse_listen(const char *, uint16_t defport, struct conf_listen *,
