@@ -19,6 +19,10 @@ priv_drop(const char *user)
 		return;
 	if ((pw = getpwnam(user)) == NULL)
 		fatalx("user %s: no such user", user);
+	/* Already that user (a systemd unit's User=): nothing to drop. */
+	if (getuid() == pw->pw_uid && geteuid() == pw->pw_uid &&
+	    getgid() == pw->pw_gid && getegid() == pw->pw_gid)
+		return;
 	if (setgroups(1, &pw->pw_gid) == -1 ||
 	    setresgid(pw->pw_gid, pw->pw_gid, pw->pw_gid) == -1 ||
 	    setresuid(pw->pw_uid, pw->pw_uid, pw->pw_uid) == -1)
