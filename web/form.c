@@ -1,14 +1,19 @@
 /*
- * form.c -- see form.h.
+ * form.c -- see form.h.  JSON bodies are read by jansson; what it
+ * accepts then passes the same checks as a form's fields (form_add).
  */
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+
 #include "esc.h"
 #include "form.h"
 #include "xmalloc.h"
+
+#define NAME_CHAR(c)	(((c) >= 'a' && (c) <= 'z') || \
+			 ((c) >= '0' && (c) <= '9') || (c) == '_' || (c) == '-')
 
 void
 form_clear(struct form *f)
@@ -47,9 +52,7 @@ form_add(struct form *f, char *name, size_t nlen, char *value, size_t vlen,
 		goto bad;
 	}
 	for (i = 0; i < nlen; i++)
-		if (!((name[i] >= 'a' && name[i] <= 'z') ||
-		    (name[i] >= '0' && name[i] <= '9') || name[i] == '_' ||
-		    name[i] == '-')) {
+		if (!NAME_CHAR(name[i])) {
 			snprintf(err, errlen, "bad parameter name");
 			goto bad;
 		}
@@ -176,257 +179,156 @@ form_parse_urlencoded(struct form *f, const char *s, size_t len, char *err,
 }
 
 /* ------------------------------------------------------------------ */
-/* A flat JSON object. */
+/* A flat JSON object, read by jansson. */
 
-struct jp {
-	const char	*p, *end;
-};
-
-static void
-jp_ws(struct jp *j)
-{
-	while (j->p < j->end && (*j->p == ' ' || *j->p == '\t' ||
-	    *j->p == '\n' || *j->p == '\r'))
-		j->p++;
-}
-
-static int
-jp_hex4(struct jp *j, uint32_t *v)
-{
-	int	 i, h;
-
-	if (j->end - j->p < 4)
-		return -1;
-	for (*v = 0, i = 0; i < 4; i++) {
-		if ((h = hexval(j->p[i])) < 0)
-			return -1;
-		*v = *v << 4 | (uint32_t)h;
-	}
-	j->p += 4;
-	return 0;
-}
-
-static size_t
-utf8_put(char *d, uint32_t c)
-{
-	if (c < 0x80) {
-		d[0] = (char)c;
-		return 1;
-	}
-	if (c < 0x800) {
-		d[0] = (char)(0xc0 | c >> 6);
-		d[1] = (char)(0x80 | (c & 0x3f));
-		return 2;
-	}
-	if (c < 0x10000) {
-		d[0] = (char)(0xe0 | c >> 12);
-		d[1] = (char)(0x80 | (c >> 6 & 0x3f));
-		d[2] = (char)(0x80 | (c & 0x3f));
-		return 3;
-	}
-	d[0] = (char)(0xf0 | c >> 18);
-	d[1] = (char)(0x80 | (c >> 12 & 0x3f));
-	d[2] = (char)(0x80 | (c >> 6 & 0x3f));
-	d[3] = (char)(0x80 | (c & 0x3f));
-	return 4;
-}
-
-/* A string at j->p (which is '"'); the decoded text is new. */
+/*
+ * The name of the key jansson found twice: it stops just past the second
+ * one's closing quote, at byte pos.  Inside a JSON string every '"' is
+ * escaped, so the opening quote is the first one to the left that an
+ * even number of backslashes precede.  A new string, or NULL.
+ */
 static char *
-jp_string(struct jp *j, size_t *outlen)
+dup_key(const char *s, size_t len, size_t pos)
 {
-	const char	*start = j->p;
-	char		*d;
-	size_t		 o = 0;
-	uint32_t	 c, lo;
+	json_error_t	 e;
+	json_t		*k;
+	char		*name = NULL;
+	size_t		 i, bs;
 
-	j->p++;
-	/* Decoded text is never longer than its JSON form. */
-	d = xmalloc((size_t)(j->end - start) + 1);
-	for (;;) {
-		if (j->p >= j->end)
-			goto bad;
-		c = (unsigned char)*j->p++;
-		if (c == '"')
-			break;
-		if (c < 0x20)
-			goto bad;
-		if (c != '\\') {
-			d[o++] = (char)c;
-			continue;
-		}
-		if (j->p >= j->end)
-			goto bad;
-		switch (*j->p++) {
-		case '"':
-			d[o++] = '"';
-			break;
-		case '\\':
-			d[o++] = '\\';
-			break;
-		case '/':
-			d[o++] = '/';
-			break;
-		case 'b':
-			d[o++] = '\b';
-			break;
-		case 'f':
-			d[o++] = '\f';
-			break;
-		case 'n':
-			d[o++] = '\n';
-			break;
-		case 'r':
-			d[o++] = '\r';
-			break;
-		case 't':
-			d[o++] = '\t';
-			break;
-		case 'u':
-			if (jp_hex4(j, &c) == -1)
-				goto bad;
-			if (c >= 0xdc00 && c <= 0xdfff)
-				goto bad;
-			if (c >= 0xd800 && c <= 0xdbff) {
-				if (j->end - j->p < 6 || j->p[0] != '\\' ||
-				    j->p[1] != 'u')
-					goto bad;
-				j->p += 2;
-				if (jp_hex4(j, &lo) == -1 || lo < 0xdc00 ||
-				    lo > 0xdfff)
-					goto bad;
-				c = 0x10000 + ((c - 0xd800) << 10) +
-				    (lo - 0xdc00);
-			}
-			o += utf8_put(d + o, c);
-			break;
-		default:
-			goto bad;
-		}
-	}
-	d[o] = '\0';
-	*outlen = o;
-	return d;
- bad:
-	free(d);
-	return NULL;
-}
-
-static char *
-jp_scalar(struct jp *j, size_t *outlen, int *isnull)
-{
-	const char	*s = j->p;
-	static const char *const words[] = { "true", "false", "null", NULL };
-	size_t		 n;
-	int		 i;
-
-	*isnull = 0;
-	if (j->p < j->end && *j->p == '"')
-		return jp_string(j, outlen);
-	for (i = 0; words[i]; i++) {
-		n = strlen(words[i]);
-		if ((size_t)(j->end - j->p) >= n &&
-		    memcmp(j->p, words[i], n) == 0) {
-			j->p += n;
-			*isnull = i == 2;
-			*outlen = n;
-			return xstrndup(words[i], n);
-		}
-	}
-	/* A number: -?digits(.digits)?([eE][+-]?digits)? */
-	if (j->p < j->end && *j->p == '-')
-		j->p++;
-	n = 0;
-	while (j->p < j->end && *j->p >= '0' && *j->p <= '9')
-		j->p++, n++;
-	if (n == 0)
+	if (pos < 2 || pos > len || s[pos - 1] != '"')
 		return NULL;
-	if (j->p < j->end && *j->p == '.') {
-		j->p++;
-		for (n = 0; j->p < j->end && *j->p >= '0' && *j->p <= '9'; n++)
-			j->p++;
-		if (n == 0)
-			return NULL;
+	for (i = pos - 1; i-- > 0;) {
+		if (s[i] != '"')
+			continue;
+		for (bs = 0; bs < i && s[i - 1 - bs] == '\\'; bs++)
+			;
+		if (bs % 2 == 0)
+			break;
 	}
-	if (j->p < j->end && (*j->p == 'e' || *j->p == 'E')) {
-		j->p++;
-		if (j->p < j->end && (*j->p == '+' || *j->p == '-'))
-			j->p++;
-		for (n = 0; j->p < j->end && *j->p >= '0' && *j->p <= '9'; n++)
-			j->p++;
-		if (n == 0)
-			return NULL;
+	if (i == (size_t)-1)
+		return NULL;
+	k = json_loadb(s + i, pos - i, JSON_DECODE_ANY, &e);
+	if (k != NULL && json_is_string(k))
+		name = xstrndup(json_string_value(k), json_string_length(k));
+	json_decref(k);
+	return name;
+}
+
+/* Why jansson refused s, in the words of a 400 answer.  -1, or
+ * FORM_NOMEM when it ran out of memory. */
+static int
+json_refused(const json_error_t *e, const char *s, size_t len, char *err,
+    size_t errlen)
+{
+	char	*name;
+	size_t	 pos = e->position > 0 ? (size_t)e->position : 0, i;
+
+	switch (json_error_code(e)) {
+	case json_error_out_of_memory:
+		snprintf(err, errlen, "out of memory");
+		return FORM_NOMEM;
+	case json_error_stack_overflow:
+		/* Deeper than jansson goes: nested all the same. */
+		snprintf(err, errlen, "nested objects and arrays are not "
+		    "accepted: give strings and numbers");
+		return -1;
+	case json_error_null_byte_in_key:
+		snprintf(err, errlen, "bad parameter name");
+		return -1;
+	case json_error_duplicate_key:
+		/* As form_add would say: a bad name first, then twice. */
+		if ((name = dup_key(s, len, pos)) == NULL) {
+			snprintf(err, errlen, "a parameter is given twice");
+			return -1;
+		}
+		for (i = 0; name[i] != '\0'; i++)
+			if (!NAME_CHAR(name[i]))
+				break;
+		if (i == 0 || i > FORM_NAME_MAX || name[i] != '\0')
+			snprintf(err, errlen, "bad parameter name");
+		else
+			snprintf(err, errlen, "parameter '%s' given twice",
+			    name);
+		free(name);
+		return -1;
+	case json_error_invalid_utf8:
+		snprintf(err, errlen, "the body is not UTF-8 (at byte %zu)",
+		    pos);
+		return -1;
+	case json_error_numeric_overflow:
+		snprintf(err, errlen, "a number in the body is out of range "
+		    "(at byte %zu)", pos);
+		return -1;
+	default:
+		snprintf(err, errlen, "the body is not a JSON object (at byte "
+		    "%zu)", pos);
+		return -1;
 	}
-	*outlen = (size_t)(j->p - s);
-	return xstrndup(s, *outlen);
 }
 
 int
 form_parse_json(struct form *f, const char *s, size_t len, char *err,
     size_t errlen)
 {
-	struct jp	 j = { s, s + len };
-	char		*name, *value;
-	size_t		 nlen, vlen;
-	int		 isnull;
+	json_error_t	 e;
+	json_t		*root, *v;
+	const char	*key;
+	char		 text[64];
+	size_t		 klen;
+	int		 rc = -1;
 
 	memset(f, 0, sizeof(*f));
-	jp_ws(&j);
-	if (j.p >= j.end || *j.p++ != '{')
-		goto syntax;
-	jp_ws(&j);
-	if (j.p < j.end && *j.p == '}') {
-		j.p++;
-		goto done;
+	/* NULs inside strings get through, for form_add to name the
+	 * parameter; every other limit is form_add's. */
+	if ((root = json_loadb(s, len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL,
+	    &e)) == NULL)
+		return json_refused(&e, s, len, err, errlen);
+	if (!json_is_object(root)) {
+		snprintf(err, errlen, "the body is not a JSON object (at byte "
+		    "0)");
+		goto out;
 	}
-	for (;;) {
-		jp_ws(&j);
-		if (j.p >= j.end || *j.p != '"' ||
-		    (name = jp_string(&j, &nlen)) == NULL)
-			goto syntax;
-		jp_ws(&j);
-		if (j.p >= j.end || *j.p++ != ':') {
-			free(name);
-			goto syntax;
-		}
-		jp_ws(&j);
-		if (j.p < j.end && (*j.p == '{' || *j.p == '[')) {
-			free(name);
-			snprintf(err, errlen, "nested objects and arrays are not "
-			    "accepted: give strings and numbers");
-			form_clear(f);
-			return -1;
-		}
-		if ((value = jp_scalar(&j, &vlen, &isnull)) == NULL) {
-			free(name);
-			goto syntax;
-		}
-		if (isnull) {
-			free(name);
-			free(value);
-		} else if (form_add(f, name, nlen, value, vlen, err,
-		    errlen) == -1) {
-			form_clear(f);
-			return -1;
-		}
-		jp_ws(&j);
-		if (j.p < j.end && *j.p == ',') {
-			j.p++;
+	json_object_keylen_foreach(root, key, klen, v) {
+		switch (json_typeof(v)) {
+		case JSON_OBJECT:
+		case JSON_ARRAY:
+			snprintf(err, errlen, "nested objects and arrays are "
+			    "not accepted: give strings and numbers");
+			goto out;
+		case JSON_NULL:		/* absent */
 			continue;
-		}
-		if (j.p < j.end && *j.p == '}') {
-			j.p++;
+		case JSON_STRING:
+			if (form_add(f, xstrndup(key, klen), klen,
+			    xstrndup(json_string_value(v),
+			    json_string_length(v)), json_string_length(v),
+			    err, errlen) == -1)
+				goto out;
+			continue;
+		case JSON_INTEGER:
+			snprintf(text, sizeof(text), "%" JSON_INTEGER_FORMAT,
+			    json_integer_value(v));
+			break;
+		case JSON_REAL:
+			/* Never the text of an integer: 25.0 is no port. */
+			snprintf(text, sizeof(text), "%.15g", json_real_value(v));
+			if (strpbrk(text, ".eEn") == NULL)
+				orbl_strlcat(text, ".0", sizeof(text));
+			break;
+		case JSON_TRUE:
+			snprintf(text, sizeof(text), "true");
+			break;
+		case JSON_FALSE:
+			snprintf(text, sizeof(text), "false");
 			break;
 		}
-		goto syntax;
+		if (form_add(f, xstrndup(key, klen), klen, xstrdup(text),
+		    strlen(text), err, errlen) == -1)
+			goto out;
 	}
- done:
-	jp_ws(&j);
-	if (j.p == j.end)
-		return 0;
- syntax:
-	snprintf(err, errlen, "the body is not a JSON object (at byte %zu)",
-	    (size_t)(j.p - s));
-	form_clear(f);
-	return -1;
+	rc = 0;
+ out:
+	json_decref(root);
+	if (rc == -1)
+		form_clear(f);
+	return rc;
 }

@@ -6,10 +6,12 @@
  * FORM_NAME_MAX characters from [a-z0-9_-], values of at most
  * FORM_VALUE_MAX bytes of valid UTF-8 without NUL or control characters
  * other than tab, CR and LF.  A name given twice is an error (no guessing
- * which one counts).  JSON: one object whose values are strings, numbers
- * (kept as their text), true/false ("true"/"false") or null (absent);
- * nested objects and arrays are refused.  No logging; errors come back as
- * text for a 400 answer.
+ * which one counts).  JSON (read by jansson): one object whose values are
+ * strings, numbers (an integer as its decimal text, any other number as
+ * text that is not an integer's: 25.0, 1e+20), true/false ("true"/
+ * "false") or null (absent); nested objects and arrays are refused, and
+ * so is a key given twice (even if one is null).  No logging; errors come
+ * back as text for a 400 answer.
  */
 #ifndef ORBL_WEB_FORM_H
 #define ORBL_WEB_FORM_H
@@ -26,7 +28,10 @@ struct form {
 	char	*value[FORM_FIELDS_MAX];
 };
 
-/* Both return 0, or -1 with a reason in err; f is left empty on -1. */
+#define FORM_NOMEM	(-2)	/* out of memory: a 500, not the input */
+
+/* Both return 0, or -1 with a reason in err (FORM_NOMEM: JSON only); f
+ * is left empty on failure. */
 int		 form_parse_urlencoded(struct form *, const char *s, size_t len,
 		    char *err, size_t errlen);
 int		 form_parse_json(struct form *, const char *s, size_t len,

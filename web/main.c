@@ -18,6 +18,7 @@
 
 #include "addr.h"
 #include "conf.h"
+#include "daemon.h"
 #include "db.h"
 #include "guard.h"
 #include "log.h"
@@ -47,11 +48,12 @@ usage(void)
 	exit(2);
 }
 
-/* Problems in a configuration, printed all at once (for -n). */
+/* Problems in a configuration, printed all at once (for -n); keeps the
+ * trusted proxies in the struct web (arg). */
 static int
-check_conf(struct web *w)
+check_conf(struct conf *c, void *arg)
 {
-	const struct conf	*c = &w->conf;
+	struct web		*w = arg;
 	const char		*u = c->web_base_url, *p;
 	char			 err[256];
 	int			 i, bad = 0;
@@ -134,54 +136,19 @@ stats_cb(evutil_socket_t fd, short ev, void *arg)
 int
 main(int argc, char *argv[])
 {
-	struct web	 w;
-	struct event	*ev_term, *ev_int, *ev_hup, *ev_usr1, *ev_stats;
-	struct timeval	 tv = { STATS_EVERY, 0 };
-	const char	*conffile = NULL;
-	char		 err[1024];
-	int		 ch, foreground = 0, checkonly = 0, verbose = 0;
+	struct web		 w;
+	struct daemon_opts	 opts;
+	struct event		*ev_term, *ev_int, *ev_hup, *ev_usr1, *ev_stats;
+	struct timeval		 tv = { STATS_EVERY, 0 };
+	char			 err[1024];
+	int			 rc;
 
 	memset(&w, 0, sizeof(w));
-	while ((ch = getopt(argc, argv, "c:dhnvV")) != -1) {
-		switch (ch) {
-		case 'c':
-			conffile = optarg;
-			break;
-		case 'd':
-			foreground = 1;
-			break;
-		case 'n':
-			checkonly = 1;
-			break;
-		case 'v':
-			verbose++;
-			break;
-		case 'V':
-			printf("orbl-web %s\n", ORBL_VERSION);
-			return 0;
-		default:
-			usage();
-		}
-	}
-	if (optind != argc)
-		usage();
-	conf_init(&w.conf);
-	if (conffile && conf_load(&w.conf, conffile, err, sizeof(err)) == -1) {
-		fprintf(stderr, "orbl-web: %s\n", err);
-		conf_free(&w.conf);
-		return 1;
-	}
-	if (check_conf(&w) == -1) {
-		conf_free(&w.conf);
-		return 1;
-	}
-	if (checkonly) {
-		printf("orbl-web: configuration OK\n");
-		conf_free(&w.conf);
-		return 0;
-	}
-	log_init("orbl-web", foreground);
-	log_setverbose(verbose);
+	/* Options, configuration, check, logging; the conf is freed unless
+	 * it says go on. */
+	if ((rc = daemon_start("orbl-web", argc, argv, usage, &w.conf,
+	    check_conf, &w, &opts)) < 1)
+		return rc == 0 ? 0 : 1;
 	if (target_self_init(&w.conf, err, sizeof(err)) == -1)
 		fatalx("%s", err);
 	if (err[0] != '\0')
@@ -195,7 +162,7 @@ main(int argc, char *argv[])
 	if (server_start(&w, err, sizeof(err)) == -1)
 		fatalx("%s", err);
 	priv_drop(w.conf.user);
-	if (!foreground) {
+	if (!opts.foreground) {
 		if (daemon(0, 0) == -1)
 			fatal("daemon");
 		if (event_reinit(w.base) == -1)

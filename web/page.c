@@ -13,6 +13,7 @@
 
 #include "action.h"
 #include "db.h"
+#include "fmt.h"
 #include "guard.h"
 #include "page.h"
 #include "view.h"
@@ -214,7 +215,7 @@ page_submit(struct wreq *r)
 	out_printf(r, "</p>\n<p>Probe #%lld finished on %s. A server is not "
 	    "tested again before the re-test interval has passed; that "
 	    "verdict stands until then.</p>\n<p><a href=\"",
-	    (long long)ps.last_probe, web_time(ps.last_finished, t,
+	    (long long)ps.last_probe, fmt_time_human(ps.last_finished, t,
 	    sizeof(t)));
 	snprintf(path, sizeof(path), "/lookup?ip=%s", ps.addr);
 	page_href(r, path);
@@ -289,7 +290,7 @@ page_submission(struct wreq *r)
 		if (s->not_before > r->now)
 			out_printf(r, " (the server answered with a temporary "
 			    "failure; the next try is not before %s)",
-			    web_time(s->not_before, t, sizeof(t)));
+			    fmt_time_human(s->not_before, t, sizeof(t)));
 		out_raw(r, ".");
 	} else if (strcmp(s->state, "probing") == 0)
 		out_raw(r, "Probing: the test is running. It waits for its "
@@ -308,7 +309,7 @@ page_submission(struct wreq *r)
 		out_printf(r, "<p>This page reloads itself every %d seconds.</p>\n",
 		    SUB_REFRESH);
 	out_printf(r, "<p>Submitted %s; runs so far: %d.</p>\n",
-	    web_time(s->created, t, sizeof(t)), s->tries);
+	    fmt_time_human(s->created, t, sizeof(t)), s->tries);
 	if (done)
 		lookup_link(r, s->addr, "Look the address up: listing, "
 		    "evidence and history");
@@ -389,7 +390,7 @@ page_request(struct wreq *r)
 	if (strcmp(q->state, "pending") == 0 && q->not_before > r->now)
 		out_printf(r, "Pending: waiting until %s. The server was tested "
 		    "less than the re-test interval ago; the re-test runs "
-		    "then.", web_time(q->not_before, t, sizeof(t)));
+		    "then.", fmt_time_human(q->not_before, t, sizeof(t)));
 	else if (strcmp(q->state, "pending") == 0)
 		out_raw(r, "Pending: the re-test starts shortly.");
 	else if (strcmp(q->state, "retesting") == 0)
@@ -409,11 +410,11 @@ page_request(struct wreq *r)
 	out_raw(r, "<dl>\n<dt>Contact</dt><dd>");
 	out_html(r, contact);
 	out_printf(r, "</dd>\n<dt>Requested</dt><dd>%s</dd>\n<dt>Re-tests so "
-	    "far</dt><dd>%d</dd>\n", web_time(q->created, t, sizeof(t)),
+	    "far</dt><dd>%d</dd>\n", fmt_time_human(q->created, t, sizeof(t)),
 	    q->tries);
 	if (q->decided)
 		out_printf(r, "<dt>Decided</dt><dd>%s</dd>\n",
-		    web_time(q->decided, t, sizeof(t)));
+		    fmt_time_human(q->decided, t, sizeof(t)));
 	out_raw(r, "</dl>\n");
 	if (refresh)
 		out_printf(r, "<p>This page reloads itself every %d "

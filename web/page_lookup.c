@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "db.h"
+#include "fmt.h"
 #include "lookup.h"
 #include "page.h"
 #include "view.h"
@@ -29,7 +30,8 @@ td_time(struct wreq *r, int64_t ts)
 {
 	char	 t[64];
 
-	out_printf(r, "<td>%s</td>", ts ? web_time(ts, t, sizeof(t)) : "");
+	out_printf(r, "<td>%s</td>", ts ? fmt_time_human(ts, t, sizeof(t)) :
+	    "");
 }
 
 static void
@@ -65,9 +67,10 @@ page_probe(struct wreq *r, const struct view_probe *p, int heading)
 		out_printf(r, "<h2 id=\"evidence\">Evidence: probe #%lld</h2>\n",
 		    (long long)p->id);
 	out_printf(r, "<p>Probe #%lld against port %d, started %s, ",
-	    (long long)p->id, p->port, web_time(p->started, tb, sizeof(tb)));
+	    (long long)p->id, p->port, fmt_time_human(p->started, tb,
+	    sizeof(tb)));
 	if (p->finished)
-		out_printf(r, "finished %s.", web_time(p->finished, tb2,
+		out_printf(r, "finished %s.", fmt_time_human(p->finished, tb2,
 		    sizeof(tb2)));
 	else
 		out_raw(r, "not finished.");
@@ -97,7 +100,7 @@ page_probe(struct wreq *r, const struct view_probe *p, int heading)
 		out_raw(r, "</ul>\n");
 		if (t->arrived) {
 			out_printf(r, "<p>The test message arrived at the sink "
-			    "on %s from <code>", web_time(t->arrived, tb,
+			    "on %s from <code>", fmt_time_human(t->arrived, tb,
 			    sizeof(tb)));
 			out_html(r, t->arrived_from ? t->arrived_from : "?");
 			out_raw(r, "</code>");
@@ -177,19 +180,17 @@ summary(struct wreq *r, const struct lookup *lk)
 		out_html(r, addr_format(&d->net, cidr, sizeof(cidr)));
 		out_raw(r, d->exclude ? " (an exclusion: never listed)" : "");
 		out_printf(r, "</dd>\n<dt>Since</dt><dd id=\"since\">%s</dd>\n",
-		    web_time(d->created, t, sizeof(t)));
+		    fmt_time_human(d->created, t, sizeof(t)));
 		out_raw(r, "<dt>Source</dt><dd>");
 		out_html(r, d->source);
 		out_raw(r, "</dd>\n");
 		if (d->expires)
 			out_printf(r, "<dt>Expires</dt><dd>%s</dd>\n",
-			    web_time(d->expires, t, sizeof(t)));
+			    fmt_time_human(d->expires, t, sizeof(t)));
 	} else
 		out_raw(r, "<dt>Why</dt><dd>No entry covers it.</dd>\n");
 	if (lk->listed) {
-		snprintf(code, sizeof(code), "%u.%u.%u.%u", lk->code >> 24,
-		    (lk->code >> 16) & 0xff, (lk->code >> 8) & 0xff,
-		    lk->code & 0xff);
+		fmt_code(lk->code, code, sizeof(code));
 		out_printf(r, "<dt>DNS answer</dt><dd id=\"code\">%s</dd>\n"
 		    "<dt>Reason (TXT)</dt><dd id=\"reason\">", code);
 		out_html(r, lk->txt);
@@ -217,7 +218,7 @@ history(struct wreq *r, const struct view *v)
 		    lk->history[i].ts <= v->events[j].ts)) {
 			h = &lk->history[i++];
 			out_printf(r, "<tr><td>%s</td><td>listing: ",
-			    web_time(h->ts, t, sizeof(t)));
+			    fmt_time_human(h->ts, t, sizeof(t)));
 			out_html(r, strcmp(h->op, "add") == 0 ? "added " :
 			    "removed ");
 			out_html(r, addr_format(&h->net, cidr, sizeof(cidr)));
@@ -228,7 +229,7 @@ history(struct wreq *r, const struct view *v)
 			continue;
 		}
 		e = &v->events[j++];
-		out_printf(r, "<tr><td>%s</td><td>", web_time(e->ts, t,
+		out_printf(r, "<tr><td>%s</td><td>", fmt_time_human(e->ts, t,
 		    sizeof(t)));
 		path[0] = '\0';
 		if (e->kind && strcmp(e->kind, "submission") == 0)

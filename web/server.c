@@ -1,9 +1,10 @@
 /*
  * server.c -- orbl-web's HTTP server on libevent's evhttp: the listeners
- * and their limits, the route table, and for every request the checks
- * that come before any page or API handler runs: method, parameters,
- * body size, rate limit, form token or content type, admin token.  Also
- * the output helpers and the database connection (opened on demand,
+ * and their limits, the handler of each route (route.c says which route
+ * a path is), and for every request the checks that come before any page
+ * or API handler runs: method, parameters, body size, rate limit, form
+ * token or content type, admin token.  Also the output helpers (JSON:
+ * api_json.c's documents) and the database connection (opened on demand,
  * reopened after a failure, never fatal: 503 until it works again).
  * And the count of connections, which pauses the listeners at
  * web_max_clients or when out of file descriptors (see "Connections").
@@ -11,7 +12,6 @@
 #include <sys/queue.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
-#include <arpa/inet.h>
 
 #include <errno.h>
 #include <limits.h>
@@ -22,6 +22,8 @@
 #include <strings.h>
 #include <time.h>
 
+#include <jansson.h>
+
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/event.h>
@@ -29,38 +31,33 @@
 #include <event2/keyvalq_struct.h>
 #include <event2/listener.h>
 
+#include "api_json.h"
 #include "db.h"
 #include "esc.h"
 #include "guard.h"
 #include "log.h"
+#include "net.h"
+#include "route.h"
 #include "web.h"
 #include "xmalloc.h"
 
-#define M_GET	0x1
-#define M_POST	0x2
+#define JSON	"application/json"
 
-static const struct route {
-	const char	*path;
-	int		 with_id;	/* path is a prefix, a number follows */
-	int		 methods;
-	const char	*form;		/* POST: the form token's name */
-	int		 admin;		/* bearer token instead of a form */
-	void		(*fn)(struct wreq *);
-} routes[] = {
-	{ "/", 0, M_GET, NULL, 0, page_index },
-	{ "/lookup", 0, M_GET, NULL, 0, page_lookup },
-	{ "/submit", 0, M_POST, "submit", 0, page_submit },
-	{ "/submission/", 1, M_GET, NULL, 0, page_submission },
-	{ "/delist", 0, M_POST, "delist", 0, page_delist },
-	{ "/request/", 1, M_GET, NULL, 0, page_request },
-	{ "/api/v1/status", 0, M_GET, NULL, 0, api_status },
-	{ "/api/v1/lookup", 0, M_GET, NULL, 0, api_lookup },
-	{ "/api/v1/submissions", 0, M_POST, "submit", 0, api_submit },
-	{ "/api/v1/submissions/", 1, M_GET, NULL, 0, api_submission },
-	{ "/api/v1/delist-requests", 0, M_POST, "delist", 0, api_delist },
-	{ "/api/v1/delist-requests/", 1, M_GET, NULL, 0, api_request },
-	{ "/api/v1/admin/remove", 0, M_POST, NULL, 1, api_admin_remove },
-	{ NULL, 0, 0, NULL, 0, NULL }
+/* What answers each route (route.h). */
+static void (*const handlers[ROUTE_COUNT])(struct wreq *) = {
+	[ROUTE_INDEX] = page_index,
+	[ROUTE_LOOKUP] = page_lookup,
+	[ROUTE_SUBMIT] = page_submit,
+	[ROUTE_SUBMISSION] = page_submission,
+	[ROUTE_DELIST] = page_delist,
+	[ROUTE_REQUEST] = page_request,
+	[ROUTE_API_STATUS] = api_status,
+	[ROUTE_API_LOOKUP] = api_lookup,
+	[ROUTE_API_SUBMIT] = api_submit,
+	[ROUTE_API_SUBMISSION] = api_submission,
+	[ROUTE_API_DELIST] = api_delist,
+	[ROUTE_API_REQUEST] = api_request,
+	[ROUTE_API_ADMIN_REMOVE] = api_admin_remove,
 };
 
 /* ------------------------------------------------------------------ */
@@ -92,21 +89,6 @@ void
 out_html(struct wreq *r, const char *s)
 {
 	esc_html_put(s, put_evbuffer, r->out);
-}
-
-void
-out_json(struct wreq *r, const char *s)
-{
-	esc_json_put(s, put_evbuffer, r->out);
-}
-
-void
-out_json_int(struct wreq *r, int64_t v)
-{
-	if (v == 0)
-		out_raw(r, "null");
-	else
-		out_printf(r, "%lld", (long long)v);
 }
 
 void
@@ -148,6 +130,33 @@ web_send(struct wreq *r, int code, const char *ctype)
 }
 
 void
+web_send_json(struct wreq *r, int code, json_t *doc)
+{
+	char	*text;
+	size_t	 len;
+
+	text = api_json_dump(doc, &len);
+	json_decref(doc);
+	evbuffer_drain(r->out, evbuffer_get_length(r->out));
+	if (text == NULL || evbuffer_add(r->out, text, len) == -1) {
+		/* Out of memory: the least that can still be said, with
+		 * nothing that came with the answer that failed. */
+		free(text);
+		log_warnx("%s: out of memory for a JSON answer (%d)", r->path,
+		    code);
+		evhttp_remove_header(evhttp_request_get_output_headers(r->req),
+		    "Location");
+		evbuffer_drain(r->out, evbuffer_get_length(r->out));
+		out_raw(r, "{\"error\":\"internal error: out of memory\","
+		    "\"status\":500}\n");
+		web_send(r, 500, JSON);
+		return;
+	}
+	free(text);
+	web_send(r, code, JSON);
+}
+
+void
 web_error(struct wreq *r, int code, const char *fmt, ...)
 {
 	va_list	 ap;
@@ -163,10 +172,7 @@ web_error(struct wreq *r, int code, const char *fmt, ...)
 		page_error(r, code, msg);
 		return;
 	}
-	out_raw(r, "{\"error\":");
-	out_json(r, msg);
-	out_printf(r, ",\"status\":%d}\n", code);
-	web_send(r, code, "application/json");
+	web_send_json(r, code, api_json_error(msg, code));
 }
 
 void
@@ -183,13 +189,7 @@ web_limited(struct wreq *r, int64_t retry, const char *why)
 char *
 web_url(const struct web *w, const char *path, char *buf, size_t len)
 {
-	const char	*base = w->conf.web_base_url;
-	size_t		 n = strlen(base);
-
-	while (n > 0 && base[n - 1] == '/')
-		n--;
-	snprintf(buf, len, "%.*s%s", (int)n, base, path);
-	return buf;
+	return route_url(w->conf.web_base_url, path, buf, len);
 }
 
 void
@@ -203,19 +203,6 @@ web_redirect(struct wreq *r, const char *path)
 	out_html(r, url);
 	out_raw(r, "\">continue</a>\n");
 	web_send(r, 303, "text/html; charset=utf-8");
-}
-
-char *
-web_time(int64_t t, char *buf, size_t len)
-{
-	struct tm	 tm;
-	time_t		 tt = (time_t)t;
-
-	if (t == 0 || gmtime_r(&tt, &tm) == NULL)
-		snprintf(buf, len, "never");
-	else
-		strftime(buf, len, "%Y-%m-%d %H:%M:%S UTC", &tm);
-	return buf;
 }
 
 const char *
@@ -289,16 +276,11 @@ client_addr(struct wreq *r)
 	size_t			 nxff = 0, total = 0, skip, i;
 
 	sa = evhttp_connection_get_addr(evhttp_request_get_connection(r->req));
-	if (sa == NULL)
+	if (sa == NULL || (sa->sa_family != AF_INET &&
+	    sa->sa_family != AF_INET6))
 		return -1;
-	if (sa->sa_family == AF_INET)
-		inet_ntop(AF_INET, &((const struct sockaddr_in *)
-		    (const void *)sa)->sin_addr, host, sizeof(host));
-	else if (sa->sa_family == AF_INET6)
-		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)
-		    (const void *)sa)->sin6_addr, host, sizeof(host));
-	else
-		return -1;
+	/* An IPv4 client of a dual-stack listener is an IPv4 client. */
+	net_sockaddr_ip(sa, host, sizeof(host));
 	if (addr_parse(host, &peer, err, sizeof(err)) == -1)
 		return -1;
 	hdrs = evhttp_request_get_input_headers(r->req);
@@ -507,35 +489,6 @@ conns_retry(evutil_socket_t fd, short ev, void *arg)
 /* ------------------------------------------------------------------ */
 /* Dispatch. */
 
-static const struct route *
-route_find(const char *path, int64_t *id)
-{
-	const struct route	*rt;
-	const char		*p;
-	size_t			 n;
-
-	*id = 0;
-	for (rt = routes; rt->path; rt++) {
-		n = strlen(rt->path);
-		if (!rt->with_id) {
-			if (strcmp(path, rt->path) == 0)
-				return rt;
-			continue;
-		}
-		if (strncmp(path, rt->path, n) != 0)
-			continue;
-		p = path + n;
-		if (*p < '1' || *p > '9' || strlen(p) > 15)
-			continue;
-		for (*id = 0; *p >= '0' && *p <= '9'; p++)
-			*id = *id * 10 + (*p - '0');
-		if (*p == '\0')
-			return rt;
-		*id = 0;
-	}
-	return NULL;
-}
-
 static int
 content_type_is(const char *ct, const char *want)
 {
@@ -556,6 +509,7 @@ post_body(struct wreq *r, const struct route *rt)
 	const char	*ct, *data;
 	char		 err[256];
 	int64_t		 retry;
+	int		 rc;
 
 	if (len > WEB_BODY_MAX) {
 		web_error(r, 413, "the request body is larger than %d bytes",
@@ -574,9 +528,12 @@ post_body(struct wreq *r, const struct route *rt)
 	if (r->api && content_type_is(ct, "application/json")) {
 		/* A cross-site form cannot send this type, and a cross-site
 		 * script needs a CORS preflight, which is never granted. */
-		if (form_parse_json(&r->body, data, len, err,
-		    sizeof(err)) == -1) {
-			web_error(r, 400, "%s", err);
+		if ((rc = form_parse_json(&r->body, data, len, err,
+		    sizeof(err))) != 0) {
+			if (rc == FORM_NOMEM)
+				web_error(r, 500, "internal error: %s", err);
+			else
+				web_error(r, 400, "%s", err);
 			return -1;
 		}
 		r->json_body = 1;
@@ -641,7 +598,7 @@ request_cb(struct evhttp_request *req, void *arg)
 	const struct evhttp_uri	*uri;
 	const char		*q;
 	char			 err[256];
-	int			 cmd;
+	int			 cmd, method;
 
 	memset(&r, 0, sizeof(r));
 	r.w = w;
@@ -652,10 +609,8 @@ request_cb(struct evhttp_request *req, void *arg)
 	cmd = evhttp_request_get_command(req);
 	r.method = cmd == EVHTTP_REQ_POST ? EVHTTP_REQ_POST : EVHTTP_REQ_GET;
 	uri = evhttp_request_get_evhttp_uri(req);
-	r.path = uri ? evhttp_uri_get_path(uri) : NULL;
-	if (r.path == NULL || *r.path == '\0')
-		r.path = "/";
-	r.api = strncmp(r.path, "/api/", 5) == 0;
+	r.path = route_path(uri ? evhttp_uri_get_path(uri) : NULL);
+	r.api = route_is_api(r.path);
 	if (r.out == NULL) {
 		evhttp_send_error(req, 500, NULL);
 		return;
@@ -668,13 +623,12 @@ request_cb(struct evhttp_request *req, void *arg)
 		web_error(&r, 404, "no such page: %s", r.path);
 		goto done;
 	}
-	if (!((cmd == EVHTTP_REQ_GET || cmd == EVHTTP_REQ_HEAD) &&
-	    (rt->methods & M_GET)) &&
-	    !(cmd == EVHTTP_REQ_POST && (rt->methods & M_POST))) {
-		web_header(&r, "Allow", rt->methods & M_GET ? "GET, HEAD" :
-		    "POST");
+	method = cmd == EVHTTP_REQ_GET || cmd == EVHTTP_REQ_HEAD ? ROUTE_GET :
+	    cmd == EVHTTP_REQ_POST ? ROUTE_POST : 0;
+	if (!route_allows(rt, method)) {
+		web_header(&r, "Allow", route_allow_header(rt));
 		web_error(&r, 405, "method not allowed here: use %s",
-		    rt->methods & M_GET ? "GET" : "POST");
+		    route_method_name(rt));
 		goto done;
 	}
 	if ((q = evhttp_uri_get_query(uri)) != NULL &&
@@ -687,7 +641,7 @@ request_cb(struct evhttp_request *req, void *arg)
 		goto done;
 	if (cmd == EVHTTP_REQ_POST && post_body(&r, rt) == -1)
 		goto done;
-	rt->fn(&r);
+	handlers[rt->id](&r);
  done:
 	if (!r.sent) {
 		log_warnx("%s: no reply from the handler", r.path);
@@ -703,6 +657,10 @@ server_start(struct web *w, char *err, size_t errlen)
 {
 	struct web_conns		*c = &w->conns;
 	struct evhttp_bound_socket	*bound;
+	struct evconnlistener		*lev;
+	struct sockaddr_storage		 ss;
+	socklen_t			 sslen;
+	const struct conf_listen	*l;
 	int				 i;
 
 	if ((w->http = evhttp_new(w->base)) == NULL) {
@@ -731,22 +689,34 @@ server_start(struct web *w, char *err, size_t errlen)
 	}
 	c->enabled = 1;
 	for (i = 0; i < w->conf.nweb_listen; i++) {
-		if ((bound = evhttp_bind_socket_with_handle(w->http,
-		    w->conf.web_listen[i].host,
-		    w->conf.web_listen[i].port)) == NULL) {
+		l = &w->conf.web_listen[i];
+		/* The address is numeric (conf.c): no resolver.  Options and
+		 * backlog as evhttp_bind_socket's own. */
+		if (net_sockaddr(l->host, l->port, &ss, &sslen) == -1) {
+			snprintf(err, errlen, "cannot listen on %s port %u: "
+			    "not an IP address", l->host, l->port);
+			return -1;
+		}
+		if ((lev = evconnlistener_new_bind(w->base, NULL, NULL,
+		    LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_EXEC |
+		    LEV_OPT_CLOSE_ON_FREE, 128, (struct sockaddr *)&ss,
+		    (int)sslen)) == NULL) {
+			snprintf(err, errlen, "cannot listen on %s port %u: %s",
+			    l->host, l->port, strerror(errno));
+			return -1;
+		}
+		if ((bound = evhttp_bind_listener(w->http, lev)) == NULL) {
+			evconnlistener_free(lev);
 			snprintf(err, errlen, "cannot listen on %s port %u",
-			    w->conf.web_listen[i].host,
-			    w->conf.web_listen[i].port);
+			    l->host, l->port);
 			return -1;
 		}
 		c->lev[c->nlev] = evhttp_bound_socket_get_listener(bound);
 		evconnlistener_set_error_cb(c->lev[c->nlev++],
 		    conns_accept_error);
 		log_info("listening on http://%s%s%s:%u/",
-		    strchr(w->conf.web_listen[i].host, ':') ? "[" : "",
-		    w->conf.web_listen[i].host,
-		    strchr(w->conf.web_listen[i].host, ':') ? "]" : "",
-		    w->conf.web_listen[i].port);
+		    strchr(l->host, ':') ? "[" : "", l->host,
+		    strchr(l->host, ':') ? "]" : "", l->port);
 	}
 	return 0;
 }

@@ -30,6 +30,7 @@ struct evhttp_request;
 struct evbuffer;
 struct db;
 struct guard;
+struct json_t;
 
 struct web_stats {
 	uint64_t	 requests, s2xx, s3xx, s4xx, s5xx;
@@ -111,10 +112,12 @@ void	 out_raw(struct wreq *, const char *);
 void	 out_printf(struct wreq *, const char *, ...)
 	    __attribute__((format(printf, 2, 3)));
 void	 out_html(struct wreq *, const char *);	/* escaped */
-void	 out_json(struct wreq *, const char *);	/* quoted, or null */
-void	 out_json_int(struct wreq *, int64_t);	/* 0: null */
 void	 web_header(struct wreq *, const char *name, const char *value);
 void	 web_send(struct wreq *, int code, const char *ctype);
+/* Send doc (api_json.h; the reference is taken) as application/json with
+ * code; a NULL doc (out of memory building it) or no memory to write it:
+ * a 500 instead. */
+void	 web_send_json(struct wreq *, int code, struct json_t *doc);
 /* An error in the route's language: JSON {"error", "status"} under
  * /api/, an HTML page elsewhere. */
 void	 web_error(struct wreq *, int code, const char *, ...)
@@ -124,8 +127,6 @@ void	 web_redirect(struct wreq *, const char *path);
 void	 web_limited(struct wreq *, int64_t retry_after, const char *why);
 /* web_base_url + path into buf. */
 char	*web_url(const struct web *, const char *path, char *buf, size_t len);
-/* "2024-05-01 12:00:00 UTC" ("never" for 0). */
-char	*web_time(int64_t, char *buf, size_t len);
 /* The address parameter: "ip" or "address" (NULL: neither). */
 const char *web_param_addr(const struct form *);
 

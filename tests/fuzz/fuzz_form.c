@@ -5,15 +5,16 @@
  * count, name alphabet and length, value length, UTF-8 without NUL or
  * control characters), no name twice, and two round trips: the fields
  * percent-encoded parse back the same, and as a JSON object written with
- * esc_json (orbl-web's own escaper) too.  The parser comes in by
- * #include (static helpers; the replay binaries do not link libweb.a).
+ * esc_json (orbl-web's own escaper) too, which jansson reads back.
+ * Linked with web/form.c (the replay binaries: libweb.a).
  */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../web/form.c"
+#include "esc.h"
+#include "form.h"
 
 int	 LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 

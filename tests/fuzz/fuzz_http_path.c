@@ -3,20 +3,24 @@
  * request as orbl-web sees it: the input (up to a NUL) is the URI of the
  * request line, parsed as evhttp parses it (evhttp_uri_parse_with_flags,
  * EVHTTP_URI_NONCONFORMANT, libevent 2.1), then the path defaulted as
- * request_cb does and the query string decoded by form_parse_urlencoded.
- * Checked: the path and query are strings of the input's bytes, the
- * decoded parameters within form.h's bounds, and the parse deterministic.
- * route_find() (server.c) is static; when it moves out of server.c this
- * target should run it on the path too.  The form parser comes in by
- * #include (the replay binaries do not link libweb.a).
+ * request_cb does (route_path), the route found for it (route.c) and the
+ * query string decoded by form_parse_urlencoded.  Checked: the path and
+ * query are strings of the input's bytes; a route found is the path
+ * exactly (or its prefix and an ID of 1 to 15 digits without a leading
+ * zero, which prints back as the path), takes exactly one of GET and
+ * POST, and is the API's exactly when the path is under /api/; the
+ * decoded parameters within form.h's bounds; and both deterministic.
+ * Linked with web/route.c and web/form.c (the replay binaries: libweb.a).
  */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <event2/http.h>
 
-#include "../../web/form.c"
+#include "form.h"
+#include "route.h"
 
 int	 LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
@@ -32,6 +36,43 @@ check_form(const struct form *f)
 		    strlen(f->value[i]) > FORM_VALUE_MAX ||
 		    form_get(f, f->name[i]) != f->value[i])
 			abort();
+}
+
+static void
+check_route(const char *path)
+{
+	const struct route	*rt, *rt2;
+	char			 buf[64];
+	int64_t			 id, id2;
+	int			 api;
+
+	rt = route_find(path, &id);
+	rt2 = route_find(path, &id2);
+	if (rt != rt2 || id != id2)
+		abort();
+	api = strncmp(path, "/api/", 5) == 0;
+	if (route_is_api(path) != api)
+		abort();
+	if (rt == NULL) {
+		if (id != 0)
+			abort();
+		return;
+	}
+	if (rt->id < 0 || rt->id >= ROUTE_COUNT ||
+	    route_is_api(rt->path) != api ||
+	    route_allows(rt, ROUTE_GET) == route_allows(rt, ROUTE_POST) ||
+	    route_allows(rt, 0) || (rt->form != NULL && rt->admin))
+		abort();
+	if (!rt->with_id) {
+		if (id != 0 || strcmp(path, rt->path) != 0)
+			abort();
+		return;
+	}
+	if (id < 1 || id > 999999999999999LL)
+		abort();
+	snprintf(buf, sizeof(buf), "%s%lld", rt->path, (long long)id);
+	if (strcmp(buf, path) != 0)
+		abort();
 }
 
 int
@@ -54,11 +95,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		free(s);
 		return 0;
 	}
-	path = evhttp_uri_get_path(u);
-	if (path == NULL || *path == '\0')
-		path = "/";
+	path = route_path(evhttp_uri_get_path(u));
 	if (strlen(path) > size + 1 || strchr(path, '?') != NULL)
 		abort();
+	check_route(path);
 	if ((q = evhttp_uri_get_query(u)) != NULL) {
 		if (strlen(q) >= size)
 			abort();
