@@ -1,6 +1,10 @@
 /*
- * db.c -- orbl's SQLite access layer (with db_probe.c): db/ is the only
- * code that includes sqlite3.h.
+ * db.c -- orbl's SQLite access layer: db/ is the only code that includes
+ * sqlite3.h.  This file has the connection (open, close, the schema and
+ * its migrations, the busy handler), transactions, meta, and the
+ * statement machinery every other db/ file runs its queries through;
+ * listings and the journal are in db_listing.c, the prober's tables in
+ * db_probe.c, delisting requests in db_request.c, claims in db_claim.c.
  *
  * Statements are prepared on first use with SQLITE_PREPARE_PERSISTENT and
  * kept for the life of the connection; column text is handed to callbacks
@@ -14,7 +18,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <sqlite3.h>
@@ -34,15 +37,28 @@ extern const int	 db_nmigrations;
 #define JOURNAL_COLS "serial, ts, op, family, net, prefix, exclude, code, " \
 	"reason, source, actor, why, expires"
 
-
-
+/*
+ * Every statement of the layer, in one table here rather than one per
+ * file: the connection caches them in one array indexed by enum stmt
+ * (db_int.h), several are run from more than one file (ST_SUB_GET and
+ * ST_REQ_GET by the claims, ST_SUB_SET by a probe's start, ST_EVIDENCE_DEL
+ * by a listing's removal), and one table is where a reader checks every
+ * query against schema.sql and its indexes.  The groups follow the file
+ * that mostly runs them, as the enum does.
+ */
 static const char *const stmt_sql[ST_COUNT] = {
+	/* db.c: transactions, the connection, meta */
 	[ST_BEGIN] = "BEGIN IMMEDIATE",
 	[ST_COMMIT] = "COMMIT",
 	[ST_ROLLBACK] = "ROLLBACK",
 	[ST_BEGIN_READ] = "BEGIN DEFERRED",
-	[ST_SERIAL] = "SELECT seq FROM sqlite_sequence WHERE name = 'journal'",
 	[ST_DATA_VERSION] = "PRAGMA data_version",
+	[ST_META_GET] = "SELECT value FROM meta WHERE key = ?1",
+	[ST_META_SET] = "INSERT INTO meta (key, value) VALUES (?1, ?2) "
+	    "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+	[ST_META_DELETE] = "DELETE FROM meta WHERE key = ?1",
+	/* db_listing.c: listings and the journal */
+	[ST_SERIAL] = "SELECT seq FROM sqlite_sequence WHERE name = 'journal'",
 	[ST_LISTING_GET] = "SELECT " LISTING_COLS " FROM listing "
 	    "WHERE family = ?1 AND net = ?2 AND prefix = ?3",
 	[ST_LISTING_UPSERT] = "INSERT INTO listing (family, net, prefix, cidr, "
@@ -65,6 +81,8 @@ static const char *const stmt_sql[ST_COUNT] = {
 	    "WHERE expires > ?1",
 	[ST_LISTING_COUNT] = "SELECT count(*) FILTER (WHERE exclude = 0), "
 	    "count(*) FILTER (WHERE exclude = 1) FROM listing",
+	[ST_LISTING_LEAN] = "SELECT family, net, prefix, exclude, code, reason, "
+	    "expires FROM listing WHERE expires IS NULL OR expires > ?1",
 	[ST_JOURNAL_ADD] = "INSERT INTO journal (ts, op, family, net, prefix, "
 	    "cidr, exclude, code, reason, source, expires, actor, why) VALUES "
 	    "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
@@ -72,10 +90,7 @@ static const char *const stmt_sql[ST_COUNT] = {
 	    "WHERE net = ?1 AND prefix = ?2 AND family = ?3",
 	[ST_JOURNAL_SINCE] = "SELECT " JOURNAL_COLS " FROM journal "
 	    "WHERE serial > ?1 ORDER BY serial",
-	[ST_META_GET] = "SELECT value FROM meta WHERE key = ?1",
-	[ST_META_SET] = "INSERT INTO meta (key, value) VALUES (?1, ?2) "
-	    "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-	[ST_META_DELETE] = "DELETE FROM meta WHERE key = ?1",
+	/* db_probe.c: submissions, probes, their tests, arrivals, events */
 #define SUB_COLS "id, addr, port, submitter, client, state, created, " \
 	"updated, not_before, tries, probe_id, result"
 	[ST_SUB_ADD] = "INSERT INTO submission (addr, port, submitter, client, "
@@ -130,6 +145,7 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_ARRIVAL_ADD] = "INSERT INTO arrival (ts, probe_id, test_id, peer, "
 	    "mail_from, rcpt, bounce, bounce_why, received, cookie, confirmed) "
 	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+	/* db_request.c: delisting requests, events by address, re-tests */
 #define REQ_COLS "id, addr, contact, note, state, created, updated, " \
 	"not_before, tries, probe_id, decided, decision"
 	[ST_REQ_OPEN_ADDR] = "SELECT id FROM delist_request WHERE addr = ?1 "
@@ -163,6 +179,17 @@ static const char *const stmt_sql[ST_COUNT] = {
 	    "e.addr NOT IN (SELECT addr FROM submission WHERE state IN "
 	    "('queued', 'probing')) AND e.addr NOT IN (SELECT addr FROM claim) "
 	    "ORDER BY e.addr, e.port LIMIT ?2",
+	[ST_STATS] = "SELECT 'source', source, count(*) FROM listing "
+	    "WHERE exclude = 0 GROUP BY source "
+	    "UNION ALL SELECT 'age', CASE WHEN created >= ?1 - 86400 THEN '1d' "
+	    "WHEN created >= ?1 - 7 * 86400 THEN '7d' WHEN created >= "
+	    "?1 - 30 * 86400 THEN '30d' ELSE 'older' END, count(*) FROM "
+	    "listing WHERE exclude = 0 GROUP BY 2 "
+	    "UNION ALL SELECT 'requests', state, count(*) FROM delist_request "
+	    "GROUP BY state "
+	    "UNION ALL SELECT 'probes', coalesce(verdict, 'none'), count(*) "
+	    "FROM probe WHERE finished >= ?2 GROUP BY 2",
+	/* db_claim.c: claims, evidence, the bounded reads of a run */
 	[ST_CLAIM_TAKE] = "INSERT INTO claim (addr, kind, ref, owner, taken, "
 	    "lease_until) VALUES (?1, ?2, ?3, ?4, ?5, ?6) "
 	    "ON CONFLICT (addr) DO NOTHING",
@@ -195,25 +222,7 @@ static const char *const stmt_sql[ST_COUNT] = {
 	    "AND (?2 = 0 OR test_id = ?2)",
 	[ST_PROBE_TEST_ACCEPTED] = "SELECT data_reply FROM probe_test WHERE "
 	    "probe_id = ?1 AND test_id = ?2",
-	[ST_LISTING_LEAN] = "SELECT family, net, prefix, exclude, code, reason, "
-	    "expires FROM listing WHERE expires IS NULL OR expires > ?1",
-	[ST_STATS] = "SELECT 'source', source, count(*) FROM listing "
-	    "WHERE exclude = 0 GROUP BY source "
-	    "UNION ALL SELECT 'age', CASE WHEN created >= ?1 - 86400 THEN '1d' "
-	    "WHEN created >= ?1 - 7 * 86400 THEN '7d' WHEN created >= "
-	    "?1 - 30 * 86400 THEN '30d' ELSE 'older' END, count(*) FROM "
-	    "listing WHERE exclude = 0 GROUP BY 2 "
-	    "UNION ALL SELECT 'requests', state, count(*) FROM delist_request "
-	    "GROUP BY state "
-	    "UNION ALL SELECT 'probes', coalesce(verdict, 'none'), count(*) "
-	    "FROM probe WHERE finished >= ?2 GROUP BY 2",
 };
-
-
-
-void
-db_seterr(struct db *db, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
 
 void
 db_seterr(struct db *db, const char *fmt, ...)
@@ -257,11 +266,48 @@ db_busy(const struct db *db)
 	return db->busy;
 }
 
+/*
+ * The busy handler: the schedule of SQLite's own busy timeout (short
+ * sleeps first, then 100 ms at a time, until busy_ms is spent), kept here
+ * so that the layer can count what it did (busy_calls, busy_waited: a
+ * test proves a locked call waited out its timeout by them, not by the
+ * clock).  n counts the calls for the one lock being waited for.
+ */
+static int
+db_busy_wait(void *arg, int n)
+{
+	static const int	 delays[] = { 1, 2, 5, 10, 15, 20, 25, 25, 25,
+				    50, 50, 100 };
+	static const int	 totals[] = { 0, 1, 3, 8, 18, 33, 53, 78, 103,
+				    128, 178, 228 };
+	const int		 nd = (int)(sizeof(delays) / sizeof(delays[0]));
+	struct db		*db = arg;
+	int			 delay, prior;
+
+	db->busy_calls++;
+	if (n < nd) {
+		delay = delays[n];
+		prior = totals[n];
+	} else {
+		delay = delays[nd - 1];
+		prior = totals[nd - 1] + delay * (n - (nd - 1));
+	}
+	if (n == 0)
+		db->busy_waited = 0;
+	if (prior + delay > db->busy_ms) {
+		delay = db->busy_ms - prior;
+		if (delay <= 0)
+			return 0;	/* give up: SQLITE_BUSY */
+	}
+	sqlite3_sleep(delay);
+	db->busy_waited = prior + delay;
+	return 1;
+}
+
 void
 db_set_busy_timeout(struct db *db, int ms)
 {
 	db->busy_ms = ms;
-	sqlite3_busy_timeout(db->h, ms);
 }
 
 int
@@ -294,6 +340,29 @@ db_step_done(struct db *db, sqlite3_stmt *s, const char *what)
 	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
 		return db_fail(db, what);
 	return 0;
+}
+
+int
+db_step_int(struct db *db, sqlite3_stmt *s, int64_t *v, const char *what)
+{
+	int	 rc = sqlite3_step(s);
+
+	*v = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
+	sqlite3_reset(s);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : db_fail(db, what);
+}
+
+int
+db_step_dup(struct db *db, sqlite3_stmt *s, int col, char **out,
+    const char *what)
+{
+	int	 rc = sqlite3_step(s);
+
+	*out = rc == SQLITE_ROW ? xstrdup_null(db_col_text(s, col)) : NULL;
+	sqlite3_reset(s);
+	if (rc == SQLITE_ROW)
+		return 0;
+	return rc == SQLITE_DONE ? DB_NOTFOUND : db_fail(db, what);
 }
 
 static int
@@ -432,7 +501,7 @@ db_open(const char *path, int flags, char *err, size_t errlen)
 	}
 	sqlite3_extended_result_codes(db->h, 1);
 	db->busy_ms = DB_BUSY_TIMEOUT_MS;
-	sqlite3_busy_timeout(db->h, DB_BUSY_TIMEOUT_MS);
+	sqlite3_busy_handler(db->h, db_busy_wait, db);
 	if (db_exec(db, "PRAGMA foreign_keys = ON", "open") == -1)
 		goto fail;
 	/* Schema check first: a file that is not ours is left as it was. */
@@ -476,8 +545,9 @@ db_close(struct db *db)
 	free(db);
 }
 
-int
-db_begin(struct db *db)
+/* BEGIN IMMEDIATE (write) or DEFERRED (read): one at a time. */
+static int
+db_begin_with(struct db *db, enum stmt how)
 {
 	sqlite3_stmt	*s;
 
@@ -485,11 +555,17 @@ db_begin(struct db *db)
 		db_seterr(db, "transaction already open");
 		return -1;
 	}
-	if ((s = db_stmt(db, ST_BEGIN)) == NULL ||
+	if ((s = db_stmt(db, how)) == NULL ||
 	    db_step_done(db, s, "begin") == -1)
 		return -1;
 	db->in_tx = 1;
 	return 0;
+}
+
+int
+db_begin(struct db *db)
+{
+	return db_begin_with(db, ST_BEGIN);
 }
 
 int
@@ -521,17 +597,7 @@ db_rollback(struct db *db)
 int
 db_read_begin(struct db *db)
 {
-	sqlite3_stmt	*s;
-
-	if (db->in_tx) {
-		db_seterr(db, "transaction already open");
-		return -1;
-	}
-	if ((s = db_stmt(db, ST_BEGIN_READ)) == NULL ||
-	    db_step_done(db, s, "begin") == -1)
-		return -1;
-	db->in_tx = 1;
-	return 0;
+	return db_begin_with(db, ST_BEGIN_READ);
 }
 
 int
@@ -560,99 +626,32 @@ db_tx_leave(struct db *db, int own, int rc)
 }
 
 int
-db_serial(struct db *db, uint32_t *serial)
+db_tx_answer(struct db *db, int own, int rc)
 {
-	sqlite3_stmt	*s;
-	int		 rc;
-
-	if ((s = db_stmt(db, ST_SERIAL)) == NULL)
-		return -1;
-	rc = sqlite3_step(s);
-	*serial = rc == SQLITE_ROW ? (uint32_t)sqlite3_column_int64(s, 0) : 0;
-	sqlite3_reset(s);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return db_fail(db, "serial");
-	return 0;
+	if (rc != DB_NOTFOUND && rc != DB_CLAIMED)
+		return db_tx_leave(db, own, rc);
+	db_tx_leave(db, own, 0);
+	return rc;
 }
 
 int
 db_data_version(struct db *db, int64_t *v)
 {
 	sqlite3_stmt	*s;
-	int		 rc;
 
 	if ((s = db_stmt(db, ST_DATA_VERSION)) == NULL)
 		return -1;
-	rc = sqlite3_step(s);
-	*v = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
-	sqlite3_reset(s);
-	if (rc != SQLITE_ROW)
-		return db_fail(db, "data_version");
-	return 0;
+	return db_step_int(db, s, v, "data_version");
 }
 
 const char *
-col_text(sqlite3_stmt *s, int i)
+db_col_text(sqlite3_stmt *s, int i)
 {
 	return (const char *)sqlite3_column_text(s, i);
 }
 
-static void
-col_addr(sqlite3_stmt *s, int fcol, struct addr *a)
-{
-	const void	*blob = sqlite3_column_blob(s, fcol + 1);
-	int		 n = sqlite3_column_bytes(s, fcol + 1);
-
-	memset(a, 0, sizeof(*a));
-	a->family = (uint8_t)sqlite3_column_int(s, fcol);
-	a->prefix = (uint8_t)sqlite3_column_int(s, fcol + 2);
-	if (blob && n == 16)
-		memcpy(a->a, blob, 16);
-}
-
-/* Read a row of LISTING_COLS. */
-static void
-row_listing(sqlite3_stmt *s, struct listing *l)
-{
-	l->id = sqlite3_column_int64(s, 0);
-	col_addr(s, 1, &l->net);
-	l->exclude = sqlite3_column_int(s, 4);
-	l->code = (uint32_t)sqlite3_column_int64(s, 5);
-	l->reason = col_text(s, 6);
-	l->source = col_text(s, 7);
-	l->probe_id = sqlite3_column_int64(s, 8);
-	l->actor = col_text(s, 9);
-	l->created = sqlite3_column_int64(s, 10);
-	l->updated = sqlite3_column_int64(s, 11);
-	l->expires = sqlite3_column_int64(s, 12);
-}
-
-static void
-row_journal(sqlite3_stmt *s, struct journal_entry *j)
-{
-	j->serial = (uint32_t)sqlite3_column_int64(s, 0);
-	j->ts = sqlite3_column_int64(s, 1);
-	j->op = col_text(s, 2);
-	col_addr(s, 3, &j->net);
-	j->exclude = sqlite3_column_int(s, 6);
-	j->code = (uint32_t)sqlite3_column_int64(s, 7);
-	j->reason = col_text(s, 8);
-	j->source = col_text(s, 9);
-	j->actor = col_text(s, 10);
-	j->why = col_text(s, 11);
-	j->expires = sqlite3_column_int64(s, 12);
-}
-
-static void
-bind_net(sqlite3_stmt *s, int first, const struct addr *a)
-{
-	sqlite3_bind_int(s, first, a->family);
-	sqlite3_bind_blob(s, first + 1, a->a, 16, SQLITE_STATIC);
-	sqlite3_bind_int(s, first + 2, a->prefix);
-}
-
 void
-bind_text_or_null(sqlite3_stmt *s, int i, const char *t)
+db_bind_text_or_null(sqlite3_stmt *s, int i, const char *t)
 {
 	if (t != NULL)
 		sqlite3_bind_text(s, i, t, -1, SQLITE_STATIC);
@@ -661,7 +660,7 @@ bind_text_or_null(sqlite3_stmt *s, int i, const char *t)
 }
 
 void
-bind_int_or_null(sqlite3_stmt *s, int i, int64_t v)
+db_bind_int_or_null(sqlite3_stmt *s, int i, int64_t v)
 {
 	if (v != 0)
 		sqlite3_bind_int64(s, i, v);
@@ -669,419 +668,11 @@ bind_int_or_null(sqlite3_stmt *s, int i, int64_t v)
 		sqlite3_bind_null(s, i);
 }
 
-static int
-str_eq(const char *a, const char *b)
-{
-	if (a == NULL || b == NULL)
-		return a == b;
-	return strcmp(a, b) == 0;
-}
-
-static int
-journal_add(struct db *db, const char *op, const struct listing *l,
-    const char *actor, const char *why, int64_t now)
-{
-	sqlite3_stmt	*s;
-	char		 cidr[ADDR_STRLEN];
-
-	if ((s = db_stmt(db, ST_JOURNAL_ADD)) == NULL)
-		return -1;
-	addr_format(&l->net, cidr, sizeof(cidr));
-	sqlite3_bind_int64(s, 1, now);
-	sqlite3_bind_text(s, 2, op, -1, SQLITE_STATIC);
-	bind_net(s, 3, &l->net);
-	sqlite3_bind_text(s, 6, cidr, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int(s, 7, l->exclude ? 1 : 0);
-	sqlite3_bind_int64(s, 8, l->code);
-	bind_text_or_null(s, 9, l->reason);
-	bind_text_or_null(s, 10, l->source);
-	bind_int_or_null(s, 11, l->expires);
-	sqlite3_bind_text(s, 12, actor ? actor : "unknown", -1, SQLITE_STATIC);
-	bind_text_or_null(s, 13, why);
-	return db_step_done(db, s, "journal");
-}
-
-static int
-listing_check(struct db *db, const struct listing *l)
-{
-	struct addr	 m = l->net;
-
-	addr_mask(&m);
-	if ((l->net.family != 4 && l->net.family != 6) ||
-	    l->net.prefix > addr_maxprefix(&l->net) ||
-	    memcmp(m.a, l->net.a, 16) != 0) {
-		db_seterr(db, "malformed address");
-		return -1;
-	}
-	if (l->source == NULL || (strcmp(l->source, "probe") &&
-	    strcmp(l->source, "manual") && strcmp(l->source, "import"))) {
-		db_seterr(db, "listing source must be probe, manual or import");
-		return -1;
-	}
-	return 0;
-}
-
-int
-db_listing_put(struct db *db, const struct listing *l, const char *why,
-    int *changed)
-{
-	sqlite3_stmt	*s;
-	char		 cidr[ADDR_STRLEN];
-	int64_t		 now = time(NULL);
-	int		 own, rc, same = 0, existed = 0;
-
-	if (changed)
-		*changed = 0;
-	if (listing_check(db, l) == -1)
-		return -1;
-	if (db_tx_enter(db, &own) == -1)
-		return -1;
-	if ((s = db_stmt(db, ST_LISTING_GET)) == NULL) {
-		rc = -1;
-		goto out;
-	}
-	bind_net(s, 1, &l->net);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW) {
-		struct listing	 old;
-
-		existed = 1;
-		row_listing(s, &old);
-		same = old.exclude == (l->exclude != 0) &&
-		    old.code == l->code && str_eq(old.reason, l->reason) &&
-		    old.expires == l->expires &&
-		    str_eq(old.source, l->source) &&
-		    old.probe_id == l->probe_id;
-	} else if (rc != SQLITE_DONE) {
-		sqlite3_reset(s);
-		rc = db_fail(db, "listing");
-		goto out;
-	}
-	sqlite3_reset(s);
-	rc = 0;
-	if (same)
-		goto out;
-	if ((s = db_stmt(db, ST_LISTING_UPSERT)) == NULL) {
-		rc = -1;
-		goto out;
-	}
-	addr_format(&l->net, cidr, sizeof(cidr));
-	bind_net(s, 1, &l->net);
-	sqlite3_bind_text(s, 4, cidr, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int(s, 5, l->exclude ? 1 : 0);
-	sqlite3_bind_int64(s, 6, l->code);
-	bind_text_or_null(s, 7, l->reason);
-	sqlite3_bind_text(s, 8, l->source, -1, SQLITE_STATIC);
-	bind_int_or_null(s, 9, l->probe_id);
-	sqlite3_bind_text(s, 10, l->actor ? l->actor : "unknown", -1,
-	    SQLITE_STATIC);
-	sqlite3_bind_int64(s, 11, now);
-	bind_int_or_null(s, 12, l->expires);
-	if ((rc = db_step_done(db, s, "listing")) == 0 &&
-	    (rc = journal_add(db, "add", l, l->actor, why, now)) == 0 &&
-	    changed)
-		*changed = existed ? 2 : 1;
- out:
-	return db_tx_leave(db, own, rc);
-}
-
-int
-db_listing_remove(struct db *db, const struct addr *net, const char *actor,
-    const char *why)
-{
-	sqlite3_stmt	*s;
-	struct listing	 old;
-	int		 own, rc;
-
-	if (db_tx_enter(db, &own) == -1)
-		return -1;
-	if ((s = db_stmt(db, ST_LISTING_GET)) == NULL) {
-		rc = -1;
-		goto out;
-	}
-	bind_net(s, 1, net);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_DONE) {
-		sqlite3_reset(s);
-		rc = DB_NOTFOUND;
-		goto out;
-	}
-	if (rc != SQLITE_ROW) {
-		sqlite3_reset(s);
-		rc = db_fail(db, "listing");
-		goto out;
-	}
-	row_listing(s, &old);
-	/* The journal copies old's text now, before the row goes. */
-	rc = journal_add(db, "remove", &old, actor, why, time(NULL));
-	sqlite3_reset(s);
-	if (rc == 0 && (s = db_stmt(db, ST_LISTING_DELETE)) != NULL) {
-		sqlite3_bind_int64(s, 1, old.id);
-		rc = db_step_done(db, s, "remove");
-	} else
-		rc = -1;
-	/* The evidence of a removed listing goes with it. */
-	if (rc == 0 && (s = db_stmt(db, ST_EVIDENCE_DEL)) != NULL) {
-		char	 cidr[ADDR_STRLEN];
-
-		addr_format(net, cidr, sizeof(cidr));
-		sqlite3_bind_text(s, 1, cidr, -1, SQLITE_TRANSIENT);
-		sqlite3_bind_null(s, 2);
-		rc = db_step_done(db, s, "evidence");
-	} else if (rc == 0)
-		rc = -1;
- out:
-	if (rc == DB_NOTFOUND) {
-		db_tx_leave(db, own, 0);
-		return DB_NOTFOUND;
-	}
-	return db_tx_leave(db, own, rc);
-}
-
-/* Step s, calling cb per row; returns 0, cb's non-zero, or -1. */
-static int
-listing_rows(struct db *db, sqlite3_stmt *s,
-    int (*cb)(const struct listing *, void *), void *arg, int *nrows)
-{
-	struct listing	 l;
-	int		 rc;
-
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		row_listing(s, &l);
-		if (nrows)
-			(*nrows)++;
-		if ((rc = cb(&l, arg)) != 0) {
-			sqlite3_reset(s);
-			return rc;
-		}
-	}
-	sqlite3_reset(s);
-	if (rc != SQLITE_DONE)
-		return db_fail(db, "listing");
-	return 0;
-}
-
-int
-db_listing_get(struct db *db, const struct addr *net,
-    int (*cb)(const struct listing *, void *), void *arg)
-{
-	sqlite3_stmt	*s;
-	int		 n = 0, rc;
-
-	if ((s = db_stmt(db, ST_LISTING_GET)) == NULL)
-		return -1;
-	bind_net(s, 1, net);
-	rc = listing_rows(db, s, cb, arg, &n);
-	if (rc == 0 && n == 0)
-		return DB_NOTFOUND;
-	return rc;
-}
-
-/* The DNS loader's scan: seven columns, the rest of l zero. */
-static int
-listing_lean(struct db *db, int64_t now,
-    int (*cb)(const struct listing *, void *), void *arg)
-{
-	sqlite3_stmt	*s;
-	struct listing	 l;
-	int		 rc;
-
-	if ((s = db_stmt(db, ST_LISTING_LEAN)) == NULL)
-		return -1;
-	sqlite3_bind_int64(s, 1, now);
-	memset(&l, 0, sizeof(l));
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		col_addr(s, 0, &l.net);
-		l.exclude = sqlite3_column_int(s, 3);
-		l.code = (uint32_t)sqlite3_column_int64(s, 4);
-		l.reason = col_text(s, 5);
-		l.expires = sqlite3_column_int64(s, 6);
-		if ((rc = cb(&l, arg)) != 0) {
-			sqlite3_reset(s);
-			return rc;
-		}
-	}
-	sqlite3_reset(s);
-	return rc == SQLITE_DONE ? 0 : db_fail(db, "listing");
-}
-
-int
-db_listing_foreach(struct db *db, int flags, int64_t now,
-    int (*cb)(const struct listing *, void *), void *arg)
-{
-	sqlite3_stmt	*s;
-	enum stmt	 which;
-
-	if ((flags & (DB_ACTIVE | DB_LEAN | DB_ORDERED)) ==
-	    (DB_ACTIVE | DB_LEAN))
-		return listing_lean(db, now, cb, arg);
-	if (flags & DB_ACTIVE)
-		which = (flags & DB_ORDERED) ? ST_LISTING_ACTIVE_ORDERED :
-		    ST_LISTING_ACTIVE;
-	else
-		which = (flags & DB_ORDERED) ? ST_LISTING_ALL_ORDERED :
-		    ST_LISTING_ALL;
-	if ((s = db_stmt(db, which)) == NULL)
-		return -1;
-	if (flags & DB_ACTIVE)
-		sqlite3_bind_int64(s, 1, now);
-	return listing_rows(db, s, cb, arg, NULL);
-}
-
-int
-db_listing_covering(struct db *db, const struct addr *ip,
-    int (*cb)(const struct listing *, void *), void *arg)
-{
-	struct addr	 net;
-	int		 p, rc;
-
-	for (p = 0; p <= ip->prefix; p++) {
-		net = *ip;
-		net.prefix = (uint8_t)p;
-		addr_mask(&net);
-		rc = db_listing_get(db, &net, cb, arg);
-		if (rc != 0 && rc != DB_NOTFOUND)
-			return rc;
-	}
-	return 0;
-}
-
-int
-db_listing_next_expiry(struct db *db, int64_t now, int64_t *when)
-{
-	sqlite3_stmt	*s;
-	int		 rc;
-
-	if ((s = db_stmt(db, ST_LISTING_NEXT_EXPIRY)) == NULL)
-		return -1;
-	sqlite3_bind_int64(s, 1, now);
-	rc = sqlite3_step(s);
-	*when = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
-	sqlite3_reset(s);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return db_fail(db, "expiry");
-	return 0;
-}
-
-int
-db_listing_count(struct db *db, int64_t *listed, int64_t *excluded)
-{
-	sqlite3_stmt	*s;
-	int		 rc;
-
-	if ((s = db_stmt(db, ST_LISTING_COUNT)) == NULL)
-		return -1;
-	rc = sqlite3_step(s);
-	*listed = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
-	*excluded = rc == SQLITE_ROW ? sqlite3_column_int64(s, 1) : 0;
-	sqlite3_reset(s);
-	if (rc != SQLITE_ROW)
-		return db_fail(db, "count");
-	return 0;
-}
-
-/* Journal rows copied out of SQLite, to be sorted across prefixes. */
-struct jcopy {
-	struct journal_entry	 j;
-	char			*strs[5];
-};
-
-static int
-jcopy_cmp(const void *x, const void *y)
-{
-	const struct jcopy	*a = x, *b = y;
-
-	return a->j.serial < b->j.serial ? -1 : a->j.serial > b->j.serial;
-}
-
-char *
-dupn(const char *s)
-{
-	return s ? xstrdup(s) : NULL;
-}
-
-int
-db_journal_covering(struct db *db, const struct addr *ip,
-    int (*cb)(const struct journal_entry *, void *), void *arg)
-{
-	struct jcopy	*v = NULL;
-	size_t		 n = 0, cap = 0, i;
-	struct addr	 net;
-	sqlite3_stmt	*s;
-	int		 p, rc = 0, k;
-
-	for (p = 0; p <= ip->prefix && rc == 0; p++) {
-		net = *ip;
-		net.prefix = (uint8_t)p;
-		addr_mask(&net);
-		if ((s = db_stmt(db, ST_JOURNAL_AT)) == NULL) {
-			rc = -1;
-			break;
-		}
-		sqlite3_bind_blob(s, 1, net.a, 16, SQLITE_STATIC);
-		sqlite3_bind_int(s, 2, p);
-		sqlite3_bind_int(s, 3, net.family);
-		while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-			if (n == cap) {
-				cap = cap ? cap * 2 : 16;
-				v = xreallocarray(v, cap, sizeof(*v));
-			}
-			row_journal(s, &v[n].j);
-			v[n].strs[0] = dupn(v[n].j.op);
-			v[n].strs[1] = dupn(v[n].j.reason);
-			v[n].strs[2] = dupn(v[n].j.source);
-			v[n].strs[3] = dupn(v[n].j.actor);
-			v[n].strs[4] = dupn(v[n].j.why);
-			v[n].j.op = v[n].strs[0];
-			v[n].j.reason = v[n].strs[1];
-			v[n].j.source = v[n].strs[2];
-			v[n].j.actor = v[n].strs[3];
-			v[n].j.why = v[n].strs[4];
-			n++;
-		}
-		sqlite3_reset(s);
-		rc = rc == SQLITE_DONE ? 0 : db_fail(db, "journal");
-	}
-	if (rc == 0 && n > 0) {		/* qsort(NULL, 0) is UB */
-		qsort(v, n, sizeof(*v), jcopy_cmp);
-		for (i = 0; i < n && rc == 0; i++)
-			rc = cb(&v[i].j, arg);
-	}
-	for (i = 0; i < n; i++)
-		for (k = 0; k < 5; k++)
-			free(v[i].strs[k]);
-	free(v);
-	return rc;
-}
-
-int
-db_journal_since(struct db *db, uint32_t since,
-    int (*cb)(const struct journal_entry *, void *), void *arg)
-{
-	sqlite3_stmt		*s;
-	struct journal_entry	 j;
-	int			 rc;
-
-	if ((s = db_stmt(db, ST_JOURNAL_SINCE)) == NULL)
-		return -1;
-	sqlite3_bind_int64(s, 1, since);
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		row_journal(s, &j);
-		if ((rc = cb(&j, arg)) != 0) {
-			sqlite3_reset(s);
-			return rc;
-		}
-	}
-	sqlite3_reset(s);
-	if (rc != SQLITE_DONE)
-		return db_fail(db, "journal");
-	return 0;
-}
-
 int
 db_meta_get(struct db *db, const char *key, char *buf, size_t len)
 {
 	sqlite3_stmt	*s;
+	const char	*v;
 	int		 rc;
 
 	if ((s = db_stmt(db, ST_META_GET)) == NULL)
@@ -1089,7 +680,8 @@ db_meta_get(struct db *db, const char *key, char *buf, size_t len)
 	sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW) {
-		orbl_strlcpy(buf, col_text(s, 0) ? col_text(s, 0) : "", len);
+		v = db_col_text(s, 0);
+		orbl_strlcpy(buf, v ? v : "", len);
 		sqlite3_reset(s);
 		return 0;
 	}

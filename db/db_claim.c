@@ -32,29 +32,110 @@ db_claim_insert(struct db *db, const char *addr, const char *kind,
 	return sqlite3_changes(db->h) == 1 ? 0 : 1;
 }
 
-int
-db_claim_unit(struct db *db, const char *kind, int64_t id, const char *owner,
-    int64_t now, int64_t lease_until)
+const struct claim_kind db_kind_submission = {
+	"submission", "queued", "probing",
+	ST_SUB_GET, ST_SUB_CLAIMABLE, ST_SUB_CLAIM, ST_SUB_UNCLAIM
+};
+
+const struct claim_kind db_kind_request = {
+	"request", "pending", "retesting",
+	ST_REQ_GET, ST_REQ_CLAIMABLE, ST_REQ_CLAIM, ST_REQ_UNCLAIM
+};
+
+/* The kind a claim row names; NULL for a manual claim (nothing queued). */
+static const struct claim_kind *
+claim_kind_of(const char *name)
+{
+	if (strcmp(name, db_kind_submission.name) == 0)
+		return &db_kind_submission;
+	if (strcmp(name, db_kind_request.name) == 0)
+		return &db_kind_request;
+	return NULL;
+}
+
+/* The claim on the address of unit id of kind k: 0 taken, 1 held by
+ * another run (or the unit is gone), -1 error. */
+static int
+claim_unit(struct db *db, const struct claim_kind *k, int64_t id,
+    const char *owner, int64_t now, int64_t lease_until)
 {
 	sqlite3_stmt	*s;
 	char		*addr;
 	int		 rc;
 
-	/* Both rows have the address in column 1. */
-	if ((s = db_stmt(db, strcmp(kind, "submission") == 0 ? ST_SUB_GET :
-	    ST_REQ_GET)) == NULL)
+	if ((s = db_stmt(db, k->get)) == NULL)
 		return -1;
 	sqlite3_bind_int64(s, 1, id);
-	rc = sqlite3_step(s);
-	addr = rc == SQLITE_ROW ? dupn(col_text(s, 1)) : NULL;
-	sqlite3_reset(s);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return db_fail(db, "claim");
+	if ((rc = db_step_dup(db, s, 1, &addr, "claim")) != 0)
+		return rc == DB_NOTFOUND ? 1 : -1;
 	if (addr == NULL)
 		return 1;
-	rc = db_claim_insert(db, addr, kind, id, owner, now, lease_until);
+	rc = db_claim_insert(db, addr, k->name, id, owner, now, lease_until);
 	free(addr);
 	return rc;
+}
+
+int
+db_claim_batch(struct db *db, const struct claim_kind *k, int64_t now,
+    int64_t lease_until, const char *owner, int max,
+    const char *(*take)(sqlite3_stmt *, void *), void *arg)
+{
+	sqlite3_stmt	*s;
+	const char	*addr;
+	int64_t		*ids;
+	int		 nids = 0, i, rc;
+
+	if (max <= 0)
+		return 0;
+	if (db_begin(db) == -1)
+		return -1;
+	ids = xcalloc((size_t)max, sizeof(*ids));
+	if ((s = db_stmt(db, k->claimable)) == NULL) {
+		rc = -1;
+		goto out;
+	}
+	sqlite3_bind_int64(s, 1, now);
+	sqlite3_bind_int(s, 2, max);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW && nids < max)
+		ids[nids++] = sqlite3_column_int64(s, 0);
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
+		rc = db_fail(db, "claim");
+		goto out;
+	}
+	rc = 0;
+	for (i = 0; i < nids && rc == 0; i++) {
+		/* Its address held already (by another run, or by an
+		 * earlier unit of this batch at the same address), or the
+		 * unit is gone: the next one. */
+		if ((rc = claim_unit(db, k, ids[i], owner, now,
+		    lease_until)) == 1) {
+			rc = 0;
+			continue;
+		}
+		if (rc != 0)
+			break;
+		if ((s = db_stmt(db, k->claim)) == NULL) {
+			rc = -1;
+			break;
+		}
+		sqlite3_bind_int64(s, 1, ids[i]);
+		sqlite3_bind_int64(s, 2, now);
+		addr = NULL;
+		if ((rc = sqlite3_step(s)) == SQLITE_ROW)
+			addr = take(s, arg);
+		sqlite3_reset(s);
+		if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+			rc = db_fail(db, "claim");
+		else if (rc == SQLITE_ROW)
+			rc = db_event_add(db, k->name, ids[i], addr, owner,
+			    k->running, NULL);
+		else
+			rc = 0;
+	}
+ out:
+	free(ids);
+	return db_tx_leave(db, 1, rc);
 }
 
 int
@@ -66,11 +147,7 @@ db_claim_take(struct db *db, const char *addr, const char *owner,
 	if (db_tx_enter(db, &own) == -1)
 		return -1;
 	rc = db_claim_insert(db, addr, "manual", 0, owner, now, lease_until);
-	if (rc == 1) {
-		db_tx_leave(db, own, 0);
-		return DB_CLAIMED;
-	}
-	return db_tx_leave(db, own, rc);
+	return db_tx_answer(db, own, rc == 1 ? DB_CLAIMED : rc);
 }
 
 int
@@ -81,7 +158,7 @@ db_claim_release(struct db *db, const char *addr, const char *owner)
 	if ((s = db_stmt(db, ST_CLAIM_RELEASE)) == NULL)
 		return -1;
 	sqlite3_bind_text(s, 1, addr, -1, SQLITE_STATIC);
-	bind_text_or_null(s, 2, owner);
+	db_bind_text_or_null(s, 2, owner);
 	return db_step_done(db, s, "claim");
 }
 
@@ -107,25 +184,24 @@ db_claim_expire(struct db *db, int64_t now, const char *owner,
 		goto out;
 	}
 	sqlite3_bind_int64(s, 1, now);
-	bind_text_or_null(s, 2, owner);
+	db_bind_text_or_null(s, 2, owner);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		if (cnt == cap) {
 			cap = cap ? cap * 2 : 16;
 			v = xreallocarray(v, cap, sizeof(*v));
 		}
-		v[cnt].addr = dupn(col_text(s, 0));
-		v[cnt].kind = dupn(col_text(s, 1));
+		v[cnt].addr = xstrdup_null(db_col_text(s, 0));
+		v[cnt].kind = xstrdup_null(db_col_text(s, 1));
 		v[cnt++].ref = sqlite3_column_int64(s, 2);
 	}
 	sqlite3_reset(s);
 	rc = rc == SQLITE_DONE ? 0 : db_fail(db, "claim");
 	for (i = 0; i < cnt && rc == 0; i++) {
-		int	 sub = strcmp(v[i].kind, "submission") == 0;
+		const struct claim_kind	*k = claim_kind_of(v[i].kind);
 
-		if (!sub && strcmp(v[i].kind, "request") != 0)
+		if (k == NULL)
 			continue;	/* manual: nothing queued */
-		if ((s = db_stmt(db, sub ? ST_SUB_UNCLAIM :
-		    ST_REQ_UNCLAIM)) == NULL) {
+		if ((s = db_stmt(db, k->unclaim)) == NULL) {
 			rc = -1;
 			break;
 		}
@@ -133,10 +209,10 @@ db_claim_expire(struct db *db, int64_t now, const char *owner,
 		sqlite3_bind_int64(s, 2, now);
 		if ((rc = db_step_done(db, s, "claim")) == 0 &&
 		    sqlite3_changes(db->h) > 0) {
-			rc = db_event_add(db, sub ? "submission" : "request",
-			    v[i].ref, v[i].addr, actor, sub ? "queued" :
-			    "pending", "claim released: the run that held it "
-			    "did not finish (its process stopped or died)");
+			rc = db_event_add(db, k->name, v[i].ref, v[i].addr,
+			    actor, k->waiting, "claim released: the run that "
+			    "held it did not finish (its process stopped or "
+			    "died)");
 			(*n)++;
 		}
 	}
@@ -162,7 +238,7 @@ db_claim_get(struct db *db, const char *addr, char *owner, size_t ownerlen,
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW) {
 		if (owner)
-			snprintf(owner, ownerlen, "%s", col_text(s, 2));
+			snprintf(owner, ownerlen, "%s", db_col_text(s, 2));
 		if (lease_until)
 			*lease_until = sqlite3_column_int64(s, 3);
 	}
@@ -224,7 +300,7 @@ db_probe_count_net_since(struct db *db, const struct addr *net,
 {
 	sqlite3_stmt	*s;
 	uint8_t		 lo[17], hi[17];
-	int		 i, bits = net->prefix, rc;
+	int		 i, bits = net->prefix;
 
 	/* The family byte, then the address: the range never leaves the
 	 * family.  IPv4 addresses fill the first 4 bytes; the rest stay
@@ -243,10 +319,7 @@ db_probe_count_net_since(struct db *db, const struct addr *net,
 	sqlite3_bind_blob(s, 1, lo, 17, SQLITE_TRANSIENT);
 	sqlite3_bind_blob(s, 2, hi, 17, SQLITE_TRANSIENT);
 	sqlite3_bind_int64(s, 3, since);
-	rc = sqlite3_step(s);
-	*n = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
-	sqlite3_reset(s);
-	return rc == SQLITE_ROW ? 0 : db_fail(db, "count");
+	return db_step_int(db, s, n, "count");
 }
 
 int
@@ -266,13 +339,13 @@ db_arrivals_since(struct db *db, int64_t probe_id, int64_t after_id,
 		a.ts = sqlite3_column_int64(s, 1);
 		a.probe_id = sqlite3_column_int64(s, 2);
 		a.test_id = sqlite3_column_int(s, 3);
-		a.peer = col_text(s, 4);
-		a.mail_from = col_text(s, 5);
-		a.rcpt = col_text(s, 6);
+		a.peer = db_col_text(s, 4);
+		a.mail_from = db_col_text(s, 5);
+		a.rcpt = db_col_text(s, 6);
 		a.bounce = sqlite3_column_int(s, 7);
-		a.bounce_why = col_text(s, 8);
-		a.received = col_text(s, 9);
-		a.cookie = col_text(s, 10);
+		a.bounce_why = db_col_text(s, 8);
+		a.received = db_col_text(s, 9);
+		a.cookie = db_col_text(s, 10);
 		a.confirmed = sqlite3_column_int(s, 11);
 		if ((rc = cb(&a, arg)) != 0) {
 			sqlite3_reset(s);
@@ -287,16 +360,12 @@ int
 db_arrival_count(struct db *db, int64_t probe_id, int test_id, int64_t *n)
 {
 	sqlite3_stmt	*s;
-	int		 rc;
 
 	if ((s = db_stmt(db, ST_ARRIVAL_COUNT)) == NULL)
 		return -1;
 	sqlite3_bind_int64(s, 1, probe_id);
 	sqlite3_bind_int(s, 2, test_id);
-	rc = sqlite3_step(s);
-	*n = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
-	sqlite3_reset(s);
-	return rc == SQLITE_ROW ? 0 : db_fail(db, "arrivals");
+	return db_step_int(db, s, n, "arrivals");
 }
 
 int
@@ -313,7 +382,7 @@ db_probe_test_accepted(struct db *db, int64_t probe_id, int test_id,
 	sqlite3_bind_int64(s, 1, probe_id);
 	sqlite3_bind_int(s, 2, test_id);
 	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW && (r = col_text(s, 0)) != NULL)
+	if (rc == SQLITE_ROW && (r = db_col_text(s, 0)) != NULL)
 		*accepted = r[0] == '2';
 	sqlite3_reset(s);
 	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 :

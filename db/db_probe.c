@@ -22,10 +22,10 @@ db_event_add(struct db *db, const char *kind, int64_t ref, const char *addr,
 	sqlite3_bind_int64(s, 1, time(NULL));
 	sqlite3_bind_text(s, 2, kind, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 3, ref);
-	bind_text_or_null(s, 4, addr);
+	db_bind_text_or_null(s, 4, addr);
 	sqlite3_bind_text(s, 5, actor ? actor : "unknown", -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 6, what, -1, SQLITE_STATIC);
-	bind_text_or_null(s, 7, why);
+	db_bind_text_or_null(s, 7, why);
 	return db_step_done(db, s, "event");
 }
 
@@ -33,17 +33,17 @@ static void
 row_submission(sqlite3_stmt *s, struct submission *x)
 {
 	x->id = sqlite3_column_int64(s, 0);
-	x->addr = col_text(s, 1);
+	x->addr = db_col_text(s, 1);
 	x->port = sqlite3_column_int(s, 2);
-	x->submitter = col_text(s, 3);
-	x->client = col_text(s, 4);
-	x->state = col_text(s, 5);
+	x->submitter = db_col_text(s, 3);
+	x->client = db_col_text(s, 4);
+	x->state = db_col_text(s, 5);
 	x->created = sqlite3_column_int64(s, 6);
 	x->updated = sqlite3_column_int64(s, 7);
 	x->not_before = sqlite3_column_int64(s, 8);
 	x->tries = sqlite3_column_int(s, 9);
 	x->probe_id = sqlite3_column_int64(s, 10);
-	x->result = col_text(s, 11);
+	x->result = db_col_text(s, 11);
 }
 
 int
@@ -61,8 +61,8 @@ db_submission_add(struct db *db, const char *addr, int port,
 	else {
 		sqlite3_bind_text(s, 1, addr, -1, SQLITE_STATIC);
 		sqlite3_bind_int(s, 2, port);
-		bind_text_or_null(s, 3, submitter);
-		bind_text_or_null(s, 4, client);
+		db_bind_text_or_null(s, 3, submitter);
+		db_bind_text_or_null(s, 4, client);
 		sqlite3_bind_int64(s, 5, time(NULL));
 		rc = db_step_done(db, s, "submission");
 	}
@@ -128,81 +128,50 @@ struct subcopy {
 	char			*addr, *submitter, *client, *result;
 };
 
+struct subclaim {
+	struct subcopy		*v;
+	int			 n;
+};
+
+/* db_claim_batch()'s take: the claimed row into the next copy. */
+static const char *
+submission_take(sqlite3_stmt *s, void *arg)
+{
+	struct subclaim	*c = arg;
+	struct subcopy	*p = &c->v[c->n++];
+
+	row_submission(s, &p->x);
+	p->x.addr = p->addr = xstrdup_null(p->x.addr);
+	p->x.submitter = p->submitter = xstrdup_null(p->x.submitter);
+	p->x.client = p->client = xstrdup_null(p->x.client);
+	p->x.result = p->result = xstrdup_null(p->x.result);
+	p->x.state = db_kind_submission.running;
+	return p->addr;
+}
+
 int
 db_submission_claim(struct db *db, int64_t now, int64_t lease_until,
     const char *owner, int max, int (*cb)(const struct submission *, void *),
     void *arg)
 {
-	sqlite3_stmt	*s;
-	int64_t		*ids = NULL;
-	struct subcopy	*v = NULL;
-	int		 nids = 0, n = 0, i, rc = 0;
+	struct subclaim	 c;
+	int		 i, rc;
 
 	if (max <= 0)
 		return 0;
-	if (db_begin(db) == -1)
-		return -1;
-	ids = xcalloc((size_t)max, sizeof(*ids));
-	v = xcalloc((size_t)max, sizeof(*v));
-	if ((s = db_stmt(db, ST_SUB_CLAIMABLE)) == NULL) {
-		rc = -1;
-		goto out;
+	c.v = xcalloc((size_t)max, sizeof(*c.v));
+	c.n = 0;
+	rc = db_claim_batch(db, &db_kind_submission, now, lease_until, owner,
+	    max, submission_take, &c);
+	for (i = 0; i < c.n && rc == 0; i++)
+		rc = cb(&c.v[i].x, arg);
+	for (i = 0; i < c.n; i++) {
+		free(c.v[i].addr);
+		free(c.v[i].submitter);
+		free(c.v[i].client);
+		free(c.v[i].result);
 	}
-	sqlite3_bind_int64(s, 1, now);
-	sqlite3_bind_int(s, 2, max);
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW && nids < max)
-		ids[nids++] = sqlite3_column_int64(s, 0);
-	sqlite3_reset(s);
-	if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
-		rc = db_fail(db, "claim");
-		goto out;
-	}
-	rc = 0;
-	for (i = 0; i < nids && rc == 0; i++) {
-		if ((rc = db_claim_unit(db, "submission", ids[i], owner, now,
-		    lease_until)) == 1) {
-			rc = 0;
-			continue;
-		}
-		if (rc != 0)
-			break;
-		if ((s = db_stmt(db, ST_SUB_CLAIM)) == NULL) {
-			rc = -1;
-			break;
-		}
-		sqlite3_bind_int64(s, 1, ids[i]);
-		sqlite3_bind_int64(s, 2, now);
-		if ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-			row_submission(s, &v[n].x);
-			v[n].x.addr = v[n].addr = dupn(v[n].x.addr);
-			v[n].x.submitter = v[n].submitter = dupn(v[n].x.submitter);
-			v[n].x.client = v[n].client = dupn(v[n].x.client);
-			v[n].x.result = v[n].result = dupn(v[n].x.result);
-			v[n].x.state = "probing";
-			n++;
-			rc = SQLITE_DONE;
-		}
-		sqlite3_reset(s);
-		rc = rc == SQLITE_DONE ? 0 : db_fail(db, "claim");
-		if (rc == 0 && n > 0 && v[n - 1].x.id == ids[i])
-			rc = db_event_add(db, "submission", ids[i], v[n - 1].addr,
-			    owner, "probing", NULL);
-	}
- out:
-	if (rc == 0)
-		rc = db_commit(db) == -1 ? (db_rollback(db), -1) : 0;
-	else
-		db_rollback(db);
-	for (i = 0; i < n && rc == 0; i++)
-		rc = cb(&v[i].x, arg);
-	for (i = 0; i < n; i++) {
-		free(v[i].addr);
-		free(v[i].submitter);
-		free(v[i].client);
-		free(v[i].result);
-	}
-	free(v);
-	free(ids);
+	free(c.v);
 	return rc;
 }
 
@@ -223,31 +192,16 @@ db_submission_set(struct db *db, int64_t id, const char *state,
 	}
 	sqlite3_bind_int64(s, 1, id);
 	sqlite3_bind_text(s, 2, state, -1, SQLITE_STATIC);
-	bind_text_or_null(s, 3, result);
-	bind_int_or_null(s, 4, probe_id);
-	bind_int_or_null(s, 5, not_before);
+	db_bind_text_or_null(s, 3, result);
+	db_bind_int_or_null(s, 4, probe_id);
+	db_bind_int_or_null(s, 5, not_before);
 	sqlite3_bind_int64(s, 6, time(NULL));
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW)
-		addr = dupn(col_text(s, 0));
-	sqlite3_reset(s);
-	if (rc == SQLITE_DONE && addr == NULL) {
-		rc = DB_NOTFOUND;
-		goto out;
-	}
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-		rc = db_fail(db, "submission");
-		goto out;
-	}
-	rc = db_event_add(db, "submission", id, addr, actor, state,
-	    why ? why : result);
+	if ((rc = db_step_dup(db, s, 0, &addr, "submission")) == 0)
+		rc = db_event_add(db, "submission", id, addr, actor, state,
+		    why ? why : result);
  out:
 	free(addr);
-	if (rc == DB_NOTFOUND) {
-		db_tx_leave(db, own, 0);
-		return DB_NOTFOUND;
-	}
-	return db_tx_leave(db, own, rc);
+	return db_tx_answer(db, own, rc);
 }
 
 int
@@ -265,16 +219,6 @@ db_submission_counts(struct db *db, int64_t counts[4])
 	return rc == SQLITE_ROW ? 0 : db_fail(db, "counts");
 }
 
-static int
-count_query(struct db *db, sqlite3_stmt *s, int64_t *n)
-{
-	int	 rc = sqlite3_step(s);
-
-	*n = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
-	sqlite3_reset(s);
-	return rc == SQLITE_ROW ? 0 : db_fail(db, "count");
-}
-
 int
 db_submission_count_since(struct db *db, const char *submitter,
     int64_t since, int64_t *n)
@@ -283,9 +227,9 @@ db_submission_count_since(struct db *db, const char *submitter,
 
 	if ((s = db_stmt(db, ST_SUB_COUNT_SINCE)) == NULL)
 		return -1;
-	bind_text_or_null(s, 1, submitter);
+	db_bind_text_or_null(s, 1, submitter);
 	sqlite3_bind_int64(s, 2, since);
-	return count_query(db, s, n);
+	return db_step_int(db, s, n, "count");
 }
 
 int
@@ -305,8 +249,8 @@ db_probe_begin(struct db *db, const char *addr, int port,
 	else {
 		sqlite3_bind_text(s, 1, addr, -1, SQLITE_STATIC);
 		sqlite3_bind_int(s, 2, port);
-		bind_int_or_null(s, 3, submission_id);
-		bind_int_or_null(s, 4, request_id);
+		db_bind_int_or_null(s, 3, submission_id);
+		db_bind_int_or_null(s, 4, request_id);
 		sqlite3_bind_int64(s, 5, time(NULL));
 		/* The family first: an IPv4 address must not sort inside an
 		 * IPv6 network that starts with the same bits. */
@@ -359,16 +303,16 @@ probe_tests_write(struct db *db, int64_t probe_id,
 		sqlite3_bind_int(s, 2, t[i].test_id);
 		sqlite3_bind_text(s, 3, t[i].name ? t[i].name : "", -1,
 		    SQLITE_STATIC);
-		bind_text_or_null(s, 4, t[i].mail_from);
-		bind_text_or_null(s, 5, t[i].rcpt_to);
-		bind_text_or_null(s, 6, t[i].mail_reply);
-		bind_text_or_null(s, 7, t[i].rcpt_reply);
-		bind_text_or_null(s, 8, t[i].data_reply);
-		bind_text_or_null(s, 9, t[i].cookie);
-		bind_text_or_null(s, 10, t[i].verdict);
-		bind_int_or_null(s, 11, t[i].arrived);
-		bind_text_or_null(s, 12, t[i].arrived_from);
-		bind_text_or_null(s, 13, t[i].received);
+		db_bind_text_or_null(s, 4, t[i].mail_from);
+		db_bind_text_or_null(s, 5, t[i].rcpt_to);
+		db_bind_text_or_null(s, 6, t[i].mail_reply);
+		db_bind_text_or_null(s, 7, t[i].rcpt_reply);
+		db_bind_text_or_null(s, 8, t[i].data_reply);
+		db_bind_text_or_null(s, 9, t[i].cookie);
+		db_bind_text_or_null(s, 10, t[i].verdict);
+		db_bind_int_or_null(s, 11, t[i].arrived);
+		db_bind_text_or_null(s, 12, t[i].arrived_from);
+		db_bind_text_or_null(s, 13, t[i].received);
 		if ((rc = db_step_done(db, s, "probe test")) != 0)
 			return rc;
 	}
@@ -405,11 +349,11 @@ db_probe_finish(struct db *db, const struct probe *p,
 	}
 	sqlite3_bind_int64(s, 1, p->id);
 	sqlite3_bind_int64(s, 2, p->finished ? p->finished : time(NULL));
-	bind_text_or_null(s, 3, p->verdict);
-	bind_text_or_null(s, 4, p->hops);
-	bind_int_or_null(s, 5, p->relayed_test);
-	bind_text_or_null(s, 6, p->output_addr);
-	bind_text_or_null(s, 7, p->transcript);
+	db_bind_text_or_null(s, 3, p->verdict);
+	db_bind_text_or_null(s, 4, p->hops);
+	db_bind_int_or_null(s, 5, p->relayed_test);
+	db_bind_text_or_null(s, 6, p->output_addr);
+	db_bind_text_or_null(s, 7, p->transcript);
 	if ((rc = step_returning_id(db, s, &sub, &found)) != 0)
 		goto out;
 	if (!found) {
@@ -450,9 +394,9 @@ db_probe_confirm(struct db *db, int64_t probe_id, const char *hops,
 	}
 	sqlite3_bind_int64(s, 1, probe_id);
 	sqlite3_bind_int64(s, 2, time(NULL));
-	bind_text_or_null(s, 3, hops);
-	bind_int_or_null(s, 4, relayed_test);
-	bind_text_or_null(s, 5, output_addr);
+	db_bind_text_or_null(s, 3, hops);
+	db_bind_int_or_null(s, 4, relayed_test);
+	db_bind_text_or_null(s, 5, output_addr);
 	if ((rc = step_returning_id(db, s, &sub, &found)) != 0)
 		goto out;
 	if (!found) {
@@ -466,11 +410,11 @@ db_probe_confirm(struct db *db, int64_t probe_id, const char *hops,
 		goto out;
 	}
 	sqlite3_bind_int64(s, 1, probe_id);
-	if ((rc = sqlite3_step(s)) == SQLITE_ROW)
-		addr = dupn(col_text(s, 1));
-	sqlite3_reset(s);
-	if (rc != SQLITE_ROW) {
-		rc = db_fail(db, "probe");
+	if ((rc = db_step_dup(db, s, 1, &addr, "probe")) != 0) {
+		if (rc == DB_NOTFOUND)
+			db_seterr(db, "probe %lld: no such probe",
+			    (long long)probe_id);
+		rc = -1;
 		goto out;
 	}
 	if ((rc = db_event_add(db, "probe", probe_id, addr, "prober",
@@ -491,17 +435,17 @@ static void
 row_probe(sqlite3_stmt *s, struct probe *p)
 {
 	p->id = sqlite3_column_int64(s, 0);
-	p->addr = col_text(s, 1);
+	p->addr = db_col_text(s, 1);
 	p->port = sqlite3_column_int(s, 2);
 	p->submission_id = sqlite3_column_int64(s, 3);
 	p->request_id = sqlite3_column_int64(s, 4);
 	p->started = sqlite3_column_int64(s, 5);
 	p->finished = sqlite3_column_int64(s, 6);
-	p->verdict = col_text(s, 7);
-	p->hops = col_text(s, 8);
+	p->verdict = db_col_text(s, 7);
+	p->hops = db_col_text(s, 8);
 	p->relayed_test = sqlite3_column_int(s, 9);
-	p->output_addr = col_text(s, 10);
-	p->transcript = col_text(s, 11);
+	p->output_addr = db_col_text(s, 10);
+	p->transcript = db_col_text(s, 11);
 }
 
 static int
@@ -565,17 +509,17 @@ db_probe_tests(struct db *db, int64_t probe_id,
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		t.probe_id = sqlite3_column_int64(s, 0);
 		t.test_id = sqlite3_column_int(s, 1);
-		t.name = col_text(s, 2);
-		t.mail_from = col_text(s, 3);
-		t.rcpt_to = col_text(s, 4);
-		t.mail_reply = col_text(s, 5);
-		t.rcpt_reply = col_text(s, 6);
-		t.data_reply = col_text(s, 7);
-		t.cookie = col_text(s, 8);
-		t.verdict = col_text(s, 9);
+		t.name = db_col_text(s, 2);
+		t.mail_from = db_col_text(s, 3);
+		t.rcpt_to = db_col_text(s, 4);
+		t.mail_reply = db_col_text(s, 5);
+		t.rcpt_reply = db_col_text(s, 6);
+		t.data_reply = db_col_text(s, 7);
+		t.cookie = db_col_text(s, 8);
+		t.verdict = db_col_text(s, 9);
 		t.arrived = sqlite3_column_int64(s, 10);
-		t.arrived_from = col_text(s, 11);
-		t.received = col_text(s, 12);
+		t.arrived_from = db_col_text(s, 11);
+		t.received = db_col_text(s, 12);
 		if ((rc = cb(&t, arg)) != 0) {
 			sqlite3_reset(s);
 			return rc;
@@ -603,7 +547,7 @@ db_arrival_add(struct db *db, const struct arrival *a, int *confirmed)
 		}
 		sqlite3_bind_int64(s, 1, a->probe_id);
 		sqlite3_bind_int(s, 2, a->test_id);
-		if ((rc = count_query(db, s, &used)) != 0)
+		if ((rc = db_step_int(db, s, &used, "count")) != 0)
 			goto out;
 	}
 	if ((s = db_stmt(db, ST_ARRIVAL_ADD)) == NULL) {
@@ -618,8 +562,8 @@ db_arrival_add(struct db *db, const struct arrival *a, int *confirmed)
 	    SQLITE_STATIC);
 	sqlite3_bind_text(s, 6, a->rcpt ? a->rcpt : "", -1, SQLITE_STATIC);
 	sqlite3_bind_int(s, 7, a->bounce ? 1 : 0);
-	bind_text_or_null(s, 8, a->bounce_why);
-	bind_text_or_null(s, 9, a->received);
+	db_bind_text_or_null(s, 8, a->bounce_why);
+	db_bind_text_or_null(s, 9, a->received);
 	sqlite3_bind_text(s, 10, a->cookie ? a->cookie : "", -1,
 	    SQLITE_STATIC);
 	sqlite3_bind_int(s, 11, a->confirmed && used == 0);

@@ -15,17 +15,17 @@ static void
 row_request(sqlite3_stmt *s, struct delist_request *r)
 {
 	r->id = sqlite3_column_int64(s, 0);
-	r->addr = col_text(s, 1);
-	r->contact = col_text(s, 2);
-	r->note = col_text(s, 3);
-	r->state = col_text(s, 4);
+	r->addr = db_col_text(s, 1);
+	r->contact = db_col_text(s, 2);
+	r->note = db_col_text(s, 3);
+	r->state = db_col_text(s, 4);
 	r->created = sqlite3_column_int64(s, 5);
 	r->updated = sqlite3_column_int64(s, 6);
 	r->not_before = sqlite3_column_int64(s, 7);
 	r->tries = sqlite3_column_int(s, 8);
 	r->probe_id = sqlite3_column_int64(s, 9);
 	r->decided = sqlite3_column_int64(s, 10);
-	r->decision = col_text(s, 11);
+	r->decision = db_col_text(s, 11);
 }
 
 static int
@@ -83,13 +83,8 @@ db_request_add(struct db *db, const char *addr, const char *contact,
 		goto out;
 	}
 	sqlite3_bind_text(s, 1, contact, -1, SQLITE_STATIC);
-	rc = sqlite3_step(s);
-	open = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
-	sqlite3_reset(s);
-	if (rc != SQLITE_ROW) {
-		rc = db_fail(db, "request");
+	if ((rc = db_step_int(db, s, &open, "request")) != 0)
 		goto out;
-	}
 	if (contact_limit > 0 && open >= contact_limit) {
 		db_seterr(db, "%s has %lld open requests already (the limit "
 		    "is %d)", contact, (long long)open, contact_limit);
@@ -102,9 +97,9 @@ db_request_add(struct db *db, const char *addr, const char *contact,
 	}
 	sqlite3_bind_text(s, 1, addr, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 2, contact, -1, SQLITE_STATIC);
-	bind_text_or_null(s, 3, note);
+	db_bind_text_or_null(s, 3, note);
 	sqlite3_bind_int64(s, 4, now);
-	bind_int_or_null(s, 5, not_before);
+	db_bind_int_or_null(s, 5, not_before);
 	if ((rc = db_step_done(db, s, "request")) != 0)
 		goto out;
 	*id = sqlite3_last_insert_rowid(db->h);
@@ -135,8 +130,8 @@ db_request_foreach(struct db *db, const char *state, const char *addr,
 
 	if ((s = db_stmt(db, ST_REQ_ALL)) == NULL)
 		return -1;
-	bind_text_or_null(s, 1, state);
-	bind_text_or_null(s, 2, addr);
+	db_bind_text_or_null(s, 1, state);
+	db_bind_text_or_null(s, 2, addr);
 	return request_rows(db, s, cb, arg, NULL);
 }
 
@@ -146,81 +141,49 @@ struct reqcopy {
 	char			*addr, *contact, *note;
 };
 
+struct reqclaim {
+	struct reqcopy		*v;
+	int			 n;
+};
+
+/* db_claim_batch()'s take: the claimed row into the next copy. */
+static const char *
+request_take(sqlite3_stmt *s, void *arg)
+{
+	struct reqclaim	*c = arg;
+	struct reqcopy	*p = &c->v[c->n++];
+
+	row_request(s, &p->r);
+	p->r.addr = p->addr = xstrdup_null(p->r.addr);
+	p->r.contact = p->contact = xstrdup_null(p->r.contact);
+	p->r.note = p->note = xstrdup_null(p->r.note);
+	p->r.decision = NULL;
+	p->r.state = db_kind_request.running;
+	return p->addr;
+}
+
 int
 db_request_claim(struct db *db, int64_t now, int64_t lease_until,
     const char *owner, int max,
     int (*cb)(const struct delist_request *, void *), void *arg)
 {
-	sqlite3_stmt	*s;
-	int64_t		*ids;
-	struct reqcopy	*v;
-	int		 nids = 0, n = 0, i, rc = 0;
+	struct reqclaim	 c;
+	int		 i, rc;
 
 	if (max <= 0)
 		return 0;
-	if (db_begin(db) == -1)
-		return -1;
-	ids = xcalloc((size_t)max, sizeof(*ids));
-	v = xcalloc((size_t)max, sizeof(*v));
-	if ((s = db_stmt(db, ST_REQ_CLAIMABLE)) == NULL) {
-		rc = -1;
-		goto out;
+	c.v = xcalloc((size_t)max, sizeof(*c.v));
+	c.n = 0;
+	rc = db_claim_batch(db, &db_kind_request, now, lease_until, owner,
+	    max, request_take, &c);
+	for (i = 0; i < c.n && rc == 0; i++)
+		rc = cb(&c.v[i].r, arg);
+	for (i = 0; i < c.n; i++) {
+		free(c.v[i].addr);
+		free(c.v[i].contact);
+		free(c.v[i].note);
 	}
-	sqlite3_bind_int64(s, 1, now);
-	sqlite3_bind_int(s, 2, max);
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW && nids < max)
-		ids[nids++] = sqlite3_column_int64(s, 0);
-	sqlite3_reset(s);
-	if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
-		rc = db_fail(db, "claim");
-		goto out;
-	}
-	rc = 0;
-	for (i = 0; i < nids && rc == 0; i++) {
-		if ((rc = db_claim_unit(db, "request", ids[i], owner, now,
-		    lease_until)) == 1) {
-			rc = 0;
-			continue;
-		}
-		if (rc != 0)
-			break;
-		if ((s = db_stmt(db, ST_REQ_CLAIM)) == NULL) {
-			rc = -1;
-			break;
-		}
-		sqlite3_bind_int64(s, 1, ids[i]);
-		sqlite3_bind_int64(s, 2, now);
-		rc = sqlite3_step(s);
-		if (rc == SQLITE_ROW) {
-			row_request(s, &v[n].r);
-			v[n].r.addr = v[n].addr = dupn(v[n].r.addr);
-			v[n].r.contact = v[n].contact = dupn(v[n].r.contact);
-			v[n].r.note = v[n].note = dupn(v[n].r.note);
-			v[n].r.decision = NULL;
-			v[n].r.state = "retesting";
-			n++;
-			rc = SQLITE_DONE;
-		}
-		sqlite3_reset(s);
-		rc = rc == SQLITE_DONE ? 0 : db_fail(db, "claim");
-		if (rc == 0 && n > 0 && v[n - 1].r.id == ids[i])
-			rc = db_event_add(db, "request", ids[i], v[n - 1].addr,
-			    owner, "retesting", NULL);
-	}
- out:
-	if (rc == 0)
-		rc = db_commit(db) == -1 ? (db_rollback(db), -1) : 0;
-	else
-		db_rollback(db);
-	for (i = 0; i < n && rc == 0; i++)
-		rc = cb(&v[i].r, arg);
-	for (i = 0; i < n; i++) {
-		free(v[i].addr);
-		free(v[i].contact);
-		free(v[i].note);
-	}
-	free(v);
-	free(ids);
+	free(c.v);
 	return rc;
 }
 
@@ -243,31 +206,17 @@ db_request_set(struct db *db, int64_t id, const char *state,
 	}
 	sqlite3_bind_int64(s, 1, id);
 	sqlite3_bind_text(s, 2, state, -1, SQLITE_STATIC);
-	bind_int_or_null(s, 3, not_before);
-	bind_int_or_null(s, 4, probe_id);
-	bind_int_or_null(s, 5, final ? now : 0);
-	bind_text_or_null(s, 6, decision);
+	db_bind_int_or_null(s, 3, not_before);
+	db_bind_int_or_null(s, 4, probe_id);
+	db_bind_int_or_null(s, 5, final ? now : 0);
+	db_bind_text_or_null(s, 6, decision);
 	sqlite3_bind_int64(s, 7, now);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW)
-		addr = dupn(col_text(s, 0));
-	sqlite3_reset(s);
-	if (rc == SQLITE_DONE) {
-		rc = DB_NOTFOUND;
-		goto out;
-	}
-	if (rc != SQLITE_ROW) {
-		rc = db_fail(db, "request");
-		goto out;
-	}
-	rc = db_event_add(db, "request", id, addr, actor, state, decision);
+	if ((rc = db_step_dup(db, s, 0, &addr, "request")) == 0)
+		rc = db_event_add(db, "request", id, addr, actor, state,
+		    decision);
  out:
 	free(addr);
-	if (rc == DB_NOTFOUND) {
-		db_tx_leave(db, own, 0);
-		return DB_NOTFOUND;
-	}
-	return db_tx_leave(db, own, rc);
+	return db_tx_answer(db, own, rc);
 }
 
 int
@@ -285,11 +234,11 @@ db_events_addr(struct db *db, const char *addr,
 		e.id = sqlite3_column_int64(s, 0);
 		e.ts = sqlite3_column_int64(s, 1);
 		e.ref = sqlite3_column_int64(s, 2);
-		e.kind = col_text(s, 3);
-		e.addr = col_text(s, 4);
-		e.actor = col_text(s, 5);
-		e.what = col_text(s, 6);
-		e.why = col_text(s, 7);
+		e.kind = db_col_text(s, 3);
+		e.addr = db_col_text(s, 4);
+		e.actor = db_col_text(s, 5);
+		e.what = db_col_text(s, 6);
+		e.why = db_col_text(s, 7);
 		if ((rc = cb(&e, arg)) != 0) {
 			sqlite3_reset(s);
 			return rc;
@@ -375,7 +324,7 @@ db_listing_retest_due(struct db *db, int64_t before, int max,
 	sqlite3_bind_int64(s, 1, before);
 	sqlite3_bind_int(s, 2, max);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW && n < max) {
-		addrs[n] = dupn(col_text(s, 0));
+		addrs[n] = xstrdup_null(db_col_text(s, 0));
 		ports[n++] = sqlite3_column_int(s, 1);
 	}
 	sqlite3_reset(s);
@@ -402,7 +351,7 @@ db_stats(struct db *db, int64_t now, int64_t since,
 	sqlite3_bind_int64(s, 1, now);
 	sqlite3_bind_int64(s, 2, since);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		if ((rc = cb(col_text(s, 0), col_text(s, 1),
+		if ((rc = cb(db_col_text(s, 0), db_col_text(s, 1),
 		    sqlite3_column_int64(s, 2), arg)) != 0) {
 			sqlite3_reset(s);
 			return rc;
