@@ -2,9 +2,9 @@
  * answer.h -- write the reply to a parsed query into the caller's buffer.
  *
  * The zone data (apex names, SOA and NS RRsets with the current serial) is
- * pre-rendered to wire by zone_conf_new() on the control path (ldns may be
- * used there); answer_build() is the hot path: no allocation, no lock, no
- * logging, no SQLite.
+ * pre-rendered to wire by zone_conf_new() (zone_conf.h) on the control
+ * path (ldns may be used there); answer_build() is the hot path: no
+ * allocation, no lock, no logging, no SQLite.
  */
 #ifndef ORBL_ANSWER_H
 #define ORBL_ANSWER_H
@@ -15,23 +15,9 @@
 #include "query.h"
 #include "zone_index.h"
 
-struct conf;
 struct zone_conf;
 
 #define ANSWER_EDNS_SIZE	1232	/* our UDP payload size (DNS flag day 2020) */
-
-/* Zone settings read from the database's meta table ($SOA/$NS/$TTL of an
- * imported rbldnsd file); the config file wins where it sets a key. */
-struct zone_meta {
-	const char	*soa;	/* rbldnsd "$SOA" value line, or NULL */
-	const char	*ns;	/* rbldnsd "$NS" value line, or NULL */
-	long long	 ttl;	/* rbldnsd "$TTL", or -1 */
-};
-
-struct zone_conf *zone_conf_new(const struct conf *, const struct zone_meta *,
-	    uint32_t serial, char *err, size_t errlen);
-void	 zone_conf_free(struct zone_conf *);
-uint32_t zone_conf_serial(const struct zone_conf *);
 
 struct answer_stats {
 	uint64_t	 noerror, nxdomain, nodata, refused, formerr, notimp,

@@ -4,7 +4,6 @@
  */
 #include <sys/types.h>
 
-#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,13 +13,12 @@
 #include <event2/event.h>
 
 #include "conf.h"
+#include "daemon.h"
 #include "dnsd.h"
 #include "log.h"
 #include "priv.h"
 #include "reload.h"
 #include "server.h"
-#include "version.h"
-#include "xmalloc.h"
 
 struct dnsd {
 	struct conf		 conf;
@@ -37,6 +35,7 @@ static void	sighup_cb(evutil_socket_t, short, void *);
 static void	sigusr1_cb(evutil_socket_t, short, void *);
 static void	sigterm_cb(evutil_socket_t, short, void *);
 static void	stats_cb(evutil_socket_t, short, void *);
+static int	check_conf(struct conf *, void *);
 
 static void
 usage(void)
@@ -131,12 +130,13 @@ stats_cb(evutil_socket_t fd, short ev, void *arg)
 
 /* Problems in a configuration, printed all at once (for -n). */
 static int
-check_conf(const struct conf *c)
+check_conf(struct conf *c, void *arg)
 {
 	struct dnsd_data	*d;
 	char			 err[512];
 	int			 bad = 0;
 
+	(void)arg;
 	if (c->nzones == 0) {
 		fprintf(stderr, "orbl-dnsd: no zone configured\n");
 		bad = 1;
@@ -156,57 +156,23 @@ check_conf(const struct conf *c)
 int
 main(int argc, char *argv[])
 {
-	struct dnsd	 d;
-	struct dnsd_data *data;
-	struct event	*ev_hup, *ev_usr1, *ev_term, *ev_int, *ev_stats;
-	const char	*conffile = NULL;
-	char		 err[1024], problem[1024];
-	int		 ch, foreground = 0, checkonly = 0, verbose = 0;
+	struct dnsd		 d;
+	struct dnsd_data	*data;
+	struct daemon_opts	 opts;
+	struct event		*ev_hup, *ev_usr1, *ev_term, *ev_int, *ev_stats;
+	char			 err[1024], problem[1024];
+	int			 rc;
 
 	memset(&d, 0, sizeof(d));
-	while ((ch = getopt(argc, argv, "c:dhnvV")) != -1) {
-		switch (ch) {
-		case 'c':
-			conffile = optarg;
-			break;
-		case 'd':
-			foreground = 1;
-			break;
-		case 'n':
-			checkonly = 1;
-			break;
-		case 'v':
-			verbose++;
-			break;
-		case 'V':
-			printf("orbl-dnsd %s\n", ORBL_VERSION);
-			return 0;
-		default:
-			usage();
-		}
-	}
-	if (optind != argc)
-		usage();
-
-	conf_init(&d.conf);
-	if (conffile && conf_load(&d.conf, conffile, err, sizeof(err)) == -1) {
-		fprintf(stderr, "orbl-dnsd: %s\n", err);
-		return 1;
-	}
-	if (check_conf(&d.conf) == -1)
-		return 1;
-	if (checkonly) {
-		printf("orbl-dnsd: configuration OK\n");
-		conf_free(&d.conf);
-		return 0;
-	}
-
-	log_init("orbl-dnsd", foreground);
-	log_setverbose(verbose);
+	/* Options, configuration, check, logging; the conf is freed unless
+	 * it says go on. */
+	if ((rc = daemon_start("orbl-dnsd", argc, argv, usage, &d.conf,
+	    check_conf, NULL, &opts)) < 1)
+		return rc == 0 ? 0 : 1;
 	if ((d.srv = server_new(&d.conf, err, sizeof(err))) == NULL)
 		fatalx("%s", err);
 	priv_drop(d.conf.user);
-	if (!foreground && daemon(0, 0) == -1)
+	if (!opts.foreground && daemon(0, 0) == -1)
 		fatal("daemon");
 
 	/* The first load runs before we answer: cold start is this build. */

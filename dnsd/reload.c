@@ -23,6 +23,7 @@
 #include "log.h"
 #include "reload.h"
 #include "xmalloc.h"
+#include "zone_conf.h"
 
 #define RELOAD_POLL_MS	200
 #define RELOAD_PATCH_MAX 200000	/* more journal rows: a full build */

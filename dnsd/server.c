@@ -5,7 +5,6 @@
 #include <sys/socket.h>
 #include <sys/types.h>
 
-#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 
@@ -28,6 +27,7 @@
 #include "conf.h"
 #include "dnsd.h"
 #include "log.h"
+#include "net.h"
 #include "query.h"
 #include "server.h"
 #include "xmalloc.h"
@@ -112,29 +112,6 @@ static void	tcp_write_cb(struct bufferevent *, void *);
 static void	tcp_event_cb(struct bufferevent *, short, void *);
 
 static int
-sock_addr(const struct conf_listen *l, struct sockaddr_storage *ss,
-    socklen_t *sslen)
-{
-	struct sockaddr_in	*sin = (struct sockaddr_in *)ss;
-	struct sockaddr_in6	*sin6 = (struct sockaddr_in6 *)ss;
-
-	memset(ss, 0, sizeof(*ss));
-	if (inet_pton(AF_INET, l->host, &sin->sin_addr) == 1) {
-		sin->sin_family = AF_INET;
-		sin->sin_port = htons(l->port);
-		*sslen = sizeof(*sin);
-		return 0;
-	}
-	if (inet_pton(AF_INET6, l->host, &sin6->sin6_addr) == 1) {
-		sin6->sin6_family = AF_INET6;
-		sin6->sin6_port = htons(l->port);
-		*sslen = sizeof(*sin6);
-		return 0;
-	}
-	return -1;
-}
-
-static int
 sock_bind(const struct conf_listen *l, int type, int reuseport, char *err,
     size_t errlen)
 {
@@ -142,7 +119,7 @@ sock_bind(const struct conf_listen *l, int type, int reuseport, char *err,
 	socklen_t		 sslen;
 	int			 fd, on = 1;
 
-	if (sock_addr(l, &ss, &sslen) == -1) {
+	if (net_sockaddr(l->host, l->port, &ss, &sslen) == -1) {
 		snprintf(err, errlen, "%s: bad address", l->host);
 		return -1;
 	}

@@ -11,7 +11,6 @@
 #include <ldns/ldns.h>
 
 #include "addr.h"
-#include "answer.h"
 #include "conf.h"
 #include "xmalloc.h"
 #include "zone_conf.h"

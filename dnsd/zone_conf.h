@@ -1,11 +1,13 @@
 /*
  * zone_conf.h -- the zones' apex data, pre-rendered to wire form once per
- * reload (control path) and read by answer.c (hot path).  Private to
- * orbl-dnsd; the public part is in answer.h.
+ * reload (control path) and read by answer.c (hot path).  zone_conf_new()
+ * and its kin are for the control path (reload.c); the struct layout is
+ * for answer.c.
  */
 #ifndef ORBL_ZONE_CONF_H
 #define ORBL_ZONE_CONF_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "conf.h"
@@ -38,6 +40,23 @@ struct zone_conf {
 	int		 nzones;
 	struct zone	 zones[CONF_MAX_LIST];
 };
+
+/* Zone settings read from the database's meta table ($SOA/$NS/$TTL of an
+ * imported rbldnsd file); the config file wins where it sets a key. */
+struct zone_meta {
+	const char	*soa;	/* rbldnsd "$SOA" value line, or NULL */
+	const char	*ns;	/* rbldnsd "$NS" value line, or NULL */
+	long long	 ttl;	/* rbldnsd "$TTL", or -1 */
+};
+
+/*
+ * Render the zones of conf (with meta's settings where conf has none) for
+ * serial.  NULL, with the reason in err, if a setting is bad.
+ */
+struct zone_conf *zone_conf_new(const struct conf *, const struct zone_meta *,
+	    uint32_t serial, char *err, size_t errlen);
+void	 zone_conf_free(struct zone_conf *);
+uint32_t zone_conf_serial(const struct zone_conf *);
 
 /* ------------------------------------------------------------------ */
 

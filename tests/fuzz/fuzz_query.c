@@ -12,6 +12,7 @@
 #include "answer.h"
 #include "conf.h"
 #include "query.h"
+#include "zone_conf.h"
 #include "zone_index.h"
 
 int	 LLVMFuzzerTestOneInput(const uint8_t *, size_t);

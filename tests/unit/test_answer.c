@@ -19,6 +19,7 @@
 #include "answer.h"
 #include "conf.h"
 #include "query.h"
+#include "zone_conf.h"
 #include "zone_index.h"
 
 #define T_A	1

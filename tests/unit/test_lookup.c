@@ -27,6 +27,7 @@
 #include "db.h"
 #include "lookup.h"
 #include "query.h"
+#include "zone_conf.h"
 #include "zone_index.h"
 
 /* Sets per run: 200 in make check (every kind of disagreement the test

@@ -1,5 +1,6 @@
 /*
- * test_zone_index.c -- unit tests for core/zone_index.c: most specific
+ * test_zone_index.c -- unit tests for the zone index as built
+ * (core/zone_build.c) and looked up (core/zone_index.c): most specific
  * entry wins, exclusions, RFC 5782 test points, IPv4-mapped IPv6, has4 /
  * has6 for empty non-terminals, value dedup (values no address answers
  * are dropped), the entry count, and a randomized comparison against a
@@ -565,6 +566,68 @@ test_nested(void **state)
 	assert_false(has6(zi, "2001:db8:1:2::10", 124));
 	assert_false(has6(zi, "2001:db8:1:2:8000::", 128));
 	assert_true(has6(zi, "2001:db8:1:2:8000::", 124));
+	zone_index_free(zi);
+}
+
+/*
+ * Blocks nested down to the last address of the family: when the
+ * interval map closes them there is no address after their end to start
+ * another interval at.
+ */
+static void
+test_nested_top(void **state)
+{
+	struct zone_index_builder	*b;
+	struct zone_index		*zi;
+
+	(void)state;
+	b = zone_index_builder_new();
+	add(b, "255.255.255.255", 1, 0, NULL);
+	add(b, "255.255.255.0/24", 1, 0, NULL);
+	add(b, "0.0.0.0/0", 0, C2, NULL);
+	add(b, "255.0.0.0/8", 0, C3, NULL);
+	add(b, "255.255.255.254", 0, C4, NULL);
+	add(b, "128.0.0.0/1", 1, 0, NULL);
+	zi = zone_index_builder_finish(b, DEFR);
+	expect4(zi, "0.0.0.0", C2);
+	expect4(zi, "127.255.255.255", C2);
+	expect4(zi, "128.0.0.0", 0);
+	expect4(zi, "254.255.255.255", 0);
+	expect4(zi, "255.0.0.0", C3);
+	expect4(zi, "255.255.254.255", C3);
+	expect4(zi, "255.255.255.0", 0);
+	expect4(zi, "255.255.255.253", 0);
+	expect4(zi, "255.255.255.254", C4);
+	expect4(zi, "255.255.255.255", 0);
+	assert_true(has4(zi, "255.255.255.0", 24));
+	assert_false(has4(zi, "255.255.255.0", 25));
+	assert_true(has4(zi, "255.255.255.254", 31));
+	assert_false(has4(zi, "255.255.255.255", 32));
+	assert_false(has4(zi, "128.0.0.0", 2));
+	zone_index_free(zi);
+
+	b = zone_index_builder_new();
+	add(b, "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", 1, 0, NULL);
+	add(b, "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ff00/120", 1, 0, NULL);
+	add(b, "::/0", 0, C2, NULL);
+	add(b, "ffff::/16", 0, C3, NULL);
+	add(b, "ffff:ffff:ffff:ffff:ffff:ffff:ffff:fffe", 0, C4, NULL);
+	add(b, "8000::/1", 1, 0, NULL);
+	zi = zone_index_builder_finish(b, DEFR);
+	expect6(zi, "::1", C2);
+	expect6(zi, "7fff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", C2);
+	expect6(zi, "8000::", 0);
+	expect6(zi, "fffe:ffff:ffff:ffff:ffff:ffff:ffff:ffff", 0);
+	expect6(zi, "ffff::", C3);
+	expect6(zi, "ffff:ffff:ffff:ffff:ffff:ffff:ffff:feff", C3);
+	expect6(zi, "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ff00", 0);
+	expect6(zi, "ffff:ffff:ffff:ffff:ffff:ffff:ffff:fffd", 0);
+	expect6(zi, "ffff:ffff:ffff:ffff:ffff:ffff:ffff:fffe", C4);
+	expect6(zi, "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", 0);
+	assert_true(has6(zi, "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ff00", 120));
+	assert_false(has6(zi, "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ff00", 121));
+	assert_false(has6(zi, "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", 128));
+	assert_false(has6(zi, "8000::", 2));
 	zone_index_free(zi);
 }
 
@@ -1386,6 +1449,7 @@ main(void)
 		cmocka_unit_test(test_ranges6),
 		cmocka_unit_test(test_adjacent),
 		cmocka_unit_test(test_nested),
+		cmocka_unit_test(test_nested_top),
 		cmocka_unit_test(test_duplicates),
 		cmocka_unit_test(test_mapped),
 		cmocka_unit_test(test_has6_nibbles),

@@ -1,10 +1,10 @@
 /*
- * test_zone_patch.c -- unit tests for zone_index_patch(): a patched index
- * answers exactly like a fresh build from the same final entries.  A
- * randomized comparison (fixed seed) over random base sets and chains of
- * random change batches, the test points, expiry, values, malformed
- * changes, a base left untouched, and a large patch (timing printed, not
- * asserted).
+ * test_zone_patch.c -- unit tests for zone_index_patch()
+ * (core/zone_patch.c): a patched index answers exactly like a fresh build
+ * from the same final entries.  A randomized comparison (fixed seed) over
+ * random base sets and chains of random change batches, the test points,
+ * expiry, values, malformed changes, a base left untouched, and a large
+ * patch (timing printed, not asserted).
  */
 #include <setjmp.h>
 #include <stdarg.h>
