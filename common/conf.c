@@ -138,6 +138,16 @@ const struct conf_key conf_keys[] = {
 	{ "web_trust_proxy", CONF_STRLIST, OFF(web_trust_proxy),
 	  OFF(nweb_trust_proxy), "", "orbl-web: CIDR (repeatable) of reverse "
 	  "proxies whose X-Forwarded-For names the client (empty: trust none)" },
+	{ "dnsd_metrics_listen", CONF_LISTEN, OFF(dnsd_metrics_listen),
+	  OFF(ndnsd_metrics_listen), "", "orbl-dnsd: address:port "
+	  "(repeatable) serving Prometheus metrics at /metrics (empty: off)" },
+	{ "prober_metrics_listen", CONF_LISTEN, OFF(prober_metrics_listen),
+	  OFF(nprober_metrics_listen), "", "orbl-prober: address:port "
+	  "(repeatable) serving Prometheus metrics at /metrics (empty: off)" },
+	{ "web_metrics_listen", CONF_LISTEN, OFF(web_metrics_listen),
+	  OFF(nweb_metrics_listen), "", "orbl-web: address:port (repeatable) "
+	  "serving Prometheus metrics at /metrics, never one of web_listen "
+	  "(empty: off)" },
 	{ NULL, 0, 0, 0, NULL, NULL }
 };
 
@@ -222,6 +232,8 @@ listen_port(const char *key)
 		return 25;
 	if (strcmp(key, "web_listen") == 0)
 		return 8080;
+	if (strstr(key, "_metrics_listen") != NULL)
+		return 9100;
 	return 53;
 }
 
@@ -267,6 +279,9 @@ conf_apply(struct conf *c, int i, const char *v, int fromdefault, char *err,
 
 		if (!fromdefault && !CONF_BIT_ISSET(c, i))
 			*count = 0;
+		/* An empty value (or default) leaves the list empty: off. */
+		if (*v == '\0')
+			break;
 		if (*count >= CONF_MAX_LIST) {
 			snprintf(err, errlen, "%s: more than %d values",
 			    k->name, CONF_MAX_LIST);

@@ -73,6 +73,13 @@ struct conf {
 	long long	 web_max_clients;	/* connections at once */
 	char		*web_trust_proxy[CONF_MAX_LIST];	/* CIDRs */
 	int		 nweb_trust_proxy;
+	/* Prometheus /metrics listeners, one per daemon (none: off) */
+	struct conf_listen dnsd_metrics_listen[CONF_MAX_LIST];
+	int		 ndnsd_metrics_listen;
+	struct conf_listen prober_metrics_listen[CONF_MAX_LIST];
+	int		 nprober_metrics_listen;
+	struct conf_listen web_metrics_listen[CONF_MAX_LIST];
+	int		 nweb_metrics_listen;
 	/* which keys were set by the file (bit i = conf_keys[i]) */
 	uint64_t	 set[CONF_SET_WORDS];
 };
