@@ -28,7 +28,8 @@
 
 /*
  * Read a canonical non-negative decimal of at most maxdig digits and at
- * most max from s[*i..len).  Returns 0 and advances *i, or -1.
+ * most max from s[*i..len).  Returns 0 and advances *i past it, or -1
+ * with *i at the byte that made it fail (the last one read, or len).
  */
 static int
 read_num(const char *s, size_t len, size_t *i, int maxdig, int64_t max,
@@ -40,13 +41,16 @@ read_num(const char *s, size_t len, size_t *i, int maxdig, int64_t max,
 
 	if (j >= len || s[j] < '0' || s[j] > '9')
 		return -1;
-	if (s[j] == '0' && j + 1 < len && s[j + 1] >= '0' && s[j + 1] <= '9')
+	if (s[j] == '0' && j + 1 < len && s[j + 1] >= '0' &&
+	    s[j + 1] <= '9') {
+		*i = j + 1;
 		return -1;	/* leading zero */
+	}
 	for (d = 0; j < len && s[j] >= '0' && s[j] <= '9'; j++, d++) {
-		if (d == maxdig)
+		if (d == maxdig || v > (max - (s[j] - '0')) / 10) {
+			*i = j;
 			return -1;
-		if (v > (max - (s[j] - '0')) / 10)
-			return -1;
+		}
 		v = v * 10 + (s[j] - '0');
 	}
 	*i = j;
@@ -63,29 +67,43 @@ is_lhex(int c)
 /*
  * Parse the token's fields from s (len bytes available): the token ends
  * after its 32 hex digits.  The MAC text (32 bytes) is at s + *macoff.
- * Returns the token's length, or 0 if s does not start with one.
+ * Returns the token's length, or 0 if s does not start with one.  *seen
+ * (if not NULL) is how many bytes of s it read: its work, see
+ * cookie_find_work.
  */
 static size_t
-cookie_scan(const char *s, size_t len, struct cookie *c, size_t *macoff)
+cookie_scan(const char *s, size_t len, struct cookie *c, size_t *macoff,
+    size_t *seen)
 {
 	int64_t	 run, test, expires;
-	size_t	 i = COOKIE_PREFIX_LEN, k;
+	size_t	 i, k;
 
-	if (len < COOKIE_PREFIX_LEN ||
-	    memcmp(s, COOKIE_PREFIX, COOKIE_PREFIX_LEN) != 0)
-		return 0;
+	i = 0;
+	if (len < COOKIE_PREFIX_LEN)
+		goto fail;
+	/* On failure, i is the byte that decided. */
+	for (i = 0; i < COOKIE_PREFIX_LEN; i++)
+		if (s[i] != COOKIE_PREFIX[i])
+			goto fail;
 	if (read_num(s, len, &i, DIGITS_I64, INT64_MAX, &run) == -1 ||
-	    i >= len || s[i++] != '-' ||
-	    read_num(s, len, &i, DIGITS_INT, INT_MAX, &test) == -1 ||
-	    i >= len || s[i++] != '-' ||
-	    read_num(s, len, &i, DIGITS_I64, INT64_MAX, &expires) == -1 ||
-	    i >= len || s[i++] != '-')
-		return 0;
+	    i >= len || s[i] != '-')
+		goto fail;
+	i++;
+	if (read_num(s, len, &i, DIGITS_INT, INT_MAX, &test) == -1 ||
+	    i >= len || s[i] != '-')
+		goto fail;
+	i++;
+	if (read_num(s, len, &i, DIGITS_I64, INT64_MAX, &expires) == -1 ||
+	    i >= len || s[i] != '-')
+		goto fail;
+	i++;
 	if (len - i < COOKIE_MAC_HEX)
-		return 0;
+		goto fail;
 	for (k = 0; k < COOKIE_MAC_HEX; k++)
-		if (!is_lhex((unsigned char)s[i + k]))
-			return 0;
+		if (!is_lhex((unsigned char)s[i + k])) {
+			i += k;
+			goto fail;
+		}
 	if (c != NULL) {
 		c->run = run;
 		c->test = (int)test;
@@ -93,7 +111,13 @@ cookie_scan(const char *s, size_t len, struct cookie *c, size_t *macoff)
 	}
 	if (macoff != NULL)
 		*macoff = i;
+	if (seen != NULL)
+		*seen = i + COOKIE_MAC_HEX;
 	return i + COOKIE_MAC_HEX;
+fail:
+	if (seen != NULL)
+		*seen = len < COOKIE_PREFIX_LEN ? 0 : i < len ? i + 1 : len;
+	return 0;
 }
 
 /* The MAC of c and target, in lower-case hex (33 bytes with the NUL). */
@@ -166,8 +190,8 @@ cookie_parse(const char *token, size_t len, struct cookie *c)
 	struct cookie	 tmp;
 	size_t		 n;
 
-	if (token == NULL || (n = cookie_scan(token, len, &tmp, NULL)) == 0 ||
-	    n != len)
+	if (token == NULL ||
+	    (n = cookie_scan(token, len, &tmp, NULL, NULL)) == 0 || n != len)
 		return -1;
 	if (c != NULL)
 		*c = tmp;
@@ -186,7 +210,8 @@ cookie_verify(const uint8_t *key, size_t keylen, const char *token,
 	if (c != NULL)
 		memset(c, 0, sizeof(*c));
 	if (token == NULL ||
-	    (n = cookie_scan(token, len, &tmp, &macoff)) == 0 || n != len)
+	    (n = cookie_scan(token, len, &tmp, &macoff, NULL)) == 0 ||
+	    n != len)
 		return -1;
 	if (cookie_mac(key, keylen, &tmp, target, hex) == -1)
 		return -1;
@@ -210,29 +235,51 @@ is_word(int c)
 const char *
 cookie_find(const char *buf, size_t len, size_t *toklen)
 {
-	const char	*p, *end;
-	size_t		 n;
+	return cookie_find_work(buf, len, toklen, NULL);
+}
+
+/*
+ * The work counted: what memmem passes over (up to the end of the prefix
+ * it found), and what each candidate's scan reads.
+ */
+const char *
+cookie_find_work(const char *buf, size_t len, size_t *toklen, uint64_t *work)
+{
+	const char	*p, *q, *end;
+	uint64_t	 w = 0;
+	size_t		 n, seen;
 
 	if (buf == NULL)
 		return NULL;
 	end = buf + len;
 	p = buf;
+	q = NULL;
 	/*
 	 * Each candidate starts with "orbl1-", which cannot overlap itself,
-	 * and is looked at for at most COOKIE_MAX bytes: linear in len.
+	 * and its scan reads only digits, '-' and hex digits after it, so
+	 * stops at the next 'o' at the latest: linear in len.
 	 */
-	while ((size_t)(end - p) >= COOKIE_PREFIX_LEN &&
-	    (p = memmem(p, (size_t)(end - p), COOKIE_PREFIX,
-	    COOKIE_PREFIX_LEN)) != NULL) {
-		n = cookie_scan(p, (size_t)(end - p), NULL, NULL);
-		if (n > 0 && (p + n == end || !is_word((unsigned char)p[n]))) {
+	while ((size_t)(end - p) >= COOKIE_PREFIX_LEN) {
+		if ((q = memmem(p, (size_t)(end - p), COOKIE_PREFIX,
+		    COOKIE_PREFIX_LEN)) == NULL) {
+			w += (size_t)(end - p);
+			break;
+		}
+		w += (size_t)(q - p) + COOKIE_PREFIX_LEN;
+		n = cookie_scan(q, (size_t)(end - q), NULL, NULL, &seen);
+		w += seen;
+		if (n > 0 && (q + n == end || !is_word((unsigned char)q[n]))) {
+			w += q + n < end;
 			if (toklen != NULL)
 				*toklen = n;
-			return p;
+			break;
 		}
-		p += COOKIE_PREFIX_LEN;
+		p = q + COOKIE_PREFIX_LEN;
+		q = NULL;
 	}
-	return NULL;
+	if (work != NULL)
+		*work += w;
+	return q;
 }
 
 /* ASCII only: the locale must not change what is redacted. */
@@ -252,37 +299,53 @@ lower_ascii(int c)
 /*
  * If s starts a cookie-like token (see cookie_redact), return the offset
  * of its hex run and its length in *hexlen; else 0.  Reads only bytes
- * that are "orbl1-" (any case), digits, '-' and hex digits.
+ * that are "orbl1-" (any case), digits, '-' and hex digits, and the one
+ * that ends them; *seen is how many.
  */
 static size_t
-redact_scan(const char *s, size_t *hexlen)
+redact_scan(const char *s, size_t *hexlen, size_t *seen)
 {
 	size_t	 i, k;
 	int	 f;
 
+	/* On failure, i is the byte that decided. */
 	for (i = 0; i < COOKIE_PREFIX_LEN; i++)
 		if (lower_ascii((unsigned char)s[i]) != COOKIE_PREFIX[i])
-			return 0;
+			goto fail;
 	for (f = 0; f < 3; f++) {
 		if (s[i] < '0' || s[i] > '9')
-			return 0;
+			goto fail;
 		while (s[i] >= '0' && s[i] <= '9')
 			i++;
-		if (s[i++] != '-')
-			return 0;
+		if (s[i] != '-')
+			goto fail;
+		i++;
 	}
 	for (k = 0; is_xdigit_any((unsigned char)s[i + k]); k++)
 		;
+	*seen = i + k + 1;
 	if (k < COOKIE_REDACT_MIN)
 		return 0;
 	*hexlen = k;
 	return i;
+fail:
+	*seen = i + 1;
+	return 0;
 }
 
 size_t
 cookie_redact(char *s)
 {
-	size_t	 r = 0, w = 0, off, hexlen = 0, n = 0;
+	return cookie_redact_work(s, NULL);
+}
+
+/* The work counted: each byte the copy loop reads, and what each
+ * candidate's scan reads. */
+size_t
+cookie_redact_work(char *s, uint64_t *work)
+{
+	size_t		 r = 0, w = 0, off, hexlen = 0, n = 0, seen;
+	uint64_t	 wk = 0;
 
 	if (s == NULL)
 		return 0;
@@ -290,21 +353,31 @@ cookie_redact(char *s)
 	 * w <= r always: the replacement is no longer than the hex run it
 	 * replaces.  A failed candidate is scanned over digits, '-' and hex
 	 * digits only, none of which can start another candidate ('o'), so
-	 * no byte is scanned by two candidates: linear.
+	 * no byte is scanned by two candidates (but the one that ends a
+	 * scan may start the next): linear.
 	 */
-	while (s[r] != '\0') {
-		if ((s[r] == 'o' || s[r] == 'O') &&
-		    (off = redact_scan(s + r, &hexlen)) != 0) {
-			memmove(s + w, s + r, off);
-			w += off;
-			memcpy(s + w, COOKIE_REDACTED, COOKIE_REDACT_MIN);
-			w += COOKIE_REDACT_MIN;
-			r += off + hexlen;
-			n++;
-			continue;
+	for (;;) {
+		wk++;
+		if (s[r] == '\0')
+			break;
+		if (s[r] == 'o' || s[r] == 'O') {
+			off = redact_scan(s + r, &hexlen, &seen);
+			wk += seen;
+			if (off != 0) {
+				memmove(s + w, s + r, off);
+				w += off;
+				memcpy(s + w, COOKIE_REDACTED,
+				    COOKIE_REDACT_MIN);
+				w += COOKIE_REDACT_MIN;
+				r += off + hexlen;
+				n++;
+				continue;
+			}
 		}
 		s[w++] = s[r++];
 	}
 	s[w] = '\0';
+	if (work != NULL)
+		*work += wk;
 	return n;
 }

@@ -74,4 +74,16 @@ const char *cookie_find(const char *buf, size_t len, size_t *toklen);
 #define COOKIE_REDACT_MIN	(sizeof(COOKIE_REDACTED) - 1)	/* 10 */
 size_t	 cookie_redact(char *s);
 
+/*
+ * cookie_find() and cookie_redact() that also add to *work (when not
+ * NULL) how many bytes they examined, a byte once each time it is looked
+ * at (a search passes over a byte once): their work, counted the same
+ * however loaded the machine is, for the tests.  On n bytes of input (len,
+ * or strlen(s)) it is never more than COOKIE_WORK_MAX(n): linear.
+ */
+#define COOKIE_WORK_MAX(n)	(3 * (uint64_t)(n) + 1)
+const char *cookie_find_work(const char *buf, size_t len, size_t *toklen,
+	    uint64_t *work);
+size_t	 cookie_redact_work(char *s, uint64_t *work);
+
 #endif

@@ -306,6 +306,16 @@ poll_arrival_cb(const struct arrival *a, void *arg)
 	return 0;
 }
 
+/* What arrived for r since the last look (bounded per run anyway). */
+static void
+run_poll(struct run *r)
+{
+	if (db_arrivals_since(r->rs->db, r->probe_id, r->last_arrival,
+	    poll_arrival_cb, r) == -1)
+		log_warnx("probe #%lld: %s", (long long)r->probe_id,
+		    db_errmsg(r->rs->db));
+}
+
 static void
 run_timer_cb(evutil_socket_t fd, short ev, void *arg)
 {
@@ -318,11 +328,7 @@ run_timer_cb(evutil_socket_t fd, short ev, void *arg)
 		run_finish(r);
 		return;
 	}
-	/* Only what arrived since the last look (bounded per run anyway). */
-	if (db_arrivals_since(r->rs->db, r->probe_id, r->last_arrival,
-	    poll_arrival_cb, r) == -1)
-		log_warnx("probe #%lld: %s", (long long)r->probe_id,
-		    db_errmsg(r->rs->db));
+	run_poll(r);
 	if (r->confirmed || time(NULL) >= r->wait_until) {
 		run_finish(r);
 		return;
@@ -395,6 +401,46 @@ queue_output(struct run *r)
 		    (long long)id);
 }
 
+/* What every end of a run reports about it. */
+static void
+run_result_init(const struct run *r, struct run_result *res)
+{
+	memset(res, 0, sizeof(*res));
+	res->probe_id = r->probe_id;
+	res->submission_id = r->submission_id;
+	res->request_id = r->request_id;
+	res->addr = r->addr;
+	res->port = r->port;
+}
+
+/*
+ * The listing of a relay confirmed by test mail from hops ("single-hop",
+ * "multi-hop") for test of run probe_id: its reason (always written, it
+ * is the run's record too) and, unless addr is not an address (-1), the
+ * entry.
+ */
+static int
+relay_listing(struct listing *l, char *reason, size_t len, const char *addr,
+    const char *hops, int test, int64_t probe_id, time_t now, int late)
+{
+	const struct relay_test	*rt = relay_test_by_id(test);
+	char			 day[32], err[128];
+
+	strftime(day, sizeof(day), "%Y-%m-%d", gmtime(&now));
+	snprintf(reason, len, "open relay (%s): test %d, %s, relayed on %s%s; "
+	    "evidence: probe #%lld", hops, test, rt ? rt->name : "?", day,
+	    late ? " (late arrival)" : "", (long long)probe_id);
+	memset(l, 0, sizeof(*l));
+	if (addr_parse(addr, &l->net, err, sizeof(err)) == -1)
+		return -1;
+	l->code = DB_CODE_DEFAULT;
+	l->reason = reason;
+	l->source = "probe";
+	l->probe_id = probe_id;
+	l->actor = "prober";
+	return 0;
+}
+
 /*
  * Stopped by a shutdown before it could decide: no verdict (a battery cut
  * short proves nothing); the owner's record hook puts the submission or
@@ -411,12 +457,7 @@ run_interrupted(struct run *r)
 
 	r->state = R_DONE;
 	evtimer_del(r->timer);
-	memset(&res, 0, sizeof(res));
-	res.probe_id = r->probe_id;
-	res.submission_id = r->submission_id;
-	res.request_id = r->request_id;
-	res.addr = r->addr;
-	res.port = r->port;
+	run_result_init(r, &res);
 	res.verdict = VERDICT_NONE;
 	res.why = "interrupted";
 	res.interrupted = 1;
@@ -466,7 +507,7 @@ run_finish(struct run *r)
 	const struct relay_test	*rt;
 	struct db		*db = r->rs->db;
 	struct timeval		 retry = { 0, RUN_RETRY_USEC };
-	char			 reason[512], day[32], err[128], *transcript;
+	char			 reason[512], err[128], *transcript;
 	enum verdict		 v;
 	time_t			 now = time(NULL);
 	size_t			 i;
@@ -497,12 +538,9 @@ run_finish(struct run *r)
 		f.rows[i].verdict = test_outcome_name(t->outcome);
 	}
 	/* One more look: a message may have arrived since the last poll. */
-	if (db_arrivals_since(db, r->probe_id, r->last_arrival,
-	    poll_arrival_cb, r) == -1)
-		log_warnx("probe #%lld: %s", (long long)r->probe_id,
-		    db_errmsg(db));
+	run_poll(r);
 
-	memset(&res, 0, sizeof(res));
+	run_result_init(r, &res);
 	if (r->confirmed)
 		v = VERDICT_CONFIRMED;
 	else if (r->sverdict == VERDICT_ACCEPTED)
@@ -532,32 +570,14 @@ run_finish(struct run *r)
 	p.transcript = transcript;
 
 	memset(&l, 0, sizeof(l));
-	if (r->confirmed) {
-		rt = relay_test_by_id(r->relayed_test);
-		strftime(day, sizeof(day), "%Y-%m-%d", gmtime(&now));
-		snprintf(reason, sizeof(reason), "open relay (%s): test %d, %s, "
-		    "relayed on %s; evidence: probe #%lld", res.hops,
-		    r->relayed_test, rt ? rt->name : "?", day,
-		    (long long)r->probe_id);
-		if (addr_parse(r->addr, &l.net, err, sizeof(err)) == 0) {
-			l.code = DB_CODE_DEFAULT;
-			l.reason = reason;
-			l.source = "probe";
-			l.probe_id = r->probe_id;
-			l.actor = "prober";
-			listed = 1;
-		}
-	}
+	if (r->confirmed)
+		listed = relay_listing(&l, reason, sizeof(reason), r->addr,
+		    res.hops, r->relayed_test, r->probe_id, now, 0) == 0;
 	if (run_verdict_closed(v))
 		snprintf(reason, sizeof(reason), "re-test (probe #%lld, port "
 		    "%d): %s, %s", (long long)r->probe_id, r->port,
 		    verdict_name(v), r->why);
 
-	res.probe_id = r->probe_id;
-	res.submission_id = r->submission_id;
-	res.request_id = r->request_id;
-	res.addr = r->addr;
-	res.port = r->port;
 	res.verdict = v;
 	res.relayed_test = r->confirmed ? r->relayed_test : 0;
 	res.output_addr = r->confirmed ? r->output_addr : NULL;
@@ -743,7 +763,8 @@ runs_arrival(struct runs *rs, const struct sink_message *m)
 	struct arrival			 a;
 	struct listing			 l;
 	struct run			*r;
-	char				 token[COOKIE_MAX], reason[512], err[128];
+	const char			*hops;
+	char				 token[COOKIE_MAX], reason[512];
 	int				 confirmed, vr, stale, late, room;
 	int				 accepted = 0, intx;
 	int64_t				 now = time(NULL);
@@ -861,37 +882,21 @@ runs_arrival(struct runs *rs, const struct sink_message *m)
 	}
 	if (!late)
 		return 0;	/* another process's run: it polls */
-	memset(&l, 0, sizeof(l));
-	if (addr_parse(pc.addr, &l.net, err, sizeof(err)) == -1) {
+	hops = strcmp(m->peer, pc.addr) == 0 ? "single-hop" : "multi-hop";
+	if (relay_listing(&l, reason, sizeof(reason), pc.addr, hops, ck.test,
+	    ck.run, (time_t)now, 1) == -1) {
 		db_rollback(rs->db);
 		return 0;
 	}
-	{
-		const struct relay_test	*rt = relay_test_by_id(ck.test);
-		const char		*hops = strcmp(m->peer, pc.addr) == 0 ?
-		    "single-hop" : "multi-hop";
-		char			 day[32];
-		time_t			 t = (time_t)now;
-
-		strftime(day, sizeof(day), "%Y-%m-%d", gmtime(&t));
-		snprintf(reason, sizeof(reason), "open relay (%s): test %d, %s, "
-		    "relayed on %s (late arrival); evidence: probe #%lld", hops,
-		    ck.test, rt ? rt->name : "?", day, (long long)ck.run);
-		l.code = DB_CODE_DEFAULT;
-		l.reason = reason;
-		l.source = "probe";
-		l.probe_id = ck.run;
-		l.actor = "prober";
-		if (db_probe_confirm(rs->db, ck.run, hops, ck.test, m->peer, &l,
-		    reason) == -1 || db_commit(rs->db) == -1) {
-			log_warnx("sink: probe #%lld: %s", (long long)ck.run,
-			    db_errmsg(rs->db));
-			vr = db_busy(rs->db);
-			db_rollback(rs->db);
-			return vr ? -1 : 0;	/* 451: the relay retries */
-		}
-		log_info("probe #%lld %s: confirmed by a late arrival, listed",
-		    (long long)ck.run, pc.addr);
+	if (db_probe_confirm(rs->db, ck.run, hops, ck.test, m->peer, &l,
+	    reason) == -1 || db_commit(rs->db) == -1) {
+		log_warnx("sink: probe #%lld: %s", (long long)ck.run,
+		    db_errmsg(rs->db));
+		vr = db_busy(rs->db);
+		db_rollback(rs->db);
+		return vr ? -1 : 0;	/* 451: the relay retries */
 	}
+	log_info("probe #%lld %s: confirmed by a late arrival, listed",
+	    (long long)ck.run, pc.addr);
 	return 0;
 }

@@ -1,19 +1,19 @@
 /*
  * sink.c -- the prober's SMTP sink: a small SMTP server (libevent
  * evconnlistener + one bufferevent per connection) that accepts mail for
- * one mailbox only and hands each message, inspected, to its owner; and
- * sink_inspect(), the pure check of a received message (bounce or test
- * mail, the cookie, the Received chain).
+ * one mailbox only and hands each message, inspected by sink_inspect()
+ * (sink_inspect.c: bounce or test mail, the cookie, the Received chain),
+ * to its owner.
  *
  * The server is the twin of the client in smtp_session.c: an explicit
  * state machine fed one line at a time, thin callbacks, one free path
- * (session_free) reached only from the timer, write and event callbacks
- * and from the accept callback (closing another session at the cap),
- * never from the line handlers (they only move to SK_CLOSING).  Every
- * input is bounded: line length, path length, message size, recipients,
- * errors, pending output, time per command and per connection, and the
- * number of connections, in all and per address.  Nothing is logged;
- * counters are in sink_stats.
+ * (session_free) reached only from the timer, write and event callbacks,
+ * from the accept callback (closing another session at the cap) and from
+ * sink_free, never from the line handlers (they only move to
+ * SK_CLOSING).  Every input is bounded: line length, path length, message
+ * size, recipients, errors, pending output, time per command and per
+ * connection, and the number of connections, in all and per address.
+ * Nothing is logged; counters are in sink_stats.
  *
  * Connections per address: a list of peer records (address, sessions),
  * each session pointing to its own.  Linear: there are at most
@@ -44,8 +44,8 @@
 #include <event2/listener.h>
 #include <event2/util.h>
 
-#include "cookie.h"
 #include "log.h"
+#include "net.h"
 #include "sink.h"
 #include "xmalloc.h"
 
@@ -148,48 +148,6 @@ static void	 session_free(struct sink_session *);
  * The listener and the sessions' life.
  */
 
-static int
-sockaddr_parse(const char *host, uint16_t port, struct sockaddr_storage *ss,
-    socklen_t *sslen)
-{
-	struct sockaddr_in	*sin = (struct sockaddr_in *)ss;
-	struct sockaddr_in6	*sin6 = (struct sockaddr_in6 *)ss;
-
-	memset(ss, 0, sizeof(*ss));
-	if (inet_pton(AF_INET, host, &sin->sin_addr) == 1) {
-		sin->sin_family = AF_INET;
-		sin->sin_port = htons(port);
-		*sslen = sizeof(*sin);
-		return 0;
-	}
-	if (inet_pton(AF_INET6, host, &sin6->sin6_addr) == 1) {
-		sin6->sin6_family = AF_INET6;
-		sin6->sin6_port = htons(port);
-		*sslen = sizeof(*sin6);
-		return 0;
-	}
-	return -1;
-}
-
-/* The address as text; an IPv4-mapped IPv6 address as plain IPv4. */
-static void
-sockaddr_text(const struct sockaddr *sa, char *buf, size_t len)
-{
-	const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)sa;
-
-	if (sa->sa_family == AF_INET) {
-		inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr,
-		    buf, (socklen_t)len);
-	} else if (sa->sa_family == AF_INET6 &&
-	    IN6_IS_ADDR_V4MAPPED(&sin6->sin6_addr)) {
-		inet_ntop(AF_INET, &sin6->sin6_addr.s6_addr[12], buf,
-		    (socklen_t)len);
-	} else if (sa->sa_family == AF_INET6) {
-		inet_ntop(AF_INET6, &sin6->sin6_addr, buf, (socklen_t)len);
-	} else
-		snprintf(buf, len, "unknown");
-}
-
 struct sink *
 sink_new(struct event_base *base, const struct sink_conf *conf,
     int (*cb)(const struct sink_message *, void *), void *arg,
@@ -210,7 +168,7 @@ sink_new(struct event_base *base, const struct sink_conf *conf,
 		snprintf(err, errlen, "sink: mailbox too long");
 		return NULL;
 	}
-	if (sockaddr_parse(host, conf->port, &ss, &sslen) == -1) {
+	if (net_sockaddr(host, conf->port, &ss, &sslen) == -1) {
 		snprintf(err, errlen, "sink: bad listen address \"%s\"", host);
 		return NULL;
 	}
@@ -403,7 +361,7 @@ sink_accept_cb(struct evconnlistener *lev, evutil_socket_t fd,
 
 	(void)lev;
 	(void)salen;
-	sockaddr_text(sa, addr, sizeof(addr));
+	net_sockaddr_ip(sa, addr, sizeof(addr));
 	p = peer_find(sk, addr);
 	k = p != NULL ? p->n : 0;
 	if (k >= sk->max_per_peer) {

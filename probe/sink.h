@@ -92,14 +92,19 @@ struct sink_inspection {
 	   out (received_truncated set). */
 	char		 received[2048];
 	int		 received_truncated;
+	/* The work it did, in bytes examined (a byte once each time it is
+	   looked at): the same however loaded the machine is, for the
+	   tests.  Never more than SINK_INSPECT_WORK_MAX(len). */
+	uint64_t	 work;
 };
+#define SINK_INSPECT_WORK_MAX(len)	(64 * (uint64_t)(len) + 64)
 
 /*
  * Inspect a message: mail_from is the envelope sender without brackets
  * ("" for the null sender, NULL if unknown); data is the message as
  * received (headers, blank line, body; dot-unstuffed, CRLF or LF).  Pure,
- * bounded work (linear in len; MIME nesting at most 3 deep, at most 64
- * parts).  The cookie pointers point into data.
+ * bounded work (linear in len: SINK_INSPECT_WORK_MAX; MIME nesting at
+ * most 3 deep, at most 64 parts).  The cookie pointers point into data.
  */
 void	 sink_inspect(const char *mail_from, const char *data, size_t len,
 	    struct sink_inspection *);

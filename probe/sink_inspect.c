@@ -4,9 +4,9 @@
  * Pure and bounded: minimal MIME (3 levels, 64 parts), no allocation.
  *
  * Relayed or returned is decided on where the cookie is, never on one
- * header.  Our test message (smtp_session.c, session_send_message) puts
- * its cookie in three places: the Subject ("orbl relay test N <cookie>"),
- * the Message-ID ("<cookie@helo>") and a body line "Cookie: <cookie>".
+ * header.  Our test message (smtp_msg.c) puts its cookie in three
+ * places: the Subject ("orbl relay test N <cookie>"), the Message-ID
+ * ("<cookie@helo>") and a body line "Cookie: <cookie>".
  * A relay passes that message on with them in place, whatever it adds; a
  * bounce (or a forward) is a new message that carries ours inside it.
  * The evidence, all at the top level (never inside an attached message):
@@ -41,6 +41,7 @@
  * may add or that a hole may need (a relay open to MAIL FROM:<> only
  * relays null-sender mail), and none may move a verdict.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -79,6 +80,7 @@ struct walk {
 	size_t		 body_len, att_len, quoted_len;
 	int		 text_seen;
 	int		 nparts;
+	uint64_t	 work;		/* sink_inspection.work */
 };
 
 /*
@@ -106,11 +108,18 @@ static const char *const copy_fields[] = {
 };
 
 /*
+ * The work: every helper that looks at the message's bytes adds how many
+ * it looked at to *work (sink_inspection.work); what they then do with a
+ * bounded copy (a Content-Type value) is not counted.
+ */
+
+/*
  * The next line from *pp (before end): its text without CR LF in line.
  * Advances *pp past the LF.  Returns 0 at the end.
  */
 static int
-line_next(const char **pp, const char *end, struct span *line)
+line_next(const char **pp, const char *end, struct span *line,
+    uint64_t *work)
 {
 	const char	*p = *pp, *nl;
 	size_t		 len;
@@ -120,6 +129,7 @@ line_next(const char **pp, const char *end, struct span *line)
 	nl = memchr(p, '\n', (size_t)(end - p));
 	len = nl != NULL ? (size_t)(nl - p) : (size_t)(end - p);
 	*pp = nl != NULL ? nl + 1 : end;
+	*work += (size_t)(*pp - p);
 	if (len > 0 && p[len - 1] == '\r')
 		len--;
 	line->p = p;
@@ -129,7 +139,8 @@ line_next(const char **pp, const char *end, struct span *line)
 
 /* Headers up to the first empty line; the body after it. */
 static void
-entity_split(const char *p, size_t len, struct span *hdrs, struct span *body)
+entity_split(const char *p, size_t len, struct span *hdrs, struct span *body,
+    uint64_t *work)
 {
 	const char	*cur = p, *end = p + len, *start;
 	struct span	 line;
@@ -137,7 +148,7 @@ entity_split(const char *p, size_t len, struct span *hdrs, struct span *body)
 	hdrs->p = p;
 	for (;;) {
 		start = cur;
-		if (!line_next(&cur, end, &line)) {
+		if (!line_next(&cur, end, &line, work)) {
 			hdrs->len = len;
 			body->p = end;
 			body->len = 0;
@@ -162,28 +173,32 @@ is_wsp(char c)
  * colon, a stray continuation) are skipped.  Returns 0 at the end.
  */
 static int
-hdr_next(const char **pp, const char *end, struct hdr *h)
+hdr_next(const char **pp, const char *end, struct hdr *h, uint64_t *work)
 {
 	struct span	 line, more;
 	const char	*colon, *save;
 	size_t		 n;
 
-	while (line_next(pp, end, &line)) {
+	while (line_next(pp, end, &line, work)) {
 		if (line.len == 0 || is_wsp(line.p[0]))
 			continue;
 		colon = memchr(line.p, ':', line.len);
+		*work += colon != NULL ? (size_t)(colon - line.p) + 1 :
+		    line.len;
 		if (colon == NULL)
 			continue;
 		n = (size_t)(colon - line.p);
-		while (n > 0 && is_wsp(line.p[n - 1]))
+		while (n > 0 && is_wsp(line.p[n - 1])) {
 			n--;
+			(*work)++;
+		}
 		h->name.p = line.p;
 		h->name.len = n;
 		h->value.p = colon + 1;
 		h->value.len = line.len - (size_t)(colon + 1 - line.p);
 		for (;;) {
 			save = *pp;
-			if (!line_next(pp, end, &more) || more.len == 0 ||
+			if (!line_next(pp, end, &more, work) || more.len == 0 ||
 			    !is_wsp(more.p[0])) {
 				*pp = save;
 				break;
@@ -196,10 +211,12 @@ hdr_next(const char **pp, const char *end, struct hdr *h)
 }
 
 static int
-hdr_is(const struct hdr *h, const char *name)
+hdr_is(const struct hdr *h, const char *name, uint64_t *work)
 {
-	return h->name.len == strlen(name) &&
-	    strncasecmp(h->name.p, name, h->name.len) == 0;
+	if (h->name.len != strlen(name))
+		return 0;
+	*work += h->name.len;
+	return strncasecmp(h->name.p, name, h->name.len) == 0;
 }
 
 /*
@@ -208,7 +225,8 @@ hdr_is(const struct hdr *h, const char *name)
  * Returns the length; *cut set when it did not fit.
  */
 static size_t
-unfold(const struct span *v, char *buf, size_t buflen, int *cut)
+unfold(const struct span *v, char *buf, size_t buflen, int *cut,
+    uint64_t *work)
 {
 	size_t		 i, n = 0;
 	int		 space = 0;
@@ -225,6 +243,7 @@ unfold(const struct span *v, char *buf, size_t buflen, int *cut)
 		}
 		if (n + space + 1 >= buflen) {
 			*cut = 1;
+			i++;
 			break;
 		}
 		if (space)
@@ -232,13 +251,14 @@ unfold(const struct span *v, char *buf, size_t buflen, int *cut)
 		space = 0;
 		buf[n++] = c >= 0x20 && c < 0x7f ? (char)c : '?';
 	}
+	*work += i;
 	buf[n] = '\0';
 	return n;
 }
 
 /* type/subtype (lower case) and the boundary parameter. */
 static void
-ctype_parse(const struct span *v, struct ctype *ct)
+ctype_parse(const struct span *v, struct ctype *ct, uint64_t *work)
 {
 	char		 buf[1024], *p, *name, *val, *eq;
 	size_t		 n, i;
@@ -246,7 +266,7 @@ ctype_parse(const struct span *v, struct ctype *ct)
 
 	ct->type[0] = '\0';
 	ct->boundary[0] = '\0';
-	unfold(v, buf, sizeof(buf), &cut);
+	unfold(v, buf, sizeof(buf), &cut, work);
 	p = buf;
 	while (*p == ' ')
 		p++;
@@ -313,9 +333,14 @@ lower(int c)
 	return c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c;
 }
 
-/* Does s (n bytes, anything) hold w (lower case), in any case? */
+/*
+ * Does s (n bytes, anything) hold w (lower case), in any case?  Two
+ * matches of one of our words cannot overlap by more than a letter (no
+ * word's first letter recurs in it but "returned"'s 'r', followed by
+ * 'n'), so this reads about 2 n bytes at most.
+ */
 static int
-ci_contains(const char *s, size_t n, const char *w)
+ci_contains(const char *s, size_t n, const char *w, uint64_t *work)
 {
 	size_t	 wl = strlen(w), i, j;
 
@@ -323,6 +348,7 @@ ci_contains(const char *s, size_t n, const char *w)
 		for (j = 0; j < wl &&
 		    lower((unsigned char)s[i + j]) == w[j]; j++)
 			;
+		*work += j < wl ? j + 1 : j;
 		if (j == wl)
 			return 1;
 	}
@@ -331,7 +357,7 @@ ci_contains(const char *s, size_t n, const char *w)
 
 /* Does line start with w, in any case? */
 static int
-ci_prefix(const struct span *line, const char *w)
+ci_prefix(const struct span *line, const char *w, uint64_t *work)
 {
 	size_t	 i, n = strlen(w);
 
@@ -339,38 +365,42 @@ ci_prefix(const struct span *line, const char *w)
 		return 0;
 	for (i = 0; i < n; i++)
 		if (lower((unsigned char)line->p[i]) !=
-		    lower((unsigned char)w[i]))
+		    lower((unsigned char)w[i])) {
+			*work += i + 1;
 			return 0;
+		}
+	*work += n;
 	return 1;
 }
 
 /* Does line start a copy of another message (see copy_marks)? */
 static int
-copy_starts(const struct span *line)
+copy_starts(const struct span *line, uint64_t *work)
 {
 	size_t	 i;
 
 	for (i = 0; copy_fields[i] != NULL; i++)
-		if (ci_prefix(line, copy_fields[i]))
+		if (ci_prefix(line, copy_fields[i], work))
 			return 1;
 	/* Short lines only: a separator is one, and the cost stays small
 	 * on hostile long lines. */
 	if (line->len > MARK_LINE_MAX)
 		return 0;
 	for (i = 0; copy_marks[i] != NULL; i++)
-		if (ci_contains(line->p, line->len, copy_marks[i]))
+		if (ci_contains(line->p, line->len, copy_marks[i], work))
 			return 1;
 	return 0;
 }
 
 /* A quoted line: '>' first, after any white space. */
 static int
-is_quote(const struct span *line)
+is_quote(const struct span *line, uint64_t *work)
 {
 	size_t	 i;
 
 	for (i = 0; i < line->len && is_wsp(line->p[i]); i++)
 		;
+	*work += i < line->len ? i + 1 : i;
 	return i < line->len && line->p[i] == '>';
 }
 
@@ -379,15 +409,16 @@ is_quote(const struct span *line)
  * indented one may be quoted): the token, or NULL.
  */
 static const char *
-cookie_line(const struct span *line, size_t *n)
+cookie_line(const struct span *line, size_t *n, uint64_t *work)
 {
 	const char	*p = line->p + 7, *end = line->p + line->len, *c;
 
-	if (!ci_prefix(line, "Cookie:"))
+	if (!ci_prefix(line, "Cookie:", work))
 		return NULL;
 	while (p < end && is_wsp(*p))
 		p++;
-	c = cookie_find(p, (size_t)(end - p), n);
+	*work += (size_t)(p - (line->p + 7));
+	c = cookie_find_work(p, (size_t)(end - p), n, work);
 	return c == p ? c : NULL;
 }
 
@@ -405,17 +436,18 @@ text_walk(struct walk *w, const struct span *body, int first)
 	size_t		 n;
 	int		 copy = 0;
 
-	while (line_next(&cur, end, &line)) {
+	while (line_next(&cur, end, &line, &w->work)) {
 		if (!copy)
-			copy = copy_starts(&line);
-		if (copy || is_quote(&line)) {
+			copy = copy_starts(&line, &w->work);
+		if (copy || is_quote(&line, &w->work)) {
 			if (w->quoted_cookie == NULL &&
-			    (c = cookie_find(line.p, line.len, &n)) != NULL) {
+			    (c = cookie_find_work(line.p, line.len, &n,
+			    &w->work)) != NULL) {
 				w->quoted_cookie = c;
 				w->quoted_len = n;
 			}
 		} else if (first && w->body_cookie == NULL &&
-		    (c = cookie_line(&line, &n)) != NULL) {
+		    (c = cookie_line(&line, &n, &w->work)) != NULL) {
 			w->body_cookie = c;
 			w->body_len = n;
 		}
@@ -431,12 +463,16 @@ text_walk(struct walk *w, const struct span *body, int first)
  * close "--b--", 0 otherwise (trailing white space allowed).
  */
 static int
-mime_delimiter(const struct span *line, const char *b, size_t blen)
+mime_delimiter(const struct span *line, const char *b, size_t blen,
+    uint64_t *work)
 {
 	size_t	 i;
 	int	 kind = 1;
 
-	if (line->len < blen + 2 || line->p[0] != '-' || line->p[1] != '-' ||
+	if (line->len < blen + 2)
+		return 0;
+	*work += blen + 2;
+	if (line->p[0] != '-' || line->p[1] != '-' ||
 	    memcmp(line->p + 2, b, blen) != 0)
 		return 0;
 	i = blen + 2;
@@ -444,9 +480,11 @@ mime_delimiter(const struct span *line, const char *b, size_t blen)
 		kind = 2;
 		i += 2;
 	}
-	for (; i < line->len; i++)
+	for (; i < line->len; i++) {
+		(*work)++;
 		if (!is_wsp(line->p[i]))
 			return 0;
+	}
 	return kind;
 }
 
@@ -466,9 +504,10 @@ multipart_walk(struct walk *w, const struct ctype *ct, const struct span *body,
 
 	for (;;) {
 		start = cur;
-		if (!line_next(&cur, end, &line))
+		if (!line_next(&cur, end, &line, &w->work))
 			return;		/* no close delimiter: drop the rest */
-		if ((kind = mime_delimiter(&line, ct->boundary, blen)) == 0)
+		if ((kind = mime_delimiter(&line, ct->boundary, blen,
+		    &w->work)) == 0)
 			continue;
 		if (part != NULL) {
 			/* The line end before the delimiter is its own. */
@@ -479,14 +518,15 @@ multipart_walk(struct walk *w, const struct ctype *ct, const struct span *body,
 				pe--;
 			if (w->nparts++ >= MIME_PARTS_MAX)
 				return;
-			entity_split(part, (size_t)(pe - part), &ph, &pb);
+			entity_split(part, (size_t)(pe - part), &ph, &pb,
+			    &w->work);
 			pct.type[0] = '\0';
 			pct.boundary[0] = '\0';
 			hc = ph.p;
 			for (nh = 0; nh < HDR_MAX &&
-			    hdr_next(&hc, ph.p + ph.len, &h); nh++)
-				if (hdr_is(&h, "Content-Type")) {
-					ctype_parse(&h.value, &pct);
+			    hdr_next(&hc, ph.p + ph.len, &h, &w->work); nh++)
+				if (hdr_is(&h, "Content-Type", &w->work)) {
+					ctype_parse(&h.value, &pct, &w->work);
 					break;
 				}
 			if (pct.type[0] == '\0')
@@ -515,7 +555,8 @@ entity_walk(struct walk *w, const struct ctype *ct, const struct span *body,
 	}
 	if (ctype_is_attached(ct->type)) {
 		if (w->att_cookie == NULL &&
-		    (c = cookie_find(body->p, body->len, &n)) != NULL) {
+		    (c = cookie_find_work(body->p, body->len, &n,
+		    &w->work)) != NULL) {
 			w->att_cookie = c;
 			w->att_len = n;
 		}
@@ -529,7 +570,8 @@ entity_walk(struct walk *w, const struct ctype *ct, const struct span *body,
 
 /* Append one Received value to the list, whole or not at all. */
 static void
-received_add(struct sink_inspection *in, size_t *used, const struct span *v)
+received_add(struct sink_inspection *in, size_t *used, const struct span *v,
+    uint64_t *work)
 {
 	char	 buf[sizeof(in->received)];
 	size_t	 n, need;
@@ -537,7 +579,7 @@ received_add(struct sink_inspection *in, size_t *used, const struct span *v)
 
 	if (in->received_truncated)
 		return;
-	n = unfold(v, buf, sizeof(buf), &cut);
+	n = unfold(v, buf, sizeof(buf), &cut, work);
 	if (n == 0 && !cut)
 		return;		/* an empty field adds no line */
 	need = n + (*used > 0 ? 1 : 0);
@@ -554,15 +596,16 @@ received_add(struct sink_inspection *in, size_t *used, const struct span *v)
 
 /* M: the Message-ID is ours, "<cookie@...": the token, or NULL. */
 static const char *
-msgid_cookie(const struct span *v, size_t *n)
+msgid_cookie(const struct span *v, size_t *n, uint64_t *work)
 {
 	const char	*p = v->p, *end = v->p + v->len, *c;
 
 	while (p < end && (is_wsp(*p) || *p == '\r' || *p == '\n'))
 		p++;
+	*work += (size_t)(p - v->p) + (p < end);
 	if (p >= end || *p++ != '<')
 		return NULL;
-	c = cookie_find(p, (size_t)(end - p), n);
+	c = cookie_find_work(p, (size_t)(end - p), n, work);
 	if (c != p || (size_t)(end - c) <= *n || c[*n] != '@')
 		return NULL;
 	return c;
@@ -591,26 +634,27 @@ sink_inspect(const char *mail_from, const char *data, size_t len,
 	if (data == NULL)
 		data = "";
 
-	entity_split(data, len, &hdrs, &body);
+	entity_split(data, len, &hdrs, &body, &w.work);
 	cur = hdrs.p;
-	for (nh = 0; nh < HDR_MAX && hdr_next(&cur, hdrs.p + hdrs.len, &h);
-	    nh++) {
-		if (hdr_is(&h, "Received"))
-			received_add(in, &used, &h.value);
-		else if (hdr_is(&h, "Subject") && subject.p == NULL)
+	for (nh = 0; nh < HDR_MAX &&
+	    hdr_next(&cur, hdrs.p + hdrs.len, &h, &w.work); nh++) {
+		if (hdr_is(&h, "Received", &w.work))
+			received_add(in, &used, &h.value, &w.work);
+		else if (hdr_is(&h, "Subject", &w.work) && subject.p == NULL)
 			subject = h.value;
-		else if (hdr_is(&h, "Message-ID") && msgid.p == NULL)
+		else if (hdr_is(&h, "Message-ID", &w.work) && msgid.p == NULL)
 			msgid = h.value;
-		else if (hdr_is(&h, "Content-Type") && !have_ct) {
+		else if (hdr_is(&h, "Content-Type", &w.work) && !have_ct) {
 			have_ct = 1;
-			ctype_parse(&h.value, &ct);
+			ctype_parse(&h.value, &ct, &w.work);
 		}
 	}
 	if (subject.p != NULL)
-		sc = cookie_find(subject.p, subject.len, &sn);
+		sc = cookie_find_work(subject.p, subject.len, &sn, &w.work);
 	if (msgid.p != NULL)
-		mc = msgid_cookie(&msgid, &mn);
+		mc = msgid_cookie(&msgid, &mn, &w.work);
 	entity_walk(&w, &ct, &body, 0);
+	in->work = w.work;
 
 	if (sc != NULL) {
 		in->cookie = sc;

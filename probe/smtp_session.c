@@ -1,6 +1,8 @@
 /*
  * smtp_session.c -- the SMTP client that runs the relay battery against
- * one server (see smtp_session.h).
+ * one server (see smtp_session.h): the state machine.  The test message
+ * it sends is composed in smtp_msg.c; what its facts mean in the end is
+ * the rule in session_verdict.c.
  *
  * One bufferevent per connection, one explicit state machine.  Every
  * callback is thin: it turns a libevent event (bytes, EOF, error, a
@@ -22,9 +24,6 @@
 #include <sys/types.h>
 #include <sys/socket.h>
 
-#include <netinet/in.h>
-#include <arpa/inet.h>
-
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -38,7 +37,10 @@
 #include <event2/util.h>
 
 #include "log.h"
+#include "net.h"
 #include "xmalloc.h"
+#include "session_verdict.h"
+#include "smtp_msg.h"
 #include "smtp_reply.h"
 #include "smtp_session.h"
 
@@ -54,7 +56,6 @@
 /* Input kept at most: one whole line of SMTP_LINE_MAX plus CRLF fits. */
 #define SESSION_READ_HIGH	4096
 #define TR_TRUNCATED		"* transcript truncated\n"
-#define MESSAGE_MAX		4096	/* the test message, before stuffing */
 
 #define SS_STATES(X)							\
 	X(SS_CONNECT)	/* TCP connect in progress */			\
@@ -148,26 +149,14 @@ struct smtp_session {
 	char			*strs;		/* "\0" then NUL-ended strings */
 	size_t			 strslen, strscap;
 
-	/* What happened. */
+	/* What happened: the facts the verdict rests on (also the
+	 * machine's own state: f.stopping, smtp_session_stop or the run's
+	 * deadline, means only QUIT now; f.battery_done, no test is left to
+	 * start). */
+	struct session_facts	 f;
 	int			 nconn;		/* connection attempts */
-	int			 nbanners;	/* greetings received */
 	int			 rejects_conn;	/* on this connection */
-	size_t			 naccepted, nrejected;
-	int			 refused;	/* 5xx greeting or HELO */
-	int			 tempfail;	/* some 4xx */
-	int			 proto;		/* the server sent garbage */
-	int			 timed_out;	/* the last loss was a timeout,
-						   or the whole run's */
-	int			 battery_done;	/* no test left to start, or
-						   stopped on purpose */
-	int			 stopping;	/* smtp_session_stop, or the run's
-						   deadline: only QUIT now */
 	int			 finishing;
-	char			 why_unreach[128];
-	char			 why_refused[128];
-	char			 why_tempfail[128];
-	char			 why_timeout[128];
-	char			 why_proto[160];
 	char			 banner[SESSION_REPLY_MAX];
 	char			 target_domain[256];
 
@@ -358,6 +347,39 @@ rec_reply(struct smtp_session *s, enum test_str which,
 }
 
 /*
+ * The states of a test's commands: where the reply is kept and what a
+ * refusal of the command makes of the test.  0 for any other state.
+ */
+static int
+test_step(enum ss_state st, enum test_str *slot, enum test_outcome *refused)
+{
+	switch (st) {
+	case SS_MAIL:
+		*slot = TS_MAIL_REPLY;
+		*refused = TO_MAIL_REJECTED;
+		return 1;
+	case SS_RCPT:
+		*slot = TS_RCPT_REPLY;
+		*refused = TO_RCPT_REJECTED;
+		return 1;
+	case SS_DATA:
+	case SS_BODY:
+		*slot = TS_DATA_REPLY;
+		*refused = TO_DATA_REJECTED;
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+/* How a reply that did not let a test go on ends it: 4xx, try later. */
+static enum test_outcome
+refusal(const struct smtp_reply *r, enum test_outcome refused)
+{
+	return r->code / 100 == 4 ? TO_TEMPFAIL : refused;
+}
+
+/*
  * Sending.
  */
 
@@ -385,93 +407,38 @@ session_send(struct smtp_session *s, const char *fmt, ...)
 	session_log(s, '>', line, (size_t)n);
 }
 
-/* RFC 5322 date, locale-independent: "Tue, 01 Jul 2025 12:00:00 +0000". */
-static void
-date_rfc5322(char *buf, size_t len)
-{
-	static const char *const days[] = {
-		"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"
-	};
-	static const char *const months[] = {
-		"Jan", "Feb", "Mar", "Apr", "May", "Jun",
-		"Jul", "Aug", "Sep", "Oct", "Nov", "Dec"
-	};
-	struct tm	 tm;
-	time_t		 now = time(NULL);
-
-	if (gmtime_r(&now, &tm) == NULL) {
-		snprintf(buf, len, "Thu, 01 Jan 1970 00:00:00 +0000");
-		return;
-	}
-	snprintf(buf, len, "%s, %02d %s %04d %02d:%02d:%02d +0000",
-	    days[tm.tm_wday % 7], tm.tm_mday, months[tm.tm_mon % 12],
-	    tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
-}
-
 /*
- * The test message after 354: headers, body, "." -- CRLF line ends and
- * dot-stuffed (RFC 5321 4.5.2).  The cookie is in the Subject, the
- * Message-ID and the body, never in the envelope.
+ * The test message after 354 (smtp_msg.c: headers, body, the cookie in
+ * the Subject, the Message-ID and the body, never in the envelope).
  */
 static void
 session_send_message(struct smtp_session *s)
 {
 	const struct relay_test	*rt = relay_test_by_id(s->recs[s->cur].id);
-	struct evbuffer		*out = bufferevent_get_output(s->bev);
-	const char		*cookie = s->cookie;
-	const char		*p, *nl;
-	char			 msg[MESSAGE_MAX], date[64];
+	struct smtp_msg		 m;
+	char			 wire[SMTP_MSG_MAX], note[64];
 	int			 n;
 
-	date_rfc5322(date, sizeof(date));
-	n = snprintf(msg, sizeof(msg),
-	    "From: <%s@%s>\n"
-	    "To: %s\n"
-	    "Subject: orbl relay test %d %s\n"
-	    "Message-ID: <%s@%s>\n"
-	    "Date: %s\n"
-	    "\n"
-	    "This message tests whether the mail server at %s port %u\n"
-	    "relays mail for anyone (an open relay).  It was sent by the\n"
-	    "orbl relay prober at %s to the prober's own mailbox; if it\n"
-	    "reached anyone else, please tell postmaster@%s.\n"
-	    "\n"
-	    "Test: %d (%s)\n"
-	    "Target: %s port %u\n"
-	    "Cookie: %s\n"
-	    "\n"
-	    ".This line starts with a dot (SMTP transparency, RFC 5321"
-	    " 4.5.2).\n",
-	    s->from_local, s->helo,
-	    rec_get(s, s->cur, TS_RCPT_TO),
-	    rt->id, cookie,
-	    cookie, s->helo,
-	    date,
-	    s->target, s->port, s->helo, s->helo,
-	    rt->id, rt->name,
-	    s->target, s->port,
-	    cookie);
-	if (n < 0 || (size_t)n >= sizeof(msg))
+	memset(&m, 0, sizeof(m));
+	m.from_local = s->from_local;
+	m.helo = s->helo;
+	m.rcpt_to = rec_get(s, s->cur, TS_RCPT_TO);
+	m.test_id = rt->id;
+	m.test_name = rt->name;
+	m.cookie = s->cookie;
+	m.target = s->target;
+	m.port = s->port;
+	m.date = time(NULL);
+	if ((n = smtp_msg_make(&m, wire, sizeof(wire))) == -1)
 		fatalx("%s: message too long", __func__);
-
-	for (p = msg; *p != '\0'; p = nl + 1) {
-		if ((nl = strchr(p, '\n')) == NULL)
-			nl = p + strlen(p);	/* cannot happen: ends in \n */
-		if (*p == '.' && evbuffer_add(out, ".", 1) == -1)
-			fatalx("%s: evbuffer_add", __func__);
-		if (evbuffer_add(out, p, (size_t)(nl - p)) == -1 ||
-		    evbuffer_add(out, "\r\n", 2) == -1)
-			fatalx("%s: evbuffer_add", __func__);
-		if (*nl == '\0')
-			break;
-	}
-	if (evbuffer_add(out, ".\r\n", 3) == -1)
+	if (evbuffer_add(bufferevent_get_output(s->bev), wire,
+	    (size_t)n) == -1)
 		fatalx("%s: evbuffer_add", __func__);
-	rec_set(s, s->cur, TS_COOKIE, cookie);
+	rec_set(s, s->cur, TS_COOKIE, s->cookie);
 	/* Not the message itself: the transcript says what was sent.  Not
 	 * the cookie either: the transcript is published (TS_COOKIE is not). */
-	n = snprintf(msg, sizeof(msg), "[message for test %d]", rt->id);
-	session_log(s, '>', msg, (size_t)n);
+	n = snprintf(note, sizeof(note), "[message for test %d]", rt->id);
+	session_log(s, '>', note, (size_t)n);
 }
 
 /*
@@ -604,19 +571,19 @@ session_lost(struct smtp_session *s, enum loss kind, const char *why)
 		s->recs[s->cur].outcome = TO_ERROR;
 		s->in_test = 0;
 	}
-	s->timed_out = kind == LOSS_TIMEOUT;
+	s->f.timed_out = kind == LOSS_TIMEOUT;
 	if (kind == LOSS_TIMEOUT)
-		why_set(s->why_timeout, sizeof(s->why_timeout), "%s", why);
-	else if (s->nbanners == 0)
-		why_set(s->why_unreach, sizeof(s->why_unreach), "%s", why);
+		why_set(s->f.why_timeout, sizeof(s->f.why_timeout), "%s", why);
+	else if (s->f.nbanners == 0)
+		why_set(s->f.why_unreach, sizeof(s->f.why_unreach), "%s", why);
 	if (kind == LOSS_TIMEOUT)
 		session_note(s, "%s", why);	/* names the state */
 	else
 		session_note(s, "%s (in %s)", why, st);
-	if (s->nbanners == 0 || s->refused || s->stopping)
+	if (s->f.nbanners == 0 || s->f.refused || s->f.stopping)
 		return session_finish(s);
 	if (s->next >= s->ntests) {
-		s->battery_done = 1;
+		s->f.battery_done = 1;
 		return session_finish(s);
 	}
 	if (s->nconn >= s->max_connections) {
@@ -638,8 +605,8 @@ session_protocol_error(struct smtp_session *s, const char *why)
 		s->recs[s->cur].outcome = TO_ERROR;
 		s->in_test = 0;
 	}
-	s->proto = 1;
-	why_set(s->why_proto, sizeof(s->why_proto), "%s (in %s)", why,
+	s->f.proto = 1;
+	why_set(s->f.why_proto, sizeof(s->f.why_proto), "%s (in %s)", why,
 	    ss_state_name[s->state] + 3);
 	session_close(s);
 	session_note(s, "protocol error: %s", why);
@@ -671,7 +638,7 @@ static int
 session_quit_done(struct smtp_session *s)
 {
 	session_close(s);
-	if (s->after_quit == AFTER_RECONNECT && !s->stopping)
+	if (s->after_quit == AFTER_RECONNECT && !s->f.stopping)
 		return session_connect(s);
 	return session_finish(s);
 }
@@ -689,31 +656,31 @@ session_test_done(struct smtp_session *s, enum test_outcome o,
 	t->outcome = o;
 	s->in_test = 0;
 	if (o == TO_TEMPFAIL) {
-		if (!s->tempfail)
-			reply_format(r, s->why_tempfail,
-			    sizeof(s->why_tempfail));
-		s->tempfail = 1;
+		if (!s->f.tempfail)
+			reply_format(r, s->f.why_tempfail,
+			    sizeof(s->f.why_tempfail));
+		s->f.tempfail = 1;
 	}
 	if (o == TO_ACCEPTED) {
-		s->naccepted++;
+		s->f.naccepted++;
 		session_note(s, "test %d accepted", t->id);
-		if (s->naccepted >= (size_t)s->max_accepted) {
+		if (s->f.naccepted >= (size_t)s->max_accepted) {
 			session_note(s, "%zu messages accepted: enough",
-			    s->naccepted);
-			s->battery_done = 1;
+			    s->f.naccepted);
+			s->f.battery_done = 1;
 			session_quit(s, AFTER_FINISH);
 			return 0;
 		}
 	} else {
-		s->nrejected++;
+		s->f.nrejected++;
 		s->rejects_conn++;
 	}
-	if (s->stopping) {
+	if (s->f.stopping) {
 		session_quit(s, AFTER_FINISH);
 		return 0;
 	}
 	if (s->next >= s->ntests) {
-		s->battery_done = 1;
+		s->f.battery_done = 1;
 		session_quit(s, AFTER_FINISH);
 		return 0;
 	}
@@ -770,12 +737,12 @@ session_next_test(struct smtp_session *s)
 		rec_set(s, i, TS_MAIL_FROM, from);
 		rec_set(s, i, TS_RCPT_TO, rcpt);
 		session_note(s, "test %d: %s", rt->id, rt->name);
-		if (s->stopping)
+		if (s->f.stopping)
 			return 0;	/* the trace stopped us: not run */
 		s->in_test = 1;
 		return session_enter(s, SS_MAIL);
 	}
-	s->battery_done = 1;
+	s->f.battery_done = 1;
 	session_quit(s, AFTER_FINISH);
 	return 0;
 }
@@ -807,48 +774,50 @@ banner_domain(struct smtp_session *s, const struct smtp_reply *r)
 static int
 session_quit_pending(struct smtp_session *s, const struct smtp_reply *r)
 {
-	enum ss_state	 st = s->quit_pending;
-	int		 c = r->code / 100;
+	struct test_rec		*t = &s->recs[s->cur];
+	enum ss_state		 st = s->quit_pending;
+	enum test_str		 slot;
+	enum test_outcome	 refused;
+	int			 c = r->code / 100;
 
 	s->quit_pending = SS_QUIT;
-	if (!s->in_test)
+	if (!s->in_test || !test_step(st, &slot, &refused))
 		return 0;
-	switch (st) {
-	case SS_MAIL:
-		rec_reply(s, TS_MAIL_REPLY, r);
-		if (c != 2)
-			s->recs[s->cur].outcome = c == 4 ? TO_TEMPFAIL :
-			    TO_MAIL_REJECTED;
-		break;
-	case SS_RCPT:
-		rec_reply(s, TS_RCPT_REPLY, r);
-		if (c != 2)
-			s->recs[s->cur].outcome = c == 4 ? TO_TEMPFAIL :
-			    TO_RCPT_REJECTED;
-		break;
-	case SS_DATA:
-		rec_reply(s, TS_DATA_REPLY, r);
-		if (r->code == 354)
-			return 1;
-		s->recs[s->cur].outcome = c == 4 ? TO_TEMPFAIL :
-		    TO_DATA_REJECTED;
-		break;
-	case SS_BODY:
-		rec_reply(s, TS_DATA_REPLY, r);
-		if (c == 2) {
-			s->recs[s->cur].outcome = TO_ACCEPTED;
-			s->naccepted++;
-		} else
-			s->recs[s->cur].outcome = c == 4 ? TO_TEMPFAIL :
-			    TO_DATA_REJECTED;
-		break;
-	default:
-		return 0;
-	}
-	if (s->recs[s->cur].outcome == TO_TEMPFAIL)
-		s->tempfail = 1;
+	rec_reply(s, slot, r);
+	if (st == SS_DATA && r->code == 354)
+		return 1;
+	if (st == SS_BODY && c == 2) {
+		t->outcome = TO_ACCEPTED;
+		s->f.naccepted++;
+	} else if (c != 2 || st == SS_DATA)
+		t->outcome = refusal(r, refused);
+	if (t->outcome == TO_TEMPFAIL)
+		s->f.tempfail = 1;
 	s->in_test = 0;
 	return 0;
+}
+
+/*
+ * The greeting, EHLO/HELO or a 421 turned us away: refused (5xx, the
+ * evidence after what), or try later (4xx).  QUIT, and the run ends.
+ */
+static void
+session_turned_away(struct smtp_session *s, const struct smtp_reply *r,
+    const char *what)
+{
+	size_t	 n;
+
+	if (r->code / 100 == 5) {
+		s->f.refused = 1;
+		n = (size_t)snprintf(s->f.why_refused,
+		    sizeof(s->f.why_refused), "%s", what);
+		reply_format(r, s->f.why_refused + n,
+		    sizeof(s->f.why_refused) - n);
+	} else {
+		s->f.tempfail = 1;
+		reply_format(r, s->f.why_tempfail, sizeof(s->f.why_tempfail));
+	}
+	session_quit(s, AFTER_FINISH);
 }
 
 /*
@@ -860,31 +829,51 @@ session_quit_pending(struct smtp_session *s, const struct smtp_reply *r)
 static int
 session_on_421(struct smtp_session *s, const struct smtp_reply *r)
 {
-	char	 why[SESSION_REPLY_MAX + 32];
+	char			 why[SESSION_REPLY_MAX + 32];
+	enum test_str		 slot;
+	enum test_outcome	 refused;
 
-	switch (s->state) {
-	case SS_EHLO:
-	case SS_HELO:
-		s->tempfail = 1;
-		reply_format(r, s->why_tempfail, sizeof(s->why_tempfail));
-		session_quit(s, AFTER_FINISH);
+	if (s->state == SS_EHLO || s->state == SS_HELO) {
+		session_turned_away(s, r, "");
 		return 0;
-	case SS_MAIL:
-		rec_reply(s, TS_MAIL_REPLY, r);
-		break;
-	case SS_RCPT:
-		rec_reply(s, TS_RCPT_REPLY, r);
-		break;
-	case SS_DATA:
-	case SS_BODY:
-		rec_reply(s, TS_DATA_REPLY, r);
-		break;
-	default:
-		break;
 	}
+	if (test_step(s->state, &slot, &refused))
+		rec_reply(s, slot, r);
 	snprintf(why, sizeof(why), "server closing: ");
 	reply_format(r, why + strlen(why), sizeof(why) - strlen(why));
 	return session_lost(s, LOSS_DROP, why);
+}
+
+/*
+ * The reply to a command of the test in progress: the next command, or
+ * the end of the test.  Returns 0, or -1 if finished.
+ */
+static int
+session_test_reply(struct smtp_session *s, const struct smtp_reply *r)
+{
+	enum test_str		 slot;
+	enum test_outcome	 refused;
+
+	if (!test_step(s->state, &slot, &refused))
+		fatalx("%s: state %s", __func__, ss_state_name[s->state]);
+	if (s->state == SS_DATA && r->code == 354)
+		return session_enter(s, SS_BODY);
+	rec_reply(s, slot, r);
+	if (r->code / 100 == 2) {
+		switch (s->state) {
+		case SS_MAIL:
+			return session_enter(s, SS_RCPT);
+		case SS_RCPT:
+			/* A 250 proves nothing: only mail that reaches the
+			 * sink. */
+			return session_enter(s, SS_DATA);
+		case SS_BODY:
+			return session_test_done(s, TO_ACCEPTED, r);
+		default:
+			break;	/* DATA wants 354: other codes refuse */
+		}
+	}
+	return session_test_done(s, refusal(r, refused), r);
 }
 
 /* A complete reply in the current state.  Returns 0, or -1 if finished. */
@@ -897,23 +886,14 @@ session_on_reply(struct smtp_session *s, const struct smtp_reply *r)
 		return session_on_421(s, r);
 	switch (s->state) {
 	case SS_BANNER:
-		s->nbanners++;
+		s->f.nbanners++;
 		if (s->banner[0] == '\0' || c != 2)
 			reply_format(r, s->banner, sizeof(s->banner));
 		if (c == 2) {
 			banner_domain(s, r);
 			return session_enter(s, SS_EHLO);
 		}
-		if (c == 5) {
-			s->refused = 1;
-			reply_format(r, s->why_refused,
-			    sizeof(s->why_refused));
-		} else {
-			s->tempfail = 1;
-			reply_format(r, s->why_tempfail,
-			    sizeof(s->why_tempfail));
-		}
-		session_quit(s, AFTER_FINISH);
+		session_turned_away(s, r, "");
 		return 0;
 	case SS_EHLO:
 		if (c == 2)
@@ -922,47 +902,16 @@ session_on_reply(struct smtp_session *s, const struct smtp_reply *r)
 	case SS_HELO:
 		if (c == 2)
 			return session_next_test(s);
-		if (c == 5) {
-			s->refused = 1;
-			snprintf(s->why_refused, sizeof(s->why_refused),
-			    "HELO refused: ");
-			reply_format(r, s->why_refused + strlen(s->why_refused),
-			    sizeof(s->why_refused) - strlen(s->why_refused));
-		} else {
-			s->tempfail = 1;
-			reply_format(r, s->why_tempfail,
-			    sizeof(s->why_tempfail));
-		}
-		session_quit(s, AFTER_FINISH);
+		session_turned_away(s, r, "HELO refused: ");
 		return 0;
 	case SS_MAIL:
-		rec_reply(s, TS_MAIL_REPLY, r);
-		if (c == 2)
-			return session_enter(s, SS_RCPT);
-		return session_test_done(s, c == 4 ? TO_TEMPFAIL :
-		    TO_MAIL_REJECTED, r);
 	case SS_RCPT:
-		/* A 250 proves nothing: only mail that reaches the sink. */
-		rec_reply(s, TS_RCPT_REPLY, r);
-		if (c == 2)
-			return session_enter(s, SS_DATA);
-		return session_test_done(s, c == 4 ? TO_TEMPFAIL :
-		    TO_RCPT_REJECTED, r);
 	case SS_DATA:
-		if (r->code == 354)
-			return session_enter(s, SS_BODY);
-		rec_reply(s, TS_DATA_REPLY, r);
-		return session_test_done(s, c == 4 ? TO_TEMPFAIL :
-		    TO_DATA_REJECTED, r);
 	case SS_BODY:
-		rec_reply(s, TS_DATA_REPLY, r);
-		if (c == 2)
-			return session_test_done(s, TO_ACCEPTED, r);
-		return session_test_done(s, c == 4 ? TO_TEMPFAIL :
-		    TO_DATA_REJECTED, r);
+		return session_test_reply(s, r);
 	case SS_RSET:
 		/* Whatever it says: a confused server fails the next MAIL. */
-		if (s->stopping) {
+		if (s->f.stopping) {
 			session_quit(s, AFTER_FINISH);
 			return 0;
 		}
@@ -1100,15 +1049,15 @@ session_total_timeout_cb(evutil_socket_t fd, short ev, void *arg)
 
 	(void)fd;
 	(void)ev;
-	if (!s->battery_done) {
-		s->timed_out = 1;
-		why_set(s->why_timeout, sizeof(s->why_timeout),
+	if (!s->f.battery_done) {
+		s->f.timed_out = 1;
+		why_set(s->f.why_timeout, sizeof(s->f.why_timeout),
 		    "the run took longer than %d s", s->total_timeout);
 	}
 	if (s->in_test)
 		s->recs[s->cur].outcome = TO_ERROR;	/* unless its reply
 							   still comes */
-	s->stopping = 1;
+	s->f.stopping = 1;
 	session_note(s, "the run took longer than %d s: stopping",
 	    s->total_timeout);
 	if (s->bev == NULL || s->state == SS_CONNECT) {
@@ -1135,71 +1084,6 @@ session_kick_cb(evutil_socket_t fd, short ev, void *arg)
 /*
  * Finishing.
  */
-
-static enum verdict
-session_verdict(const struct smtp_session *s, char *why, size_t len)
-{
-	const struct relay_test	*rt;
-	size_t			 i, notrun = 0, lost = 0;
-
-	for (i = 0; i < s->ntests; i++) {
-		if (s->recs[i].outcome == TO_NOT_RUN)
-			notrun++;
-		else if (s->recs[i].outcome == TO_ERROR)
-			lost++;
-	}
-	if (s->naccepted > 0) {
-		for (i = 0; i < s->ntests; i++)
-			if (s->recs[i].outcome == TO_ACCEPTED)
-				break;
-		rt = relay_test_by_id(s->recs[i < s->ntests ? i : 0].id);
-		snprintf(why, len, "%zu test message%s accepted (first: test "
-		    "%d, %s)", s->naccepted, s->naccepted > 1 ? "s" : "",
-		    rt->id, rt->name);
-		return VERDICT_ACCEPTED;
-	}
-	if (s->nbanners == 0) {
-		if (s->proto) {
-			snprintf(why, len, "%s", s->why_proto);
-			return VERDICT_PROTO;
-		}
-		if (s->timed_out) {
-			snprintf(why, len, "no greeting: %s", s->why_timeout);
-			return VERDICT_TIMEOUT;
-		}
-		snprintf(why, len, "%s", s->why_unreach[0] ? s->why_unreach :
-		    "stopped before connecting");
-		return VERDICT_UNREACHABLE;
-	}
-	if (s->refused) {
-		snprintf(why, len, "refused: %s", s->why_refused);
-		return VERDICT_REFUSED;
-	}
-	if (s->tempfail) {
-		snprintf(why, len, "temporary failure: %s", s->why_tempfail);
-		return VERDICT_TEMPFAIL;
-	}
-	if (!s->battery_done && s->timed_out) {
-		snprintf(why, len, "%s", s->why_timeout);
-		return VERDICT_TIMEOUT;
-	}
-	if (s->proto) {
-		snprintf(why, len, "%s", s->why_proto);
-		return VERDICT_PROTO;
-	}
-	if (s->nrejected == 0) {
-		snprintf(why, len, "no test could be completed: %s",
-		    s->stopping ? "stopped" : "the connection was lost");
-		return VERDICT_TEMPFAIL;
-	}
-	if (notrun == 0 && lost == 0)
-		snprintf(why, len, "all %zu tests rejected", s->nrejected);
-	else
-		snprintf(why, len, "%zu tests rejected, %zu lost with the "
-		    "connection, %zu could not be run", s->nrejected, lost,
-		    notrun);
-	return VERDICT_CLOSED;
-}
 
 static void
 session_free(struct smtp_session *s)
@@ -1240,8 +1124,19 @@ session_finish(struct smtp_session *s)
 	evtimer_del(s->ev_total);
 	evtimer_del(s->ev_kick);
 
+	/* The tests' part of the facts, as they ended. */
+	s->f.nlost = s->f.nnotrun = 0;
+	s->f.first_accepted = s->ntests > 0 ? s->recs[0].id : 0;
+	for (i = s->ntests; i-- > 0; ) {
+		if (s->recs[i].outcome == TO_NOT_RUN)
+			s->f.nnotrun++;
+		else if (s->recs[i].outcome == TO_ERROR)
+			s->f.nlost++;
+		else if (s->recs[i].outcome == TO_ACCEPTED)
+			s->f.first_accepted = s->recs[i].id;
+	}
 	memset(&res, 0, sizeof(res));
-	res.verdict = session_verdict(s, res.why, sizeof(res.why));
+	res.verdict = session_verdict(&s->f, res.why, sizeof(res.why));
 	session_note(s, "verdict: %s (%s)", verdict_name(res.verdict),
 	    res.why);
 	orbl_strlcpy(res.banner, s->banner, sizeof(res.banner));
@@ -1274,7 +1169,7 @@ session_finish(struct smtp_session *s)
 	}
 	res.tests = tests;
 	res.ntests = s->ntests;
-	res.naccepted = s->naccepted;
+	res.naccepted = s->f.naccepted;
 	res.nconnections = (size_t)s->nconn;
 	res.transcript = s->tr != NULL ? s->tr : "";
 	res.transcriptlen = s->trlen;
@@ -1300,29 +1195,6 @@ session_finish_later(struct smtp_session *s)
  * The interface.
  */
 
-static int
-target_sockaddr(const char *ip, uint16_t port, struct sockaddr_storage *ss,
-    socklen_t *len)
-{
-	struct sockaddr_in	*sin = (struct sockaddr_in *)ss;
-	struct sockaddr_in6	*sin6 = (struct sockaddr_in6 *)ss;
-
-	memset(ss, 0, sizeof(*ss));
-	if (inet_pton(AF_INET, ip, &sin->sin_addr) == 1) {
-		sin->sin_family = AF_INET;
-		sin->sin_port = htons(port);
-		*len = sizeof(*sin);
-		return 0;
-	}
-	if (inet_pton(AF_INET6, ip, &sin6->sin6_addr) == 1) {
-		sin6->sin6_family = AF_INET6;
-		sin6->sin6_port = htons(port);
-		*len = sizeof(*sin6);
-		return 0;
-	}
-	return -1;
-}
-
 /* Are the parameters usable: a target address, valid names, a key? */
 static int
 params_valid(const struct session_params *p)
@@ -1335,7 +1207,7 @@ params_valid(const struct session_params *p)
 	size_t			 i;
 
 	if (p->target == NULL || p->port == 0 ||
-	    target_sockaddr(p->target, p->port, &ss, &len) == -1)
+	    net_sockaddr(p->target, p->port, &ss, &len) == -1)
 		return 0;
 	if (p->helo_name == NULL || !relay_domain_valid(p->helo_name) ||
 	    strlen(p->helo_name) > 200)
@@ -1408,7 +1280,7 @@ smtp_session_start(struct event_base *base, const struct session_params *p,
 #undef DEF
 	s->trace = p->trace;
 	s->trace_arg = p->trace_arg;
-	(void)target_sockaddr(s->target, s->port, &s->sa, &s->salen);
+	(void)net_sockaddr(s->target, s->port, &s->sa, &s->salen);
 
 	s->ntests = p->tests != NULL ? p->ntests : relay_test_count();
 	s->recs = xcalloc(s->ntests, sizeof(*s->recs));
@@ -1442,10 +1314,10 @@ smtp_session_start(struct event_base *base, const struct session_params *p,
 void
 smtp_session_stop(struct smtp_session *s)
 {
-	if (s == NULL || s->finishing || s->stopping)
+	if (s == NULL || s->finishing || s->f.stopping)
 		return;
-	s->stopping = 1;
-	s->battery_done = 1;	/* the owner has what it needs */
+	s->f.stopping = 1;
+	s->f.battery_done = 1;	/* the owner has what it needs */
 	if (s->in_test)
 		s->recs[s->cur].outcome = TO_ERROR;	/* unless its reply
 							   still comes */

@@ -80,15 +80,9 @@ struct session_params {
 
 struct session_result {
 	/*
-	 * What the session alone can tell, first match wins:
-	 * VERDICT_ACCEPTED (at least one message accepted: the owner waits
-	 * for the sink); no greeting ever came: VERDICT_PROTO (garbage),
-	 * VERDICT_TIMEOUT (silence, tarpit) or VERDICT_UNREACHABLE;
-	 * VERDICT_REFUSED (5xx greeting or HELO); VERDICT_TEMPFAIL (4xx
-	 * greeting, HELO or any test: retry later); VERDICT_TIMEOUT (the
-	 * battery was cut short by a timeout); VERDICT_PROTO; otherwise
-	 * VERDICT_CLOSED (tests rejected), or VERDICT_TEMPFAIL when no test
-	 * got an answer at all (connections kept dropping).
+	 * What the session alone can tell (the rule: session_verdict.h).
+	 * VERDICT_ACCEPTED means at least one message was accepted: the
+	 * owner waits for the sink.
 	 */
 	enum verdict		 verdict;
 	char			 why[256];

@@ -3,7 +3,8 @@
  * make the sink parse: the input is a message as received, given whole to
  * sink_inspect().  Checked after each call: every pointer it returns lies
  * in the input and is a cookie, bounce and bounce_why agree, a bounce is
- * always attributable, the Received list is NUL ended and clean.  And the
+ * always attributable, the Received list is NUL ended and clean, the work
+ * is linear (within SINK_INSPECT_WORK_MAX).  And the
  * verdict's rule: no single header moves it, so the envelope sender
  * (null, none, some) and an added "Auto-Submitted: auto-replied" at the
  * top change nothing.
@@ -61,6 +62,8 @@ check(const char *data, size_t size, const struct sink_inspection *in)
 	if (n > 0 && (in->received[0] == '\n' || in->received[n - 1] == '\n'))
 		abort();
 	if (in->received_truncated != 0 && in->received_truncated != 1)
+		abort();
+	if (in->work > SINK_INSPECT_WORK_MAX(size))
 		abort();
 }
 

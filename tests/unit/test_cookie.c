@@ -11,7 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <cmocka.h>
 
 #include <openssl/evp.h>
@@ -389,15 +388,45 @@ rnd(uint64_t *s)
 	return *s;
 }
 
+/*
+ * cookie_find over len bytes of buf, through cookie_find_work: the same
+ * answer as cookie_find, and work that proves it linear.  Where nothing
+ * is found every byte had to be looked at (but a tail too short for a
+ * token), so the count is at least about len -- a counter that counted
+ * nothing would not pass; it is never more than COOKIE_WORK_MAX(len), 3
+ * per byte, where quadratic work would be about len per byte.
+ */
+static const char *
+find_counted(const char *buf, size_t len, size_t *toklen)
+{
+	const char	*p;
+	uint64_t	 work = 0;
+	size_t		 n = 0, n2 = 0;
+
+	p = cookie_find_work(buf, len, &n, &work);
+	assert_ptr_equal(p, cookie_find(buf, len, &n2));
+	if (p != NULL) {
+		assert_int_equal(n, n2);
+		/* Up to the token and the token itself. */
+		assert_true(work >= (uint64_t)(p - buf) + n);
+	} else
+		assert_true(work + COOKIE_MAX >= len);
+	if (!(work <= COOKIE_WORK_MAX(len)))
+		fail_msg("cookie_find examined %llu bytes of %zu: more than "
+		    "%llu, not linear", (unsigned long long)work, len,
+		    (unsigned long long)COOKIE_WORK_MAX(len));
+	*toklen = n;
+	return p;
+}
+
 static void
 test_find_big(void **state)
 {
 	const size_t	 sz = 1024 * 1024;
 	char		*buf, tok[COOKIE_MAX];
 	const char	*p, *pat;
-	uint64_t	 seed = 0x9e3779b97f4a7c15ULL;
+	uint64_t	 seed = 0x9e3779b97f4a7c15ULL, wsmall = 0, wbig = 0;
 	size_t		 i, n, pl;
-	clock_t		 t0;
 
 	(void)state;
 	make(&C, TARGET, tok, sizeof(tok));
@@ -408,16 +437,16 @@ test_find_big(void **state)
 	/* random bytes: no crash, nothing found */
 	for (i = 0; i < sz; i++)
 		buf[i] = (char)rnd(&seed);
-	assert_null(cookie_find(buf, sz, &n));
+	assert_null(find_counted(buf, sz, &n));
 	/* random bytes with the token at the very end */
 	memcpy(buf + sz - strlen(tok), tok, strlen(tok));
-	p = cookie_find(buf, sz, &n);
+	p = find_counted(buf, sz, &n);
 	assert_ptr_equal(p, buf + sz - strlen(tok));
 
 	/* random over the token's alphabet, seeded with many prefixes */
 	for (i = 0; i < sz; i++)
 		buf[i] = "orbl1-0123456789abcdef"[rnd(&seed) % 22];
-	p = cookie_find(buf, sz, &n);
+	p = find_counted(buf, sz, &n);
 	if (p != NULL)
 		assert_int_equal(cookie_parse(p, n, NULL), 0);
 
@@ -427,40 +456,24 @@ test_find_big(void **state)
 	pl = strlen(pat);
 	for (i = 0; i < sz; i++)
 		buf[i] = pat[i % pl];
-	assert_null(cookie_find(buf, sz, &n));
+	assert_null(find_counted(buf, sz, &n));
 	/*
-	 * Linear, not quadratic: the worst case over the whole buffer costs
-	 * about 8 times what it costs over an eighth of it (64 times if it
-	 * were quadratic).  A ratio, not a time, best of 3 against noise.
-	 * Not under ASan/TSan: their memmem interceptor checks the whole
-	 * remaining range on every call, which is quadratic by itself.
+	 * Linear, not quadratic, counted rather than timed: every candidate
+	 * is scanned to its end, and the whole buffer costs 8 times what an
+	 * eighth of it does (give or take the candidate cut at the end), not
+	 * 64 times.
 	 */
-#if !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
-	{
-		double	 small = 1e9, big = 1e9, t;
-		int	 k;
-
-		for (k = 0; k < 3; k++) {
-			t0 = clock();
-			assert_null(cookie_find(buf, sz / 8, &n));
-			t = (double)(clock() - t0) + 1;
-			small = t < small ? t : small;
-			t0 = clock();
-			assert_null(cookie_find(buf, sz, &n));
-			t = (double)(clock() - t0) + 1;
-			big = t < big ? t : big;
-		}
-		assert_true(big < 24 * small);
-	}
-#else
-	(void)t0;
-#endif
+	assert_null(cookie_find_work(buf, sz / 8, &n, &wsmall));
+	assert_null(cookie_find_work(buf, sz, &n, &wbig));
+	assert_true(wsmall >= 3 * (sz / 8) / 2);
+	assert_true(wbig >= 8 * wsmall - 2 * pl);
+	assert_true(wbig <= 8 * wsmall + 2 * pl);
 	for (i = 0; i < sz; i++)
 		buf[i] = "orbl1-"[i % 6];
-	assert_null(cookie_find(buf, sz, &n));
+	assert_null(find_counted(buf, sz, &n));
 	for (i = 0; i < sz; i++)
 		buf[i] = i % 100 < 6 ? "orbl1-"[i % 100] : '9';
-	assert_null(cookie_find(buf, sz, &n));
+	assert_null(find_counted(buf, sz, &n));
 	free(buf);
 }
 
@@ -597,37 +610,30 @@ test_redact_cut(void **state)
 	}
 }
 
-/* CPU time of this thread: not stretched by a loaded machine. */
-static double
-thread_cpu(void)
+/*
+ * cookie_redact of s through cookie_redact_work: the same result as
+ * cookie_redact on a copy, and work that proves it linear: at least every
+ * byte and the NUL once, never more than COOKIE_WORK_MAX(strlen(s)).
+ * Returns the number of MACs replaced.
+ */
+static size_t
+redact_counted(char *s)
 {
-	struct timespec	 ts;
+	char		*copy = strdup(s);
+	uint64_t	 work = 0;
+	size_t		 len = strlen(s), n;
 
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-/* The least CPU time of three redactions of a copy of buf's first n
- * bytes (that finds nothing to redact). */
-static double
-redact_cpu(const char *buf, size_t n)
-{
-	char	*c = malloc(n + 1);
-	double	 t0, t, best = 1e9;
-	int	 k;
-
-	assert_non_null(c);
-	for (k = 0; k < 3; k++) {
-		memcpy(c, buf, n);
-		c[n] = '\0';
-		t0 = thread_cpu();
-		assert_int_equal(cookie_redact(c), 0);
-		t = thread_cpu() - t0;
-		if (t < best)
-			best = t;
-	}
-	free(c);
-	return best;
+	assert_non_null(copy);
+	n = cookie_redact_work(s, &work);
+	assert_int_equal(cookie_redact(copy), n);
+	assert_string_equal(s, copy);
+	free(copy);
+	assert_true(work >= len + 1);
+	if (!(work <= COOKIE_WORK_MAX(len)))
+		fail_msg("cookie_redact examined %llu bytes of %zu: more than "
+		    "%llu, not linear", (unsigned long long)work, len,
+		    (unsigned long long)COOKIE_WORK_MAX(len));
+	return n;
 }
 
 /* Hostile input: linear, nothing left that the sink would find. */
@@ -637,9 +643,8 @@ test_redact_big(void **state)
 	const size_t	 sz = 1024 * 1024;
 	char		*buf, tok[COOKIE_MAX];
 	const char	*pat;
-	uint64_t	 seed = 0x2545f4914f6cdd1dULL;
+	uint64_t	 seed = 0x2545f4914f6cdd1dULL, wsmall = 0, wbig = 0;
 	size_t		 i, pl, n;
-	double		 big, small;
 
 	(void)state;
 	make(&C, TARGET, tok, sizeof(tok));
@@ -650,7 +655,7 @@ test_redact_big(void **state)
 	for (i = 0; i < sz; i++)
 		buf[i] = "orbl1-0123456789abcdef"[rnd(&seed) % 22];
 	buf[sz] = '\0';
-	cookie_redact(buf);
+	redact_counted(buf);
 	assert_null(cookie_find(buf, strlen(buf), &n));
 
 	/* tokens back to back, all the way: every one redacted */
@@ -658,7 +663,7 @@ test_redact_big(void **state)
 	for (i = 0; i + pl <= sz; i += pl)
 		memcpy(buf + i, tok, pl);
 	buf[i] = '\0';
-	assert_int_equal(cookie_redact(buf), sz / pl);
+	assert_int_equal(redact_counted(buf), sz / pl);
 	assert_null(cookie_find(buf, strlen(buf), &n));
 
 	/* the worst near misses: long numbers, hex runs one short */
@@ -669,21 +674,27 @@ test_redact_big(void **state)
 		buf[i] = pat[i % pl];
 	buf[sz] = '\0';
 	/*
-	 * Linear, not quadratic (which would take hours): not a wall-clock
-	 * limit (a loaded or sanitised run is slow), the CPU time of the
-	 * megabyte against that of its first 64 KB.  Linear is 16 times,
-	 * quadratic 256 times; the bound is 64 times plus 50 ms of slack.
+	 * Linear, not quadratic (which would take hours), counted rather
+	 * than timed: every candidate is scanned to its end, and the
+	 * megabyte costs 16 times what its first 64 KB do (give or take the
+	 * candidate cut at the end), not 256 times.
 	 */
-	small = redact_cpu(buf, sz / 16);
-	big = redact_cpu(buf, sz);
-	if (!(big < 64 * small + 0.05))
-		fail_msg("1 MB of near misses took %.4f s of CPU, 64 KB %.4f s: "
-		    "not linear", big, small);
-	assert_int_equal(cookie_redact(buf), 0);
+	buf[sz / 16] = '\0';
+	assert_int_equal(cookie_redact_work(buf, &wsmall), 0);
+	buf[sz / 16] = pat[(sz / 16) % pl];
+	assert_int_equal(cookie_redact_work(buf, &wbig), 0);
+	assert_true(wsmall >= 3 * (sz / 16) / 2);
+	assert_true(wbig >= 16 * wsmall - 2 * pl);
+	assert_true(wbig <= 16 * wsmall + 2 * pl);
+	assert_int_equal(redact_counted(buf), 0);
+	/* the most work there is: every byte starts a candidate */
+	for (i = 0; i < sz; i++)
+		buf[i] = "oO"[i % 2];
+	assert_int_equal(redact_counted(buf), 0);
 	for (i = 0; i < sz; i++)
 		buf[i] = "orbl1-"[i % 6];
 	buf[sz] = '\0';
-	assert_int_equal(cookie_redact(buf), 0);
+	assert_int_equal(redact_counted(buf), 0);
 	free(buf);
 }
 

@@ -298,6 +298,27 @@ c_wait_eof(struct t *t, struct client *c, int ms)
 	return c->eof;
 }
 
+/*
+ * Run the sink's loop until n sessions are open (a closed one is freed
+ * from the loop): a wait on the sink's own count, not on time; bounded,
+ * it fails after WAIT_MS.
+ */
+static void
+await_active(struct t *t, int n)
+{
+	struct sink_stats	 st;
+	long			 end = now_ms() + WAIT_MS;
+
+	for (;;) {
+		sink_stats(t->sink, &st);
+		if (st.active == n)
+			return;
+		if (now_ms() > end)
+			fail_msg("%d sessions open, waited for %d", st.active, n);
+		pump(t, NULL);
+	}
+}
+
 /* Pump the loop for ms (callbacks that should not come). */
 static void
 settle(struct t *t, struct client *c, int ms)
@@ -409,7 +430,7 @@ test_full_conversation(void **state)
 
 	expect(t, &c, "QUIT\r\n", 221);
 	assert_true(c_wait_eof(t, &c, WAIT_MS));
-	settle(t, NULL, 20);
+	await_active(t, 0);
 	sink_stats(t->sink, &st);
 	assert_int_equal(st.connections, 1);
 	assert_int_equal(st.messages, 1);
@@ -876,7 +897,7 @@ test_max_sessions(void **state)
 	expect(t, &c2, "QUIT\r\n", 221);
 	assert_true(c_wait_eof(t, &c2, WAIT_MS));
 	c_close(&c2);
-	settle(t, NULL, 20);
+	await_active(t, 1);
 	c_connect(t, &c4);
 	expect(t, &c4, NULL, 220);
 	c_close(&c4);
@@ -925,7 +946,7 @@ test_max_per_peer(void **state)
 	expect(t, &c2, "QUIT\r\n", 221);
 	assert_true(c_wait_eof(t, &c2, WAIT_MS));
 	c_close(&c2);
-	settle(t, NULL, 20);
+	await_active(t, 2);
 	c_connect(t, &c3);
 	expect(t, &c3, NULL, 220);
 	sink_stats(t->sink, &st);
@@ -978,7 +999,7 @@ test_session_timeout(void **state)
 	assert_true(c_wait_eof(t, &c, WAIT_MS));
 	assert_true(n > 0);
 	c_close(&c);
-	settle(t, NULL, 20);
+	await_active(t, 0);
 	sink_stats(t->sink, &st);
 	assert_int_equal(st.expired, 1);
 	assert_int_equal(st.timeouts, 0);
@@ -989,7 +1010,7 @@ test_session_timeout(void **state)
 	expect(t, &c, NULL, 220);
 	expect_closed(t, &c, "421 4.4.2 Session too long");
 	c_close(&c);
-	settle(t, NULL, 20);
+	await_active(t, 0);
 	sink_stats(t->sink, &st);
 	assert_int_equal(st.expired, 2);
 	assert_int_equal(st.timeouts, 0);
@@ -1113,8 +1134,15 @@ test_client_never_reads(void **state)
 	assert_non_null(noops);
 	for (p = noops; p < noops + chunk; p += 6)
 		memcpy(p, "NOOP\r\n", 6);
-	end = now_ms() + 1500;
-	while (now_ms() < end) {
+	/* Pipeline until the sink gives up on us (its own count says so),
+	 * bounded. */
+	end = now_ms() + WAIT_MS;
+	for (;;) {
+		sink_stats(t->sink, &st);
+		if (st.timeouts > 0)
+			break;
+		if (now_ms() > end)
+			fail_msg("the sink never timed the session out");
 		n = send(c.fd, noops, chunk, MSG_DONTWAIT | MSG_NOSIGNAL);
 		if (n > 0)
 			sent += (size_t)n;
@@ -1128,7 +1156,7 @@ test_client_never_reads(void **state)
 	assert_true(n == 421 || n == 0);
 	assert_true(c_wait_eof(t, &c, WAIT_MS));
 	assert_true(nok < sent / 6);
-	settle(t, NULL, 20);
+	await_active(t, 0);
 	sink_stats(t->sink, &st);
 	assert_int_equal(st.timeouts, 1);
 	assert_int_equal(st.active, 0);
@@ -1160,7 +1188,6 @@ test_client_drops_mid_data(void **state)
 {
 	struct t	*t = *state;
 	struct client	 c;
-	struct sink_stats st;
 
 	t_start(t);
 	greet(t, &c);
@@ -1170,9 +1197,7 @@ test_client_drops_mid_data(void **state)
 	c_send(t, &c, "Subject: half\r\n\r\nhal");
 	settle(t, &c, 20);
 	c_close(&c);
-	settle(t, NULL, 50);
-	sink_stats(t->sink, &st);
-	assert_int_equal(st.active, 0);
+	await_active(t, 0);
 	assert_int_equal(t->ngot, 0);
 }
 

@@ -22,6 +22,7 @@
 
 #include "cookie.h"
 #include "sink.h"
+#include "smtp_msg.h"
 
 static const uint8_t	 KEY[] = "sink inspect test key";
 static char		 TOK[COOKIE_MAX];	/* test 13 of run 42 */
@@ -74,8 +75,9 @@ crlf(const char *s)
 }
 
 /*
- * Our test message as smtp_session.c's session_send_message() writes it
- * (its header fields after extra, which is "" or whole lines).
+ * Our test message as smtp_msg.c writes it, before stuffing (its header
+ * fields after extra, which is "" or whole lines); test_message_as_sent
+ * takes the real one.
  */
 static char *
 test_message(const char *extra, const char *tok)
@@ -139,6 +141,55 @@ assert_attached(const struct sink_inspection *in, const char *tok)
 	assert_non_null(in->attached_cookie);
 	assert_int_equal(in->attached_cookielen, strlen(tok));
 	assert_memory_equal(in->attached_cookie, tok, strlen(tok));
+}
+
+/*
+ * The message smtp_msg.c really composes, as the sink gets it (the final
+ * "." line gone, dot-unstuffed, CRLF kept): the test mail itself, its
+ * cookie at the top level.  The two files must agree on the places.
+ */
+static void
+test_message_as_sent(void **state)
+{
+	struct smtp_msg		 sm;
+	struct sink_inspection	 in;
+	char			 wire[SMTP_MSG_MAX], data[SMTP_MSG_MAX];
+	const char		*p, *nl, *end;
+	size_t			 n = 0;
+	int			 len;
+
+	(void)state;
+	memset(&sm, 0, sizeof(sm));
+	sm.from_local = "orbl-probe";
+	sm.helo = "prober.test";
+	sm.rcpt_to = "<sink%sink.test@192.0.2.1>";
+	sm.test_id = 13;
+	sm.test_name = "percent hack";
+	sm.cookie = TOK;
+	sm.target = "192.0.2.1";
+	sm.port = 25;
+	sm.date = 1767225600;
+	len = smtp_msg_make(&sm, wire, sizeof(wire));
+	assert_true(len > 3);
+	end = wire + len - 3;
+	assert_string_equal(end, ".\r\n");
+	/* Unstuffed, as the sink does. */
+	for (p = wire; p < end; p = nl + 2) {
+		nl = strstr(p, "\r\n");
+		if (*p == '.')
+			p++;
+		memcpy(data + n, p, (size_t)(nl + 2 - p));
+		n += (size_t)(nl + 2 - p);
+	}
+	data[n] = '\0';
+	memset(&in, 0x5a, sizeof(in));
+	sink_inspect("orbl-probe@prober.test", data, n, &in);
+	assert_cookie(&in, TOK);
+	assert_not_bounce(&in);
+	assert_null(in.attached_cookie);
+	/* The Subject's cookie, the first of the three. */
+	assert_ptr_equal(in.cookie, strstr(data, "Subject: ") +
+	    strlen("Subject: orbl relay test 13 "));
 }
 
 static void
@@ -962,80 +1013,111 @@ test_odd_shapes(void **state)
 	}
 }
 
-/* CPU time of this thread: not stretched by a loaded machine. */
-static double
-thread_cpu(void)
+/*
+ * Inspect the first n bytes of m: the work it reports proves it linear,
+ * counted rather than timed.  Every input below is read whole (no cookie
+ * to stop at, a text or multipart body), so the work is at least n -- a
+ * counter that counted nothing would not pass -- and it is never more
+ * than SINK_INSPECT_WORK_MAX(n), 64 per byte: quadratic work would be
+ * thousands per byte on a megabyte.
+ */
+static uint64_t
+inspect_counted(const char *m, size_t n, struct sink_inspection *in)
 {
-	struct timespec	 ts;
-
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-/* The least CPU time of three inspections of the first n bytes of m. */
-static double
-inspect_cpu(const char *m, size_t n, struct sink_inspection *in)
-{
-	double	 t0, t, best = 1e9;
-	int	 k;
-
-	for (k = 0; k < 3; k++) {
-		memset(in, 0x5a, sizeof(*in));
-		t0 = thread_cpu();
-		sink_inspect("a@b", m, n, in);
-		t = thread_cpu() - t0;
-		if (t < best)
-			best = t;
-	}
-	return best;
+	memset(in, 0x5a, sizeof(*in));
+	sink_inspect("a@b", m, n, in);
+	assert_true(in->work >= n);
+	if (!(in->work <= SINK_INSPECT_WORK_MAX(n)))
+		fail_msg("%zu bytes: %llu examined, more than %llu: not linear",
+		    n, (unsigned long long)in->work,
+		    (unsigned long long)SINK_INSPECT_WORK_MAX(n));
+	return in->work;
 }
 
 /*
- * A megabyte of junk is linear work.  Not a wall-clock limit (a loaded
- * or sanitised run is slow, and that proves nothing): the CPU time of a
- * megabyte against that of its first 64 KB, the same junk.  Linear work
- * is 16 times the small one; quadratic would be 256 times.  The bound
- * is 64 times, plus 50 ms of slack for clock granularity.
+ * n bytes of one of the shapes of test_junk_megabyte: 0..3 junk (1..3
+ * shaped to hit parsers), 4 the most costly message there is: text parts
+ * two levels down, every line a near miss of every separator and header
+ * the walk looks for.  The same bytes for the same shape, whatever n.
+ */
+static void
+junk_fill(char *m, size_t n, int shape)
+{
+	static const char	 mp_report[] = "Content-Type: "
+	    "multipart/report; boundary=\"\x01\"\n\n";
+	static const char	 costly_hdr[] =
+	    "Content-Type: multipart/mixed; boundary=\"a\"\n\n"
+	    "--a\n"
+	    "Content-Type: multipart/mixed; boundary=\"b\"\n\n"
+	    "--b\n\n";
+	static const char	 costly_end[] = "\n--b--\n--a--\n";
+	static const char	 costly_line[] =
+	    "Cookie: Subjec Message-I Return-Pat Receive orbl1-1-2-3-0f "
+	    "original messag forwarded messag copy of th copy of you "
+	    "returned messag unsent messag undelivered messag "
+	    "message follow below this lin\n";
+	uint32_t		 x = 12345;
+	size_t			 i;
+
+	for (i = 0; i < n; i++) {
+		x = x * 1103515245 + 12345;
+		m[i] = (char)(x >> 16);
+		if (shape == 1 && i % 7 == 0)
+			m[i] = '\n';
+		if (shape == 2 && i % 50 < 3)
+			m[i] = "\n\t "[i % 50];
+		if (shape == 3)
+			m[i] = "-\n"[i % 37 == 0];
+		if (shape == 4)
+			m[i] = costly_line[i % (sizeof(costly_line) - 1)];
+	}
+	if (shape == 1)
+		memcpy(m, mp_report, sizeof(mp_report) - 1);
+	if (shape == 4) {
+		memcpy(m, costly_hdr, sizeof(costly_hdr) - 1);
+		/* The parts end, so that the walk goes into them. */
+		memcpy(m + n - (sizeof(costly_end) - 1), costly_end,
+		    sizeof(costly_end) - 1);
+	}
+}
+
+/*
+ * A megabyte of junk, and of the most costly shape, is linear work:
+ * within the bound, and the megabyte costs about 16 times what 64 KB of
+ * the same shape do (exactly its first 64 KB, but for shape 4's end), not
+ * 256 times.
  */
 static void
 test_junk_megabyte(void **state)
 {
 	struct sink_inspection	 in;
 	char			*m;
-	size_t			 len = 1024 * 1024, i;
-	uint32_t		 x = 12345;
-	double			 big, small;
-	int			 round;
+	size_t			 len = 1024 * 1024;
+	uint64_t		 big, small;
+	int			 shape;
 
 	(void)state;
 	m = malloc(len);
 	assert_non_null(m);
-	for (round = 0; round < 4; round++) {
-		for (i = 0; i < len; i++) {
-			x = x * 1103515245 + 12345;
-			m[i] = (char)(x >> 16);
-			/* Rounds 1..3 are junk shaped to hit parsers. */
-			if (round == 1 && i % 7 == 0)
-				m[i] = '\n';
-			if (round == 2 && i % 50 < 3)
-				m[i] = "\n\t "[i % 50];
-			if (round == 3)
-				m[i] = "-\n"[i % 37 == 0];
-		}
-		if (round == 1) {
-			static const char hdr[] = "Content-Type: "
-			    "multipart/report; boundary=\"\x01\"\n\n";
-
-			memcpy(m, hdr, sizeof(hdr) - 1);
-		}
-		small = inspect_cpu(m, len / 16, &in);
-		big = inspect_cpu(m, len, &in);
-		if (!(big < 64 * small + 0.05))
-			fail_msg("round %d: 1 MB took %.4f s of CPU, 64 KB "
-			    "%.4f s: not linear", round, big, small);
+	for (shape = 0; shape < 5; shape++) {
+		junk_fill(m, len / 16, shape);
+		small = inspect_counted(m, len / 16, &in);
+		junk_fill(m, len, shape);
+		big = inspect_counted(m, len, &in);
+		if (!(big <= 20 * small))
+			fail_msg("shape %d: 1 MB cost %llu, 64 KB %llu: not "
+			    "linear", shape, (unsigned long long)big,
+			    (unsigned long long)small);
 		assert_true(strnlen(in.received, sizeof(in.received)) <
 		    sizeof(in.received));
 		assert_true(in.bounce == 0 || in.bounce == 1);
+		if (shape == 4) {
+			/* The costly walk happened: every line of the
+			 * nested text part was looked at for separators. */
+			assert_true(big >= 8 * (uint64_t)len);
+			assert_null(in.cookie);
+			assert_null(in.attached_cookie);
+		}
 	}
 	free(m);
 }
@@ -1044,6 +1126,7 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_message_as_sent),
 		cmocka_unit_test(test_plain_all_three),
 		cmocka_unit_test(test_order_subject_msgid_body),
 		cmocka_unit_test(test_cookie_only_in_body),
