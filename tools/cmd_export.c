@@ -9,6 +9,7 @@
 
 #include "ctl.h"
 #include "db.h"
+#include "fmt.h"
 
 enum exp_fmt { EF_RBLDNSD, EF_PLAIN, EF_ZONE };
 
@@ -33,13 +34,13 @@ export_cb(const struct listing *l, void *arg)
 	} else if (l->exclude) {
 		fprintf(es->f, "!%s", cidr);
 		if (l->reason)
-			fprintf(es->f, " :%s:%s", ctl_fmt_code(DB_CODE_DEFAULT,
+			fprintf(es->f, " :%s:%s", fmt_code(DB_CODE_DEFAULT,
 			    code, sizeof(code)), l->reason);
 		fputc('\n', es->f);
 	} else if (l->code == DB_CODE_DEFAULT && l->reason == NULL)
 		fprintf(es->f, "%s\n", cidr);
 	else
-		fprintf(es->f, "%s :%s:%s\n", cidr, ctl_fmt_code(l->code, code,
+		fprintf(es->f, "%s :%s:%s\n", cidr, fmt_code(l->code, code,
 		    sizeof(code)), l->reason ? l->reason : "");
 	es->n++;
 	return ferror(es->f) ? -1 : 0;

@@ -12,7 +12,9 @@
 
 #include "cookie_key.h"
 #include "ctl.h"
+#include "ctl_json.h"
 #include "db.h"
+#include "fmt.h"
 #include "policy.h"
 #include "lookup.h"
 #include "xmalloc.h"
@@ -28,12 +30,6 @@ struct lvec {
 	size_t		 n, cap;
 };
 
-static char *
-dupn(const char *s)
-{
-	return s ? xstrdup(s) : NULL;
-}
-
 static int
 lvec_add_cb(const struct listing *l, void *arg)
 {
@@ -46,9 +42,9 @@ lvec_add_cb(const struct listing *l, void *arg)
 	}
 	c = &lv->v[lv->n++];
 	c->l = *l;
-	c->l.reason = c->own[0] = dupn(l->reason);
-	c->l.source = c->own[1] = dupn(l->source);
-	c->l.actor = c->own[2] = dupn(l->actor);
+	c->l.reason = c->own[0] = xstrdup_null(l->reason);
+	c->l.source = c->own[1] = xstrdup_null(l->source);
+	c->l.actor = c->own[2] = xstrdup_null(l->actor);
 	return 0;
 }
 
@@ -64,12 +60,6 @@ lvec_free(struct lvec *lv)
 	}
 	free(lv->v);
 	memset(lv, 0, sizeof(*lv));
-}
-
-static int
-expired(const struct ctl *ctl, int64_t expires)
-{
-	return expires != 0 && expires <= ctl->now;
 }
 
 /* mkdir -p of the directory part of path. */
@@ -269,11 +259,11 @@ cmd_add(struct ctl *ctl, int argc, char **argv)
 		printf("%s %s%s", old.n ? "updated" : "added",
 		    exclude ? "exclusion " : "", cidr);
 		if (!exclude)
-			printf(" code %s", ctl_fmt_code(l.code, buf,
+			printf(" code %s", fmt_code(l.code, buf,
 			    sizeof(buf)));
 		if (l.reason)
 			printf(" reason \"%s\"", l.reason);
-		printf(" expires %s", ctl_fmt_time(l.expires, buf,
+		printf(" expires %s", fmt_time_iso(l.expires, buf,
 		    sizeof(buf)));
 		if (exclude && enclosing == 0)
 			printf(" (note: no listed entry encloses it yet)");
@@ -335,38 +325,6 @@ cmd_remove(struct ctl *ctl, int argc, char **argv)
 	return rc == 0 ? CTL_OK : CTL_FAIL;
 }
 
-static void
-json_int_or_null(FILE *f, int64_t v)
-{
-	if (v == 0)
-		fputs("null", f);
-	else
-		fprintf(f, "%lld", (long long)v);
-}
-
-static void
-json_listing(FILE *f, const struct ctl *ctl, const struct listing *c)
-{
-	char	 cidr[ADDR_STRLEN], code[32];
-
-	fputs("{\"cidr\":", f);
-	ctl_json_str(f, addr_format(&c->net, cidr, sizeof(cidr)));
-	fprintf(f, ",\"exclude\":%s,\"code\":", c->exclude ? "true" :
-	    "false");
-	ctl_json_str(f, ctl_fmt_code(c->code, code, sizeof(code)));
-	fputs(",\"reason\":", f);
-	ctl_json_str(f, c->reason);
-	fputs(",\"source\":", f);
-	ctl_json_str(f, c->source);
-	fputs(",\"actor\":", f);
-	ctl_json_str(f, c->actor);
-	fprintf(f, ",\"created\":%lld,\"updated\":%lld,\"expires\":",
-	    (long long)c->created, (long long)c->updated);
-	json_int_or_null(f, c->expires);
-	fprintf(f, ",\"expired\":%s}", expired(ctl, c->expires) ? "true" :
-	    "false");
-}
-
 int
 cmd_lookup(struct ctl *ctl, int argc, char **argv)
 {
@@ -406,50 +364,17 @@ cmd_lookup(struct ctl *ctl, int argc, char **argv)
 	testpoint = lk->testpoint;
 
 	if (json) {
-		printf("{\"address\":");
-		ctl_json_str(stdout, lk->addr);
-		printf(",\"listed\":%s,\"entry\":", listed ? "true" : "false");
-		ctl_json_str(stdout, dec ? addr_format(&dec->l.net, cidr,
-		    sizeof(cidr)) : NULL);
-		printf(",\"exclude\":%s,\"code\":", dec && dec->l.exclude ?
-		    "true" : "false");
-		ctl_json_str(stdout, listed ? ctl_fmt_code(lk->code, code,
-		    sizeof(code)) : NULL);
-		printf(",\"reason\":");
-		ctl_json_str(stdout, listed ? lk->txt : NULL);
-		printf(",\"why\":");
-		ctl_json_str(stdout, lk->why);
-		printf(",\"source\":");
-		ctl_json_str(stdout, lk->source);
-		printf(",\"created\":");
-		json_int_or_null(stdout, dec ? dec->l.created : 0);
-		printf(",\"expires\":");
-		json_int_or_null(stdout, dec ? dec->l.expires : 0);
-		printf(",\"covering\":[");
-		for (i = 0; i < lk->ncovering; i++) {
-			if (i)
-				putchar(',');
-			json_listing(stdout, ctl, &lk->covering[i].l);
-		}
-		printf("],\"history\":[");
-		for (i = 0; i < lk->nhistory; i++) {
-			const struct lookup_hist *h = &lk->history[i];
+		json_t	*doc = cj_lookup(lk, ctl->now);
 
-			printf("%s{\"serial\":%u,\"ts\":%lld,\"op\":",
-			    i ? "," : "", h->serial, (long long)h->ts);
-			ctl_json_str(stdout, h->op);
-			printf(",\"entry\":");
-			ctl_json_str(stdout, addr_format(&h->net, cidr,
-			    sizeof(cidr)));
-			printf(",\"actor\":");
-			ctl_json_str(stdout, h->actor);
-			printf(",\"why\":");
-			ctl_json_str(stdout, h->why);
-			putchar('}');
+		if (doc != NULL && probe_evidence_json(ctl, lk->addr,
+		    doc) == -1) {
+			json_decref(doc);
+			doc = NULL;
 		}
-		printf("]");
-		probe_evidence(ctl, lk->addr, 1, stdout);
-		printf("}\n");
+		if (ctl_json_print("lookup", doc) != CTL_OK) {
+			lookup_free(lk);
+			return CTL_FAIL;
+		}
 	} else {
 		if (testpoint)
 			printf("%s is %s (%s)\n", lk->addr, listed ? "listed" :
@@ -463,11 +388,11 @@ cmd_lookup(struct ctl *ctl, int argc, char **argv)
 			    cidr, sizeof(cidr)));
 		if (listed)
 			printf("  code:    %s\n  reason:  %s\n",
-			    ctl_fmt_code(lk->code, code, sizeof(code)), lk->txt);
+			    fmt_code(lk->code, code, sizeof(code)), lk->txt);
 		if (dec)
 			printf("  source:  %s, created %s, expires %s\n",
-			    dec->l.source, ctl_fmt_time(dec->l.created, t1,
-			    sizeof(t1)), ctl_fmt_time(dec->l.expires, t2,
+			    dec->l.source, fmt_time_iso(dec->l.created, t1,
+			    sizeof(t1)), fmt_time_iso(dec->l.expires, t2,
 			    sizeof(t2)));
 		if (lk->ncovering)
 			printf("covering entries (least specific first):\n");
@@ -477,8 +402,8 @@ cmd_lookup(struct ctl *ctl, int argc, char **argv)
 			printf("  %-20s %-8s %-11s %-7s expires %s%s\n",
 			    addr_format(&c->net, cidr, sizeof(cidr)),
 			    c->exclude ? "excluded" : "listed",
-			    ctl_fmt_code(c->code, code, sizeof(code)),
-			    c->source, ctl_fmt_time(c->expires, t1,
+			    fmt_code(c->code, code, sizeof(code)),
+			    c->source, fmt_time_iso(c->expires, t1,
 			    sizeof(t1)), lk->covering[i].expired ?
 			    " (expired)" : "");
 		}
@@ -488,12 +413,12 @@ cmd_lookup(struct ctl *ctl, int argc, char **argv)
 			const struct lookup_hist *h = &lk->history[i];
 
 			printf("  %s  %-6s %-20s %s%s%s\n",
-			    ctl_fmt_time(h->ts, t1, sizeof(t1)), h->op,
+			    fmt_time_iso(h->ts, t1, sizeof(t1)), h->op,
 			    addr_format(&h->net, cidr, sizeof(cidr)),
 			    h->actor ? h->actor : "?", h->why ? ": " : "",
 			    h->why ? h->why : "");
 		}
-		probe_evidence(ctl, lk->addr, 0, stdout);
+		probe_evidence(ctl, lk->addr, stdout);
 	}
 	lookup_free(lk);
 	return listed ? CTL_OK : CTL_FAIL;
@@ -505,6 +430,7 @@ struct list_state {
 	const struct ctl *ctl;
 	enum list_fmt	 fmt;
 	size_t		 n;
+	int		 bad;	/* JSON: jansson or the write failed */
 };
 
 static int
@@ -512,27 +438,36 @@ list_cb(const struct listing *l, void *arg)
 {
 	struct list_state	*ls = arg;
 	char			 cidr[ADDR_STRLEN], code[32], t1[32], t2[32];
+	json_t			*o;
 
 	addr_format(&l->net, cidr, sizeof(cidr));
-	ctl_fmt_code(l->code, code, sizeof(code));
+	fmt_code(l->code, code, sizeof(code));
 	switch (ls->fmt) {
 	case LF_TEXT:
 		printf("%-20s %-8s %-11s %-6s %-20s %-20s %s\n", cidr,
 		    l->exclude ? "excluded" : "listed", code, l->source,
-		    ctl_fmt_time(l->created, t1, sizeof(t1)),
-		    ctl_fmt_time(l->expires, t2, sizeof(t2)),
+		    fmt_time_iso(l->created, t1, sizeof(t1)),
+		    fmt_time_iso(l->expires, t2, sizeof(t2)),
 		    l->reason ? l->reason : "-");
 		break;
 	case LF_CSV:
 		printf("%s,%d,%s,", cidr, l->exclude ? 1 : 0, code);
 		ctl_csv_field(stdout, l->reason);
-		printf(",%s,%s,%s\r\n", l->source, ctl_fmt_time(l->created,
-		    t1, sizeof(t1)), l->expires ? ctl_fmt_time(l->expires,
+		printf(",%s,%s,%s\r\n", l->source, fmt_time_iso(l->created,
+		    t1, sizeof(t1)), l->expires ? fmt_time_iso(l->expires,
 		    t2, sizeof(t2)) : "");
 		break;
 	case LF_JSON:
+		/* One object per line, written as it comes: a list of a
+		 * million entries is never held in memory. */
 		printf("%s\n ", ls->n ? "," : "");
-		json_listing(stdout, ls->ctl, l);
+		if ((o = cj_listing(l, ls->ctl->now)) == NULL ||
+		    cj_write(stdout, o, 0) == -1) {
+			json_decref(o);
+			ls->bad = 1;
+			return 1;	/* stop */
+		}
+		json_decref(o);
 		break;
 	}
 	ls->n++;
@@ -576,6 +511,11 @@ cmd_list(struct ctl *ctl, int argc, char **argv)
 		printf("[");
 	rc = db_listing_foreach(db, DB_ALL | DB_ORDERED, ctl->now, list_cb,
 	    &ls);
+	if (ls.bad) {
+		db_close(db);
+		return ctl_err("list: cannot write the JSON list: %s",
+		    ferror(stdout) ? strerror(errno) : "out of memory");
+	}
 	if (rc != 0) {
 		ctl_err("%s", db_errmsg(db));
 		db_close(db);

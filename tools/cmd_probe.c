@@ -13,7 +13,9 @@
 #include <event2/event.h>
 
 #include "ctl.h"
+#include "ctl_json.h"
 #include "db.h"
+#include "fmt.h"
 #include "log.h"
 #include "policy.h"
 #include "run.h"
@@ -75,21 +77,15 @@ cmd_submit(struct ctl *ctl, int argc, char **argv)
 	db_close(db);
 	if (rc != POLICY_OK)
 		return ctl_err("submit: %s", err);
-	if (json && ps.queued)
-		printf("{\"address\":\"%s\",\"port\":%d,\"submission\":%lld,"
-		    "\"state\":\"queued\",\"queued\":true}\n", ps.addr, port,
-		    (long long)ps.submission_id);
-	else if (json)
-		printf("{\"address\":\"%s\",\"state\":\"done\",\"verdict\":"
-		    "\"%s\",\"probe\":%lld,\"queued\":false}\n", ps.addr,
-		    ps.last_verdict, (long long)ps.last_probe);
-	else if (ps.queued)
+	if (json)
+		return ctl_json_print("submit", cj_submit(&ps, port));
+	if (ps.queued)
 		printf("submission %lld: %s port %d queued for testing\n",
 		    (long long)ps.submission_id, ps.addr, port);
 	else
 		printf("%s was tested on %s: %s (probe #%lld); not queued "
 		    "again before the re-test interval\n", ps.addr,
-		    ctl_fmt_time(ps.last_finished, t, sizeof(t)),
+		    fmt_time_iso(ps.last_finished, t, sizeof(t)),
 		    ps.last_verdict, (long long)ps.last_probe);
 	return CTL_OK;
 }
@@ -259,14 +255,8 @@ cmd_probe(struct ctl *ctl, int argc, char **argv)
 /* ------------------------------------------------------------------ */
 /* Evidence for lookup. */
 
-struct pcopy {
-	int64_t	 id, started, finished;
-	int	 relayed_test, port;
-	char	 verdict[32], hops[16], output[ADDR_STRLEN];
-};
-
 struct pvec {
-	struct pcopy	 v[EVIDENCE_PROBES];
+	struct cj_run	 v[EVIDENCE_PROBES];
 	int		 n;
 };
 
@@ -274,7 +264,7 @@ static int
 pvec_cb(const struct probe *p, void *arg)
 {
 	struct pvec	*pv = arg;
-	struct pcopy	*c;
+	struct cj_run	*c;
 
 	if (pv->n == EVIDENCE_PROBES)
 		return 1;
@@ -293,43 +283,102 @@ pvec_cb(const struct probe *p, void *arg)
 	return 0;
 }
 
-struct tctx {
-	FILE	*f;
-	int	 json, n;
+/* The runs against ip, newest first (at most EVIDENCE_PROBES), and the
+ * index of the newest finished one (-1: none).  *db stays open (or NULL
+ * when it cannot be opened: then there is nothing to show). */
+static int
+evidence_runs(struct ctl *ctl, const char *ip, struct db **db,
+    struct pvec *pv)
+{
+	char	 err[256];
+	int	 i;
+
+	memset(pv, 0, sizeof(*pv));
+	if ((*db = db_open(ctl->conf.database, DB_RDONLY, err,
+	    sizeof(err))) == NULL ||
+	    db_probe_foreach_addr(*db, ip, EVIDENCE_PROBES + 1, pvec_cb,
+	    pv) == -1)
+		pv->n = 0;
+	for (i = 0; i < pv->n; i++)
+		if (pv->v[i].finished)
+			return i;
+	return -1;
+}
+
+struct jctx {
+	json_t	*arr;
+	int	 bad;
 };
 
 static int
 test_json_cb(const struct probe_test_row *t, void *arg)
 {
-	struct tctx	*c = arg;
+	struct jctx	*c = arg;
 
-	fprintf(c->f, "%s{\"test\":%d,\"name\":", c->n++ ? "," : "",
-	    t->test_id);
-	ctl_json_str(c->f, t->name);
-	fprintf(c->f, ",\"mail_from\":");
-	ctl_json_str(c->f, t->mail_from);
-	fprintf(c->f, ",\"rcpt_to\":");
-	ctl_json_str(c->f, t->rcpt_to);
-	fprintf(c->f, ",\"mail_reply\":");
-	ctl_json_str(c->f, t->mail_reply);
-	fprintf(c->f, ",\"rcpt_reply\":");
-	ctl_json_str(c->f, t->rcpt_reply);
-	fprintf(c->f, ",\"data_reply\":");
-	ctl_json_str(c->f, t->data_reply);
-	fprintf(c->f, ",\"result\":");
-	ctl_json_str(c->f, t->verdict);
-	fprintf(c->f, ",\"arrived\":");
-	if (t->arrived)
-		fprintf(c->f, "%lld", (long long)t->arrived);
-	else
-		fprintf(c->f, "null");
-	fprintf(c->f, ",\"arrived_from\":");
-	ctl_json_str(c->f, t->arrived_from);
-	fprintf(c->f, ",\"received\":");
-	ctl_json_str(c->f, t->received);
-	fputc('}', c->f);
+	if (cj_push(c->arr, cj_probe_test(t)) == -1) {
+		c->bad = 1;
+		return 1;
+	}
 	return 0;
 }
+
+static int
+event_json_cb(const struct db_event *e, void *arg)
+{
+	struct jctx	*c = arg;
+
+	if (cj_push(c->arr, cj_event(e)) == -1) {
+		c->bad = 1;
+		return 1;
+	}
+	return 0;
+}
+
+int
+probe_evidence_json(struct ctl *ctl, const char *ip, json_t *obj)
+{
+	struct pvec	 pv;
+	struct jctx	 tc, ec;
+	struct db	*db;
+	json_t		*runs, *run;
+	int		 i, shown, bad = 0;
+
+	shown = evidence_runs(ctl, ip, &db, &pv);
+	bad |= cj_set(obj, "verdict", cj_str(shown >= 0 ?
+	    pv.v[shown].verdict : NULL));
+	runs = json_array();
+	for (i = 0; !bad && i < pv.n; i++) {
+		run = cj_run(&pv.v[i]);
+		if (run != NULL && i == shown && db != NULL) {
+			memset(&tc, 0, sizeof(tc));
+			tc.arr = json_array();
+			db_probe_tests(db, pv.v[i].id, test_json_cb, &tc);
+			if (tc.bad) {
+				json_decref(tc.arr);
+				tc.arr = NULL;
+			}
+			bad |= cj_set(run, "tests", tc.arr);
+		}
+		bad |= cj_push(runs, run);
+	}
+	bad |= cj_set(obj, "probes", runs);
+	memset(&ec, 0, sizeof(ec));
+	ec.arr = json_array();
+	if (!bad && db != NULL)
+		db_events_addr(db, ip, event_json_cb, &ec);
+	if (ec.bad) {
+		json_decref(ec.arr);
+		ec.arr = NULL;
+	}
+	bad |= cj_set(obj, "events", ec.arr);
+	db_close(db);
+	return bad ? -1 : 0;
+}
+
+struct tctx {
+	FILE	*f;
+	int	 n;
+};
 
 static int
 test_text_cb(const struct probe_test_row *t, void *arg)
@@ -352,117 +401,41 @@ test_text_cb(const struct probe_test_row *t, void *arg)
 		fprintf(c->f, "            end of DATA -> %s\n", t->data_reply);
 	if (t->arrived)
 		fprintf(c->f, "            arrived at the sink %s from %s\n",
-		    ctl_fmt_time(t->arrived, tb, sizeof(tb)), t->arrived_from ?
+		    fmt_time_iso(t->arrived, tb, sizeof(tb)), t->arrived_from ?
 		    t->arrived_from : "?");
 	return 0;
 }
 
-struct ectx {
-	FILE	*f;
-	int	 json, n;
-};
-
 static int
-event_cb(const struct db_event *e, void *arg)
+event_text_cb(const struct db_event *e, void *arg)
 {
-	struct ectx	*c = arg;
+	struct tctx	*c = arg;
 	char		 t[32];
 
-	if (c->json) {
-		fprintf(c->f, "%s{\"ts\":%lld,\"kind\":", c->n ? "," : "",
-		    (long long)e->ts);
-		ctl_json_str(c->f, e->kind);
-		fprintf(c->f, ",\"ref\":%lld,\"what\":", (long long)e->ref);
-		ctl_json_str(c->f, e->what);
-		fprintf(c->f, ",\"actor\":");
-		ctl_json_str(c->f, e->actor);
-		fprintf(c->f, ",\"why\":");
-		ctl_json_str(c->f, e->why);
-		fputc('}', c->f);
-	} else {
-		if (c->n == 0)
-			fprintf(c->f, "events:\n");
-		fprintf(c->f, "  %s  %-10s %-6lld %-10s %s%s%s\n",
-		    ctl_fmt_time(e->ts, t, sizeof(t)), e->kind,
-		    (long long)e->ref, e->what, e->actor ? e->actor : "?",
-		    e->why ? ": " : "", e->why ? e->why : "");
-	}
-	c->n++;
+	if (c->n++ == 0)
+		fprintf(c->f, "events:\n");
+	fprintf(c->f, "  %s  %-10s %-6lld %-10s %s%s%s\n",
+	    fmt_time_iso(e->ts, t, sizeof(t)), e->kind, (long long)e->ref,
+	    e->what, e->actor ? e->actor : "?", e->why ? ": " : "",
+	    e->why ? e->why : "");
 	return 0;
 }
 
-/*
- * The runs against ip, newest first, with the tests of the newest
- * finished one.  JSON: prints ',"verdict":...,"probes":[...]' to be put
- * inside lookup's object.
- */
 void
-probe_evidence(struct ctl *ctl, const char *ip, int json, FILE *f)
+probe_evidence(struct ctl *ctl, const char *ip, FILE *f)
 {
 	struct pvec	 pv;
 	struct tctx	 tc;
 	struct db	*db;
-	char		 err[256], t1[32];
-	int		 i, shown = -1;
+	char		 t1[32];
+	int		 i, shown;
 
-	memset(&pv, 0, sizeof(pv));
-	if ((db = db_open(ctl->conf.database, DB_RDONLY, err,
-	    sizeof(err))) == NULL ||
-	    db_probe_foreach_addr(db, ip, EVIDENCE_PROBES + 1, pvec_cb,
-	    &pv) == -1)
-		pv.n = 0;
-	for (i = 0; i < pv.n; i++)
-		if (pv.v[i].finished) {
-			shown = i;
-			break;
-		}
-	if (json) {
-		fprintf(f, ",\"verdict\":");
-		ctl_json_str(f, shown >= 0 ? pv.v[shown].verdict : NULL);
-		fprintf(f, ",\"probes\":[");
-		for (i = 0; i < pv.n; i++) {
-			fprintf(f, "%s{\"probe\":%lld,\"port\":%d,"
-			    "\"started\":%lld,\"finished\":", i ? "," : "",
-			    (long long)pv.v[i].id, pv.v[i].port,
-			    (long long)pv.v[i].started);
-			if (pv.v[i].finished)
-				fprintf(f, "%lld", (long long)pv.v[i].finished);
-			else
-				fprintf(f, "null");
-			fprintf(f, ",\"verdict\":");
-			ctl_json_str(f, pv.v[i].verdict);
-			fprintf(f, ",\"hops\":");
-			ctl_json_str(f, pv.v[i].hops[0] ? pv.v[i].hops : NULL);
-			fprintf(f, ",\"relayed_test\":");
-			if (pv.v[i].relayed_test)
-				fprintf(f, "%d", pv.v[i].relayed_test);
-			else
-				fprintf(f, "null");
-			fprintf(f, ",\"output_addr\":");
-			ctl_json_str(f, pv.v[i].output[0] ? pv.v[i].output :
-			    NULL);
-			if (i == shown && db) {
-				memset(&tc, 0, sizeof(tc));
-				tc.f = f;
-				fprintf(f, ",\"tests\":[");
-				db_probe_tests(db, pv.v[i].id, test_json_cb,
-				    &tc);
-				fprintf(f, "]");
-			}
-			fputc('}', f);
-		}
-		fprintf(f, "],\"events\":[");
-		if (db) {
-			struct ectx ec = { f, 1, 0 };
-
-			db_events_addr(db, ip, event_cb, &ec);
-		}
-		fprintf(f, "]");
-	} else if (pv.n > 0) {
+	shown = evidence_runs(ctl, ip, &db, &pv);
+	if (pv.n > 0) {
 		fprintf(f, "probes (newest first):\n");
 		for (i = 0; i < pv.n; i++)
 			fprintf(f, "  #%-5lld %s  port %d  %s%s%s%s%s\n",
-			    (long long)pv.v[i].id, ctl_fmt_time(pv.v[i].started,
+			    (long long)pv.v[i].id, fmt_time_iso(pv.v[i].started,
 			    t1, sizeof(t1)), pv.v[i].port, pv.v[i].verdict,
 			    pv.v[i].hops[0] ? " (" : "", pv.v[i].hops,
 			    pv.v[i].hops[0] ? ")" : "", pv.v[i].relayed_test ?
@@ -478,10 +451,10 @@ probe_evidence(struct ctl *ctl, const char *ip, int json, FILE *f)
 				    tc.n == 1 ? "" : "s");
 		}
 	}
-	if (!json && db) {
-		struct ectx ec = { f, 0, 0 };
-
-		db_events_addr(db, ip, event_cb, &ec);
+	if (db) {
+		memset(&tc, 0, sizeof(tc));
+		tc.f = f;
+		db_events_addr(db, ip, event_text_cb, &tc);
 	}
 	db_close(db);
 }

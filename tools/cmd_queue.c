@@ -7,7 +7,8 @@
  * provider's a few hundred; thousands mean it is probably relaying spam,
  * and the top recipient domains show to whom.  The input is the output of
  * `mailq` (Postfix, Sendmail or Exim; mailq.c parses it as a stream, in
- * bounded memory) from a command run with a time limit, or stdin.
+ * bounded memory; mailq_top.c counts domains and senders) from a command
+ * run with a time limit, or stdin.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -21,7 +22,9 @@
 #include <unistd.h>
 
 #include "ctl.h"
+#include "ctl_json.h"
 #include "mailq.h"
+#include "mailq_top.h"
 
 enum qc_state { QC_OK, QC_WARNING, QC_CRITICAL, QC_UNKNOWN };
 static const char *const qc_state_name[] = { "OK", "WARNING", "CRITICAL",
@@ -49,7 +52,7 @@ static void
 qc_msg_cb(const struct mailq_msg *m, void *arg)
 {
 	struct qc	*qc = arg;
-	char		 d[MAILQ_KEY_MAX];
+	char		 d[MAILQ_TOP_KEY_MAX];
 	size_t		 i;
 
 	if (*m->sender == '\0')
@@ -271,14 +274,10 @@ qc_unknown(int json, const char *why, long long warn, long long crit)
 	char	 summary[1100];
 
 	snprintf(summary, sizeof(summary), "QUEUE UNKNOWN: %s", why);
-	if (json) {
-		printf("{\"status\":\"UNKNOWN\",\"summary\":");
-		ctl_json_str(stdout, summary);
-		printf(",\"error\":");
-		ctl_json_str(stdout, why);
-		printf(",\"messages\":null,\"format\":null,\"warn\":%lld,"
-		    "\"crit\":%lld}\n", warn, crit);
-	} else
+	if (json)
+		ctl_json_print("queue-check", cj_queue_unknown(summary, why,
+		    warn, crit));
+	else
 		printf("%s\n", summary);
 	return QC_UNKNOWN;
 }
@@ -296,23 +295,6 @@ qc_top_text(const char *title, struct mailq_top *t, size_t n)
 	for (i = 0; i < got; i++)
 		printf("  %8llu  %s\n", (unsigned long long)e[i].count,
 		    e[i].key);
-}
-
-static void
-qc_top_json(const char *name, const char *keyname, struct mailq_top *t,
-    size_t n)
-{
-	struct mailq_top_entry	 e[QC_TOP_MAX];
-	size_t			 i, got;
-
-	got = mailq_top_get(t, e, n);
-	printf(",\"%s\":[", name);
-	for (i = 0; i < got; i++) {
-		printf("%s{\"%s\":", i ? "," : "", keyname);
-		ctl_json_str(stdout, e[i].key);
-		printf(",\"count\":%llu}", (unsigned long long)e[i].count);
-	}
-	putchar(']');
 }
 
 static int
@@ -344,33 +326,24 @@ qc_report(struct qc *qc, const struct mailq_stats *st, long long warn,
 	}
 	exact = mailq_top_exact(qc->dom) && mailq_top_exact(qc->snd);
 	if (json) {
-		printf("{\"status\":\"%s\",\"summary\":", qc_state_name[s]);
-		ctl_json_str(stdout, summary);
-		printf(",\"messages\":%llu,\"format\":\"%s\",\"listed\":%llu,"
-		    "\"reported\":", (unsigned long long)n,
-		    mailq_format_name(st->format),
-		    (unsigned long long)st->messages);
-		if (st->reported >= 0)
-			printf("%lld", (long long)st->reported);
-		else
-			printf("null");
-		printf(",\"deferred\":%llu,\"frozen\":%llu,\"hold\":%llu,"
-		    "\"active\":%llu,\"queued\":%llu,\"recipients\":%llu,"
-		    "\"bytes\":%llu,\"garbage_lines\":%llu,\"warn\":%lld,"
-		    "\"crit\":%lld,\"exact\":%s",
-		    (unsigned long long)st->status[MAILQ_DEFERRED],
-		    (unsigned long long)st->status[MAILQ_FROZEN],
-		    (unsigned long long)st->status[MAILQ_HOLD],
-		    (unsigned long long)st->status[MAILQ_ACTIVE],
-		    (unsigned long long)st->status[MAILQ_QUEUED],
-		    (unsigned long long)st->recipients,
-		    (unsigned long long)st->bytes,
-		    (unsigned long long)st->garbage, warn, crit,
-		    exact ? "true" : "false");
-		qc_top_json("top_recipient_domains", "domain", qc->dom, top);
-		qc_top_json("top_senders", "sender", qc->snd, top);
-		printf("}\n");
-		return s;
+		struct mailq_top_entry	 dom[QC_TOP_MAX], snd[QC_TOP_MAX];
+		struct cj_queue		 cq;
+
+		memset(&cq, 0, sizeof(cq));
+		cq.status = qc_state_name[s];
+		cq.summary = summary;
+		cq.messages = n;
+		cq.st = st;
+		cq.warn = warn;
+		cq.crit = crit;
+		cq.exact = exact;
+		cq.dom = dom;
+		cq.ndom = mailq_top_get(qc->dom, dom, top);
+		cq.snd = snd;
+		cq.nsnd = mailq_top_get(qc->snd, snd, top);
+		/* A report that cannot be written is no report: UNKNOWN. */
+		return ctl_json_print("queue-check", cj_queue(&cq)) ==
+		    CTL_OK ? (int)s : QC_UNKNOWN;
 	}
 	/* Nagios: the first line is the status, perfdata after '|'. */
 	printf("%s | messages=%llu;%lld;%lld;0 deferred=%llu;;;0 "

@@ -10,7 +10,9 @@
 #include <time.h>
 
 #include "ctl.h"
+#include "ctl_json.h"
 #include "db.h"
+#include "fmt.h"
 #include "policy.h"
 #include "xmalloc.h"
 
@@ -53,15 +55,9 @@ cmd_delist_request(struct ctl *ctl, int argc, char **argv)
 	db_close(db);
 	if (rc != POLICY_OK)
 		return ctl_err("delist-request: %s", err);
-	if (json) {
-		printf("{\"request\":%lld,\"address\":\"%s\",\"state\":"
-		    "\"pending\",\"existing\":%s,\"not_before\":",
-		    (long long)pr.id, pr.addr, pr.existing ? "true" : "false");
-		if (pr.not_before)
-			printf("%lld}\n", (long long)pr.not_before);
-		else
-			printf("null}\n");
-	} else if (pr.existing)
+	if (json)
+		return ctl_json_print("delist-request", cj_delist(&pr));
+	if (pr.existing)
 		printf("request %lld for %s is already open: it will be "
 		    "decided by its re-test (orblctl request show %lld)\n",
 		    (long long)pr.id, pr.addr, (long long)pr.id);
@@ -69,54 +65,17 @@ cmd_delist_request(struct ctl *ctl, int argc, char **argv)
 		printf("request %lld for %s recorded; the last test was less "
 		    "than the re-test interval ago, so the re-test waits until "
 		    "%s\n", (long long)pr.id, pr.addr,
-		    ctl_fmt_time(pr.not_before, t, sizeof(t)));
+		    fmt_time_iso(pr.not_before, t, sizeof(t)));
 	else
 		printf("request %lld for %s recorded: the re-test runs "
 		    "shortly\n", (long long)pr.id, pr.addr);
 	return CTL_OK;
 }
 
-static char *
-sdup(const char *s)
-{
-	return s ? xstrdup(s) : NULL;
-}
-
-/* The request as a JSON object, left open when close is 0. */
-static void
-request_json(FILE *f, const struct delist_request *r, int close)
-{
-	fprintf(f, "{\"request\":%lld,\"address\":", (long long)r->id);
-	ctl_json_str(f, r->addr);
-	fprintf(f, ",\"contact\":");
-	ctl_json_str(f, r->contact);
-	fprintf(f, ",\"note\":");
-	ctl_json_str(f, r->note);
-	fprintf(f, ",\"state\":");
-	ctl_json_str(f, r->state);
-	fprintf(f, ",\"created\":%lld,\"not_before\":", (long long)r->created);
-	if (r->not_before)
-		fprintf(f, "%lld", (long long)r->not_before);
-	else
-		fprintf(f, "null");
-	fprintf(f, ",\"tries\":%d,\"probe\":", r->tries);
-	if (r->probe_id)
-		fprintf(f, "%lld", (long long)r->probe_id);
-	else
-		fprintf(f, "null");
-	fprintf(f, ",\"decided\":");
-	if (r->decided)
-		fprintf(f, "%lld", (long long)r->decided);
-	else
-		fprintf(f, "null");
-	fprintf(f, ",\"decision\":");
-	ctl_json_str(f, r->decision);
-	if (close)
-		fputc('}', f);
-}
-
 struct list_ctx {
-	int	 json, n;
+	int	 json;
+	json_t	*arr;		/* --json: the requests */
+	int	 bad;		/* jansson failed */
 };
 
 static int
@@ -126,14 +85,15 @@ list_cb(const struct delist_request *r, void *arg)
 	char		 t[32];
 
 	if (c->json) {
-		printf("%s", c->n ? "," : "");
-		request_json(stdout, r, 1);
+		if (cj_push(c->arr, cj_request(r)) == -1) {
+			c->bad = 1;
+			return 1;	/* stop */
+		}
 	} else
 		printf("%-6lld %-20s %-10s %-16s %s%s%s\n", (long long)r->id,
-		    r->addr, r->state, ctl_fmt_time(r->created, t, sizeof(t)),
+		    r->addr, r->state, fmt_time_iso(r->created, t, sizeof(t)),
 		    r->contact, r->decision ? "  -- " : "",
 		    r->decision ? r->decision : "");
-	c->n++;
 	return 0;
 }
 
@@ -150,7 +110,7 @@ cmd_requests(struct ctl *ctl, int argc, char **argv)
 		{ "json", 0, NULL, &json },
 		{ NULL, 0, NULL, NULL }
 	};
-	struct list_ctx	 c = { 0, 0 };
+	struct list_ctx	 c = { 0, NULL, 0 };
 	struct db	*db;
 	char		*pos[1];
 	int		 npos, rc;
@@ -168,20 +128,28 @@ cmd_requests(struct ctl *ctl, int argc, char **argv)
 	if ((db = ctl_db_open(ctl, DB_RDONLY)) == NULL)
 		return CTL_FAIL;
 	c.json = json;
-	if (json)
-		printf("[");
-	else
+	if (json && (c.arr = json_array()) == NULL) {
+		db_close(db);
+		return ctl_err("requests: out of memory");
+	}
+	if (!json)
 		printf("%-6s %-20s %-10s %-16s %s\n", "id", "address", "state",
 		    "created", "contact -- decision");
 	rc = db_request_foreach(db, state, NULL, list_cb, &c);
-	if (json)
-		printf("]\n");
-	if (rc == -1) {
+	if (rc == -1 && !c.bad) {
 		ctl_err("%s", db_errmsg(db));
 		db_close(db);
+		json_decref(c.arr);
 		return CTL_FAIL;
 	}
 	db_close(db);
+	if (json) {
+		if (c.bad) {
+			json_decref(c.arr);
+			c.arr = NULL;	/* ctl_json_print says why */
+		}
+		return ctl_json_print("requests", c.arr);
+	}
 	return CTL_OK;
 }
 
@@ -198,16 +166,17 @@ show_cb(const struct delist_request *r, void *arg)
 
 	c->found = 1;
 	c->r = *r;
-	c->r.addr = c->addr = sdup(r->addr);
-	c->r.contact = c->contact = sdup(r->contact);
-	c->r.note = c->note = sdup(r->note);
-	c->r.state = c->state = sdup(r->state);
-	c->r.decision = c->decision = sdup(r->decision);
+	c->r.addr = c->addr = xstrdup_null(r->addr);
+	c->r.contact = c->contact = xstrdup_null(r->contact);
+	c->r.note = c->note = xstrdup_null(r->note);
+	c->r.state = c->state = xstrdup_null(r->state);
+	c->r.decision = c->decision = xstrdup_null(r->decision);
 	return 0;
 }
 
 struct transcript_ctx {
-	int	 json;
+	json_t	*obj;		/* --json: request show's object */
+	int	 bad;
 };
 
 static int
@@ -216,16 +185,12 @@ transcript_cb(const struct probe *p, void *arg)
 	struct transcript_ctx	*c = arg;
 	char			 t[32];
 
-	if (c->json) {
-		printf(",\"retest\":{\"probe\":%lld,\"verdict\":",
-		    (long long)p->id);
-		ctl_json_str(stdout, p->verdict);
-		printf(",\"transcript\":");
-		ctl_json_str(stdout, p->transcript);
-		printf("}");
+	if (c->obj != NULL) {
+		if (cj_set(c->obj, "retest", cj_retest(p)) == -1)
+			c->bad = 1;
 	} else {
 		printf("re-test: probe #%lld, %s, %s\n", (long long)p->id,
-		    ctl_fmt_time(p->started, t, sizeof(t)),
+		    fmt_time_iso(p->started, t, sizeof(t)),
 		    p->verdict ? p->verdict : "running");
 		printf("transcript:\n%s\n", p->transcript ? p->transcript :
 		    "(none yet)");
@@ -270,32 +235,39 @@ cmd_request(struct ctl *ctl, int argc, char **argv)
 		db_close(db);
 		return CTL_FAIL;
 	}
-	tc.json = json;
+	memset(&tc, 0, sizeof(tc));
 	if (json) {
-		request_json(stdout, &c.r, 0);
+		if ((tc.obj = cj_request(&c.r)) == NULL)
+			tc.bad = 1;
 	} else {
 		printf("request %lld: %s, %s\n", id, c.r.addr, c.r.state);
 		printf("  contact:  %s\n", c.r.contact);
 		if (c.r.note)
 			printf("  note:     %s\n", c.r.note);
-		printf("  created:  %s\n", ctl_fmt_time(c.r.created, t1,
+		printf("  created:  %s\n", fmt_time_iso(c.r.created, t1,
 		    sizeof(t1)));
 		if (c.r.not_before && !c.r.decided)
 			printf("  re-test:  not before %s\n",
-			    ctl_fmt_time(c.r.not_before, t2, sizeof(t2)));
+			    fmt_time_iso(c.r.not_before, t2, sizeof(t2)));
 		printf("  tries:    %d\n", c.r.tries);
 		if (c.r.decision)
 			printf("  decision: %s\n", c.r.decision);
 	}
-	if (c.r.probe_id)
+	if (c.r.probe_id && !tc.bad)
 		db_probe_get(db, c.r.probe_id, transcript_cb, &tc);
-	if (json)
-		printf("}\n");
 	db_close(db);
+	rc = CTL_OK;
+	if (json) {
+		if (tc.bad) {
+			json_decref(tc.obj);
+			tc.obj = NULL;	/* ctl_json_print says why */
+		}
+		rc = ctl_json_print("request", tc.obj);
+	}
 	free(c.addr);
 	free(c.contact);
 	free(c.note);
 	free(c.state);
 	free(c.decision);
-	return CTL_OK;
+	return rc;
 }

@@ -8,18 +8,14 @@
 #include <string.h>
 
 #include "ctl.h"
+#include "ctl_json.h"
 #include "db.h"
 #include "xmalloc.h"
 
 #define STATS_KEYS	32
 
-struct kv {
-	char	 group[16], key[32];
-	int64_t	 n;
-};
-
 struct stats {
-	struct kv	 v[STATS_KEYS * 4];
+	struct cj_kv	 v[STATS_KEYS * 4];
 	int		 n;
 };
 
@@ -46,32 +42,6 @@ get(const struct stats *st, const char *group, const char *key)
 		    strcmp(st->v[i].key, key) == 0)
 			return st->v[i].n;
 	return 0;
-}
-
-/* '"k":n,...' for a group, fixed keys first (always present). */
-static void
-json_group(const struct stats *st, const char *group,
-    const char *const *fixed)
-{
-	int	 i, j, first = 1, known;
-
-	for (i = 0; fixed && fixed[i]; i++) {
-		printf("%s\"%s\":%lld", first ? "" : ",", fixed[i],
-		    (long long)get(st, group, fixed[i]));
-		first = 0;
-	}
-	for (i = 0; i < st->n; i++) {
-		if (strcmp(st->v[i].group, group) != 0)
-			continue;
-		for (known = 0, j = 0; fixed && fixed[j]; j++)
-			known |= strcmp(fixed[j], st->v[i].key) == 0;
-		if (known)
-			continue;
-		printf("%s", first ? "" : ",");
-		ctl_json_str(stdout, st->v[i].key);
-		printf(":%lld", (long long)st->v[i].n);
-		first = 0;
-	}
 }
 
 static void
@@ -130,20 +100,19 @@ cmd_stats(struct ctl *ctl, int argc, char **argv)
 	}
 	db_close(db);
 	if (json) {
-		printf("{\"listings\":{\"listed\":%lld,\"excluded\":%lld,"
-		    "\"by_source\":{", (long long)listed, (long long)excluded);
-		json_group(&st, "source", sources);
-		printf("},\"by_age\":{");
-		json_group(&st, "age", ages);
-		printf("}},\"serial\":%u,\"submissions\":{\"queued\":%lld,"
-		    "\"probing\":%lld,\"done\":%lld,\"failed\":%lld},"
-		    "\"requests\":{", serial, (long long)sub[0],
-		    (long long)sub[1], (long long)sub[2], (long long)sub[3]);
-		json_group(&st, "requests", reqs);
-		printf("},\"probes_last_day\":{");
-		json_group(&st, "probes", NULL);
-		printf("}}\n");
-		return CTL_OK;
+		struct cj_stats	 cs;
+
+		memset(&cs, 0, sizeof(cs));
+		cs.listed = listed;
+		cs.excluded = excluded;
+		cs.serial = serial;
+		memcpy(cs.sub, sub, sizeof(cs.sub));
+		cs.kv = st.v;
+		cs.nkv = st.n;
+		cs.sources = sources;
+		cs.ages = ages;
+		cs.requests = reqs;
+		return ctl_json_print("stats", cj_stats(&cs));
 	}
 	printf("listings:    %lld listed, %lld excluded\n", (long long)listed,
 	    (long long)excluded);

@@ -30,6 +30,7 @@
 
 #include "ctl.h"
 #include "db.h"
+#include "fmt.h"
 #include "xmalloc.h"
 
 typedef unsigned __int128 u128;
@@ -418,7 +419,7 @@ put_rrs(struct zw *w, const struct znode *n, int wild, const struct zval *v)
 		addr_format_ip(&a, what, sizeof(what));
 	}
 	put_name(w, n, wild);
-	fprintf(w->f, " A %s\n", ctl_fmt_code(v->code, code, sizeof(code)));
+	fprintf(w->f, " A %s\n", fmt_code(v->code, code, sizeof(code)));
 	put_name(w, n, wild);
 	fputc(' ', w->f);
 	put_txt(w, ctl_expand_reason(v->tmpl, what, txt, sizeof(txt)));
@@ -648,7 +649,7 @@ zone_export(struct ctl *ctl, struct db *db, const char *zone, FILE *f)
 	    c->nns > 0 ? c->ns[0] : NULL, "ns", zone);
 	fqdn(rname, sizeof(rname), c->soa_rname, "hostmaster", zone);
 	fprintf(f, "; orbl zone export: %s, serial %u, %s\n", zone, serial,
-	    ctl_fmt_time(ctl->now, t, sizeof(t)));
+	    fmt_time_iso(ctl->now, t, sizeof(t)));
 	fprintf(f, "$ORIGIN %s.\n$TTL %lld\n", zone, c->ttl);
 	fprintf(f, "@ SOA %s %s %u %lld %lld %lld %lld\n", mname, rname, serial,
 	    c->soa_refresh, c->soa_retry, c->soa_expire, c->neg_ttl);

@@ -8,6 +8,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include <jansson.h>
+
 #include "addr.h"
 #include "conf.h"
 #include "reason.h"
@@ -67,10 +69,10 @@ struct db *ctl_db_open(struct ctl *, int flags);
 int	 ctl_parse_code(const char *, uint32_t *, char *err, size_t errlen);
 
 /* Output helpers. */
-void	 ctl_json_str(FILE *, const char *);	/* NULL prints null */
+/* Print doc (ctl_json.h) on one line and free it: CTL_OK, or CTL_FAIL
+ * with the reason on stderr (doc NULL: an encoder ran out of memory). */
+int	 ctl_json_print(const char *verb, json_t *doc);
 void	 ctl_csv_field(FILE *, const char *);	/* RFC 4180 quoting */
-char	*ctl_fmt_time(int64_t, char *buf, size_t len);	/* 0: "never" */
-char	*ctl_fmt_code(uint32_t, char *buf, size_t len);
 /* Expand '$' in a TXT template with what; returns buf. */
 char	*ctl_expand_reason(const char *tmpl, const char *what, char *buf,
 	    size_t len);
@@ -96,9 +98,11 @@ int	 cmd_delist_request(struct ctl *, int, char **);
 int	 cmd_requests(struct ctl *, int, char **);
 int	 cmd_request(struct ctl *, int, char **);
 
-/* The probe runs against ip and the evidence of the newest (cmd_probe.c);
- * json: ',"verdict":..,"probes":[..]' for lookup's object. */
-void	 probe_evidence(struct ctl *, const char *ip, int json, FILE *);
+/* The probe runs against ip and the evidence of the newest (cmd_probe.c),
+ * as text to f, or as "verdict", "probes" and "events" added to lookup's
+ * JSON object (-1: jansson failed). */
+void	 probe_evidence(struct ctl *, const char *ip, FILE *f);
+int	 probe_evidence_json(struct ctl *, const char *ip, json_t *obj);
 
 /* Zone file export (cmd_zone.c), called by cmd_export. */
 int	 zone_export(struct ctl *, struct db *, const char *zone, FILE *);

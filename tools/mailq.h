@@ -1,6 +1,6 @@
 /*
  * mailq.h -- a streaming parser for `mailq` output (Postfix, Sendmail,
- * Exim) and a bounded "top N" counter for what it finds.
+ * Exim).  What orblctl queue-check counts with it is mailq_top.h's.
  *
  * The parser is pure: no I/O, no logging, no allocation after mailq_new.
  * Feed it the output in chunks of any size (lines may be split anywhere);
@@ -22,7 +22,6 @@
 #define MAILQ_LINE_MAX	8192	/* longer lines are counted as garbage */
 #define MAILQ_RCPT_MAX	4096	/* recipients listed per message */
 #define MAILQ_MSG_BUF	(256 * 1024)	/* text of one message */
-#define MAILQ_KEY_MAX	256	/* mailq_top keys are cut to this - 1 */
 
 #define MAILQ_FORMATS(X)						\
 	X(MAILQ_FMT_UNKNOWN, "unknown")					\
@@ -112,37 +111,5 @@ const char	*mailq_status_name(enum mailq_status);
  * when the address has no domain (a local user, the null sender).
  */
 char		*mailq_addr_domain(const char *addr, char *buf, size_t len);
-
-/*
- * The most frequent keys of a stream, in bounded memory: the Space-Saving
- * algorithm (Metwally, Agrawal, El Abbadi 2005) over `capacity` counters.
- * While there are at most `capacity` distinct keys every count is exact;
- * beyond that, a key whose true count exceeds total/capacity is always
- * kept, and a count may be too high by at most its `error`.
- */
-struct mailq_top_entry {
-	const char	*key;		/* borrowed: until the next add/free */
-	uint64_t	 count;
-	uint64_t	 error;		/* count - error <= true count */
-};
-
-struct mailq_top;
-
-/* malloc'd, about capacity * 300 bytes; NULL if out of memory.  The seed
- * randomises the hash (against crafted collisions). */
-struct mailq_top *mailq_top_new(size_t capacity, uint64_t seed);
-void		 mailq_top_free(struct mailq_top *);
-/* Count key (len bytes; cut to MAILQ_KEY_MAX - 1) once more. */
-void		 mailq_top_add(struct mailq_top *, const char *key, size_t len);
-/*
- * The n largest counts, largest first (ties: by key), into out.
- * Returns how many were written.
- */
-size_t		 mailq_top_get(const struct mailq_top *,
-		    struct mailq_top_entry *out, size_t n);
-/* 1 while every count is exact (no key was ever evicted). */
-int		 mailq_top_exact(const struct mailq_top *);
-/* Keys added in all (the stream length). */
-uint64_t	 mailq_top_total(const struct mailq_top *);
 
 #endif

@@ -1,7 +1,7 @@
 /*
  * orblctl.c -- the admin CLI: global options, configuration, verb
  * dispatch, and the small helpers every verb shares (option parsing,
- * error lines, JSON/CSV/time formatting, output files).
+ * error lines, writing JSON, CSV fields, output files).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -16,7 +16,7 @@
 
 #include "conf.h"
 #include "ctl.h"
-#include "esc.h"
+#include "ctl_json.h"
 #include "db.h"
 #include "log.h"
 #include "lookup.h"
@@ -52,7 +52,7 @@ static const struct verb {
 	    "delisted|refused] [--json]" },
 	{ "request", cmd_request, "request show ID [--json]" },
 	{ "queue-check", cmd_queue_check, "queue-check [--command CMD | -] [--warn N] [--crit N] [--top N] [--command-timeout S] [--json]" },
-	{ "conf-reference", cmd_conf_reference, "conf-reference" },
+	{ "conf-reference", cmd_conf_reference, "conf-reference [--man]" },
 	{ NULL, NULL, NULL }
 };
 
@@ -207,18 +207,19 @@ ctl_parse_code(const char *s, uint32_t *code, char *err, size_t errlen)
 	return 0;
 }
 
-/* JSON strings are escaped in one place (common/esc.c), for orblctl and
- * orbl-web alike. */
-static void
-file_put(void *arg, const char *p, size_t n)
+int
+ctl_json_print(const char *verb, json_t *doc)
 {
-	fwrite(p, 1, n, arg);
-}
+	int	 rc;
 
-void
-ctl_json_str(FILE *f, const char *s)
-{
-	esc_json_put(s, file_put, f);
+	if (doc == NULL)
+		return ctl_err("%s: out of memory building the JSON output",
+		    verb);
+	rc = cj_write(stdout, doc, 1);
+	json_decref(doc);
+	if (rc == -1)
+		return ctl_err("%s: write error: %s", verb, strerror(errno));
+	return CTL_OK;
 }
 
 void
@@ -237,27 +238,6 @@ ctl_csv_field(FILE *f, const char *s)
 		putc(*s, f);
 	}
 	putc('"', f);
-}
-
-char *
-ctl_fmt_time(int64_t t, char *buf, size_t len)
-{
-	struct tm	 tm;
-	time_t		 tt = (time_t)t;
-
-	if (t == 0 || gmtime_r(&tt, &tm) == NULL)
-		snprintf(buf, len, "never");
-	else
-		strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
-	return buf;
-}
-
-char *
-ctl_fmt_code(uint32_t code, char *buf, size_t len)
-{
-	snprintf(buf, len, "%u.%u.%u.%u", code >> 24, (code >> 16) & 0xff,
-	    (code >> 8) & 0xff, code & 0xff);
-	return buf;
 }
 
 char *
@@ -318,15 +298,23 @@ ctl_out_finish(FILE *f, const char *path, char *tmp, int ok)
 static int
 cmd_conf_reference(struct ctl *ctl, int argc, char **argv)
 {
-	static const struct ctl_opt	 opts[] = { { NULL, 0, NULL, NULL } };
-	char				*pos[1];
-	int				 npos;
+	int			 man = 0;
+	struct ctl_opt		 opts[] = {
+		{ "man", 0, NULL, &man },
+		{ NULL, 0, NULL, NULL }
+	};
+	char			*pos[1];
+	int			 npos;
 
 	(void)ctl;
 	if (ctl_getopt("conf-reference", argc, argv, opts, pos, 0, &npos))
 		return CTL_USAGE;
-	conf_print_reference();
-	return CTL_OK;
+	/* The README's table, or orbl.conf(5): one key table, no drift. */
+	if (man)
+		conf_print_man(stdout);
+	else
+		conf_print_reference();
+	return fflush(stdout) == 0 && !ferror(stdout) ? CTL_OK : CTL_FAIL;
 }
 
 static void

@@ -7,21 +7,21 @@
  * without control characters; a failure says why.  Round trip: the
  * entries written back as rbldnsd lines "[!]NET :A:TXT" parse the same.
  *
- * The parsers are static and tools/ is in no archive, so cmd_import.c is
- * #included (for the replay binaries too).  What it calls from orblctl.c
- * (which holds main) is stubbed below: cmd_import() itself never runs.
- * The reason rule is the real one (common/reason.c).
+ * The parser is tools/import_parse.c, linked as it is (the replay
+ * binaries take it from libtools.a); the reason rule is the real one
+ * (common/reason.c).
  */
-#include "../../tools/cmd_import.c"
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "db.h"
+#include "import_parse.h"
+#include "reason.h"
+#include "xmalloc.h"
 
 int	 LLVMFuzzerTestOneInput(const uint8_t *, size_t);
-
-int	ctl_err(const char *f, ...) { (void)f; abort(); }
-int	ctl_usage_err(const char *v, const char *f, ...) { (void)v; (void)f; abort(); }
-int	ctl_getopt(const char *v, int c, char **a, const struct ctl_opt *o,
-	    char **p, int m, int *n) { (void)v; (void)c; (void)a; (void)o;
-	    (void)p; (void)m; (void)n; abort(); }
-struct db *ctl_db_open(struct ctl *c, int f) { (void)c; (void)f; abort(); }
 
 /* Parse size bytes as a file; 0 or -1 (im filled either way). */
 static int
@@ -30,10 +30,7 @@ run(struct imp *im, const char *data, size_t size, int rbldnsd)
 	FILE	*f;
 	int	 rc;
 
-	memset(im, 0, sizeof(*im));
-	im->name = "fuzz";
-	im->defcode = DB_CODE_DEFAULT;		/* as cmd_import() does */
-	im->nwarn = IMP_WARN_SHOWN;	/* no warnings on stderr */
+	imp_init(im, "fuzz");		/* as cmd_import() does; no warn */
 	if ((f = fmemopen((void *)(uintptr_t)data, size, "r")) == NULL)
 		abort();
 	rc = imp_parse(im, f, rbldnsd);
@@ -64,7 +61,7 @@ check(const struct imp *im, int rc)
 			abort();
 		if ((p = im->v[i].reason) == NULL)
 			continue;
-		if ((n = strlen(p)) == 0 || n > CTL_REASON_MAX ||
+		if ((n = strlen(p)) == 0 || n > REASON_MAX ||
 		    p[0] == ' ' || p[n - 1] == ' ')
 			abort();
 		for (; *p; p++)
@@ -81,7 +78,7 @@ roundtrip(const struct imp *im)
 	uint32_t	 c;
 	size_t		 i;
 
-	o = buf = xmalloc(im->n * (ADDR_STRLEN + CTL_REASON_MAX + 24) + 1);
+	o = buf = xmalloc(im->n * (ADDR_STRLEN + REASON_MAX + 24) + 1);
 	for (i = 0; i < im->n; i++) {
 		c = im->v[i].code;
 		addr_format(&im->v[i].net, net, sizeof(net));

@@ -6,13 +6,15 @@
  * itself; both must hand the same messages to the callback (compared by a
  * hash of every field) and end with the same counters.  Checked for every
  * message: its fields are set and within mailq.h's bounds; for the stats:
- * they add up; mailq_addr_domain and mailq_top on the senders stay bounded.
+ * they add up; mailq_addr_domain and mailq_top (tools/mailq_top.c, the
+ * counter queue-check feeds) on the senders stay bounded.
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "mailq.h"
+#include "mailq_top.h"
 
 int	 LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 

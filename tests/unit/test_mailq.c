@@ -1,13 +1,13 @@
 /*
- * test_mailq.c -- unit tests for tools/mailq.c: every recorded output in
- * tests/data/mailq parsed with exact messages, ids, sizes, senders,
- * recipients and statuses (fed whole, in 7-byte pieces and byte by byte:
- * the same result); format detection; counted garbage; bounded memory
- * and time on 5 MB of garbage and on a million generated messages; the
- * Space-Saving top-N counter.
- *
- * tools/ is not in a library the Makefile links tests with, so the module
- * is compiled in here.
+ * test_mailq.c -- unit tests for tools/mailq.c, the mailq output parser:
+ * every recorded output in tests/data/mailq parsed with exact messages,
+ * ids, sizes, senders, recipients and statuses (fed whole, in 7-byte
+ * pieces and byte by byte: the same result); format detection; counted
+ * garbage; bounded memory on 5 MB of garbage and on a million generated
+ * messages.  And tools/mailq_top.c, the Space-Saving top-N counter
+ * queue-check counts with: exact below capacity, ranking, cut keys, the
+ * error bound and the guarantee for heavy keys, deletion from its hash
+ * under eviction.  Both come from libtools.a.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -21,6 +21,7 @@
 #include <cmocka.h>
 
 #include "mailq.h"
+#include "mailq_top.h"
 
 #define DATADIR		"tests/data/mailq"
 #define KEEP_MSGS	16
@@ -566,7 +567,7 @@ static void
 spam_cb(const struct mailq_msg *m, void *arg)
 {
 	struct spam_count	*sc = arg;
-	char			 d[MAILQ_KEY_MAX];
+	char			 d[MAILQ_TOP_KEY_MAX];
 	size_t			 i;
 
 	sc->msgs++;
@@ -749,14 +750,14 @@ test_top(void **state)
 	assert_int_equal(mailq_top_get(t, e, 0), 0);
 	assert_true(mailq_top_exact(t));
 	assert_int_equal(mailq_top_total(t), 12);
-	/* keys are cut to MAILQ_KEY_MAX - 1 bytes: two long keys merge */
+	/* keys are cut to MAILQ_TOP_KEY_MAX - 1 bytes: two long keys merge */
 	memset(big, 'x', sizeof(big));
 	mailq_top_add(t, big, 500);
 	mailq_top_add(t, big, 600);
 	assert_int_equal(mailq_top_get(t, e, 1), 1);
 	assert_int_equal(e[0].count, 5);
 	assert_int_equal(mailq_top_get(t, e, 10), 5);
-	assert_int_equal(strlen(e[3].key), MAILQ_KEY_MAX - 1);
+	assert_int_equal(strlen(e[3].key), MAILQ_TOP_KEY_MAX - 1);
 	assert_int_equal(e[3].count, 2);
 	mailq_top_free(t);
 
@@ -783,6 +784,139 @@ test_top(void **state)
 	assert_true(e[1].count >= 4000 && e[1].count - e[1].error <= 4000);
 	assert_string_equal(e[2].key, "heavy3");
 	assert_true(e[2].count >= 2500 && e[2].count - e[2].error <= 2500);
+	mailq_top_free(t);
+}
+
+/*
+ * The Space-Saving guarantees on a skewed stream much larger than the
+ * table, checked against exact counts kept here: every counter bounds
+ * its key's true count (count - error <= true <= count), the counters
+ * add up to the stream length, every key seen more than total/capacity
+ * times is kept, and no key is in the table twice (the hash finds a key
+ * again after thousands of evictions moved its neighbours).
+ */
+#define SS_KEYS		3000
+#define SS_CAP		32
+
+static void
+test_top_bounds(void **state)
+{
+	static uint64_t		 truth[SS_KEYS];
+	struct mailq_top	*t;
+	struct mailq_top_entry	 e[SS_CAP + 8];
+	char			 k[32];
+	uint64_t		 sum = 0, total = 0;
+	uint32_t		 x = 2463534242u;
+	size_t			 i, j, got;
+	int			 key, heavy = 0;
+
+	(void)state;
+	memset(truth, 0, sizeof(truth));
+	assert_non_null(t = mailq_top_new(SS_CAP, 12345));
+	for (i = 0; i < 200000; i++) {
+		x ^= x << 13;
+		x ^= x >> 17;
+		x ^= x << 5;
+		/* low keys more often, and three heavy hitters */
+		key = (int)((x % SS_KEYS) * ((x >> 12) % SS_KEYS) / SS_KEYS);
+		if (i % 7 == 0)
+			key = (int)(i % 3);
+		snprintf(k, sizeof(k), "k%d.example", key);
+		mailq_top_add(t, k, strlen(k));
+		truth[key]++;
+		total++;
+	}
+	assert_int_equal(mailq_top_total(t), total);
+	assert_false(mailq_top_exact(t));
+	got = mailq_top_get(t, e, SS_CAP + 8);
+	assert_int_equal(got, SS_CAP);
+	for (i = 0; i < got; i++) {
+		assert_int_equal(sscanf(e[i].key, "k%d.example", &key), 1);
+		assert_true(e[i].count - e[i].error <= truth[key]);
+		assert_true(truth[key] <= e[i].count);
+		for (j = 0; j < i; j++)
+			assert_string_not_equal(e[i].key, e[j].key);
+		if (i > 0)
+			assert_true(e[i].count <= e[i - 1].count);
+		sum += e[i].count;
+	}
+	assert_int_equal(sum, total);
+	for (key = 0; key < SS_KEYS; key++) {
+		if (truth[key] * SS_CAP <= total)
+			continue;
+		heavy++;
+		snprintf(k, sizeof(k), "k%d.example", key);
+		for (i = 0; i < got && strcmp(e[i].key, k) != 0; i++)
+			;
+		if (i == got)
+			fail_msg("%s seen %llu of %llu times: not kept", k,
+			    (unsigned long long)truth[key],
+			    (unsigned long long)total);
+	}
+	assert_int_equal(heavy, 3);
+	mailq_top_free(t);
+}
+
+/* The edges: one counter, ties ranked by key, asking for more than there
+ * is, sizes refused, keys that differ only past the cut. */
+static void
+test_top_edges(void **state)
+{
+	struct mailq_top	*t;
+	struct mailq_top_entry	 e[8];
+	char			 a[MAILQ_TOP_KEY_MAX + 10];
+	char			 b[MAILQ_TOP_KEY_MAX + 10];
+
+	(void)state;
+	assert_null(mailq_top_new((1U << 24) + 1, 0));
+
+	/* One counter: the newest key takes it over, error = old count. */
+	assert_non_null(t = mailq_top_new(1, 5));
+	add_n(t, "x.example", 3);
+	assert_true(mailq_top_exact(t));
+	add_n(t, "y.example", 1);
+	assert_false(mailq_top_exact(t));
+	assert_int_equal(mailq_top_get(t, e, 8), 1);
+	assert_string_equal(e[0].key, "y.example");
+	assert_int_equal(e[0].count, 4);
+	assert_int_equal(e[0].error, 3);
+	assert_int_equal(mailq_top_total(t), 4);
+	mailq_top_free(t);
+
+	/* Ties: by key; n larger than the table; n 0. */
+	assert_non_null(t = mailq_top_new(8, 6));
+	add_n(t, "d", 2);
+	add_n(t, "b", 2);
+	add_n(t, "c", 2);
+	add_n(t, "a", 1);
+	add_n(t, "e", 2);
+	assert_int_equal(mailq_top_get(t, e, 8), 5);
+	assert_string_equal(e[0].key, "b");
+	assert_string_equal(e[1].key, "c");
+	assert_string_equal(e[2].key, "d");
+	assert_string_equal(e[3].key, "e");
+	assert_string_equal(e[4].key, "a");
+	assert_int_equal(mailq_top_get(t, e, 0), 0);
+	/* the empty key is a key (the null sender is counted as one) */
+	mailq_top_add(t, "", 0);
+	assert_int_equal(mailq_top_get(t, e, 8), 6);
+	assert_string_equal(e[4].key, "");
+	assert_string_equal(e[5].key, "a");
+	mailq_top_free(t);
+
+	/* Keys equal up to the cut are one key. */
+	assert_non_null(t = mailq_top_new(4, 7));
+	memset(a, 'a', sizeof(a));
+	memcpy(b, a, sizeof(b));
+	b[MAILQ_TOP_KEY_MAX] = 'b';		/* past the cut */
+	mailq_top_add(t, a, sizeof(a));
+	mailq_top_add(t, b, sizeof(b));
+	b[MAILQ_TOP_KEY_MAX - 2] = 'b';		/* before it */
+	mailq_top_add(t, b, sizeof(b));
+	assert_int_equal(mailq_top_get(t, e, 8), 2);
+	assert_int_equal(e[0].count, 2);
+	assert_int_equal(strlen(e[0].key), MAILQ_TOP_KEY_MAX - 1);
+	assert_int_equal(e[1].count, 1);
 	mailq_top_free(t);
 }
 
@@ -828,6 +962,8 @@ main(void)
 		cmocka_unit_test(test_spam_queue),
 		cmocka_unit_test(test_million),
 		cmocka_unit_test(test_top),
+		cmocka_unit_test(test_top_bounds),
+		cmocka_unit_test(test_top_edges),
 		cmocka_unit_test(test_addr_domain),
 	};
 
