@@ -4,9 +4,10 @@
 #   make asan       the same build and whole suite under ASan+UBSan
 #   make tsan       the whole suite under ThreadSanitizer
 #   make run        install, build, start the system on loopback
+#   make demo       install, build, show the whole job once on loopback (root)
 #   make fuzz       libFuzzer binaries (clang) in build/fuzz/
 #   make fuzz-long  each fuzzer 10M runs or 10 minutes (report in build/fuzz/)
-#   make install    PREFIX=/usr/local DESTDIR=
+#   make install    PREFIX=/usr/local DESTDIR= (sbin, man pages, units, /etc/orbl)
 
 V	?= release
 BUILD	?= build/$(V)
@@ -100,7 +101,7 @@ REPLAY_BINS := $(patsubst tests/fuzz/fuzz_%.c,$(BUILD)/tests/replay_%,$(FUZZ_SRC
 # every time).  Only these: a bare .SECONDARY would let make skip
 # rebuilding any missing object whose target looks up to date.
 .SECONDARY: $(patsubst %.c,$(BUILD)/%.o,$(UNIT_SRCS) $(FUZZ_SRCS) tests/fuzz/replay.c)
-.PHONY: all deps layers check check-only asan tsan run fuzz clean install bench lint conf-reference
+.PHONY: all deps layers man check check-only asan tsan run fuzz clean install bench lint conf-reference
 all: $(PROGS)
 
 $(BUILD)/%.o: %.c
@@ -186,6 +187,12 @@ tsan: deps
 run: deps all
 	sh scripts/run
 
+# make demo: the whole job once, on loopback, in ~10 s (root: a throwaway
+# private Postfix as the open relay; ORBL_KEEP=1 keeps its folder).
+.PHONY: demo
+demo: deps all
+	ORBL_BIN=$(abspath $(PROGDIR)) perl scripts/demo
+
 # make bench: orbl-dnsd against rbldnsd and a floor responder, then an update
 # under load (bench/README.md).  BENCH_MODE=main|reload|perf for one part;
 # BENCH_DUR, BENCH_REP, ... from the environment.  Never part of `make check`.
@@ -213,12 +220,11 @@ FUZZ_DEPS_fuzz_cookie_redact = core/cookie.c $(COMMON_SRCS)
 # The sink's SMTP command reader, through a sink on loopback.
 FUZZ_DEPS_fuzz_sink_smtp = probe/sink.c probe/sink_inspect.c core/cookie.c \
 	$(COMMON_SRCS)
-# These #include the parser's .c (static functions; the replay binaries
-# link neither libweb.a nor tools/): never list that file here too.
-FUZZ_DEPS_fuzz_form = $(COMMON_SRCS)
-FUZZ_DEPS_fuzz_http_path = $(COMMON_SRCS)
-FUZZ_DEPS_fuzz_import = $(DB_SRCS) $(SCHEMA_C) $(COMMON_SRCS)
-FUZZ_DEPS_fuzz_mailq = tools/mailq.c $(COMMON_SRCS)
+# The web parsers, linked (the replay binaries get them from libweb.a).
+FUZZ_DEPS_fuzz_form = web/form.c $(COMMON_SRCS)
+FUZZ_DEPS_fuzz_http_path = web/route.c web/form.c $(COMMON_SRCS)
+FUZZ_DEPS_fuzz_import = tools/import_parse.c $(COMMON_SRCS)
+FUZZ_DEPS_fuzz_mailq = tools/mailq.c tools/mailq_top.c $(COMMON_SRCS)
 FUZZ_DEPS_fuzz_conf = $(COMMON_SRCS)
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,build/fuzz/%,$(FUZZ_SRCS))
 fuzz: $(FUZZ_BINS)
@@ -232,9 +238,9 @@ build/fuzz/fuzz_sink_inspect: $(FUZZ_DEPS_fuzz_sink_inspect) probe/sink.h
 build/fuzz/fuzz_smtp_reply: $(FUZZ_DEPS_fuzz_smtp_reply)
 build/fuzz/fuzz_cookie_redact: $(FUZZ_DEPS_fuzz_cookie_redact) core/cookie.h
 build/fuzz/fuzz_form: web/form.c web/form.h
-build/fuzz/fuzz_http_path: web/form.c web/form.h
-build/fuzz/fuzz_import: tools/cmd_import.c tools/ctl.h $(FUZZ_DEPS_fuzz_import)
-build/fuzz/fuzz_mailq: tools/mailq.c tools/mailq.h
+build/fuzz/fuzz_http_path: web/form.c web/form.h web/route.c web/route.h
+build/fuzz/fuzz_import: $(FUZZ_DEPS_fuzz_import) tools/import_parse.h
+build/fuzz/fuzz_mailq: $(FUZZ_DEPS_fuzz_mailq) tools/mailq.h tools/mailq_top.h
 build/fuzz/fuzz_conf: $(COMMON_SRCS)
 
 # make fuzz-long: every target for FUZZ_LONG_RUNS executions or
@@ -245,10 +251,12 @@ build/fuzz/fuzz_conf: $(COMMON_SRCS)
 FUZZ_LONG_RUNS ?= 10000000
 FUZZ_LONG_TIME ?= 600
 FUZZ_LONG_DIR  := build/fuzz/long
+# FUZZ_ONLY="sink_inspect sink_smtp": just those targets.
+FUZZ_LONG_BINS = $(if $(FUZZ_ONLY),$(FUZZ_ONLY:%=build/fuzz/fuzz_%),$(FUZZ_BINS))
 .PHONY: fuzz-long
-fuzz-long: $(FUZZ_BINS)
+fuzz-long: $(FUZZ_LONG_BINS)
 	@mkdir -p $(FUZZ_LONG_DIR); : > build/fuzz/long-report.txt; fail=0; \
-	for b in $(FUZZ_BINS); do \
+	for b in $(FUZZ_LONG_BINS); do \
 	    n=$${b#build/fuzz/fuzz_}; d=$(FUZZ_LONG_DIR)/$$n; \
 	    rm -rf $$d; mkdir -p $$d; \
 	    cp tests/fuzz/corpus/$$n/* $$d/ 2>/dev/null; \
@@ -268,10 +276,53 @@ fuzz-long: $(FUZZ_BINS)
 		| tee -a build/fuzz/long-report.txt; \
 	done; exit $$fail
 
-install: all
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/doc/orbl
-	install -m 755 $(PROGS) $(DESTDIR)$(PREFIX)/bin/
+# make install: the daemons and orblctl in sbin, manual pages (orbl.conf(5)
+# generated from the key table), the systemd units, an example
+# configuration in SYSCONFDIR/orbl (never over an existing one) and the
+# state folder.  PREFIX=/usr/local DESTDIR= SYSCONFDIR=/etc
+# LOCALSTATEDIR=/var UNITDIR=/lib/systemd/system.
+SYSCONFDIR	?= /etc
+LOCALSTATEDIR	?= /var
+UNITDIR		?= /lib/systemd/system
+MAN8 = docs/man/orbl-dnsd.8 docs/man/orbl-prober.8 docs/man/orbl-web.8 \
+       docs/man/orblctl.8
+MAN5 = $(BUILD)/man/orbl.conf.5
+$(MAN5): $(PROGDIR)/orblctl
+	@mkdir -p $(dir $@)
+	$(PROGDIR)/orblctl conf-reference --man > $@.tmp && mv $@.tmp $@
+.PHONY: man
+man: $(MAN5)
+install: all $(MAN5)
+	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/share/doc/orbl \
+	    $(DESTDIR)$(PREFIX)/share/man/man5 \
+	    $(DESTDIR)$(PREFIX)/share/man/man8 $(DESTDIR)$(UNITDIR) \
+	    $(DESTDIR)$(SYSCONFDIR)/orbl
+	install -d -m 750 $(DESTDIR)$(LOCALSTATEDIR)/lib/orbl
+	install -m 755 $(PROGS) $(DESTDIR)$(PREFIX)/sbin/
+	install -m 644 $(MAN8) $(DESTDIR)$(PREFIX)/share/man/man8/
+	install -m 644 $(MAN5) $(DESTDIR)$(PREFIX)/share/man/man5/
+	for u in dist/systemd/*.service; do \
+	    sed 's|/usr/sbin/|$(PREFIX)/sbin/|g; s|/etc/orbl/|$(SYSCONFDIR)/orbl/|g; s|/var/lib/orbl|$(LOCALSTATEDIR)/lib/orbl|g' \
+		$$u > $(DESTDIR)$(UNITDIR)/$${u##*/}; \
+	    chmod 644 $(DESTDIR)$(UNITDIR)/$${u##*/}; done
 	install -m 644 README.md examples/orbl.conf $(DESTDIR)$(PREFIX)/share/doc/orbl/
+	[ -e $(DESTDIR)$(SYSCONFDIR)/orbl/orbl.conf ] || \
+	    install -m 640 examples/orbl.conf $(DESTDIR)$(SYSCONFDIR)/orbl/orbl.conf
+
+# make deb: a binary package with debhelper (debian/), built from a copy of
+# the tree in build/deb; lintian must report no errors.  make deb-test
+# installs it into this machine (dpkg -i), runs orblctl init and the
+# daemons' -n, checks the units, then purges it (scripts/deb-test).
+.PHONY: deb deb-test
+deb:
+	rm -rf build/deb && mkdir -p build/deb/orbl
+	git ls-files -z --cached --others --exclude-standard | \
+	    xargs -0 cp -P --parents -t build/deb/orbl
+	cd build/deb/orbl && dpkg-buildpackage -b -us -uc > ../build.log 2>&1 || \
+	    { tail -40 ../build.log; exit 1; }
+	lintian --fail-on error build/deb/orbl_*.deb
+deb-test: deb
+	sh scripts/deb-test build/deb/orbl_*.deb
 
 conf-reference: $(PROGDIR)/orblctl
 	$(PROGDIR)/orblctl conf-reference
