@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "addr.h"
+#include "rfc5782.h"
 
 #define DB_SCHEMA_VERSION	2
 
@@ -24,7 +25,7 @@
 #define DB_NOTFOUND	1
 #define DB_CLAIMED	2	/* another run holds the address */
 
-#define DB_CODE_DEFAULT	0x7f000002u	/* 127.0.0.2 */
+#define DB_CODE_DEFAULT	RFC5782_DEFAULT_A	/* 127.0.0.2 */
 
 struct db;
 
