@@ -65,8 +65,8 @@ policy_status(int rc, int64_t *retry, const char *err)
 	return 400;
 }
 
-int
-action_submit(struct wreq *r, const struct form *f, int *port,
+static int
+submit(struct wreq *r, const struct form *f, int *port,
     struct policy_submit *ps, int64_t *retry, char *err, size_t errlen)
 {
 	struct db	*db;
@@ -104,9 +104,9 @@ action_submit(struct wreq *r, const struct form *f, int *port,
 	return ps->queued ? 201 : 200;
 }
 
-int
-action_delist(struct wreq *r, const struct form *f,
-    struct policy_request *pr, int64_t *retry, char *err, size_t errlen)
+static int
+delist(struct wreq *r, const struct form *f, struct policy_request *pr,
+    int64_t *retry, char *err, size_t errlen)
 {
 	struct db	*db;
 	char		 ip[ADDR_STRLEN], contact[POLICY_CONTACT_MAX + 2];
@@ -137,6 +137,29 @@ action_delist(struct wreq *r, const struct form *f,
 	if (rc != POLICY_OK)
 		return policy_status(rc, retry, err);
 	return pr->existing ? 200 : 201;
+}
+
+/* The two public actions, counted by result (stats.h). */
+int
+action_submit(struct wreq *r, const struct form *f, int *port,
+    struct policy_submit *ps, int64_t *retry, char *err, size_t errlen)
+{
+	int	 st;
+
+	st = submit(r, f, port, ps, retry, err, errlen);
+	web_stats_result(r->w->st.submissions, st);
+	return st;
+}
+
+int
+action_delist(struct wreq *r, const struct form *f,
+    struct policy_request *pr, int64_t *retry, char *err, size_t errlen)
+{
+	int	 st;
+
+	st = delist(r, f, pr, retry, err, errlen);
+	web_stats_result(r->w->st.delists, st);
+	return st;
 }
 
 int

@@ -22,6 +22,7 @@
 #include "db.h"
 #include "guard.h"
 #include "log.h"
+#include "metrics.h"
 #include "priv.h"
 #include "target.h"
 #include "version.h"
@@ -48,15 +49,53 @@ usage(void)
 	exit(2);
 }
 
+/* Is a 0.0.0.0 or ::, all the addresses of its family (:: also IPv4's on a
+ * dual-stack host)? */
+static int
+unspecified(const struct addr *a)
+{
+	int	 i;
+
+	for (i = 0; i < 16; i++)
+		if (a->a[i] != 0)
+			return 0;
+	return 1;
+}
+
+/*
+ * Would a listener on m take connections meant for l, or the other way
+ * round: the same port, and the same address or a wildcard that covers
+ * the other.  Then the metrics would be on the public listener, or
+ * neither would start.
+ */
+static int
+listen_overlap(const struct conf_listen *m, const struct conf_listen *l)
+{
+	struct addr	 am, al;
+	char		 err[128];
+
+	if (m->port != l->port)
+		return 0;
+	if (addr_parse(m->host, &am, err, sizeof(err)) == -1 ||
+	    addr_parse(l->host, &al, err, sizeof(err)) == -1)
+		return strcmp(m->host, l->host) == 0;
+	if (addr_cmp(&am, &al) == 0)
+		return 1;
+	return (unspecified(&am) && (am.family == al.family ||
+	    am.family == 6)) || (unspecified(&al) &&
+	    (al.family == am.family || al.family == 6));
+}
+
 /* Problems in a configuration, printed all at once (for -n); keeps the
  * trusted proxies in the struct web (arg). */
 static int
 check_conf(struct conf *c, void *arg)
 {
 	struct web		*w = arg;
+	const struct conf_listen *m, *l;
 	const char		*u = c->web_base_url, *p;
 	char			 err[256];
-	int			 i, bad = 0;
+	int			 i, j, bad = 0;
 
 	if (c->nweb_listen == 0) {
 		fprintf(stderr, "orbl-web: no web_listen address\n");
@@ -81,6 +120,19 @@ check_conf(struct conf *c, void *arg)
 		    "least 16 characters)\n");
 		bad = 1;
 	}
+	/* The metrics are for the operator's scraper, never the public. */
+	for (i = 0; i < c->nweb_metrics_listen; i++)
+		for (j = 0; j < c->nweb_listen; j++) {
+			m = &c->web_metrics_listen[i];
+			l = &c->web_listen[j];
+			if (!listen_overlap(m, l))
+				continue;
+			fprintf(stderr, "orbl-web: web_metrics_listen %s port "
+			    "%u is also web_listen %s port %u: the metrics "
+			    "must not be served on the public listener\n",
+			    m->host, m->port, l->host, l->port);
+			bad = 1;
+		}
 	w->nproxies = 0;
 	for (i = 0; i < c->nweb_trust_proxy; i++)
 		if (addr_parse(c->web_trust_proxy[i],
@@ -122,7 +174,7 @@ sigusr1_cb(evutil_socket_t sig, short ev, void *arg)
 {
 	(void)sig;
 	(void)ev;
-	server_log_stats(arg, "SIGUSR1");
+	web_stats_log(arg, "SIGUSR1");
 }
 
 static void
@@ -130,7 +182,7 @@ stats_cb(evutil_socket_t fd, short ev, void *arg)
 {
 	(void)fd;
 	(void)ev;
-	server_log_stats(arg, "hourly");
+	web_stats_log(arg, "hourly");
 }
 
 int
@@ -141,7 +193,7 @@ main(int argc, char *argv[])
 	struct event		*ev_term, *ev_int, *ev_hup, *ev_usr1, *ev_stats;
 	struct timeval		 tv = { STATS_EVERY, 0 };
 	char			 err[1024];
-	int			 rc;
+	int			 rc, i;
 
 	memset(&w, 0, sizeof(w));
 	/* Options, configuration, check, logging; the conf is freed unless
@@ -161,6 +213,18 @@ main(int argc, char *argv[])
 		fatalx("event_base_new");
 	if (server_start(&w, err, sizeof(err)) == -1)
 		fatalx("%s", err);
+	if (w.conf.nweb_metrics_listen > 0) {
+		if ((w.metrics = metrics_server_new(w.base,
+		    w.conf.web_metrics_listen, w.conf.nweb_metrics_listen,
+		    web_stats_collect, &w, err, sizeof(err))) == NULL)
+			fatalx("%s", err);
+		for (i = 0; i < w.conf.nweb_metrics_listen; i++)
+			log_info("metrics on http://%s%s%s:%u/metrics",
+			    strchr(w.conf.web_metrics_listen[i].host, ':') ?
+			    "[" : "", w.conf.web_metrics_listen[i].host,
+			    strchr(w.conf.web_metrics_listen[i].host, ':') ?
+			    "]" : "", w.conf.web_metrics_listen[i].port);
+	}
 	priv_drop(w.conf.user);
 	if (!opts.foreground) {
 		if (daemon(0, 0) == -1)
@@ -191,7 +255,8 @@ main(int argc, char *argv[])
 
 	event_base_dispatch(w.base);
 
-	server_log_stats(&w, "exit");
+	web_stats_log(&w, "exit");
+	metrics_server_free(w.metrics);
 	server_stop(&w);
 	event_free(ev_term);
 	event_free(ev_int);

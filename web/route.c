@@ -7,25 +7,28 @@
 #include "route.h"
 
 static const struct route routes[] = {
-	{ ROUTE_INDEX, "/", 0, ROUTE_GET, NULL, 0 },
-	{ ROUTE_LOOKUP, "/lookup", 0, ROUTE_GET, NULL, 0 },
-	{ ROUTE_SUBMIT, "/submit", 0, ROUTE_POST, "submit", 0 },
-	{ ROUTE_SUBMISSION, "/submission/", 1, ROUTE_GET, NULL, 0 },
-	{ ROUTE_DELIST, "/delist", 0, ROUTE_POST, "delist", 0 },
-	{ ROUTE_REQUEST, "/request/", 1, ROUTE_GET, NULL, 0 },
-	{ ROUTE_API_STATUS, "/api/v1/status", 0, ROUTE_GET, NULL, 0 },
-	{ ROUTE_API_LOOKUP, "/api/v1/lookup", 0, ROUTE_GET, NULL, 0 },
-	{ ROUTE_API_SUBMIT, "/api/v1/submissions", 0, ROUTE_POST, "submit",
+	{ ROUTE_INDEX, "index", "/", 0, ROUTE_GET, NULL, 0 },
+	{ ROUTE_LOOKUP, "lookup", "/lookup", 0, ROUTE_GET, NULL, 0 },
+	{ ROUTE_SUBMIT, "submit", "/submit", 0, ROUTE_POST, "submit", 0 },
+	{ ROUTE_SUBMISSION, "submission", "/submission/", 1, ROUTE_GET, NULL,
 	    0 },
-	{ ROUTE_API_SUBMISSION, "/api/v1/submissions/", 1, ROUTE_GET, NULL,
-	    0 },
-	{ ROUTE_API_DELIST, "/api/v1/delist-requests", 0, ROUTE_POST,
-	    "delist", 0 },
-	{ ROUTE_API_REQUEST, "/api/v1/delist-requests/", 1, ROUTE_GET, NULL,
-	    0 },
-	{ ROUTE_API_ADMIN_REMOVE, "/api/v1/admin/remove", 0, ROUTE_POST,
-	    NULL, 1 },
-	{ ROUTE_COUNT, NULL, 0, 0, NULL, 0 }
+	{ ROUTE_DELIST, "delist", "/delist", 0, ROUTE_POST, "delist", 0 },
+	{ ROUTE_REQUEST, "request", "/request/", 1, ROUTE_GET, NULL, 0 },
+	{ ROUTE_API_STATUS, "api_status", "/api/v1/status", 0, ROUTE_GET,
+	    NULL, 0 },
+	{ ROUTE_API_LOOKUP, "api_lookup", "/api/v1/lookup", 0, ROUTE_GET,
+	    NULL, 0 },
+	{ ROUTE_API_SUBMIT, "api_submit", "/api/v1/submissions", 0,
+	    ROUTE_POST, "submit", 0 },
+	{ ROUTE_API_SUBMISSION, "api_submission", "/api/v1/submissions/", 1,
+	    ROUTE_GET, NULL, 0 },
+	{ ROUTE_API_DELIST, "api_delist", "/api/v1/delist-requests", 0,
+	    ROUTE_POST, "delist", 0 },
+	{ ROUTE_API_REQUEST, "api_request", "/api/v1/delist-requests/", 1,
+	    ROUTE_GET, NULL, 0 },
+	{ ROUTE_API_ADMIN_REMOVE, "api_admin_remove", "/api/v1/admin/remove",
+	    0, ROUTE_POST, NULL, 1 },
+	{ ROUTE_COUNT, "none", NULL, 0, 0, NULL, 0 }
 };
 
 const char *
@@ -76,6 +79,17 @@ route_find(const char *path, int64_t *id)
 			return rt;
 	}
 	return NULL;
+}
+
+const char *
+route_name(enum route_id id)
+{
+	const struct route	*rt;
+
+	for (rt = routes; rt->path != NULL; rt++)
+		if (rt->id == id)
+			return rt->name;
+	return "none";
 }
 
 int

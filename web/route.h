@@ -42,6 +42,7 @@ enum route_id {
 
 struct route {
 	enum route_id	 id;
+	const char	*name;		/* for the metrics: a label value */
 	const char	*path;		/* with_id: the prefix */
 	int		 with_id;	/* an ID follows the path */
 	int		 methods;	/* ROUTE_GET, ROUTE_POST */
@@ -60,6 +61,9 @@ int		 route_is_api(const char *path);
  * it), else 0.
  */
 const struct route *route_find(const char *path, int64_t *id);
+/* The route's name ("lookup", "api_submit", ...); "none" for
+ * ROUTE_COUNT, which counts the requests that matched no route. */
+const char	*route_name(enum route_id);
 /* Does the route take method (ROUTE_GET for GET and HEAD, ROUTE_POST;
  * anything else, 0 say, never)? */
 int		 route_allows(const struct route *, int method);

@@ -116,14 +116,7 @@ web_send(struct wreq *r, int code, const char *ctype)
 	web_header(r, "Content-Security-Policy", "default-src 'none'; "
 	    "style-src 'unsafe-inline'; img-src 'self'; form-action 'self'; "
 	    "frame-ancestors 'none'; base-uri 'none'");
-	if (code < 300)
-		w->st.s2xx++;
-	else if (code < 400)
-		w->st.s3xx++;
-	else if (code < 500)
-		w->st.s4xx++;
-	else
-		w->st.s5xx++;
+	web_stats_reply(&w->st, r->route, code);
 	log_debug("%s %s %s -> %d", r->client, r->method == EVHTTP_REQ_POST ?
 	    "POST" : "GET", r->path, code);
 	evhttp_send_reply(r->req, code, NULL, r->out);
@@ -244,7 +237,10 @@ web_db_error(struct wreq *r, const char *what)
 {
 	struct web	*w = r->w;
 
-	w->st.dberrors++;
+	/* Not open: web_db could not open it (now, or less than
+	 * WEB_DB_RETRY ago). */
+	w->st.dberrors[w->db == NULL ? WEB_DBERR_OPEN : db_busy(w->db) ?
+	    WEB_DBERR_BUSY : WEB_DBERR_OTHER]++;
 	if (w->db != NULL) {
 		log_warnx("%s: database: %s", r->path, what ? what :
 		    db_errmsg(w->db));
@@ -604,6 +600,7 @@ request_cb(struct evhttp_request *req, void *arg)
 	r.w = w;
 	r.req = req;
 	r.now = time(NULL);
+	r.route = ROUTE_COUNT;
 	r.out = evbuffer_new();
 	w->st.requests++;
 	cmd = evhttp_request_get_command(req);
@@ -612,6 +609,7 @@ request_cb(struct evhttp_request *req, void *arg)
 	r.path = route_path(uri ? evhttp_uri_get_path(uri) : NULL);
 	r.api = route_is_api(r.path);
 	if (r.out == NULL) {
+		web_stats_reply(&w->st, ROUTE_COUNT, 500);
 		evhttp_send_error(req, 500, NULL);
 		return;
 	}
@@ -623,6 +621,7 @@ request_cb(struct evhttp_request *req, void *arg)
 		web_error(&r, 404, "no such page: %s", r.path);
 		goto done;
 	}
+	r.route = rt->id;
 	method = cmd == EVHTTP_REQ_GET || cmd == EVHTTP_REQ_HEAD ? ROUTE_GET :
 	    cmd == EVHTTP_REQ_POST ? ROUTE_POST : 0;
 	if (!route_allows(rt, method)) {
@@ -744,22 +743,4 @@ server_stop(struct web *w)
 	if (c->retry != NULL)
 		event_free(c->retry);
 	c->adopt_ev = c->retry = NULL;
-}
-
-void
-server_log_stats(struct web *w, const char *why)
-{
-	log_info("stats (%s): requests %llu, 2xx %llu, 3xx %llu, 4xx %llu, "
-	    "5xx %llu; rate-limited %llu, forbidden %llu, database errors "
-	    "%llu; clients counted %zu; connections %llu, open %lld, failed "
-	    "accepts %llu, pauses %llu; database %s", why,
-	    (unsigned long long)w->st.requests,
-	    (unsigned long long)w->st.s2xx, (unsigned long long)w->st.s3xx,
-	    (unsigned long long)w->st.s4xx, (unsigned long long)w->st.s5xx,
-	    (unsigned long long)w->st.limited,
-	    (unsigned long long)w->st.forbidden,
-	    (unsigned long long)w->st.dberrors, guard_clients(w->guard),
-	    (unsigned long long)w->st.connections, w->conns.open,
-	    (unsigned long long)w->st.accept_errors,
-	    (unsigned long long)w->st.pauses, w->db ? "open" : "closed");
 }

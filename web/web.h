@@ -12,6 +12,8 @@
 #include "addr.h"
 #include "conf.h"
 #include "form.h"
+#include "route.h"
+#include "stats.h"
 
 #define WEB_BODY_MAX	(16 * 1024)	/* our limit on a request body */
 #define WEB_EVHTTP_BODY_MAX (64 * 1024)	/* evhttp's: beyond it, evhttp's
@@ -31,12 +33,7 @@ struct evbuffer;
 struct db;
 struct guard;
 struct json_t;
-
-struct web_stats {
-	uint64_t	 requests, s2xx, s3xx, s4xx, s5xx;
-	uint64_t	 limited, forbidden, dberrors;
-	uint64_t	 connections, accept_errors, pauses;
-};
+struct metrics_server;
 
 /*
  * Connections (server.c): at most web_max_clients open at once (0: no
@@ -75,8 +72,9 @@ struct web {
 	struct guard		*guard;
 	struct addr		 proxies[CONF_MAX_LIST];
 	int			 nproxies;
-	struct web_stats	 st;
+	struct web_stats	 st;		/* stats.h */
 	struct web_conns	 conns;
+	struct metrics_server	*metrics;	/* web_metrics_listen */
 };
 
 struct wreq {
@@ -85,6 +83,8 @@ struct wreq {
 	int			 method;	/* EVHTTP_REQ_GET (HEAD too),
 						   EVHTTP_REQ_POST */
 	const char		*path;
+	int			 route;		/* its enum route_id;
+						   ROUTE_COUNT: none */
 	int			 api;		/* under /api/: JSON errors */
 	int64_t			 id;		/* /submission/ID and the like */
 	struct form		 query;		/* the query string */
@@ -100,7 +100,6 @@ struct wreq {
 /* server.c */
 int	 server_start(struct web *, char *err, size_t errlen);
 void	 server_stop(struct web *);
-void	 server_log_stats(struct web *, const char *why);
 /* The database, opened (read-write) on demand; NULL when it cannot be
  * (missing, locked, corrupt): the caller answers 503 (web_db_error). */
 struct db *web_db(struct wreq *);
