@@ -211,7 +211,7 @@ main(int argc, char *argv[])
 		fatalx("%s", err);
 	if ((w.base = event_base_new()) == NULL)
 		fatalx("event_base_new");
-	if (server_start(&w, err, sizeof(err)) == -1)
+	if (web_server_start(&w, err, sizeof(err)) == -1)
 		fatalx("%s", err);
 	if (w.conf.nweb_metrics_listen > 0) {
 		if ((w.metrics = metrics_server_new(w.base,
@@ -257,7 +257,7 @@ main(int argc, char *argv[])
 
 	web_stats_log(&w, "exit");
 	metrics_server_free(w.metrics);
-	server_stop(&w);
+	web_server_stop(&w);
 	event_free(ev_term);
 	event_free(ev_int);
 	event_free(ev_hup);

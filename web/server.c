@@ -652,7 +652,7 @@ request_cb(struct evhttp_request *req, void *arg)
 }
 
 int
-server_start(struct web *w, char *err, size_t errlen)
+web_server_start(struct web *w, char *err, size_t errlen)
 {
 	struct web_conns		*c = &w->conns;
 	struct evhttp_bound_socket	*bound;
@@ -721,7 +721,7 @@ server_start(struct web *w, char *err, size_t errlen)
 }
 
 void
-server_stop(struct web *w)
+web_server_stop(struct web *w)
 {
 	struct web_conns	*c = &w->conns;
 	size_t			 i;

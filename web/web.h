@@ -54,7 +54,7 @@ struct web_conns {
 	int			 fd_episode;	/* logged, not yet over */
 	long long		 fd_level;	/* open when accept failed */
 	int			 enabled;	/* listeners on */
-	int			 stopping;	/* server_stop: hands off */
+	int			 stopping;	/* web_server_stop: hands off */
 	struct event		*retry;		/* WEB_ACCEPT_RETRY after a
 						   failed accept */
 	struct event		*adopt_ev;	/* runs conns_adopt */
@@ -98,8 +98,8 @@ struct wreq {
 };
 
 /* server.c */
-int	 server_start(struct web *, char *err, size_t errlen);
-void	 server_stop(struct web *);
+int	 web_server_start(struct web *, char *err, size_t errlen);
+void	 web_server_stop(struct web *);
 /* The database, opened (read-write) on demand; NULL when it cannot be
  * (missing, locked, corrupt): the caller answers 503 (web_db_error). */
 struct db *web_db(struct wreq *);
