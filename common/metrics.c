@@ -160,7 +160,11 @@ metrics_cb(struct evhttp_request *req, void *arg)
 	}
 	if (evhttp_request_get_command(req) != EVHTTP_REQ_GET &&
 	    evhttp_request_get_command(req) != EVHTTP_REQ_HEAD) {
-		evhttp_send_error(req, 405, "GET only");
+		/* RFC 9110 15.5.6: a 405 lists the methods allowed
+		 * (evhttp_send_error would drop the header). */
+		evhttp_add_header(evhttp_request_get_output_headers(req),
+		    "Allow", "GET, HEAD");
+		evhttp_send_reply(req, 405, "Method Not Allowed", NULL);
 		return;
 	}
 	memset(&b, 0, sizeof(b));
@@ -171,7 +175,9 @@ metrics_cb(struct evhttp_request *req, void *arg)
 		evhttp_send_error(req, HTTP_INTERNAL, "out of memory");
 		return;
 	}
-	evbuffer_add(out, b.s != NULL ? b.s : "", b.len);
+	/* evhttp sends the body of a reply to HEAD too: not ours. */
+	if (evhttp_request_get_command(req) == EVHTTP_REQ_GET)
+		evbuffer_add(out, b.s != NULL ? b.s : "", b.len);
 	metrics_buf_free(&b);
 	evhttp_add_header(evhttp_request_get_output_headers(req),
 	    "Content-Type", "text/plain; version=0.0.4; charset=utf-8");
@@ -198,8 +204,11 @@ metrics_server_new(struct event_base *base, const struct conf_listen *ls,
 	}
 	ms->collect = collect;
 	ms->arg = arg;
-	evhttp_set_allowed_methods(ms->http,
-	    EVHTTP_REQ_GET | EVHTTP_REQ_HEAD | EVHTTP_REQ_POST);
+	/* Every method reaches metrics_cb, which answers 405 with Allow. */
+	evhttp_set_allowed_methods(ms->http, EVHTTP_REQ_GET |
+	    EVHTTP_REQ_HEAD | EVHTTP_REQ_POST | EVHTTP_REQ_PUT |
+	    EVHTTP_REQ_DELETE | EVHTTP_REQ_OPTIONS | EVHTTP_REQ_TRACE |
+	    EVHTTP_REQ_CONNECT | EVHTTP_REQ_PATCH);
 	evhttp_set_max_headers_size(ms->http, 8192);
 	evhttp_set_max_body_size(ms->http, 0);
 	evhttp_set_timeout(ms->http, 10);

@@ -36,7 +36,9 @@
 #define T_A		1
 #define T_NS		2
 #define T_SOA		6
+#define T_MX		15
 #define T_TXT		16
+#define T_AAAA		28
 #define T_OPT		41
 #define T_IXFR		251
 #define T_AXFR		252
@@ -44,8 +46,43 @@
 #define C_IN		1
 #define C_ANY		255
 
+const char *const answer_qtype_names[ANSWER_QT_N] = {
+	"A", "NS", "SOA", "MX", "TXT", "AAAA", "ANY", "AXFR", "IXFR", "other"
+};
+const char *const answer_rcode_names[ANSWER_RC_N] = {
+	"NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP", "REFUSED",
+	"BADVERS"
+};
+
 /* ------------------------------------------------------------------ */
 /* Hot path: the reply writer. */
+
+static enum answer_qtype
+qtype_index(uint16_t qtype)
+{
+	switch (qtype) {
+	case T_A:
+		return ANSWER_QT_A;
+	case T_NS:
+		return ANSWER_QT_NS;
+	case T_SOA:
+		return ANSWER_QT_SOA;
+	case T_MX:
+		return ANSWER_QT_MX;
+	case T_TXT:
+		return ANSWER_QT_TXT;
+	case T_AAAA:
+		return ANSWER_QT_AAAA;
+	case T_ANY:
+		return ANSWER_QT_ANY;
+	case T_AXFR:
+		return ANSWER_QT_AXFR;
+	case T_IXFR:
+		return ANSWER_QT_IXFR;
+	default:
+		return ANSWER_QT_OTHER;
+	}
+}
 
 /* Sticky-error writer: a write past end sets err and writes nothing. */
 struct wr {
@@ -354,7 +391,8 @@ enum outcome { OUT_ANSWER, OUT_NODATA, OUT_NXDOMAIN, OUT_SERVFAIL };
 /* Below the apex: an RFC 5782 name, listed or not. */
 static enum outcome
 answer_listing(struct wr *w, const struct zone *z,
-    const struct zone_index *zi, const struct query *q, int *ancount)
+    const struct zone_index *zi, const struct query *q, int *ancount,
+    struct answer_stats *st)
 {
 	const struct zi_value	*v = NULL;
 	uint8_t			 ip4[4] = { 0 }, ip6[16] = { 0 };
@@ -391,6 +429,8 @@ answer_listing(struct wr *w, const struct zone *z,
 		v = zone_index_lookup6(zi, ip6);
 		textlen = v ? fmt_ip6(text, ip6) : 0;
 	}
+	if ((dec && r == 4) || (nib && r == 32))
+		counter_inc(v != NULL ? &st->listed : &st->not_listed);
 	if (v == NULL) {
 		ent = (dec && r < 4 && zone_index_has4(zi, ip, (int)(8 * r))) ||
 		    (nib && r < 32 && zone_index_has6(zi, ip6, (int)(4 * r)));
@@ -465,7 +505,7 @@ answer_build(const struct zone_conf *zc, const struct zone_index *zi,
 	enum outcome		 o;
 
 	if (qr == QUERY_DROP || q == NULL || out == NULL) {
-		st->dropped++;
+		counter_inc(&st->dropped);
 		return 0;
 	}
 	if (tcp)
@@ -485,7 +525,8 @@ answer_build(const struct zone_conf *zc, const struct zone_index *zi,
 		qlen = q->qend - DNS_HDRLEN;
 	}
 	if (limit < DNS_HDRLEN + qlen + (q->edns ? 11 : 0)) {
-		st->dropped++;		/* caller's buffer below 512 bytes */
+		/* the caller's buffer is below 512 bytes */
+		counter_inc(&st->dropped);
 		return 0;
 	}
 	w.base = out;
@@ -498,30 +539,30 @@ answer_build(const struct zone_conf *zc, const struct zone_index *zi,
 	switch (qr) {
 	case QUERY_FORMERR:
 		rcode = RCODE_FORMERR;
-		st->formerr++;
+		counter_inc(&st->formerr);
 		goto finish;
 	case QUERY_NOTIMP:
 		rcode = RCODE_NOTIMP;
-		st->notimp++;
+		counter_inc(&st->notimp);
 		goto finish;
 	default:
 		break;
 	}
 	if (!qd) {		/* QUERY_OK always has its question */
 		rcode = RCODE_FORMERR;
-		st->formerr++;
+		counter_inc(&st->formerr);
 		goto finish;
 	}
 	if (q->edns && q->edns_version > 0) {
 		rcode = RCODE_BADVERS;
-		st->badvers++;
+		counter_inc(&st->badvers);
 		goto finish;
 	}
 	if ((q->qclass != C_IN && q->qclass != C_ANY) ||
 	    (z = zone_match(zc, q)) == NULL ||
 	    q->qtype == T_AXFR || q->qtype == T_IXFR) {
 		rcode = RCODE_REFUSED;
-		st->refused++;
+		counter_inc(&st->refused);
 		goto finish;
 	}
 	flags |= F_AA;
@@ -546,25 +587,25 @@ answer_build(const struct zone_conf *zc, const struct zone_index *zi,
 			break;
 		}
 	} else
-		o = answer_listing(&w, z, zi, q, &an);
+		o = answer_listing(&w, z, zi, q, &an, st);
 
 	switch (o) {
 	case OUT_ANSWER:
-		st->noerror++;
+		counter_inc(&st->noerror);
 		break;
 	case OUT_NODATA:
-		st->nodata++;
+		counter_inc(&st->nodata);
 		soa_auth = 1;
 		break;
 	case OUT_NXDOMAIN:
 		rcode = RCODE_NXDOMAIN;
-		st->nxdomain++;
+		counter_inc(&st->nxdomain);
 		soa_auth = 1;
 		break;
 	case OUT_SERVFAIL:
 		rcode = RCODE_SERVFAIL;
 		flags &= ~(unsigned int)F_AA;
-		st->servfail++;
+		counter_inc(&st->servfail);
 		break;
 	}
 	if (soa_auth) {
@@ -581,10 +622,13 @@ finish:
 		w.p = sections;
 		an = ns = 0;
 		flags |= F_TC;
-		st->truncated++;
+		counter_inc(&st->truncated);
 		if (q->edns)
 			wr_opt(&w, q, rcode);
 	}
+	counter_inc(&st->queries[qd ? qtype_index(q->qtype) :
+	    ANSWER_QT_OTHER][rcode == RCODE_BADVERS ? ANSWER_RC_BADVERS :
+	    rcode]);
 	wr_header(out, q, flags | (rcode & 0x0f), qd, an, ns,
 	    q->edns ? 1 : 0);
 	return (size_t)(w.p - out);

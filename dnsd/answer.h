@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "counter.h"
 #include "query.h"
 #include "zone_index.h"
 
@@ -19,9 +20,38 @@ struct zone_conf;
 
 #define ANSWER_EDNS_SIZE	1232	/* our UDP payload size (DNS flag day 2020) */
 
+/*
+ * Replies counted by query type and response code: a fixed array indexed
+ * by these small numbers (no hashing, no allocation on the query path).
+ * The names are answer_qtype_names[] and answer_rcode_names[].
+ */
+enum answer_qtype {
+	ANSWER_QT_A, ANSWER_QT_NS, ANSWER_QT_SOA, ANSWER_QT_MX, ANSWER_QT_TXT,
+	ANSWER_QT_AAAA, ANSWER_QT_ANY, ANSWER_QT_AXFR, ANSWER_QT_IXFR,
+	ANSWER_QT_OTHER,	/* any other type, or no question */
+	ANSWER_QT_N
+};
+enum answer_rcode {	/* the DNS numbers, BADVERS (16) last */
+	ANSWER_RC_NOERROR, ANSWER_RC_FORMERR, ANSWER_RC_SERVFAIL,
+	ANSWER_RC_NXDOMAIN, ANSWER_RC_NOTIMP, ANSWER_RC_REFUSED,
+	ANSWER_RC_BADVERS,
+	ANSWER_RC_N
+};
+extern const char *const answer_qtype_names[ANSWER_QT_N];
+extern const char *const answer_rcode_names[ANSWER_RC_N];
+
+/*
+ * What answer_build() did, counted into its caller's counters (one
+ * writer each, counter.h).  noerror counts answers with data, nodata the
+ * NOERROR replies without; every reply is also counted once in
+ * queries[qtype][rcode].  listed and not_listed count the lookups of a
+ * whole IPv4 or IPv6 address under a zone, whatever the query type.
+ */
 struct answer_stats {
-	uint64_t	 noerror, nxdomain, nodata, refused, formerr, notimp,
+	dnsd_counter	 noerror, nxdomain, nodata, refused, formerr, notimp,
 			 servfail, badvers, truncated, dropped;
+	dnsd_counter	 listed, not_listed;
+	dnsd_counter	 queries[ANSWER_QT_N][ANSWER_RC_N];
 };
 
 /*

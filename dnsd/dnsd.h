@@ -21,15 +21,11 @@ struct dnsd_data {
 	int64_t			 next_expiry;	/* 0: none */
 	size_t			 entries;	/* rows loaded */
 	int			 loaded;	/* from a database (not empty) */
+	int			 patched;	/* a patch of the last data,
+						   not a build */
 	double			 build_secs;
 };
 
 void	 dnsd_data_free(struct dnsd_data *);
-
-struct server_stats {
-	uint64_t	 udp_in, udp_out, udp_dropped;
-	uint64_t	 tcp_accepted, tcp_evicted, tcp_idle_closed, tcp_in,
-			 tcp_out, tcp_bad;
-};
 
 #endif

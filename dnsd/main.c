@@ -1,13 +1,18 @@
 /*
  * main.c -- orbl-dnsd: arguments, configuration, privilege drop, signals,
- * and the swap of the data the queries are answered from.
+ * the swap of the data the queries are answered from, and the numbers
+ * (stats line, /metrics).
  */
 #include <sys/types.h>
+#include <sys/socket.h>
+
+#include <netinet/in.h>
 
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -16,17 +21,25 @@
 #include "daemon.h"
 #include "dnsd.h"
 #include "log.h"
+#include "metrics.h"
+#include "net.h"
 #include "priv.h"
 #include "reload.h"
 #include "server.h"
+#include "stats.h"
 
 struct dnsd {
 	struct conf		 conf;
 	struct event_base	*base;
 	struct server		*srv;
 	struct reload		*rl;
-	uint64_t		 reloads;
+	struct metrics_server	*ms;
+	/* Main thread only. */
+	uint64_t		 builds, patches;	/* data swapped in */
+	double			 last_load;	/* wall clock; 0: never */
+	double			 build_secs, patch_secs; /* < 0: none yet */
 	uint64_t		 polls;		/* the loader's, after it stopped */
+	uint64_t		 errors;	/* the same */
 };
 
 static void	usage(void) __attribute__((noreturn));
@@ -35,6 +48,7 @@ static void	sighup_cb(evutil_socket_t, short, void *);
 static void	sigusr1_cb(evutil_socket_t, short, void *);
 static void	sigterm_cb(evutil_socket_t, short, void *);
 static void	stats_cb(evutil_socket_t, short, void *);
+static void	metrics_cb(struct metrics_buf *, void *);
 static int	check_conf(struct conf *, void *);
 
 static void
@@ -49,33 +63,56 @@ usage(void)
 	exit(2);
 }
 
-static void
-log_stats(struct dnsd *d, const char *why)
+static double
+wall_now(void)
 {
-	struct server_stats	 s;
-	struct answer_stats	 a;
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* Every number, now (main thread). */
+static void
+snapshot(struct dnsd *d, struct dnsd_stats *s)
+{
 	struct zone_index_stats	 zs;
 	const struct dnsd_data	*data = server_data(d->srv);
 
-	server_stats(d->srv, &s, &a);
+	memset(s, 0, sizeof(*s));
+	server_stats(d->srv, s);
 	zone_index_stats(data->idx, &zs);
-	log_info("stats (%s): serial %u entries %zu index %zu bytes "
-	    "reloads %llu polls %llu udp in %llu out %llu dropped %llu tcp accepted %llu "
-	    "queries %llu evicted %llu idle-closed %llu bad %llu "
-	    "noerror %llu nxdomain %llu nodata %llu refused %llu formerr %llu "
-	    "notimp %llu badvers %llu truncated %llu", why, data->serial,
-	    data->entries, zs.bytes, (unsigned long long)d->reloads,
-	    (unsigned long long)(d->rl ? reload_polls(d->rl) : d->polls),
-	    (unsigned long long)s.udp_in, (unsigned long long)s.udp_out,
-	    (unsigned long long)s.udp_dropped,
-	    (unsigned long long)s.tcp_accepted, (unsigned long long)s.tcp_in,
-	    (unsigned long long)s.tcp_evicted,
-	    (unsigned long long)s.tcp_idle_closed,
-	    (unsigned long long)s.tcp_bad, (unsigned long long)a.noerror,
-	    (unsigned long long)a.nxdomain, (unsigned long long)a.nodata,
-	    (unsigned long long)a.refused, (unsigned long long)a.formerr,
-	    (unsigned long long)a.notimp, (unsigned long long)a.badvers,
-	    (unsigned long long)a.truncated);
+	s->serial = data->serial;
+	s->entries = data->entries;
+	s->index_bytes = zs.bytes;
+	s->builds = d->builds;
+	s->patches = d->patches;
+	s->polls = d->rl ? reload_polls(d->rl) : d->polls;
+	s->loader_errors = d->rl ? reload_errors(d->rl) : d->errors;
+	s->loader_failing = reload_failing(d->rl);
+	s->last_load = d->last_load;
+	s->build_secs = d->build_secs;
+	s->patch_secs = d->patch_secs;
+	s->scrapes = d->ms ? metrics_server_scrapes(d->ms) : 0;
+}
+
+static void
+log_stats(struct dnsd *d, const char *why)
+{
+	struct dnsd_stats	 s;
+
+	snapshot(d, &s);
+	stats_log(&s, why);
+}
+
+/* A scrape of /metrics (main thread: the event loop). */
+static void
+metrics_cb(struct metrics_buf *b, void *arg)
+{
+	struct dnsd_stats	 s;
+
+	snapshot(arg, &s);
+	stats_metrics(&s, b);
 }
 
 /* Runs on the main thread; the server frees the old data when no
@@ -85,7 +122,14 @@ data_ready_cb(struct dnsd_data *nd, void *arg)
 {
 	struct dnsd		*d = arg;
 
-	d->reloads++;
+	if (nd->patched) {
+		d->patches++;
+		d->patch_secs = nd->build_secs;
+	} else {
+		d->builds++;
+		d->build_secs = nd->build_secs;
+	}
+	d->last_load = wall_now();
 	log_info("serving serial %u: %zu entries (ready in %.3f s)",
 	    nd->serial, nd->entries, nd->build_secs);
 	server_set_data(d->srv, nd);
@@ -128,13 +172,51 @@ stats_cb(evutil_socket_t fd, short ev, void *arg)
 	log_stats(arg, "periodic");
 }
 
+/*
+ * Would a and b take the same TCP port: the same port, and the same
+ * address or a wildcard (0.0.0.0, ::) on either side.  Compared as
+ * addresses: "::1" is "0::1".
+ */
+static int
+same_listen(const struct conf_listen *a, const struct conf_listen *b)
+{
+	struct sockaddr_storage	 ss[2];
+	socklen_t		 len[2];
+	const uint8_t		*ip[2];
+	size_t			 n[2], k;
+	int			 i, any = 0;
+
+	if (a->port != b->port ||
+	    net_sockaddr(a->host, a->port, &ss[0], &len[0]) == -1 ||
+	    net_sockaddr(b->host, b->port, &ss[1], &len[1]) == -1)
+		return 0;
+	for (i = 0; i < 2; i++) {
+		if (ss[i].ss_family == AF_INET) {
+			ip[i] = (const uint8_t *)
+			    &((struct sockaddr_in *)&ss[i])->sin_addr;
+			n[i] = sizeof(struct in_addr);
+		} else {
+			ip[i] = (const uint8_t *)
+			    &((struct sockaddr_in6 *)&ss[i])->sin6_addr;
+			n[i] = sizeof(struct in6_addr);
+		}
+		for (k = 0; k < n[i] && ip[i][k] == 0; k++)
+			;
+		if (k == n[i])
+			any = 1;
+	}
+	return any || (n[0] == n[1] && memcmp(ip[0], ip[1], n[0]) == 0);
+}
+
 /* Problems in a configuration, printed all at once (for -n). */
 static int
 check_conf(struct conf *c, void *arg)
 {
 	struct dnsd_data	*d;
+	struct sockaddr_storage	 ss;
+	socklen_t		 sslen;
 	char			 err[512];
-	int			 bad = 0;
+	int			 bad = 0, i, j;
 
 	(void)arg;
 	if (c->nzones == 0) {
@@ -150,6 +232,26 @@ check_conf(struct conf *c, void *arg)
 		bad = 1;
 	}
 	dnsd_data_free(d);
+	for (i = 0; i < c->ndnsd_metrics_listen; i++) {
+		const struct conf_listen *m = &c->dnsd_metrics_listen[i];
+
+		if (net_sockaddr(m->host, m->port, &ss, &sslen) == -1) {
+			fprintf(stderr, "orbl-dnsd: dnsd_metrics_listen %s: "
+			    "not a numeric address\n", m->host);
+			bad = 1;
+			continue;
+		}
+		for (j = 0; j < c->ndns_listen; j++) {
+			if (!same_listen(m, &c->dns_listen[j]))
+				continue;
+			fprintf(stderr, "orbl-dnsd: dnsd_metrics_listen %s "
+			    "port %u is also dns_listen %s port %u: the "
+			    "metrics must have a port of their own\n",
+			    m->host, m->port, c->dns_listen[j].host,
+			    c->dns_listen[j].port);
+			bad = 1;
+		}
+	}
 	return bad ? -1 : 0;
 }
 
@@ -161,7 +263,7 @@ main(int argc, char *argv[])
 	struct daemon_opts	 opts;
 	struct event		*ev_hup, *ev_usr1, *ev_term, *ev_int, *ev_stats;
 	char			 err[1024], problem[1024];
-	int			 rc;
+	int			 rc, i;
 
 	memset(&d, 0, sizeof(d));
 	/* Options, configuration, check, logging; the conf is freed unless
@@ -171,9 +273,22 @@ main(int argc, char *argv[])
 		return rc == 0 ? 0 : 1;
 	if ((d.srv = server_new(&d.conf, err, sizeof(err))) == NULL)
 		fatalx("%s", err);
+	/* The metrics listener binds here too, before the privilege drop
+	 * and in the foreground, so that a bind error is the exit status;
+	 * the event loop is reinitialized in the daemon's child. */
+	if ((d.base = event_base_new()) == NULL)
+		fatalx("event_base_new");
+	if (d.conf.ndnsd_metrics_listen > 0 && (d.ms = metrics_server_new(
+	    d.base, d.conf.dnsd_metrics_listen, d.conf.ndnsd_metrics_listen,
+	    metrics_cb, &d, err, sizeof(err))) == NULL)
+		fatalx("%s", err);
 	priv_drop(d.conf.user);
-	if (!opts.foreground && daemon(0, 0) == -1)
-		fatal("daemon");
+	if (!opts.foreground) {
+		if (daemon(0, 0) == -1)
+			fatal("daemon");
+		if (event_reinit(d.base) == -1)
+			fatalx("event_reinit");
+	}
 
 	/* The first load runs before we answer: cold start is this build. */
 	problem[0] = '\0';
@@ -187,10 +302,11 @@ main(int argc, char *argv[])
 	} else
 		log_info("loaded serial %u: %zu entries in %.3f s",
 		    data->serial, data->entries, data->build_secs);
+	d.build_secs = data->loaded ? data->build_secs : -1;
+	d.patch_secs = -1;
+	d.last_load = data->loaded ? wall_now() : 0;
 
 	signal(SIGPIPE, SIG_IGN);
-	if ((d.base = event_base_new()) == NULL)
-		fatalx("event_base_new");
 	ev_hup = evsignal_new(d.base, SIGHUP, sighup_cb, &d);
 	ev_usr1 = evsignal_new(d.base, SIGUSR1, sigusr1_cb, &d);
 	ev_term = evsignal_new(d.base, SIGTERM, sigterm_cb, &d);
@@ -215,15 +331,25 @@ main(int argc, char *argv[])
 	    d.conf.ndns_listen == 1 ? "" : "es", d.conf.dns_listen[0].host,
 	    d.conf.dns_listen[0].port, d.conf.ndns_listen > 1 ? ", ..." : "",
 	    server_nworkers(d.srv), server_nworkers(d.srv) == 1 ? "" : "s");
+	for (i = 0; i < d.conf.ndnsd_metrics_listen; i++) {
+		const struct conf_listen *m = &d.conf.dnsd_metrics_listen[i];
+		int v6 = strchr(m->host, ':') != NULL;
+
+		log_info("metrics on http://%s%s%s:%u/metrics", v6 ? "[" : "",
+		    m->host, v6 ? "]" : "", m->port);
+	}
 
 	event_base_dispatch(d.base);
 
-	d.polls = reload_polls(d.rl);	/* the loader's count, kept */
+	d.polls = reload_polls(d.rl);	/* the loader's counts, kept */
+	d.errors = reload_errors(d.rl);
 	reload_stop(d.rl);
 	d.rl = NULL;
 	server_stop(d.srv);
 	log_stats(&d, "exit");
 	server_free(d.srv);
+	metrics_server_free(d.ms);
+	d.ms = NULL;
 	event_free(ev_hup);
 	event_free(ev_usr1);
 	event_free(ev_term);

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,6 +48,9 @@ struct reload {
 	pthread_cond_t		 cond;
 	int			 quit, force;
 	uint64_t		 polls;		/* looks at the database (mtx) */
+	/* Written by the loader, read by the main thread (/metrics). */
+	atomic_ullong		 errors;	/* looks that failed */
+	atomic_int		 failing;	/* the last one failed */
 	struct dnsd_data	*pending;	/* built, not yet taken */
 	int			 pipefd[2];
 	struct event		*ev;
@@ -318,6 +322,7 @@ patch_from_db(struct reload *r, int64_t now, char *why, size_t whylen)
 	}
 	d->serial = serial;
 	d->loaded = 1;
+	d->patched = 1;
 	/* Expiry: the base's next one (still ahead), or an added one. */
 	d->next_expiry = base->next_expiry;
 	for (i = 0; i < x.n; i++)
@@ -364,16 +369,21 @@ reload_build(const struct conf *conf, char *err, size_t errlen)
 	return d;
 }
 
-/* Log a problem once; a different one, or its end, is logged again. */
+/*
+ * Log a problem once; a different one, or its end, is logged again.
+ * Every look that failed is counted.
+ */
 static void
 reload_problem(struct reload *r, const char *msg)
 {
+	atomic_store_explicit(&r->failing, msg != NULL, memory_order_relaxed);
 	if (msg == NULL) {
 		if (r->problem[0] != '\0')
 			log_info("database readable again");
 		r->problem[0] = '\0';
 		return;
 	}
+	atomic_fetch_add_explicit(&r->errors, 1, memory_order_relaxed);
 	if (strcmp(msg, r->problem) != 0) {
 		log_warnx("%s; serving the last good data (serial %u)", msg,
 		    r->serial);
@@ -435,8 +445,12 @@ reload_check(struct reload *r, int force)
 		return NULL;
 	}
 	expired = r->next_expiry != 0 && now >= r->next_expiry;
-	if (!force && r->loaded && serial == r->serial && !expired)
+	if (!force && r->loaded && serial == r->serial && !expired) {
+		/* Readable, and nothing new (the log waits for new data to
+		 * say the problem ended). */
+		atomic_store_explicit(&r->failing, 0, memory_order_relaxed);
 		return NULL;
+	}
 
 	t0 = now_secs();
 	c0 = cpu_secs();
@@ -557,8 +571,10 @@ reload_start(const struct conf *conf, struct event_base *base,
 	r->conf = conf;
 	r->cb = cb;
 	r->cbarg = arg;
-	if (problem != NULL)
+	if (problem != NULL) {
 		orbl_strlcpy(r->problem, problem, sizeof(r->problem));
+		atomic_store(&r->failing, 1);
+	}
 	if (cur != NULL && cur->loaded) {
 		struct stat	 sb;
 
@@ -600,6 +616,20 @@ reload_polls(struct reload *r)
 	n = r->polls;
 	pthread_mutex_unlock(&r->mtx);
 	return n;
+}
+
+uint64_t
+reload_errors(struct reload *r)
+{
+	return r == NULL ? 0 :
+	    atomic_load_explicit(&r->errors, memory_order_relaxed);
+}
+
+int
+reload_failing(struct reload *r)
+{
+	return r == NULL ? 0 :
+	    atomic_load_explicit(&r->failing, memory_order_relaxed);
 }
 
 void

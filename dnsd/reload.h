@@ -48,6 +48,10 @@ void	 reload_request(struct reload *);
 /* How many times the loader has looked at the database (for the stats
  * line: a test waits for the loader by this count, never by time). */
 uint64_t reload_polls(struct reload *);
+/* Looks at the database that failed (each is counted, the problem logged
+ * once), and whether the last one did (or the start's, before any). */
+uint64_t reload_errors(struct reload *);
+int	 reload_failing(struct reload *);
 /* Stop and join the thread, free everything. */
 void	 reload_stop(struct reload *);
 

@@ -25,11 +25,13 @@
 
 #include "answer.h"
 #include "conf.h"
+#include "counter.h"
 #include "dnsd.h"
 #include "log.h"
 #include "net.h"
 #include "query.h"
 #include "server.h"
+#include "stats.h"
 #include "xmalloc.h"
 
 #define UDP_BATCH	32
@@ -50,6 +52,13 @@ struct tcp_conn {
 };
 TAILQ_HEAD(tcp_conns, tcp_conn);
 
+/* The sockets' counters: one set per UDP worker, one for TCP. */
+struct sock_stats {
+	dnsd_counter	 udp_in, udp_out, udp_dropped;
+	dnsd_counter	 tcp_accepted, tcp_evicted, tcp_idle_closed, tcp_in,
+			 tcp_out, tcp_bad;
+};
+
 /*
  * A UDP worker: its own sockets (SO_REUSEPORT when there are several),
  * buffers and counters.  Worker 0 runs on the main event loop, the
@@ -68,7 +77,7 @@ struct udp_worker {
 	struct event		*stopev;
 	atomic_int		 active;
 	atomic_ullong		 batches;
-	struct server_stats	 st;
+	struct sock_stats	 st;	/* written by this worker only */
 	struct answer_stats	 ast;
 	/* Pre-allocated I/O buffers: the query path allocates nothing. */
 	uint8_t			 rbuf[UDP_BATCH][UDP_RECV_MAX];
@@ -96,8 +105,8 @@ struct server {
 	struct evconnlistener	*lev[CONF_MAX_LIST];
 	struct tcp_conns	 conns;
 	long long		 nconns;
-	struct server_stats	 st;	/* TCP counters */
-	struct answer_stats	 ast;	/* TCP answers */
+	struct sock_stats	 st;	/* TCP counters (main thread) */
+	struct answer_stats	 ast;	/* TCP answers (main thread) */
 	uint8_t			 tcp_in[TCP_MSG_MAX];
 	uint8_t			 tcp_out[2 + TCP_MSG_MAX];
 };
@@ -428,40 +437,59 @@ server_free(struct server *s)
 }
 
 /*
- * Counters are written by one worker each and read here without a lock:
- * an aligned 64-bit word is never torn on the platforms we run on, so a
- * reader sees a value at most a batch old.  (ThreadSanitizer is told.)
+ * Main thread.  Each counter has one writer and is read with a relaxed
+ * load (counter.h): a value at most a batch old, never a data race.
  */
-#define ADD(f)	(st->f += x->f)
-__attribute__((no_sanitize("thread")))
+static void
+sock_sum(struct dnsd_stats *o, const struct sock_stats *x)
+{
+	o->udp_in += counter_get(&x->udp_in);
+	o->udp_out += counter_get(&x->udp_out);
+	o->udp_dropped += counter_get(&x->udp_dropped);
+	o->tcp_accepted += counter_get(&x->tcp_accepted);
+	o->tcp_evicted += counter_get(&x->tcp_evicted);
+	o->tcp_idle_closed += counter_get(&x->tcp_idle_closed);
+	o->tcp_in += counter_get(&x->tcp_in);
+	o->tcp_out += counter_get(&x->tcp_out);
+	o->tcp_bad += counter_get(&x->tcp_bad);
+}
+
+static void
+answer_sum(struct dnsd_stats *o, const struct answer_stats *y)
+{
+	int	 t, r;
+
+	o->noerror += counter_get(&y->noerror);
+	o->nxdomain += counter_get(&y->nxdomain);
+	o->nodata += counter_get(&y->nodata);
+	o->refused += counter_get(&y->refused);
+	o->formerr += counter_get(&y->formerr);
+	o->notimp += counter_get(&y->notimp);
+	o->servfail += counter_get(&y->servfail);
+	o->badvers += counter_get(&y->badvers);
+	o->truncated += counter_get(&y->truncated);
+	o->dropped += counter_get(&y->dropped);
+	o->listed += counter_get(&y->listed);
+	o->not_listed += counter_get(&y->not_listed);
+	for (t = 0; t < ANSWER_QT_N; t++)
+		for (r = 0; r < ANSWER_RC_N; r++)
+			o->queries[t][r] += counter_get(&y->queries[t][r]);
+}
+
 void
-server_stats(const struct server *s, struct server_stats *st,
-    struct answer_stats *ast)
+server_stats(const struct server *s, struct dnsd_stats *o)
 {
 	int	 i;
 
-	*st = s->st;
-	*ast = s->ast;
+	sock_sum(o, &s->st);
+	answer_sum(o, &s->ast);
 	for (i = 0; i < s->nworkers; i++) {
-		const struct server_stats	*x = &s->w[i]->st;
-		const struct answer_stats	*y = &s->w[i]->ast;
-
-		ADD(udp_in);
-		ADD(udp_out);
-		ADD(udp_dropped);
-		ast->noerror += y->noerror;
-		ast->nxdomain += y->nxdomain;
-		ast->nodata += y->nodata;
-		ast->refused += y->refused;
-		ast->formerr += y->formerr;
-		ast->notimp += y->notimp;
-		ast->servfail += y->servfail;
-		ast->badvers += y->badvers;
-		ast->truncated += y->truncated;
-		ast->dropped += y->dropped;
+		sock_sum(o, &s->w[i]->st);
+		answer_sum(o, &s->w[i]->ast);
 	}
+	o->tcp_open = s->nconns > 0 ? (uint64_t)s->nconns : 0;
+	o->workers = s->nworkers;
 }
-#undef ADD
 
 /*
  * Hot path: one UDP batch.  Receive up to UDP_BATCH datagrams, answer
@@ -491,9 +519,9 @@ udp_read_cb(evutil_socket_t fd, short ev, void *arg)
 	atomic_store(&w->active, 1);
 	d = atomic_load(&s->data);
 	for (i = 0; i < n; i++) {
-		w->st.udp_in++;
+		counter_inc(&w->st.udp_in);
 		if (w->rmsg[i].msg_hdr.msg_flags & MSG_TRUNC) {
-			w->st.udp_dropped++;
+			counter_inc(&w->st.udp_dropped);
 			continue;
 		}
 		qr = query_parse(w->rbuf[i], w->rmsg[i].msg_len, &q);
@@ -501,7 +529,7 @@ udp_read_cb(evutil_socket_t fd, short ev, void *arg)
 		    w->rmsg[i].msg_len, &q, qr, 0, w->wbuf[nout],
 		    sizeof(w->wbuf[nout]), &w->ast);
 		if (len == 0) {
-			w->st.udp_dropped++;
+			counter_inc(&w->st.udp_dropped);
 			continue;
 		}
 		w->wiov[nout].iov_len = len;
@@ -521,10 +549,10 @@ udp_read_cb(evutil_socket_t fd, short ev, void *arg)
 		if (sent <= 0) {
 			/* Socket buffer full or the client is gone: drop
 			 * this one and go on with the rest. */
-			w->st.udp_dropped++;
+			counter_inc(&w->st.udp_dropped);
 			sent = 1;
 		} else
-			w->st.udp_out += (uint64_t)sent;
+			counter_add(&w->st.udp_out, (uint64_t)sent);
 	}
 }
 
@@ -546,7 +574,7 @@ tcp_accept_cb(struct evconnlistener *lev, evutil_socket_t fd,
 			return;
 		}
 		tcp_conn_free(TAILQ_FIRST(&s->conns));
-		s->st.tcp_evicted++;
+		counter_inc(&s->st.tcp_evicted);
 	}
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
 	c = xcalloc(1, sizeof(*c));
@@ -560,7 +588,7 @@ tcp_accept_cb(struct evconnlistener *lev, evutil_socket_t fd,
 	}
 	TAILQ_INSERT_TAIL(&s->conns, c, entry);
 	s->nconns++;
-	s->st.tcp_accepted++;
+	counter_inc(&s->st.tcp_accepted);
 	tv.tv_sec = (time_t)s->conf->tcp_idle_timeout;
 	tv.tv_usec = 0;
 	bufferevent_set_timeouts(c->bev, &tv, &tv);
@@ -596,7 +624,7 @@ tcp_read_cb(struct bufferevent *bev, void *arg)
 		evbuffer_copyout(in, hdr, 2);
 		mlen = (size_t)hdr[0] << 8 | hdr[1];
 		if (mlen == 0) {
-			s->st.tcp_bad++;
+			counter_inc(&s->st.tcp_bad);
 			tcp_conn_free(c);
 			return;
 		}
@@ -604,20 +632,20 @@ tcp_read_cb(struct bufferevent *bev, void *arg)
 			break;
 		evbuffer_drain(in, 2);
 		evbuffer_remove(in, s->tcp_in, mlen);
-		s->st.tcp_in++;
+		counter_inc(&s->st.tcp_in);
 		qr = query_parse(s->tcp_in, mlen, &q);
 		len = answer_build(d->zc, d->idx, s->tcp_in, mlen, &q, qr, 1,
 		    s->tcp_out + 2, sizeof(s->tcp_out) - 2, &s->ast);
 		if (len == 0) {
 			/* Not a DNS query: nothing sane to say on TCP. */
-			s->st.tcp_bad++;
+			counter_inc(&s->st.tcp_bad);
 			tcp_conn_free(c);
 			return;
 		}
 		s->tcp_out[0] = (uint8_t)(len >> 8);
 		s->tcp_out[1] = (uint8_t)len;
 		evbuffer_add(out, s->tcp_out, len + 2);
-		s->st.tcp_out++;
+		counter_inc(&s->st.tcp_out);
 		TAILQ_REMOVE(&s->conns, c, entry);
 		TAILQ_INSERT_TAIL(&s->conns, c, entry);
 	}
@@ -655,6 +683,6 @@ tcp_event_cb(struct bufferevent *bev, short what, void *arg)
 		return;
 	}
 	if (what & BEV_EVENT_TIMEOUT)
-		c->srv->st.tcp_idle_closed++;
+		counter_inc(&c->srv->st.tcp_idle_closed);
 	tcp_conn_free(c);
 }

@@ -15,8 +15,7 @@ struct conf;
 struct event_base;
 struct dnsd_data;
 struct server;
-struct server_stats;
-struct answer_stats;
+struct dnsd_stats;
 
 /* Bind every dns_listen address (UDP and TCP).  NULL + err on failure. */
 struct server	*server_new(const struct conf *, char *err, size_t errlen);
@@ -37,7 +36,8 @@ int		 server_nworkers(const struct server *);
 void		 server_stop(struct server *);
 /* Stops the worker threads and frees everything, the data included. */
 void		 server_free(struct server *);
-void		 server_stats(const struct server *, struct server_stats *,
-		    struct answer_stats *);
+/* Add the sockets' and the replies' counters into the snapshot (the
+ * main thread; the workers go on counting meanwhile). */
+void		 server_stats(const struct server *, struct dnsd_stats *);
 
 #endif

@@ -1,0 +1,138 @@
+/*
+ * stats.c -- see stats.h.  Runs on the main thread, from a snapshot: it
+ * never touches a counter itself.
+ */
+#include <stdio.h>
+
+#include "log.h"
+#include "metrics.h"
+#include "stats.h"
+#include "version.h"
+
+void
+stats_log(const struct dnsd_stats *s, const char *why)
+{
+	log_info("stats (%s): serial %u entries %zu index %zu bytes "
+	    "reloads %llu polls %llu udp in %llu out %llu dropped %llu "
+	    "tcp accepted %llu queries %llu evicted %llu idle-closed %llu "
+	    "bad %llu noerror %llu nxdomain %llu nodata %llu refused %llu "
+	    "formerr %llu notimp %llu badvers %llu truncated %llu", why,
+	    s->serial, s->entries, s->index_bytes,
+	    (unsigned long long)(s->builds + s->patches),
+	    (unsigned long long)s->polls, (unsigned long long)s->udp_in,
+	    (unsigned long long)s->udp_out,
+	    (unsigned long long)s->udp_dropped,
+	    (unsigned long long)s->tcp_accepted,
+	    (unsigned long long)s->tcp_in, (unsigned long long)s->tcp_evicted,
+	    (unsigned long long)s->tcp_idle_closed,
+	    (unsigned long long)s->tcp_bad, (unsigned long long)s->noerror,
+	    (unsigned long long)s->nxdomain, (unsigned long long)s->nodata,
+	    (unsigned long long)s->refused, (unsigned long long)s->formerr,
+	    (unsigned long long)s->notimp, (unsigned long long)s->badvers,
+	    (unsigned long long)s->truncated);
+}
+
+/* A family of one unlabelled sample. */
+static void
+one(struct metrics_buf *b, const char *name, const char *type,
+    const char *help, uint64_t v)
+{
+	metrics_family(b, name, type, help);
+	metrics_u64(b, name, v, NULL);
+}
+
+void
+stats_metrics(const struct dnsd_stats *s, struct metrics_buf *b)
+{
+	const char	*name;
+	int		 t, r;
+
+	metrics_family(b, "orbl_dns_build_info", "gauge",
+	    "orbl-dnsd's version (the value is always 1)");
+	metrics_u64(b, "orbl_dns_build_info", 1,
+	    (const char *const[]){ "version", ORBL_VERSION, NULL });
+
+	/* Only the combinations that occurred: most never do. */
+	name = "orbl_dns_queries_total";
+	metrics_family(b, name, "counter", "Queries answered (UDP and TCP), "
+	    "by query type and response code");
+	for (t = 0; t < ANSWER_QT_N; t++)
+		for (r = 0; r < ANSWER_RC_N; r++)
+			if (s->queries[t][r] > 0)
+				metrics_u64(b, name, s->queries[t][r],
+				    (const char *const[]){
+				    "qtype", answer_qtype_names[t],
+				    "rcode", answer_rcode_names[r], NULL });
+	name = "orbl_dns_answers_total";
+	metrics_family(b, name, "counter", "Lookups of a whole IPv4 or IPv6 "
+	    "address under a zone, by whether it is listed");
+	metrics_u64(b, name, s->listed,
+	    (const char *const[]){ "result", "listed", NULL });
+	metrics_u64(b, name, s->not_listed,
+	    (const char *const[]){ "result", "not_listed", NULL });
+	one(b, "orbl_dns_truncated_total", "counter", "Replies cut to the "
+	    "question with TC set (too big for the client's UDP size)",
+	    s->truncated);
+
+	one(b, "orbl_dns_udp_received_total", "counter",
+	    "UDP datagrams received", s->udp_in);
+	one(b, "orbl_dns_udp_sent_total", "counter", "UDP replies sent",
+	    s->udp_out);
+	one(b, "orbl_dns_udp_dropped_total", "counter", "UDP datagrams not "
+	    "answered: not a query, too big, or the reply could not be sent",
+	    s->udp_dropped);
+	one(b, "orbl_dns_udp_workers", "gauge", "UDP query threads",
+	    (uint64_t)s->workers);
+	one(b, "orbl_dns_tcp_connections_total", "counter",
+	    "TCP connections accepted", s->tcp_accepted);
+	one(b, "orbl_dns_tcp_open_connections", "gauge",
+	    "TCP connections open now", s->tcp_open);
+	one(b, "orbl_dns_tcp_evicted_total", "counter", "TCP connections "
+	    "closed to make room at tcp_max_clients (the longest idle)",
+	    s->tcp_evicted);
+	one(b, "orbl_dns_tcp_idle_closed_total", "counter",
+	    "TCP connections closed after tcp_idle_timeout",
+	    s->tcp_idle_closed);
+	one(b, "orbl_dns_tcp_received_total", "counter",
+	    "DNS messages received over TCP", s->tcp_in);
+	one(b, "orbl_dns_tcp_sent_total", "counter",
+	    "DNS replies sent over TCP", s->tcp_out);
+	one(b, "orbl_dns_tcp_bad_total", "counter", "TCP connections closed "
+	    "on a message that is not a DNS query", s->tcp_bad);
+
+	one(b, "orbl_dns_soa_serial", "gauge", "SOA serial of the data "
+	    "serving (the database's journal serial)", s->serial);
+	one(b, "orbl_dns_index_entries", "gauge",
+	    "Listings and exclusions in the index serving", s->entries);
+	one(b, "orbl_dns_index_bytes", "gauge",
+	    "Memory of the index serving, in bytes", s->index_bytes);
+	name = "orbl_dns_last_load_timestamp_seconds";
+	metrics_family(b, name, "gauge", "When the data serving was swapped "
+	    "in, Unix time (0: no database loaded yet)");
+	metrics_double(b, name, s->last_load, NULL);
+	name = "orbl_dns_last_load_duration_seconds";
+	metrics_family(b, name, "gauge", "Time the last full build or the "
+	    "last patch from the journal took");
+	if (s->build_secs >= 0)
+		metrics_double(b, name, s->build_secs,
+		    (const char *const[]){ "kind", "build", NULL });
+	if (s->patch_secs >= 0)
+		metrics_double(b, name, s->patch_secs,
+		    (const char *const[]){ "kind", "patch", NULL });
+	name = "orbl_dns_reloads_total";
+	metrics_family(b, name, "counter", "New data swapped in since the "
+	    "start: full builds and patches from the journal");
+	metrics_u64(b, name, s->builds,
+	    (const char *const[]){ "kind", "build", NULL });
+	metrics_u64(b, name, s->patches,
+	    (const char *const[]){ "kind", "patch", NULL });
+	one(b, "orbl_dns_loader_polls_total", "counter",
+	    "Looks of the loader at the database", s->polls);
+	one(b, "orbl_dns_loader_errors_total", "counter", "Looks at the "
+	    "database that failed (missing, locked, corrupt): the last good "
+	    "data keeps serving", s->loader_errors);
+	one(b, "orbl_dns_loader_failing", "gauge", "1 while the database "
+	    "cannot be read, else 0", (uint64_t)(s->loader_failing != 0));
+	one(b, "orbl_dns_metrics_scrapes_total", "counter",
+	    "Scrapes of this endpoint, this one included", s->scrapes);
+}
