@@ -90,6 +90,7 @@ snapshot(struct dnsd *d, struct dnsd_stats *s)
 	s->polls = d->rl ? reload_polls(d->rl) : d->polls;
 	s->loader_errors = d->rl ? reload_errors(d->rl) : d->errors;
 	s->loader_failing = reload_failing(d->rl);
+	s->db_serial = reload_db_serial(d->rl);
 	s->last_load = d->last_load;
 	s->build_secs = d->build_secs;
 	s->patch_secs = d->patch_secs;

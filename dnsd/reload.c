@@ -51,6 +51,7 @@ struct reload {
 	/* Written by the loader, read by the main thread (/metrics). */
 	atomic_ullong		 errors;	/* looks that failed */
 	atomic_int		 failing;	/* the last one failed */
+	atomic_uint		 db_serial;	/* the journal's, last read */
 	struct dnsd_data	*pending;	/* built, not yet taken */
 	int			 pipefd[2];
 	struct event		*ev;
@@ -444,6 +445,7 @@ reload_check(struct reload *r, int force)
 		r->db = NULL;
 		return NULL;
 	}
+	atomic_store_explicit(&r->db_serial, serial, memory_order_relaxed);
 	expired = r->next_expiry != 0 && now >= r->next_expiry;
 	if (!force && r->loaded && serial == r->serial && !expired) {
 		/* Readable, and nothing new (the log waits for new data to
@@ -579,6 +581,7 @@ reload_start(const struct conf *conf, struct event_base *base,
 		struct stat	 sb;
 
 		r->serial = cur->serial;
+		atomic_store(&r->db_serial, cur->serial);	/* main read it */
 		r->loaded = 1;
 		r->base = cur;
 		r->next_expiry = cur->next_expiry;
@@ -623,6 +626,13 @@ reload_errors(struct reload *r)
 {
 	return r == NULL ? 0 :
 	    atomic_load_explicit(&r->errors, memory_order_relaxed);
+}
+
+uint32_t
+reload_db_serial(struct reload *r)
+{
+	return r == NULL ? 0 :
+	    atomic_load_explicit(&r->db_serial, memory_order_relaxed);
 }
 
 int

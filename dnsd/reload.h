@@ -52,6 +52,9 @@ uint64_t reload_polls(struct reload *);
  * once), and whether the last one did (or the start's, before any). */
 uint64_t reload_errors(struct reload *);
 int	 reload_failing(struct reload *);
+/* The journal serial the loader last read from the database (0: none
+ * yet); ahead of the serving serial while a change waits to be served. */
+uint32_t reload_db_serial(struct reload *);
 /* Stop and join the thread, free everything. */
 void	 reload_stop(struct reload *);
 

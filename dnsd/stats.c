@@ -102,6 +102,10 @@ stats_metrics(const struct dnsd_stats *s, struct metrics_buf *b)
 
 	one(b, "orbl_dns_soa_serial", "gauge", "SOA serial of the data "
 	    "serving (the database's journal serial)", s->serial);
+	one(b, "orbl_dns_database_serial", "gauge", "The journal serial the "
+	    "loader last read from the database: ahead of orbl_dns_soa_serial "
+	    "while a change waits to be served (0: not read yet)",
+	    s->db_serial);
 	one(b, "orbl_dns_index_entries", "gauge",
 	    "Listings and exclusions in the index serving", s->entries);
 	one(b, "orbl_dns_index_bytes", "gauge",

@@ -32,6 +32,7 @@ struct dnsd_stats {
 	uint64_t	 builds, patches;	/* swapped in since the start */
 	uint64_t	 polls, loader_errors;
 	int		 loader_failing;	/* the last poll failed */
+	uint32_t	 db_serial;	/* the journal's, as last read */
 	double		 last_load;		/* wall clock; 0: never */
 	double		 build_secs, patch_secs; /* the last; < 0: none */
 	uint64_t	 scrapes;

@@ -200,6 +200,7 @@ my %TYPE = (
 	orbl_dns_tcp_sent_total => 'counter',
 	orbl_dns_tcp_bad_total => 'counter',
 	orbl_dns_soa_serial => 'gauge',
+	orbl_dns_database_serial => 'gauge',
 	orbl_dns_index_entries => 'gauge',
 	orbl_dns_index_bytes => 'gauge',
 	orbl_dns_last_load_timestamp_seconds => 'gauge',
@@ -229,6 +230,8 @@ my $m0;
 	ok($m0, 'the exposition parses (prometheus_client)') or
 	    BAIL_OUT('no parse');
 	is(v($m0, 'orbl_dns_udp_workers'), 3, 'udp workers: 3');
+	is(v($m0, 'orbl_dns_database_serial'), $o->serial,
+	    'database serial: the journal serial, as the loader read it');
 	is(v($m0, 'orbl_dns_soa_serial'), $o->serial,
 	    'soa serial: the journal serial (' . $o->serial . ')');
 	is(v($m0, 'orbl_dns_index_entries'), 2, 'index entries: 2');
@@ -443,6 +446,8 @@ my $m1;
 		$m = peek() or return 0;
 		return v($m, 'orbl_dns_soa_serial') == $serial;
 	}), "the serial metric moves to the new serial $serial");
+	is(v($m, 'orbl_dns_database_serial'), $serial,
+	    'database serial: the same (nothing waits to be served)');
 	is(v($m, 'orbl_dns_index_entries'), v($before, 'orbl_dns_index_entries') + 1,
 	    'index entries: one more');
 	is($m->{'orbl_dns_reloads_total{kind="patch"}'}, 1, 'reloads, patch: 1');
