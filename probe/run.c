@@ -94,13 +94,38 @@ struct runs {
 	}			 peers[ARRIVAL_PEERS];
 	int			 npeers;
 	uint64_t		 dropped, ignored;	/* this minute */
+	struct runs_stats	 st;
 };
+
+#define AR_NAME(e, s) s,
+static const char *const arrival_result_names[] = {
+	ARRIVAL_RESULTS(AR_NAME)
+};
+#undef AR_NAME
 
 static void	run_session_done(struct smtp_session *,
 		    const struct session_result *, void *);
 static void	run_timer_cb(evutil_socket_t, short, void *);
 static void	run_finish(struct run *);
 static int	still_listed_cb(const struct listing *, void *);
+
+const char *
+arrival_result_name(enum arrival_result a)
+{
+	if ((unsigned)a >= ARRIVAL_RESULT_COUNT)
+		return "?";
+	return arrival_result_names[a];
+}
+
+/* A call on the database failed: count it if a lock was the reason.
+ * Only right after a call that returned -1 (the flag is the last
+ * failure's). */
+static void
+runs_db_failed(struct runs *rs)
+{
+	if (db_busy(rs->db))
+		rs->st.db_busy++;
+}
 
 /* The cookie key (cookie_key.c: configured, from a file, or made once
  * and kept beside the database, mode 0600). */
@@ -165,6 +190,12 @@ runs_active(const struct runs *rs)
 	return rs->n;
 }
 
+const struct runs_stats *
+runs_stats(const struct runs *rs)
+{
+	return &rs->st;
+}
+
 void
 runs_set_owner(struct runs *rs, const char *owner)
 {
@@ -201,12 +232,14 @@ runs_start(struct runs *rs, const char *addr, int port, int64_t submission_id,
 	r->targ = targ;
 	if (db_probe_begin(rs->db, addr, port, submission_id, request_id,
 	    &r->probe_id) == -1) {
+		runs_db_failed(rs);
 		log_warnx("probe %s: %s", addr, db_errmsg(rs->db));
 		free(r);
 		return -1;
 	}
 	TAILQ_INSERT_TAIL(&rs->list, r, entry);
 	rs->n++;
+	rs->st.started++;
 	if ((r->timer = evtimer_new(rs->base, run_timer_cb, r)) == NULL)
 		fatalx("evtimer_new");
 
@@ -238,7 +271,8 @@ runs_start(struct runs *rs, const char *addr, int port, int64_t submission_id,
 		orbl_strlcpy(r->why, "cannot start the SMTP session",
 		    sizeof(r->why));
 		run_finish(r);
-	}
+	} else
+		rs->st.sessions++;
 	return 0;
 }
 
@@ -263,9 +297,12 @@ run_session_done(struct smtp_session *sess, const struct session_result *res,
 {
 	struct run	*r = arg;
 	struct timeval	 tv = { 0, RUN_POLL_USEC };
+	int		 i;
 
 	(void)sess;
 	r->sess = NULL;
+	for (i = 0; i < CONN_RESULT_COUNT; i++)
+		r->rs->st.conns[i] += res->conns[i];
 	r->sverdict = res->verdict;
 	orbl_strlcpy(r->why, res->why, sizeof(r->why));
 	/* The reason quotes the server's last reply, which may echo our
@@ -311,9 +348,11 @@ static void
 run_poll(struct run *r)
 {
 	if (db_arrivals_since(r->rs->db, r->probe_id, r->last_arrival,
-	    poll_arrival_cb, r) == -1)
+	    poll_arrival_cb, r) == -1) {
+		runs_db_failed(r->rs);
 		log_warnx("probe #%lld: %s", (long long)r->probe_id,
 		    db_errmsg(r->rs->db));
+	}
 }
 
 static void
@@ -392,10 +431,11 @@ queue_output(struct run *r)
 	snprintf(who, sizeof(who), "orbl-prober: multi-hop output of %s",
 	    r->addr);
 	if (db_submission_add(r->rs->db, r->output_addr, 25, who, NULL,
-	    "prober", &id) == -1)
+	    "prober", &id) == -1) {
+		runs_db_failed(r->rs);
 		log_warnx("probe #%lld: %s", (long long)r->probe_id,
 		    db_errmsg(r->rs->db));
-	else
+	} else
 		log_info("probe #%lld: queued the multi-hop output %s as "
 		    "submission %lld", (long long)r->probe_id, r->output_addr,
 		    (long long)id);
@@ -457,6 +497,7 @@ run_interrupted(struct run *r)
 
 	r->state = R_DONE;
 	evtimer_del(r->timer);
+	r->rs->st.interrupted++;
 	run_result_init(r, &res);
 	res.verdict = VERDICT_NONE;
 	res.why = "interrupted";
@@ -465,6 +506,7 @@ run_interrupted(struct run *r)
 	    (r->record != NULL && r->record(&res, db, r->arg) == -1) ||
 	    db_claim_release(db, r->addr, r->rs->owner) == -1 ||
 	    db_commit(db) == -1) {
+		runs_db_failed(r->rs);
 		log_warnx("probe #%lld %s: interrupted; cannot re-queue it now "
 		    "(%s): the next start does", (long long)r->probe_id,
 		    r->addr, db_errmsg(db));
@@ -559,9 +601,11 @@ run_finish(struct run *r)
 	p.relayed_test = r->confirmed ? r->relayed_test : 0;
 	p.output_addr = r->confirmed ? r->output_addr : NULL;
 	r->bounces = 0;
-	if (db_arrivals(db, r->probe_id, finish_arrival_cb, &f) == -1)
+	if (db_arrivals(db, r->probe_id, finish_arrival_cb, &f) == -1) {
+		runs_db_failed(r->rs);
 		log_warnx("probe #%lld: %s", (long long)r->probe_id,
 		    db_errmsg(db));
+	}
 	if (v == VERDICT_ACCEPTED && r->bounces > 0)
 		v = VERDICT_BOUNCED;
 	p.verdict = verdict_name(v);
@@ -605,6 +649,7 @@ run_finish(struct run *r)
 	if (!ok) {
 		int	 busy = db_busy(db);
 
+		runs_db_failed(r->rs);
 		db_rollback(db);
 		if (busy) {
 			/* Nothing was written: try the whole record again. */
@@ -637,6 +682,7 @@ run_finish(struct run *r)
 	if (ok && r->confirmed && strcmp(res.hops, "multi-hop") == 0)
 		queue_output(r);
 	r->state = R_DONE;
+	r->rs->st.verdicts[v]++;
 	if (r->done)
 		r->done(&res, r->arg);
 	run_free(r);
@@ -754,10 +800,22 @@ arrival_room(struct runs *rs, const char *peer, int64_t run, int test)
 	return 1;
 }
 
-int
-runs_arrival(struct runs *rs, const struct sink_message *m)
+/* A database call of runs_arrival failed: 451 if a lock was the reason
+ * (the sender tries again), else the message is lost (logged). */
+static enum arrival_result
+arrival_db_failed(struct runs *rs)
+{
+	runs_db_failed(rs);
+	return db_busy(rs->db) ? ARRIVAL_TEMPFAIL : ARRIVAL_ERROR;
+}
+
+/* runs_arrival's work; *confirms = 1 when the arrival confirmed a run
+ * (recorded so). */
+static enum arrival_result
+arrival_take(struct runs *rs, const struct sink_message *m, int *confirms)
 {
 	const struct sink_inspection	*in = &m->insp;
+	enum arrival_result		 ar;
 	struct probe_copy		 pc;
 	struct cookie			 ck;
 	struct arrival			 a;
@@ -766,7 +824,7 @@ runs_arrival(struct runs *rs, const struct sink_message *m)
 	const char			*hops;
 	char				 token[COOKIE_MAX], reason[512];
 	int				 confirmed, vr, stale, late, room;
-	int				 accepted = 0, intx;
+	int				 accepted = 0, intx, rc = 0;
 	int64_t				 now = time(NULL);
 
 	const char			*tok = in->cookie;
@@ -785,20 +843,22 @@ runs_arrival(struct runs *rs, const struct sink_message *m)
 		if (rs->ignored++ == 0)
 			log_info("sink: message from %s without a cookie: "
 			    "ignored", m->peer);
-		return 0;
+		return ARRIVAL_NO_COOKIE;
 	}
 	memcpy(token, tok, toklen);
 	token[toklen] = '\0';
 	memset(&pc, 0, sizeof(pc));
 	if (cookie_parse(token, toklen, &ck) == -1 ||
-	    db_probe_get(rs->db, ck.run, probe_copy_cb, &pc) == -1 ||
+	    (rc = db_probe_get(rs->db, ck.run, probe_copy_cb, &pc)) == -1 ||
 	    !pc.found) {
-		if (db_busy(rs->db))
-			return -1;
+		/* db_busy only after the call failed: it is the last
+		 * failure's, and a malformed cookie made no call. */
+		if (rc == -1 && db_busy(rs->db))
+			return arrival_db_failed(rs);
 		if (rs->ignored++ == 0)
 			log_info("sink: message from %s with a cookie of no "
 			    "known run: ignored", m->peer);
-		return 0;
+		return rc == -1 ? ARRIVAL_ERROR : ARRIVAL_BAD_COOKIE;
 	}
 	vr = cookie_verify(rs->key, rs->keylen, token, toklen, pc.addr,
 	    now, &ck);
@@ -807,7 +867,7 @@ runs_arrival(struct runs *rs, const struct sink_message *m)
 			log_info("sink: message from %s with a %s cookie for "
 			    "probe #%lld: ignored", m->peer, vr == -2 ?
 			    "expired" : "forged", (long long)ck.run);
-		return 0;
+		return ARRIVAL_BAD_COOKIE;
 	}
 	r = run_find(rs, ck.run);
 	/*
@@ -820,7 +880,7 @@ runs_arrival(struct runs *rs, const struct sink_message *m)
 	late = r == NULL && (pc.finished != 0 || stale);
 	if (late && !pc.confirmed && !in->bounce &&
 	    db_probe_test_accepted(rs->db, ck.run, ck.test, &accepted) == -1)
-		return db_busy(rs->db) ? -1 : 0;
+		return arrival_db_failed(rs);
 	memset(&a, 0, sizeof(a));
 	a.ts = now;
 	a.probe_id = ck.run;
@@ -838,23 +898,23 @@ runs_arrival(struct runs *rs, const struct sink_message *m)
 	    (!late || accepted);
 	if (!a.confirmed) {
 		if ((room = arrival_room(rs, m->peer, ck.run, ck.test)) == -1)
-			return db_busy(rs->db) ? -1 : 0;
+			return arrival_db_failed(rs);
 		if (room == 0) {
 			rs->dropped++;
-			return 0;
+			return ARRIVAL_DROPPED;
 		}
 	}
 	/* A late confirmation: the arrival and the listing together. */
 	intx = late && a.confirmed;
 	if (intx && db_begin(rs->db) == -1)
-		return db_busy(rs->db) ? -1 : 0;
+		return arrival_db_failed(rs);
 	if (db_arrival_add(rs->db, &a, &confirmed) == -1) {
 		if (intx)
 			db_rollback(rs->db);
 		log_warnx("sink: cannot record an arrival for probe #%lld: %s%s",
 		    (long long)ck.run, db_errmsg(rs->db), db_busy(rs->db) ?
 		    " (the sender is asked to try again)" : "");
-		return db_busy(rs->db) ? -1 : 0;
+		return arrival_db_failed(rs);
 	}
 	log_info("sink: probe #%lld test %d: %s from %s%s", (long long)ck.run,
 	    ck.test, in->bounce ? "bounce" : "test mail", m->peer,
@@ -863,11 +923,14 @@ runs_arrival(struct runs *rs, const struct sink_message *m)
 	    "message: it cannot confirm the run later)" :
 	    " (the run is confirmed already)");
 	if (intx && !confirmed && db_commit(rs->db) == -1) {
+		ar = arrival_db_failed(rs);
 		db_rollback(rs->db);
-		return db_busy(rs->db) ? -1 : 0;
+		return ar;
 	}
 	if (!confirmed)
-		return 0;
+		return ARRIVAL_RECORDED;
+	if (!intx)
+		*confirms = 1;		/* written (no transaction open) */
 	if (r != NULL) {
 		r->confirmed = 1;
 		r->relayed_test = ck.test;
@@ -878,25 +941,38 @@ runs_arrival(struct runs *rs, const struct sink_message *m)
 			smtp_session_stop(r->sess);	/* finishes in done */
 		else if (r->state == R_WAIT)
 			run_finish(r);
-		return 0;
+		return ARRIVAL_RECORDED;
 	}
 	if (!late)
-		return 0;	/* another process's run: it polls */
+		return ARRIVAL_RECORDED; /* another process's run: it polls */
 	hops = strcmp(m->peer, pc.addr) == 0 ? "single-hop" : "multi-hop";
 	if (relay_listing(&l, reason, sizeof(reason), pc.addr, hops, ck.test,
 	    ck.run, (time_t)now, 1) == -1) {
 		db_rollback(rs->db);
-		return 0;
+		return ARRIVAL_ERROR;
 	}
 	if (db_probe_confirm(rs->db, ck.run, hops, ck.test, m->peer, &l,
 	    reason) == -1 || db_commit(rs->db) == -1) {
 		log_warnx("sink: probe #%lld: %s", (long long)ck.run,
 		    db_errmsg(rs->db));
-		vr = db_busy(rs->db);
+		ar = arrival_db_failed(rs);	/* 451: the relay retries */
 		db_rollback(rs->db);
-		return vr ? -1 : 0;	/* 451: the relay retries */
+		return ar;
 	}
+	*confirms = 1;
 	log_info("probe #%lld %s: confirmed by a late arrival, listed",
 	    (long long)ck.run, pc.addr);
-	return 0;
+	return ARRIVAL_RECORDED;
+}
+
+int
+runs_arrival(struct runs *rs, const struct sink_message *m)
+{
+	enum arrival_result	 ar;
+	int			 confirms = 0;
+
+	ar = arrival_take(rs, m, &confirms);
+	rs->st.arrivals[ar]++;
+	rs->st.confirmations += (uint64_t)confirms;
+	return ar == ARRIVAL_TEMPFAIL ? -1 : 0;
 }

@@ -21,6 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "smtp_session.h"
 #include "verdict.h"
 
 struct conf;
@@ -49,6 +50,45 @@ struct run_result {
 					   verdict: re-queued, nothing else */
 };
 
+/*
+ * What became of a message the sink handed over (runs_arrival): stored
+ * as an arrival (confirming or not); ignored, without a cookie or with
+ * one of no known run, forged or expired; not stored, over the bounds
+ * (ARRIVALS_* in run.c); refused for now, the database locked (451: the
+ * sender tries again); accepted but lost to another database error.
+ */
+#define ARRIVAL_RESULTS(X)						\
+	X(ARRIVAL_RECORDED,	"recorded")				\
+	X(ARRIVAL_NO_COOKIE,	"no_cookie")				\
+	X(ARRIVAL_BAD_COOKIE,	"bad_cookie")				\
+	X(ARRIVAL_DROPPED,	"dropped")				\
+	X(ARRIVAL_TEMPFAIL,	"tempfail")				\
+	X(ARRIVAL_ERROR,	"error")
+#define ARRIVAL_ENUM(e, s) e,
+enum arrival_result { ARRIVAL_RESULTS(ARRIVAL_ENUM) ARRIVAL_RESULT_COUNT };
+#undef ARRIVAL_ENUM
+const char	*arrival_result_name(enum arrival_result);
+
+/*
+ * What the runs of one process did since runs_new: plain counters,
+ * bumped as things happen (no allocation), read by the owner's stats.
+ */
+struct runs_stats {
+	uint64_t	 started;	/* runs begun (their probe row) */
+	uint64_t	 sessions;	/* SMTP client sessions started */
+	uint64_t	 verdicts[VERDICT_COUNT]; /* runs finished, by
+					   verdict */
+	uint64_t	 interrupted;	/* stopped before a verdict */
+	uint64_t	 conns[CONN_RESULT_COUNT]; /* the sessions' connection
+					   attempts, by how they ended */
+	uint64_t	 arrivals[ARRIVAL_RESULT_COUNT]; /* runs_arrival */
+	uint64_t	 confirmations;	/* arrivals that confirmed a run */
+	uint64_t	 db_busy;	/* database calls that gave up on
+					   another writer's lock (a run's
+					   record tried again, an arrival
+					   answered 451) */
+};
+
 /* Verdicts that show a server does not relay: a re-test with one of them
  * delists (probe listings only). */
 int	 run_verdict_closed(enum verdict);
@@ -58,6 +98,7 @@ struct runs	*runs_new(const struct conf *, struct db *, struct event_base *,
 		    char *err, size_t errlen);
 void		 runs_free(struct runs *);
 size_t		 runs_active(const struct runs *);
+const struct runs_stats *runs_stats(const struct runs *);
 
 /* The owner of the claims this process's runs hold ("prober" by
  * default; "orblctl:PID" for a foreground run).  Every run releases the

@@ -78,6 +78,7 @@ static const char *const ss_state_name[] = { SS_STATES(SS_NAME) };
 
 #define TO_NAME(e, s) s,
 static const char *const test_outcome_names[] = { TEST_OUTCOMES(TO_NAME) };
+static const char *const conn_result_names[] = { CONN_RESULTS(TO_NAME) };
 #undef TO_NAME
 
 /* What to do once the QUIT exchange is over. */
@@ -155,6 +156,8 @@ struct smtp_session {
 	 * start). */
 	struct session_facts	 f;
 	int			 nconn;		/* connection attempts */
+	/* How they ended (CONN_CUT is worked out at the end). */
+	size_t			 conns[CONN_RESULT_COUNT];
 	int			 rejects_conn;	/* on this connection */
 	int			 finishing;
 	char			 banner[SESSION_REPLY_MAX];
@@ -188,6 +191,14 @@ static int	session_finish(struct smtp_session *);
 static void	session_finish_later(struct smtp_session *);
 static void	session_note(struct smtp_session *, const char *, ...)
 		    __attribute__((format(printf, 2, 3)));
+
+const char *
+conn_result_name(enum conn_result r)
+{
+	if ((unsigned)r >= CONN_RESULT_COUNT)
+		return "?";
+	return conn_result_names[r];
+}
 
 const char *
 test_outcome_name(enum test_outcome o)
@@ -549,6 +560,7 @@ session_connect(struct smtp_session *s)
 	    (int)s->salen) == -1) {
 		snprintf(err, sizeof(err), "connect: %s",
 		    evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
+		s->conns[CONN_FAILED]++;
 		return session_lost(s, LOSS_CONNECT, err);
 	}
 	session_note(s, "connection %d to %s port %u", s->nconn, s->target,
@@ -987,6 +999,7 @@ session_event_cb(struct bufferevent *bev, short what, void *arg)
 
 	(void)bev;
 	if (what & BEV_EVENT_CONNECTED) {
+		s->conns[CONN_CONNECTED]++;
 		session_enter(s, SS_BANNER);
 		session_note(s, "connected");
 		return;
@@ -1000,6 +1013,7 @@ session_event_cb(struct bufferevent *bev, short what, void *arg)
 
 	switch (s->state) {
 	case SS_CONNECT:
+		s->conns[CONN_FAILED]++;
 		session_lost(s, LOSS_CONNECT, why);
 		return;
 	case SS_QUIT:
@@ -1032,6 +1046,7 @@ session_state_timeout_cb(evutil_socket_t fd, short ev, void *arg)
 	case SS_CONNECT:
 		snprintf(why, sizeof(why), "connect: no answer in %d s",
 		    s->connect_timeout);
+		s->conns[CONN_TIMEOUT]++;
 		session_lost(s, LOSS_CONNECT, why);
 		return;
 	default:
@@ -1171,6 +1186,10 @@ session_finish(struct smtp_session *s)
 	res.ntests = s->ntests;
 	res.naccepted = s->f.naccepted;
 	res.nconnections = (size_t)s->nconn;
+	/* An attempt that did not end one of the ways counted is cut. */
+	memcpy(res.conns, s->conns, sizeof(res.conns));
+	res.conns[CONN_CUT] = res.nconnections - s->conns[CONN_CONNECTED] -
+	    s->conns[CONN_FAILED] - s->conns[CONN_TIMEOUT];
 	res.transcript = s->tr != NULL ? s->tr : "";
 	res.transcriptlen = s->trlen;
 

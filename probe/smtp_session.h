@@ -43,6 +43,22 @@ enum test_outcome { TEST_OUTCOMES(TO_ENUM) TO_COUNT };
 #undef TO_ENUM
 const char	*test_outcome_name(enum test_outcome);
 
+/*
+ * How a connection attempt ended (counted per session, for metrics):
+ * connected; failed (refused, unreachable, any error while connecting);
+ * timeout (no answer in connect_timeout); cut (still connecting when the
+ * run was stopped or its deadline passed).
+ */
+#define CONN_RESULTS(X)							\
+	X(CONN_CONNECTED,	"connected")				\
+	X(CONN_FAILED,		"failed")				\
+	X(CONN_TIMEOUT,		"timeout")				\
+	X(CONN_CUT,		"cut")
+#define CONN_ENUM(e, s) e,
+enum conn_result { CONN_RESULTS(CONN_ENUM) CONN_RESULT_COUNT };
+#undef CONN_ENUM
+const char	*conn_result_name(enum conn_result);
+
 struct session_test {
 	int		 test_id;
 	enum test_outcome outcome;
@@ -91,7 +107,9 @@ struct session_result {
 	const struct session_test *tests;	/* one per test of the run */
 	size_t			 ntests;
 	size_t			 naccepted;
-	size_t			 nconnections;
+	size_t			 nconnections;	/* attempts */
+	/* The attempts by how they ended (they add up to nconnections). */
+	size_t			 conns[CONN_RESULT_COUNT];
 	const char		*transcript;	/* bounded; '>'/'<' lines */
 	size_t			 transcriptlen;
 };

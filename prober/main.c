@@ -3,7 +3,8 @@
  * relay battery against each (at most probe_concurrency at once, one run
  * per address), and listens on sink_listen for the test mail that open
  * relays deliver.  This file starts it (options, configuration, sinks,
- * privileges, the database) and answers signals; the work is queue.c's.
+ * the metrics listener, privileges, the database) and answers signals;
+ * the work is queue.c's, the stats line and /metrics stats.c's.
  */
 #include <sys/resource.h>
 #include <sys/types.h>
@@ -22,14 +23,14 @@
 #include "daemon.h"
 #include "db.h"
 #include "log.h"
+#include "metrics.h"
+#include "net.h"
 #include "priv.h"
 #include "prober.h"
 #include "run.h"
 #include "schedule.h"
 #include "sink.h"
 #include "target.h"
-
-#define PROBER_BUSY_MS	20		/* wait at most this for a lock */
 
 static void	usage(void) __attribute__((noreturn));
 static int	sink_cb(const struct sink_message *, void *);
@@ -46,6 +47,30 @@ usage(void)
 	    "  -v       more logging\n"
 	    "  -V       print the version and exit\n");
 	exit(2);
+}
+
+/* A prober_metrics_listen address that cannot work (said why). */
+static int
+metrics_listen_bad(const struct conf *c, const struct conf_listen *l)
+{
+	struct sockaddr_storage	 ss;
+	socklen_t		 sslen;
+	int			 i;
+
+	if (net_sockaddr(l->host, l->port, &ss, &sslen) == -1) {
+		fprintf(stderr, "orbl-prober: prober_metrics_listen %s: not a "
+		    "numeric address\n", l->host);
+		return 1;
+	}
+	for (i = 0; i < c->nsink_listen; i++)
+		if (c->sink_listen[i].port == l->port &&
+		    strcmp(c->sink_listen[i].host, l->host) == 0) {
+			fprintf(stderr, "orbl-prober: prober_metrics_listen "
+			    "%s port %u is also a sink_listen address\n",
+			    l->host, l->port);
+			return 1;
+		}
+	return 0;
 }
 
 /* Problems in a configuration, printed all at once (for -n). */
@@ -77,6 +102,9 @@ check_conf(struct conf *c, void *arg)
 			fprintf(stderr, "orbl-prober: probe_deny: %s\n", err);
 			bad = 1;
 		}
+	for (i = 0; i < c->nprober_metrics_listen; i++)
+		if (metrics_listen_bad(c, &c->prober_metrics_listen[i]))
+			bad = 1;
 	if (c->probe_concurrency < 1) {
 		fprintf(stderr, "orbl-prober: probe_concurrency must be at "
 		    "least 1\n");
@@ -136,26 +164,11 @@ fd_budget(struct prober *p)
 }
 
 static void
-log_stats(struct prober *p, const char *why)
-{
-	int64_t	 c[4] = { 0, 0, 0, 0 };
-
-	db_submission_counts(p->db, c);
-	log_info("stats (%s): runs active %zu started %llu finished %llu "
-	    "listed %llu delisted %llu; submissions queued %lld probing %lld "
-	    "done %lld failed %lld", why, runs_active(p->runs),
-	    (unsigned long long)p->started, (unsigned long long)p->finished,
-	    (unsigned long long)p->listed, (unsigned long long)p->delisted,
-	    (long long)c[0], (long long)c[1], (long long)c[2],
-	    (long long)c[3]);
-}
-
-static void
 sigusr1_cb(evutil_socket_t sig, short ev, void *arg)
 {
 	(void)sig;
 	(void)ev;
-	log_stats(arg, "SIGUSR1");
+	prober_log_stats(arg, "SIGUSR1");
 }
 
 int
@@ -201,6 +214,13 @@ main(int argc, char *argv[])
 			fatalx("sink %s port %u: %s", sc.host, sc.port, err);
 		p.nsinks++;
 	}
+	/* Bound before the privileges go, like the sinks.  It answers only
+	 * once the loop runs, when the runs and the database are there. */
+	if (p.conf.nprober_metrics_listen > 0 &&
+	    (p.metrics = metrics_server_new(p.base,
+	    p.conf.prober_metrics_listen, p.conf.nprober_metrics_listen,
+	    prober_metrics, &p, err, sizeof(err))) == NULL)
+		fatalx("%s", err);
 	fd_budget(&p);
 	priv_drop(p.conf.user);
 	if (!o.foreground && daemon(0, 0) == -1)
@@ -237,10 +257,15 @@ main(int argc, char *argv[])
 	    p.conf.sink_listen[0].host, sink_port(p.sinks[0]),
 	    p.conf.sink_local, p.conf.sink_domain,
 	    p.conf.probe_concurrency);
+	for (i = 0; i < p.conf.nprober_metrics_listen; i++)
+		log_info("metrics on %s port %u at /metrics",
+		    p.conf.prober_metrics_listen[i].host,
+		    p.conf.prober_metrics_listen[i].port);
 
 	event_base_dispatch(p.base);
 
-	log_stats(&p, "exit");
+	prober_log_stats(&p, "exit");
+	metrics_server_free(p.metrics);
 	runs_free(p.runs);
 	for (i = 0; i < p.nsinks; i++)
 		sink_free(p.sinks[i]);

@@ -1,7 +1,8 @@
 /*
  * prober.h -- orbl-prober's state, shared by main.c (start, sinks,
- * signals, stats) and queue.c (the tick: claims, runs, their results, the
- * periodic re-test scan).  Every decision they act on is core/schedule's.
+ * signals), queue.c (the tick: claims, runs, their results, the periodic
+ * re-test scan) and stats.c (the stats line and the /metrics page).
+ * Every decision they act on is core/schedule's.
  */
 #ifndef ORBL_PROBER_H
 #define ORBL_PROBER_H
@@ -14,10 +15,14 @@
 #include "conf.h"
 
 struct db;
+struct metrics_buf;
+struct metrics_server;
 struct runs;
 struct sink;
 
 #define PROBER_TICK_USEC	200000	/* how often the queue is looked at */
+#define PROBER_BUSY_MS		20	/* a call waits at most this for a
+					   lock (then it is tried again) */
 
 struct prober {
 	struct conf		 conf;
@@ -26,6 +31,7 @@ struct prober {
 	struct runs		*runs;
 	struct sink		*sinks[CONF_MAX_LIST];
 	int			 nsinks;
+	struct metrics_server	*metrics;	/* NULL: no listener */
 	struct event		*tick;
 	int			 stopping;
 	time_t			 stop_deadline;
@@ -33,11 +39,23 @@ struct prober {
 	int			 retest_skipped;	/* at the last scan */
 	int			 db_locked;	/* ticks the claims found it
 						   locked */
-	uint64_t		 started, finished, listed, delisted;
+	/* Finished runs that listed / delisted their address (the
+	 * runs' other counters are in runs_stats). */
+	uint64_t		 listed, delisted;
+	/* The queue's calls that gave up on a lock (the runs' own are
+	 * in runs_stats). */
+	uint64_t		 db_busy;
 };
 
 /* The tick (an evtimer, arg the prober): claim what may run, start it;
  * while stopping, end the loop once the runs are recorded. */
 void	 prober_tick(evutil_socket_t, short, void *);
+/* A call on p->db just failed: count it if a lock was the reason. */
+void	 prober_db_failed(struct prober *);
+
+/* The stats line (SIGUSR1, exit), and the /metrics page's collect
+ * callback (arg the prober): the same counters. */
+void	 prober_log_stats(struct prober *, const char *why);
+void	 prober_metrics(struct metrics_buf *, void *);
 
 #endif

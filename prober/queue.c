@@ -38,6 +38,13 @@ static int	request_record_cb(const struct run_result *, struct db *,
 		    void *);
 static void	request_done_cb(const struct run_result *, void *);
 
+void
+prober_db_failed(struct prober *p)
+{
+	if (db_busy(p->db))
+		p->db_busy++;
+}
+
 /*
  * A claimed unit of work that will not run now: its next state and the
  * release of its claim, in one transaction.  If the database is locked,
@@ -50,6 +57,7 @@ unit_put_back(struct prober *p, const char *addr, int64_t submission_id,
 	int	 rc;
 
 	if (db_begin(p->db) == -1) {
+		prober_db_failed(p);
 		log_warnx("%s: %s", addr, db_errmsg(p->db));
 		return;
 	}
@@ -61,6 +69,7 @@ unit_put_back(struct prober *p, const char *addr, int64_t submission_id,
 		    next->not_before, 0, next->why, "prober");
 	if (rc == -1 || db_claim_release(p->db, addr, "prober") == -1 ||
 	    db_commit(p->db) == -1) {
+		prober_db_failed(p);
 		log_warnx("%s: %s", addr, db_errmsg(p->db));
 		db_rollback(p->db);
 	}
@@ -151,8 +160,10 @@ claim_fact(struct prober *p, const char *addr, const struct addr *a,
 	case SCHED_FACT_NONE:
 		break;
 	}
-	if (rc == -1)
+	if (rc == -1) {
+		prober_db_failed(p);
 		log_warnx("%s", db_errmsg(p->db));
+	}
 }
 
 /* A new job for a unit whose run starts now. */
@@ -202,6 +213,7 @@ claim_cb(const struct submission *s, void *arg)
 		    db_claim_release(p->db, s->addr, "prober") == 0 &&
 		    db_commit(p->db) == 0)
 			return 0;
+		prober_db_failed(p);
 		log_warnx("%s", db_errmsg(p->db));
 		db_rollback(p->db);
 		return 0;
@@ -219,7 +231,6 @@ claim_cb(const struct submission *s, void *arg)
 		unit_put_back(p, s->addr, s->id, 0, &d.next);
 		return 0;
 	}
-	p->started++;
 	return 0;
 }
 
@@ -233,7 +244,6 @@ run_done_cb(const struct run_result *res, void *arg)
 		free(job);
 		return;
 	}
-	p->finished++;
 	if (res->listed)
 		p->listed++;
 	if (res->delisted)
@@ -277,7 +287,6 @@ request_claim_cb(const struct delist_request *rq, void *arg)
 	}
 	log_info("delisting request %lld %s: re-testing port %d (try %d)",
 	    (long long)rq->id, rq->addr, d.port, rq->tries);
-	p->started++;
 	return 0;
 }
 
@@ -304,7 +313,6 @@ request_done_cb(const struct run_result *res, void *arg)
 	struct prober	*p = job->p;
 
 	if (!res->interrupted) {
-		p->finished++;
 		if (res->delisted)
 			p->delisted++;
 		log_info("delisting request %lld %s: %s", (long long)
@@ -334,6 +342,7 @@ retest_due_cb(const char *addr, int port, void *arg)
 		return 0;
 	if (db_submission_add(p->db, addr, port, "orbl-prober: periodic "
 	    "re-test", NULL, "prober", &id) == -1) {
+		prober_db_failed(p);
 		log_warnx("%s", db_errmsg(p->db));
 		return 1;
 	}
@@ -348,6 +357,7 @@ retest_due_cb(const char *addr, int port, void *arg)
 static void
 db_trouble(struct prober *p, const char *what)
 {
+	prober_db_failed(p);
 	switch (sched_db_trouble(&p->db_locked, db_busy(p->db))) {
 	case SCHED_SAY_ERROR:
 		log_warnx("%s: %s", what, db_errmsg(p->db));
@@ -394,10 +404,11 @@ prober_tick(evutil_socket_t fd, short ev, void *arg)
 	room = sched_room(p->conf.probe_concurrency, runs_active(p->runs));
 	now = time(NULL);
 	if (sched_expire_due(now, &p->next_expire)) {
-		if (db_claim_expire(p->db, now, NULL, "prober", &n) == -1)
+		if (db_claim_expire(p->db, now, NULL, "prober", &n) == -1) {
+			prober_db_failed(p);
 			log_warnx("releasing expired claims: %s",
 			    db_errmsg(p->db));
-		else if (n > 0)
+		} else if (n > 0)
 			log_info("released %d claim%s whose lease passed", n,
 			    n == 1 ? "" : "s");
 	}
@@ -420,8 +431,10 @@ prober_tick(evutil_socket_t fd, short ev, void *arg)
 		memset(&rc, 0, sizeof(rc));
 		rc.p = p;
 		if (db_listing_retest_due(p->db, sched_scan_before(&p->conf,
-		    now), SCHED_RETEST_SCAN, retest_due_cb, &rc) == -1)
+		    now), SCHED_RETEST_SCAN, retest_due_cb, &rc) == -1) {
+			prober_db_failed(p);
 			log_warnx("periodic re-tests: %s", db_errmsg(p->db));
+		}
 		/* Listed addresses the policy keeps from tests are never
 		 * queued; said once, and again when their number changes. */
 		if (sched_scan_say_skipped(&rc.scan, &p->retest_skipped))
