@@ -110,6 +110,10 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_SUB_SET] = "UPDATE submission SET state = ?2, result = ?3, "
 	    "probe_id = coalesce(?4, probe_id), not_before = ?5, "
 	    "updated = ?6 WHERE id = ?1 RETURNING addr",
+	[ST_REQ_COUNTS] = "SELECT count(*) FILTER (WHERE state = 'pending'), "
+	    "count(*) FILTER (WHERE state = 'retesting'), "
+	    "count(*) FILTER (WHERE state = 'delisted'), "
+	    "count(*) FILTER (WHERE state = 'refused') FROM delist_request",
 	[ST_SUB_COUNTS] = "SELECT count(*) FILTER (WHERE state = 'queued'), "
 	    "count(*) FILTER (WHERE state = 'probing'), "
 	    "count(*) FILTER (WHERE state = 'done'), "
@@ -245,6 +249,7 @@ db_fail(struct db *db, const char *what)
 		db_seterr(db, "%s: database is locked (another writer held "
 		    "it for more than %d ms)", what, db->busy_ms);
 		db->busy = 1;
+		db->busy_given_up++;
 	}
 	else if ((rc & 0xff) == SQLITE_READONLY)
 		db_seterr(db, "%s: database is read-only: %s", what,
@@ -292,8 +297,10 @@ db_busy_wait(void *arg, int n)
 		delay = delays[nd - 1];
 		prior = totals[nd - 1] + delay * (n - (nd - 1));
 	}
-	if (n == 0)
+	if (n == 0) {
 		db->busy_waited = 0;
+		db->busy_locks++;
+	}
 	if (prior + delay > db->busy_ms) {
 		delay = db->busy_ms - prior;
 		if (delay <= 0)
@@ -301,7 +308,16 @@ db_busy_wait(void *arg, int n)
 	}
 	sqlite3_sleep(delay);
 	db->busy_waited = prior + delay;
+	db->busy_slept_ms += (uint64_t)delay;
 	return 1;
+}
+
+void
+db_busy_counts(const struct db *db, struct db_busy_counts *c)
+{
+	c->locks = db->busy_locks;
+	c->given_up = db->busy_given_up;
+	c->slept_ms = db->busy_slept_ms;
 }
 
 void

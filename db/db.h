@@ -53,6 +53,14 @@ int		 db_busy(const struct db *);
  * event loop that must not stall (orbl-prober) sets a short one and
  * retries on db_busy(). */
 void		 db_set_busy_timeout(struct db *, int ms);
+/*
+ * What the busy handler did on this connection since db_open: locks met,
+ * calls that gave up on one (db_busy() set), milliseconds slept waiting.
+ */
+struct db_busy_counts {
+	uint64_t	 locks, given_up, slept_ms;
+};
+void		 db_busy_counts(const struct db *, struct db_busy_counts *);
 /* The schema version found when opening (before any migration). */
 int		 db_version_found(const struct db *);
 
@@ -211,6 +219,8 @@ int	 db_evidence_put(struct db *, const char *addr, int port,
 int	 db_evidence_put_probe(struct db *, int64_t probe_id);
 /* counts[0..3] = queued, probing, done, failed. */
 int	 db_submission_counts(struct db *, int64_t counts[4]);
+/* Delisting requests by state: pending, retesting, delisted, refused. */
+int	 db_request_counts(struct db *, int64_t counts[4]);
 /* Submissions created since 'since' by submitter (rate limits). */
 int	 db_submission_count_since(struct db *, const char *submitter,
 	    int64_t since, int64_t *n);

@@ -34,7 +34,7 @@ enum stmt {
 	/* db_request.c: delisting requests, events by address, re-tests */
 	ST_REQ_OPEN_ADDR, ST_REQ_OPEN_CONTACT, ST_REQ_ADD, ST_REQ_GET,
 	ST_REQ_ALL, ST_REQ_CLAIMABLE, ST_REQ_CLAIM, ST_REQ_SET, ST_EVENTS_ADDR,
-	ST_RETEST_DUE, ST_STATS,
+	ST_RETEST_DUE, ST_STATS, ST_REQ_COUNTS,
 	/* db_claim.c: claims, evidence, the bounded reads of a run */
 	ST_CLAIM_TAKE, ST_CLAIM_RELEASE, ST_CLAIM_EXPIRED, ST_CLAIM_GET,
 	ST_SUB_UNCLAIM, ST_REQ_UNCLAIM,
@@ -61,6 +61,9 @@ struct db {
 	 */
 	int		 busy_calls;
 	int		 busy_waited;
+	/* For the daemons' metrics (db_busy_counts): locks met, calls
+	 * that gave up, milliseconds slept in all. */
+	uint64_t	 busy_locks, busy_given_up, busy_slept_ms;
 	char		 err[512];
 };
 

@@ -28,16 +28,10 @@ _Static_assert(VERDICT_COUNT <= NAMES_MAX &&
 static const char *const sub_states[4] = {
 	"queued", "probing", "done", "failed"
 };
-/* The states of a delisting request still in the queue (the others,
- * delisted and refused, are decided). */
-static const char *const req_states[2] = { "pending", "retesting" };
-
-/* The runs' database locks and the queue's, together. */
-static uint64_t
-db_busy_all(const struct prober *p)
-{
-	return p->db_busy + runs_stats(p->runs)->db_busy;
-}
+/* The request states of db_request_counts, in its order. */
+static const char *const req_states[4] = {
+	"pending", "retesting", "delisted", "refused"
+};
 
 /* Runs finished with a verdict (interrupted runs have none). */
 static uint64_t
@@ -76,35 +70,6 @@ sinks_sum(const struct prober *p, struct sink_stats *sum)
 		sum->deferred += s.deferred;
 		sum->active += s.active;
 	}
-}
-
-static int
-count_cb(const struct delist_request *rq, void *arg)
-{
-	int64_t	*n = arg;
-
-	(void)rq;
-	(*n)++;
-	return 0;
-}
-
-/*
- * The requests in the queue by state (req_states).  db.h has no count of
- * requests by state: the open requests are read and counted (at most one
- * per address is open, and each contact has a limit).  -1 on error.
- */
-static int
-request_counts(struct prober *p, int64_t c[2])
-{
-	int	 i;
-
-	for (i = 0; i < 2; i++) {
-		c[i] = 0;
-		if (db_request_foreach(p->db, req_states[i], NULL, count_cb,
-		    &c[i]) == -1)
-			return -1;
-	}
-	return 0;
 }
 
 void
@@ -155,13 +120,13 @@ static void
 queue_samples(struct metrics_buf *b, struct prober *p)
 {
 	const char	*lv[5];
-	int64_t		 sc[4], rc[2];
+	int64_t		 sc[4], rc[4];
 	int		 i;
 
 	metrics_family(b, "orbl_prober_queue", "gauge", "work in the "
 	    "database by kind and state, at the time of the scrape: "
 	    "submissions (queued, probing, done, failed) and delisting "
-	    "requests waiting for their re-test (pending, retesting)");
+	    "requests (pending, retesting, delisted, refused)");
 	lv[0] = "kind";
 	lv[2] = "state";
 	lv[4] = NULL;
@@ -175,9 +140,9 @@ queue_samples(struct metrics_buf *b, struct prober *p)
 		}
 	} else
 		prober_db_failed(p);
-	if (request_counts(p, rc) == 0) {
+	if (db_request_counts(p->db, rc) == 0) {
 		lv[1] = "request";
-		for (i = 0; i < 2; i++) {
+		for (i = 0; i < 4; i++) {
 			lv[3] = req_states[i];
 			metrics_u64(b, "orbl_prober_queue", (uint64_t)rc[i],
 			    lv);
@@ -192,6 +157,7 @@ prober_metrics(struct metrics_buf *b, void *arg)
 	struct prober		*p = arg;
 	const struct runs_stats	*st = runs_stats(p->runs);
 	struct sink_stats	 sk;
+	struct db_busy_counts	 bc;
 	const char		*names[NAMES_MAX];
 	const char		*lv[3];
 	uint64_t		 v[4];
@@ -289,15 +255,17 @@ prober_metrics(struct metrics_buf *b, void *arg)
 
 	/* The database. */
 	queue_samples(b, p);
+	db_busy_counts(p->db, &bc);
 	one(b, "orbl_prober_database_busy_total", "counter", "database "
 	    "calls that gave up on another writer's lock, after waiting "
 	    "for it as long as the busy timeout allows (most are tried "
 	    "again: the claims the next tick, a run's record, an arrival by "
-	    "its sender after 451)",
-	    db_busy_all(p));
+	    "its sender after 451)", bc.given_up);
+	one(b, "orbl_prober_database_locks_total", "counter", "locks of "
+	    "another writer met (waited for, whether or not the call then "
+	    "went through)", bc.locks);
 	metrics_family(b, "orbl_prober_database_wait_seconds_total",
-	    "counter", "time spent waiting for another writer's lock, in "
-	    "calls that then gave up");
+	    "counter", "time spent waiting for another writer's lock");
 	metrics_double(b, "orbl_prober_database_wait_seconds_total",
-	    (double)db_busy_all(p) * PROBER_BUSY_MS / 1000.0, NULL);
+	    (double)bc.slept_ms / 1000.0, NULL);
 }

@@ -137,12 +137,13 @@ my $m0;
 	    'orbl_prober_listed_total{}',
 	    'orbl_prober_database_busy_total{}',
 	    'orbl_prober_database_wait_seconds_total{}',
+	    'orbl_prober_database_locks_total{}',
 	    (map { runs($_) } @VERDICTS),
 	    (map { msgs($_) } qw(recorded no_cookie bad_cookie dropped
 	    tempfail error)),
 	    (map { conns($_) } qw(connected failed timeout cut)),
 	    (map { queue('submission', $_) } qw(queued probing done failed)),
-	    (map { queue('request', $_) } qw(pending retesting))) {
+	    (map { queue('request', $_) } qw(pending retesting delisted refused))) {
 		is(v($m0, $k), '0.0', "at start: $k 0");
 	}
 	ok((grep { /^orbl_prober_build_info\{version="[^"]+"\}$/ &&
@@ -343,6 +344,10 @@ ok(defined wait_until(30, 0.1, sub {
 	cmp_ok(v($busy, 'orbl_prober_database_wait_seconds_total{}'), '>',
 	    v($before, 'orbl_prober_database_wait_seconds_total{}'),
 	    '... and database_wait_seconds_total');
+	cmp_ok(v($busy, 'orbl_prober_database_locks_total{}'), '>=',
+	    v($busy, 'orbl_prober_database_busy_total{}') -
+	    v($before, 'orbl_prober_database_busy_total{}'),
+	    '... and database_locks_total, at least one per give-up');
 	is(v($busy, queue('submission', 'done')), '3.0',
 	    '... while the queue is still read (WAL readers)');
 	$o->unlock_db($lock);
