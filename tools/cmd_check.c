@@ -24,6 +24,10 @@
  * 127.0.0.0/8 mean a dead or hijacked list zone: both are errors, never
  * listings.  Exit status: 0 listed anywhere, 1 listed nowhere (also when
  * no list answered at all: "no list answered" on stderr), 2 usage.
+ *
+ * With stderr on a terminal, a line there names the lists still pending
+ * (progress.h), at the first answer and then as answers come, at most
+ * four times a second; it is blanked before the results are printed.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,6 +40,7 @@
 #include "ctl_json.h"
 #include "dnsq.h"
 #include "fmt.h"
+#include "progress.h"
 #include "xmalloc.h"
 
 #define CHECK_MAXLISTS	64
@@ -77,7 +82,37 @@ struct check {
 	struct dnsq	*dq;
 	struct list	*lists;
 	int		 nlists;
+	struct progress	 pg;		/* "waiting for: ..." on a terminal */
+	int		 dirty;		/* the line is behind */
 };
+
+/* The lists still pending, as the progress line, if a frame is due. */
+static void
+check_show(struct check *c)
+{
+	const char	*names[CHECK_MAXLISTS];
+	char		 line[PROGRESS_LINE_MAX];
+	int		 i, n = 0;
+
+	if (!c->dirty || !progress_due(&c->pg))
+		return;
+	for (i = 0; i < c->nlists; i++)
+		if (!c->lists[i].done)
+			names[n++] = c->lists[i].zone;
+	if (n == 0)
+		return;		/* the end blanks the line */
+	progress_draw(&c->pg, progress_pending(line, sizeof(line),
+	    c->pg.width > 1 ? (size_t)c->pg.width - 1 : 1, names, n,
+	    c->nlists));
+	c->dirty = 0;
+}
+
+/* dnsq's tick: a change the rate limit held back is drawn now. */
+static void
+check_tick(void *arg)
+{
+	check_show(arg);
+}
 
 /* Our orbl-dnsd: the first dns_listen, wildcards asked at loopback. */
 static void
@@ -203,6 +238,8 @@ list_settle(struct list *l, int64_t ms)
 		dnsq_cancel(l->c->dq, l->tq);
 		l->tdone = 1;
 	}
+	l->c->dirty = 1;
+	check_show(l->c);
 }
 
 static void
@@ -419,12 +456,13 @@ int
 cmd_check(struct ctl *ctl, int argc, char **argv)
 {
 	const char	*lists = NULL, *res_s = NULL, *to_s = NULL;
-	int		 json = 0;
+	int		 json = 0, noprog = 0;
 	struct ctl_opt	 opts[] = {
 		{ "lists", 1, &lists, NULL },
 		{ "resolver", 1, &res_s, NULL },
 		{ "timeout", 1, &to_s, NULL },
 		{ "json", 0, NULL, &json },
+		{ "no-progress", 0, NULL, &noprog },
 		{ NULL, 0, NULL, NULL }
 	};
 	struct check	 c;
@@ -458,6 +496,11 @@ cmd_check(struct ctl *ctl, int argc, char **argv)
 	memset(&c, 0, sizeof(c));
 	c.lists = xcalloc(CHECK_MAXLISTS, sizeof(*c.lists));
 	c.dq = dnsq_new(timeout);
+	progress_init(&c.pg, progress_wanted(noprog));
+	/* Drawn at the first answer, or at the first tick if none comes. */
+	c.dirty = 1;
+	if (c.pg.on)
+		dnsq_set_tick(c.dq, PROGRESS_INTERVAL_MS, check_tick, &c);
 	if (check_lists(ctl, &c, lists, res_s ? &resolver : NULL, rev, err,
 	    sizeof(err)) == -1) {
 		check_free(&c);
@@ -468,6 +511,7 @@ cmd_check(struct ctl *ctl, int argc, char **argv)
 		return ctl_usage_err("check", "check: no list to ask");
 	}
 	check_run(&c);
+	progress_clear(&c.pg);
 	for (i = 0; i < c.nlists; i++) {
 		if (c.lists[i].err[0] == '\0')
 			answered++;

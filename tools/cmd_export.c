@@ -1,15 +1,19 @@
 /*
  * cmd_export.c -- orblctl export: rbldnsd data (re-importable: entries,
  * codes, reasons, exclusions and the $SOA/$NS/$TTL an import kept), a
- * plain list of the listed entries, or a zone file (cmd_zone.c).
+ * plain list of the listed entries, or a zone file (cmd_zone.c).  With
+ * stderr on a terminal (and the output elsewhere), a progress line there
+ * (progress.h).
  */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "ctl.h"
 #include "db.h"
 #include "fmt.h"
+#include "progress.h"
 
 enum exp_fmt { EF_RBLDNSD, EF_PLAIN, EF_ZONE };
 
@@ -17,6 +21,7 @@ struct exp_state {
 	FILE		*f;
 	enum exp_fmt	 fmt;
 	size_t		 n, skipped;
+	struct progress	 pg;
 };
 
 static int
@@ -43,6 +48,7 @@ export_cb(const struct listing *l, void *arg)
 		fprintf(es->f, "%s :%s:%s\n", cidr, fmt_code(l->code, code,
 		    sizeof(code)), l->reason ? l->reason : "");
 	es->n++;
+	progress_step(&es->pg, es->n, es->n);
 	return ferror(es->f) ? -1 : 0;
 }
 
@@ -50,11 +56,13 @@ int
 cmd_export(struct ctl *ctl, int argc, char **argv)
 {
 	const char		*fmt = NULL, *zone = NULL, *out = NULL;
+	int			 noprog = 0;
 	struct ctl_opt		 opts[] = {
 		{ "format", 1, &fmt, NULL },
 		{ "zone", 1, &zone, NULL },
 		{ "o", 1, &out, NULL },
 		{ "output", 1, &out, NULL },
+		{ "no-progress", 0, NULL, &noprog },
 		{ NULL, 0, NULL, NULL }
 	};
 	struct exp_state	 es;
@@ -63,6 +71,8 @@ cmd_export(struct ctl *ctl, int argc, char **argv)
 	uint32_t		 serial;
 	const char		*keys[] = { "soa", "ns", "ttl" };
 	const char		*specials[] = { "$SOA", "$NS", "$TTL" };
+	int64_t			 nlisted, nexcluded;
+	uint64_t		 total;
 	int			 npos, i, ok = 0;
 
 	if (ctl_getopt("export", argc, argv, opts, pos, 0, &npos))
@@ -96,10 +106,20 @@ cmd_export(struct ctl *ctl, int argc, char **argv)
 		db_close(db);
 		return CTL_FAIL;
 	}
+	/* Not when the rows themselves go to that terminal. */
+	progress_init(&es.pg, progress_wanted(noprog) && !(es.f == stdout &&
+	    isatty(STDOUT_FILENO)));
+	/* The total: every entry, also expired ones not yet removed, so
+	 * the count may end a little short of 100% (0: unknown). */
+	total = 0;
+	if (es.pg.on && db_listing_count(db, &nlisted, &nexcluded) == 0 &&
+	    nlisted >= 0 && nexcluded >= 0)
+		total = (uint64_t)nlisted + (uint64_t)nexcluded;
 	if (es.fmt == EF_ZONE) {
-		ok = zone_export(ctl, db, zone, es.f) == 0;
+		ok = zone_export(ctl, db, zone, es.f, &es.pg, total) == 0;
 		goto done;
 	}
+	progress_phase(&es.pg, "exporting", "entries", total, 0, 0);
 	if (db_serial(db, &serial) == -1) {
 		ctl_err("%s", db_errmsg(db));
 		goto done;
@@ -130,6 +150,7 @@ cmd_export(struct ctl *ctl, int argc, char **argv)
 		    "list were left out\n", es.skipped);
 	ok = 1;
  done:
+	progress_clear(&es.pg);
 	db_close(db);
 	return ctl_out_finish(es.f, out, tmp, ok);
 }

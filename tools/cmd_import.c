@@ -3,29 +3,52 @@
  * list.  The whole file is parsed first (import_parse.c), so a bad line
  * changes nothing; then it is written in one transaction (with --replace,
  * entries an earlier import made that the file no longer has are removed
- * in it too).
+ * in it too).  On a terminal, stderr shows how far each step is
+ * (progress.h).
  */
+#include <sys/stat.h>
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "ctl.h"
 #include "db.h"
 #include "import_parse.h"
+#include "progress.h"
 #include "xmalloc.h"
 
 #define IMP_WARN_SHOWN	5
+#define IMP_WRITE_EVERY	256	/* entries written between clock reads */
 
-/* The first few lines the parser skipped, on stderr. */
+/* The parser's callbacks get both. */
+struct imp_run {
+	struct imp	 im;
+	struct progress	 pg;
+};
+
+/* The first few lines the parser skipped, on stderr (not inside the
+ * progress line). */
 static void
 imp_warn(void *arg, unsigned long lineno, const char *msg)
 {
-	const struct imp	*im = arg;
+	struct imp_run	*run = arg;
 
-	if (im->nwarn <= IMP_WARN_SHOWN)
-		fprintf(stderr, "orblctl: warning: %s:%lu: %s\n", im->name,
-		    lineno, msg);
+	if (run->im.nwarn <= IMP_WARN_SHOWN) {
+		progress_clear(&run->pg);
+		fprintf(stderr, "orblctl: warning: %s:%lu: %s\n",
+		    run->im.name, lineno, msg);
+	}
+}
+
+static void
+imp_tick(void *arg, unsigned long lineno, uint64_t bytes)
+{
+	struct imp_run	*run = arg;
+
+	progress_poll(&run->pg, lineno, bytes);
 }
 
 /* By address, then file order (the last of duplicates wins): writing in
@@ -88,13 +111,13 @@ struct imp_counts {
 
 static int
 imp_write(struct ctl *ctl, struct db *db, struct imp *im, int replace,
-    struct imp_counts *c)
+    struct progress *pg, struct imp_counts *c)
 {
 	struct xvec	 xv = { NULL, 0, 0 };
 	struct xent	 key, *x;
 	struct addr	*fresh = NULL;
 	struct listing	 l;
-	char		*why;
+	char		*why, *label = NULL;
 	size_t		 i, nfresh = 0, uniq;
 	int		 changed, rc = -1;
 
@@ -113,7 +136,10 @@ imp_write(struct ctl *ctl, struct db *db, struct imp *im, int replace,
 	l.source = "import";
 	l.actor = ctl->actor;
 	l.created = l.updated = ctl->now;
+	xasprintf(&label, "writing %s", im->name);
+	progress_phase(pg, label, "entries", im->n, 0, IMP_WRITE_EVERY);
 	for (i = 0; i < im->n; i++) {
+		progress_step(pg, i, i);
 		l.net = im->v[i].net;
 		l.exclude = im->v[i].exclude;
 		l.code = im->v[i].code;
@@ -147,7 +173,10 @@ imp_write(struct ctl *ctl, struct db *db, struct imp *im, int replace,
 		free(why);
 		xasprintf(&why, "import --replace %s: not in the file",
 		    im->name);
+		progress_phase(pg, "removing stale entries",
+		    "entries", xv.n, 0, IMP_WRITE_EVERY);
 		for (i = 0; i < xv.n; i++) {
+			progress_step(pg, i, i);
 			if (!xv.v[i].import || xv.v[i].seen)
 				continue;
 			if (db_listing_remove(db, &xv.v[i].net, ctl->actor,
@@ -159,6 +188,7 @@ imp_write(struct ctl *ctl, struct db *db, struct imp *im, int replace,
 	rc = 0;
  out:
 	free(why);
+	free(label);
 	free(fresh);
 	free(xv.v);
 	return rc;
@@ -168,17 +198,21 @@ int
 cmd_import(struct ctl *ctl, int argc, char **argv)
 {
 	const char		*fmt = NULL;
-	int			 replace = 0;
+	int			 replace = 0, noprog = 0;
 	struct ctl_opt		 opts[] = {
 		{ "format", 1, &fmt, NULL },
 		{ "replace", 0, NULL, &replace },
+		{ "no-progress", 0, NULL, &noprog },
 		{ NULL, 0, NULL, NULL }
 	};
-	struct imp		 im;
+	struct imp_run		 run;
+	struct imp		*im = &run.im;
+	struct progress		*pg = &run.pg;
 	struct imp_counts	 c;
 	struct db		*db;
+	struct stat		 sb;
 	FILE			*f;
-	char			*pos[1];
+	char			*pos[1], *label;
 	int			 npos, rbldnsd, rc;
 
 	if (ctl_getopt("import", argc, argv, opts, pos, 1, &npos))
@@ -199,40 +233,56 @@ cmd_import(struct ctl *ctl, int argc, char **argv)
 	memset(&c, 0, sizeof(c));
 	if (strcmp(pos[0], "-") == 0) {
 		f = stdin;
-		imp_init(&im, "stdin");
+		imp_init(im, "stdin");
 	} else if ((f = fopen(pos[0], "r")) == NULL)
 		return ctl_err("%s: %s", pos[0], strerror(errno));
 	else
-		imp_init(&im, pos[0]);
-	im.warn = imp_warn;
-	im.warnarg = &im;
-	rc = imp_parse(&im, f, rbldnsd);
+		imp_init(im, pos[0]);
+	/* Not over lines being typed at the same terminal. */
+	progress_init(pg, progress_wanted(noprog) &&
+	    !(f == stdin && isatty(STDIN_FILENO)));
+	im->warn = imp_warn;
+	im->warnarg = &run;
+	im->tick = imp_tick;
+	im->tickarg = &run;
+	/* How far along: the bytes read of a regular file's size. */
+	xasprintf(&label, "reading %s", im->name);
+	progress_phase(pg, label, "lines", 0, fstat(fileno(f), &sb) == 0 &&
+	    S_ISREG(sb.st_mode) && sb.st_size > 0 ? (uint64_t)sb.st_size : 0,
+	    0);
+	free(label);
+	rc = imp_parse(im, f, rbldnsd);
 	if (f != stdin)
 		fclose(f);
 	if (rc == -1) {
-		ctl_err("%s:%lu: %s", im.name, im.lineno, im.err);
-		imp_free(&im);
+		progress_clear(pg);
+		ctl_err("%s:%lu: %s", im->name, im->lineno, im->err);
+		imp_free(im);
 		return CTL_FAIL;
 	}
+	progress_clear(pg);
 	if ((db = ctl_db_open(ctl, 0)) == NULL) {
-		imp_free(&im);
+		imp_free(im);
 		return CTL_FAIL;
 	}
-	if (db_begin(db) == -1 || imp_write(ctl, db, &im, replace, &c) == -1 ||
+	if (db_begin(db) == -1 ||
+	    imp_write(ctl, db, im, replace, pg, &c) == -1 ||
 	    db_commit(db) == -1) {
-		ctl_err("%s: nothing imported: %s", im.name, db_errmsg(db));
+		progress_clear(pg);
+		ctl_err("%s: nothing imported: %s", im->name, db_errmsg(db));
 		db_rollback(db);
 		db_close(db);
-		imp_free(&im);
+		imp_free(im);
 		return CTL_FAIL;
 	}
 	db_close(db);
+	progress_clear(pg);
 	printf("imported %s: %lu lines, %zu entries: %zu added, %zu updated, "
-	    "%zu unchanged, %zu removed", im.name, im.lineno, im.n, c.added,
-	    c.updated, c.unchanged, c.removed);
-	if (im.nwarn)
-		printf(", %lu special lines ignored", im.nwarn);
+	    "%zu unchanged, %zu removed", im->name, im->lineno, im->n,
+	    c.added, c.updated, c.unchanged, c.removed);
+	if (im->nwarn)
+		printf(", %lu special lines ignored", im->nwarn);
 	putchar('\n');
-	imp_free(&im);
+	imp_free(im);
 	return CTL_OK;
 }

@@ -31,6 +31,7 @@
 #include "ctl.h"
 #include "db.h"
 #include "fmt.h"
+#include "progress.h"
 #include "xmalloc.h"
 
 typedef unsigned __int128 u128;
@@ -81,6 +82,8 @@ struct zw {
 	struct zval	 testpoint;
 	char		 lab[33][4];	/* labels of the current path */
 	size_t		 nrecords;
+	struct progress	*pg;
+	size_t		 nload;		/* entries read */
 };
 
 static int
@@ -188,6 +191,8 @@ zw_load_cb(const struct listing *l, void *arg)
 	struct zfam	*fm = l->net.family == 4 ? &w->f4 : &w->f6;
 	struct zval	*v;
 
+	w->nload++;
+	progress_step(w->pg, w->nload, w->nload);
 	if (is_testpoint(&l->net))
 		return 0;		/* forced below, whatever the data */
 	if (l->exclude) {
@@ -410,6 +415,7 @@ put_rrs(struct zw *w, const struct znode *n, int wild, const struct zval *v)
 		fputc(' ', w->f);
 		put_txt(w, CTL_EXCLUDED_TXT);
 		w->nrecords++;
+		progress_step(w->pg, w->nrecords, 0);
 		return;
 	}
 	if (wild)
@@ -424,6 +430,7 @@ put_rrs(struct zw *w, const struct znode *n, int wild, const struct zval *v)
 	fputc(' ', w->f);
 	put_txt(w, ctl_expand_reason(v->tmpl, what, txt, sizeof(txt)));
 	w->nrecords += 2;
+	progress_step(w->pg, w->nrecords, 0);
 }
 
 /* The IPv4 answer of a node that is itself an IPv4 name. */
@@ -607,7 +614,8 @@ zw_free(struct zw *w)
 }
 
 int
-zone_export(struct ctl *ctl, struct db *db, const char *zone, FILE *f)
+zone_export(struct ctl *ctl, struct db *db, const char *zone, FILE *f,
+    struct progress *pg, uint64_t total)
 {
 	const struct conf	*c = &ctl->conf;
 	struct zw		 w;
@@ -620,6 +628,8 @@ zone_export(struct ctl *ctl, struct db *db, const char *zone, FILE *f)
 	memset(&w, 0, sizeof(w));
 	w.ctl = ctl;
 	w.f = f;
+	w.pg = pg;
+	progress_phase(pg, "reading the list", "entries", total, 0, 0);
 	w.f4.bits = 32, w.f4.lbits = 8, w.f4.depth = 4;
 	w.f6.bits = 128, w.f6.lbits = 4, w.f6.depth = 32;
 	w.testpoint.code = DB_CODE_DEFAULT;
@@ -663,6 +673,7 @@ zone_export(struct ctl *ctl, struct db *db, const char *zone, FILE *f)
 	}
 	memset(&root, 0, sizeof(root));
 	root.has4 = root.has6 = 1;
+	progress_phase(pg, "writing the zone", "records", 0, 0, 0);
 	walk(&w, &root, NULL);
 	fprintf(f, "; %zu records for %zu IPv4 and %zu IPv6 answer ranges\n",
 	    w.nrecords, w.f4.niv, w.f6.niv);

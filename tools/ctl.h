@@ -29,6 +29,7 @@
 #define CTL_EXCLUDED_TXT	"not listed"
 
 struct db;
+struct progress;
 
 struct ctl {
 	struct conf	 conf;
@@ -104,7 +105,9 @@ int	 cmd_request(struct ctl *, int, char **);
 void	 probe_evidence(struct ctl *, const char *ip, FILE *f);
 int	 probe_evidence_json(struct ctl *, const char *ip, json_t *obj);
 
-/* Zone file export (cmd_zone.c), called by cmd_export. */
-int	 zone_export(struct ctl *, struct db *, const char *zone, FILE *);
+/* Zone file export (cmd_zone.c), called by cmd_export; its progress on
+ * pg (progress.h), total the entries to read (0: unknown). */
+int	 zone_export(struct ctl *, struct db *, const char *zone, FILE *,
+	    struct progress *pg, uint64_t total);
 
 #endif

@@ -269,6 +269,9 @@ struct dnsq {
 	int64_t			 t0, timeout;
 	size_t			 pending;	/* queries not Q_DONE */
 	uint8_t			*rbuf;		/* UDP receive buffer */
+	void			(*tick)(void *);
+	void			*tickarg;
+	int64_t			 tick_every, tick_at;
 };
 
 static int64_t
@@ -314,6 +317,15 @@ dnsq_free(struct dnsq *d)
 	free(d->q);
 	free(d->rbuf);
 	free(d);
+}
+
+void
+dnsq_set_tick(struct dnsq *d, int64_t every_ms, void (*fn)(void *),
+    void *arg)
+{
+	d->tick = fn;
+	d->tickarg = arg;
+	d->tick_every = every_ms > 0 ? every_ms : 1;
 }
 
 struct dnsq_query *
@@ -641,6 +653,7 @@ dnsq_run(struct dnsq *d)
 	pfd = xreallocarray(NULL, d->nq + 2, sizeof(*pfd));
 	qv = xreallocarray(NULL, d->nq + 2, sizeof(*qv));
 	d->t0 = now = now_ms();
+	d->tick_at = now + d->tick_every;
 	for (i = 0; i < d->nq; i++) {
 		q = d->q[i];
 		if (q->state != Q_NEW)
@@ -691,6 +704,14 @@ dnsq_run(struct dnsq *d)
 		}
 		if (d->pending == 0)
 			break;
+		if (d->tick != NULL) {
+			if (now >= d->tick_at) {
+				d->tick(d->tickarg);
+				d->tick_at = now + d->tick_every;
+			}
+			if (d->tick_at < next)
+				next = d->tick_at;
+		}
 		for (i = 0; i < 2; i++) {
 			pfd[n].fd = i == 0 ? d->fd4 : d->fd6;
 			pfd[n].events = POLLIN;

@@ -106,6 +106,11 @@ void		 dnsq_free(struct dnsq *);
 struct dnsq_query *dnsq_add(struct dnsq *, const ldns_rdf *qname,
 		    ldns_rr_type type, const struct dnsq_srv *srv, int nsrv,
 		    dnsq_done_fn *done, void *arg);
+/* Call fn(arg) every every_ms while the run goes on, also when no
+ * reply comes (a progress line that must not wait for the next answer).
+ * Before dnsq_run only. */
+void		 dnsq_set_tick(struct dnsq *, int64_t every_ms,
+		    void (*fn)(void *), void *arg);
 /* End a query now without calling its done (e.g. from another's). */
 void		 dnsq_cancel(struct dnsq *, struct dnsq_query *);
 /* Send every query, then poll until each has ended. */

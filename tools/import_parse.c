@@ -452,6 +452,10 @@ imp_parse(struct imp *im, FILE *f, int rbldnsd)
 
 	while (rc == 0 && (len = getline(&line, &cap, f)) != -1) {
 		im->lineno++;
+		im->bytes += (uint64_t)len;
+		if (im->tick != NULL &&
+		    (im->lineno & (IMP_TICK_LINES - 1)) == 0)
+			im->tick(im->tickarg, im->lineno, im->bytes);
 		if (len > IMP_LINE_MAX) {
 			rc = imp_error(im, "line too long");
 			break;

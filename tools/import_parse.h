@@ -32,6 +32,11 @@ struct imp_entry {
 
 /* A line the parser skipped (msg: "$FOO ignored"). */
 typedef void	imp_warn_fn(void *arg, unsigned long lineno, const char *msg);
+/* Every IMP_TICK_LINES lines: how many so far and their bytes (for a
+ * progress meter; a counter test per line, no clock here). */
+typedef void	imp_tick_fn(void *arg, unsigned long lineno, uint64_t bytes);
+
+#define IMP_TICK_LINES	1024	/* a power of two */
 
 struct imp {
 	const char	*name;		/* the file, for the caller's messages */
@@ -51,6 +56,9 @@ struct imp {
 	unsigned long	 nwarn;		/* special lines ignored */
 	imp_warn_fn	*warn;		/* NULL: not told */
 	void		*warnarg;
+	uint64_t	 bytes;		/* read so far */
+	imp_tick_fn	*tick;		/* NULL: not told */
+	void		*tickarg;
 };
 
 /* Before imp_parse: everything empty, the default code 127.0.0.2. */

@@ -20,6 +20,7 @@
 #include "db.h"
 #include "log.h"
 #include "lookup.h"
+#include "progress.h"
 #include "target.h"
 #include "version.h"
 #include "xmalloc.h"
@@ -38,14 +39,14 @@ static const struct verb {
 	{ "lookup", cmd_lookup, "lookup ADDR [--json]" },
 	{ "list", cmd_list, "list [--format text|csv|json]" },
 	{ "import", cmd_import, "import FILE|- --format rbldnsd|plain "
-	    "[--replace]" },
+	    "[--replace] [--no-progress]" },
 	{ "export", cmd_export, "export --format rbldnsd|plain|zone "
-	    "[--zone NAME] [-o FILE]" },
+	    "[--zone NAME] [-o FILE] [--no-progress]" },
 	{ "stats", cmd_stats, "stats [--json]" },
 	{ "submit", cmd_submit, "submit ADDR [--port N] [--submitter TEXT] "
 	    "[--json] [--force]" },
 	{ "probe", cmd_probe, "probe ADDR [--port N]" },
-	{ "check", cmd_check, "check ADDR [--lists ZONE[@IP:PORT],...] [--resolver IP[:PORT]] [--timeout S] [--json]" },
+	{ "check", cmd_check, "check ADDR [--lists ZONE[@IP:PORT],...] [--resolver IP[:PORT]] [--timeout S] [--json] [--no-progress]" },
 	{ "delist-request", cmd_delist_request, "delist-request ADDR "
 	    "--contact EMAIL [--note TEXT] [--json]" },
 	{ "requests", cmd_requests, "requests [--state pending|retesting|"
@@ -82,6 +83,7 @@ ctl_err(const char *fmt, ...)
 	va_list	 ap;
 
 	fflush(stdout);
+	progress_hide();
 	fputs("orblctl: ", stderr);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
@@ -96,6 +98,7 @@ ctl_usage_err(const char *verb, const char *fmt, ...)
 	va_list	 ap;
 
 	fflush(stdout);
+	progress_hide();
 	fputs("orblctl: ", stderr);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
