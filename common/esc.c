@@ -3,6 +3,7 @@
  */
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "esc.h"
@@ -203,4 +204,41 @@ esc_json_dup(const char *s)
 
 	esc_json(p, n + 1, s);
 	return p;
+}
+
+int
+esc_utf8_valid(const char *s)
+{
+	const unsigned char	*p = (const unsigned char *)s;
+	size_t			 n;
+
+	for (; *p != '\0'; p += n)
+		if ((n = esc_utf8_len(p)) == 0)
+			return 0;
+	return 1;
+}
+
+char *
+esc_utf8_repair(const char *s, size_t *lenp)
+{
+	const unsigned char	*p = (const unsigned char *)s;
+	char			*d, *o;
+	size_t			 n;
+
+	/* Each byte becomes at most the 3 bytes of U+FFFD. */
+	if ((d = malloc(strlen(s) * 3 + 1)) == NULL)
+		return NULL;
+	for (o = d; *p != '\0'; p += n) {
+		if ((n = esc_utf8_len(p)) == 0) {
+			memcpy(o, "\xef\xbf\xbd", 3);
+			o += 3;
+			n = 1;
+		} else {
+			memcpy(o, p, n);
+			o += n;
+		}
+	}
+	*o = '\0';
+	*lenp = (size_t)(o - d);
+	return d;
 }

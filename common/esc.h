@@ -37,5 +37,13 @@ char	*esc_json_dup(const char *s);
 
 /* Length of the valid UTF-8 sequence at s (0: not valid UTF-8). */
 size_t	 esc_utf8_len(const unsigned char *s);
+/* Is all of s valid UTF-8? */
+int	 esc_utf8_valid(const char *s);
+/*
+ * A copy of s with every byte that does not start valid UTF-8 replaced by
+ * U+FFFD, its length in *lenp.  NULL when out of memory (malloc: a caller
+ * that tests allocation failure sees it).
+ */
+char	*esc_utf8_repair(const char *s, size_t *lenp);
 
 #endif

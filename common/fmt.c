@@ -14,36 +14,31 @@ fmt_code(uint32_t code, char *buf, size_t len)
 	return buf;
 }
 
-/* gmtime of t, or NULL (with "never" in buf) for 0 or out of range. */
-static struct tm *
-fmt_tm(int64_t t, struct tm *tm, char *buf, size_t len)
+/* t in UTC as ISO (RFC 3339) or for people; "never" for 0. */
+static char *
+fmt_time(int64_t t, int iso, char *buf, size_t len)
 {
+	struct tm	 tm;
 	time_t		 tt = (time_t)t;
 
-	if (t != 0 && gmtime_r(&tt, tm) != NULL)
-		return tm;
-	snprintf(buf, len, "never");
-	return NULL;
+	if (len == 0)
+		return buf;
+	if (t == 0 || gmtime_r(&tt, &tm) == NULL)
+		snprintf(buf, len, "never");
+	else if (strftime(buf, len, iso ? "%Y-%m-%dT%H:%M:%SZ" :
+	    "%Y-%m-%d %H:%M:%S UTC", &tm) == 0)
+		buf[0] = '\0';
+	return buf;
 }
 
 char *
 fmt_time_iso(int64_t t, char *buf, size_t len)
 {
-	struct tm	 tm;
-
-	if (len > 0 && fmt_tm(t, &tm, buf, len) != NULL &&
-	    strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
-		buf[0] = '\0';
-	return buf;
+	return fmt_time(t, 1, buf, len);
 }
 
 char *
 fmt_time_human(int64_t t, char *buf, size_t len)
 {
-	struct tm	 tm;
-
-	if (len > 0 && fmt_tm(t, &tm, buf, len) != NULL &&
-	    strftime(buf, len, "%Y-%m-%d %H:%M:%S UTC", &tm) == 0)
-		buf[0] = '\0';
-	return buf;
+	return fmt_time(t, 0, buf, len);
 }

@@ -139,6 +139,30 @@ metrics_double(struct metrics_buf *b, const char *name, double v,
 }
 
 void
+metrics_one(struct metrics_buf *b, const char *name, const char *type,
+    const char *help, uint64_t v)
+{
+	metrics_family(b, name, type, help);
+	metrics_u64(b, name, v, NULL);
+}
+
+void
+metrics_by_label(struct metrics_buf *b, const char *name, const char *help,
+    const char *label, const char *const *values, const uint64_t *v, int n)
+{
+	const char	*lv[3];
+	int		 i;
+
+	metrics_family(b, name, "counter", help);
+	lv[0] = label;
+	lv[2] = NULL;
+	for (i = 0; i < n; i++) {
+		lv[1] = values[i];
+		metrics_u64(b, name, v[i], lv);
+	}
+}
+
+void
 metrics_buf_free(struct metrics_buf *b)
 {
 	free(b->s);

@@ -37,6 +37,15 @@ void	 metrics_u64(struct metrics_buf *, const char *name, uint64_t,
 void	 metrics_double(struct metrics_buf *, const char *name, double,
 	    const char *const *labels);
 
+/* A family of one unlabelled sample. */
+void	 metrics_one(struct metrics_buf *, const char *name, const char *type,
+	    const char *help, uint64_t);
+/* A counter family with one sample per value of one label: values[i]
+ * counted v[i], n of them. */
+void	 metrics_by_label(struct metrics_buf *, const char *name,
+	    const char *help, const char *label, const char *const *values,
+	    const uint64_t *v, int n);
+
 /* The buffer's text; metrics_buf_free releases it. */
 void	 metrics_buf_free(struct metrics_buf *);
 

@@ -369,6 +369,22 @@ db_step_int(struct db *db, sqlite3_stmt *s, int64_t *v, const char *what)
 }
 
 int
+db_step_counts(struct db *db, enum stmt st, int64_t *counts, int n,
+    const char *what)
+{
+	sqlite3_stmt	*s;
+	int		 i, rc;
+
+	if ((s = db_stmt(db, st)) == NULL)
+		return -1;
+	rc = sqlite3_step(s);
+	for (i = 0; i < n; i++)
+		counts[i] = rc == SQLITE_ROW ? sqlite3_column_int64(s, i) : 0;
+	sqlite3_reset(s);
+	return rc == SQLITE_ROW ? 0 : db_fail(db, what);
+}
+
+int
 db_step_dup(struct db *db, sqlite3_stmt *s, int col, char **out,
     const char *what)
 {

@@ -75,6 +75,10 @@ int		 db_step_done(struct db *, sqlite3_stmt *, const char *what);
 /* Step s for one integer (column 0; 0 if no row): 0 or -1. */
 int		 db_step_int(struct db *, sqlite3_stmt *, int64_t *,
 		    const char *what);
+/* Run the one-row statement st for n integers (columns 0..n-1; all 0
+ * if no row): 0 or -1. */
+int		 db_step_counts(struct db *, enum stmt st, int64_t *counts,
+		    int n, const char *what);
 /* Step s for one text (column col) copied into *out (NULL if the value
  * is NULL): 0, DB_NOTFOUND without a row, or -1. */
 int		 db_step_dup(struct db *, sqlite3_stmt *, int col, char **out,

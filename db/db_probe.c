@@ -207,16 +207,7 @@ db_submission_set(struct db *db, int64_t id, const char *state,
 int
 db_submission_counts(struct db *db, int64_t counts[4])
 {
-	sqlite3_stmt	*s;
-	int		 i, rc;
-
-	if ((s = db_stmt(db, ST_SUB_COUNTS)) == NULL)
-		return -1;
-	rc = sqlite3_step(s);
-	for (i = 0; i < 4; i++)
-		counts[i] = rc == SQLITE_ROW ? sqlite3_column_int64(s, i) : 0;
-	sqlite3_reset(s);
-	return rc == SQLITE_ROW ? 0 : db_fail(db, "counts");
+	return db_step_counts(db, ST_SUB_COUNTS, counts, 4, "counts");
 }
 
 int

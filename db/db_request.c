@@ -364,14 +364,5 @@ db_stats(struct db *db, int64_t now, int64_t since,
 int
 db_request_counts(struct db *db, int64_t counts[4])
 {
-	sqlite3_stmt	*s;
-	int		 i, rc;
-
-	if ((s = db_stmt(db, ST_REQ_COUNTS)) == NULL)
-		return -1;
-	rc = sqlite3_step(s);
-	for (i = 0; i < 4; i++)
-		counts[i] = rc == SQLITE_ROW ? sqlite3_column_int64(s, i) : 0;
-	sqlite3_reset(s);
-	return rc == SQLITE_ROW ? 0 : db_fail(db, "request counts");
+	return db_step_counts(db, ST_REQ_COUNTS, counts, 4, "request counts");
 }

@@ -32,15 +32,6 @@ stats_log(const struct dnsd_stats *s, const char *why)
 	    (unsigned long long)s->truncated);
 }
 
-/* A family of one unlabelled sample. */
-static void
-one(struct metrics_buf *b, const char *name, const char *type,
-    const char *help, uint64_t v)
-{
-	metrics_family(b, name, type, help);
-	metrics_u64(b, name, v, NULL);
-}
-
 void
 stats_metrics(const struct dnsd_stats *s, struct metrics_buf *b)
 {
@@ -70,45 +61,45 @@ stats_metrics(const struct dnsd_stats *s, struct metrics_buf *b)
 	    (const char *const[]){ "result", "listed", NULL });
 	metrics_u64(b, name, s->not_listed,
 	    (const char *const[]){ "result", "not_listed", NULL });
-	one(b, "orbl_dns_truncated_total", "counter", "Replies cut to the "
+	metrics_one(b, "orbl_dns_truncated_total", "counter", "Replies cut to the "
 	    "question with TC set (too big for the client's UDP size)",
 	    s->truncated);
 
-	one(b, "orbl_dns_udp_received_total", "counter",
+	metrics_one(b, "orbl_dns_udp_received_total", "counter",
 	    "UDP datagrams received", s->udp_in);
-	one(b, "orbl_dns_udp_sent_total", "counter", "UDP replies sent",
+	metrics_one(b, "orbl_dns_udp_sent_total", "counter", "UDP replies sent",
 	    s->udp_out);
-	one(b, "orbl_dns_udp_dropped_total", "counter", "UDP datagrams not "
+	metrics_one(b, "orbl_dns_udp_dropped_total", "counter", "UDP datagrams not "
 	    "answered: not a query, too big, or the reply could not be sent",
 	    s->udp_dropped);
-	one(b, "orbl_dns_udp_workers", "gauge", "UDP query threads",
+	metrics_one(b, "orbl_dns_udp_workers", "gauge", "UDP query threads",
 	    (uint64_t)s->workers);
-	one(b, "orbl_dns_tcp_connections_total", "counter",
+	metrics_one(b, "orbl_dns_tcp_connections_total", "counter",
 	    "TCP connections accepted", s->tcp_accepted);
-	one(b, "orbl_dns_tcp_open_connections", "gauge",
+	metrics_one(b, "orbl_dns_tcp_open_connections", "gauge",
 	    "TCP connections open now", s->tcp_open);
-	one(b, "orbl_dns_tcp_evicted_total", "counter", "TCP connections "
+	metrics_one(b, "orbl_dns_tcp_evicted_total", "counter", "TCP connections "
 	    "closed to make room at tcp_max_clients (the longest idle)",
 	    s->tcp_evicted);
-	one(b, "orbl_dns_tcp_idle_closed_total", "counter",
+	metrics_one(b, "orbl_dns_tcp_idle_closed_total", "counter",
 	    "TCP connections closed after tcp_idle_timeout",
 	    s->tcp_idle_closed);
-	one(b, "orbl_dns_tcp_received_total", "counter",
+	metrics_one(b, "orbl_dns_tcp_received_total", "counter",
 	    "DNS messages received over TCP", s->tcp_in);
-	one(b, "orbl_dns_tcp_sent_total", "counter",
+	metrics_one(b, "orbl_dns_tcp_sent_total", "counter",
 	    "DNS replies sent over TCP", s->tcp_out);
-	one(b, "orbl_dns_tcp_bad_total", "counter", "TCP connections closed "
+	metrics_one(b, "orbl_dns_tcp_bad_total", "counter", "TCP connections closed "
 	    "on a message that is not a DNS query", s->tcp_bad);
 
-	one(b, "orbl_dns_soa_serial", "gauge", "SOA serial of the data "
+	metrics_one(b, "orbl_dns_soa_serial", "gauge", "SOA serial of the data "
 	    "serving (the database's journal serial)", s->serial);
-	one(b, "orbl_dns_database_serial", "gauge", "The journal serial the "
+	metrics_one(b, "orbl_dns_database_serial", "gauge", "The journal serial the "
 	    "loader last read from the database: ahead of orbl_dns_soa_serial "
 	    "while a change waits to be served (0: not read yet)",
 	    s->db_serial);
-	one(b, "orbl_dns_index_entries", "gauge",
+	metrics_one(b, "orbl_dns_index_entries", "gauge",
 	    "Listings and exclusions in the index serving", s->entries);
-	one(b, "orbl_dns_index_bytes", "gauge",
+	metrics_one(b, "orbl_dns_index_bytes", "gauge",
 	    "Memory of the index serving, in bytes", s->index_bytes);
 	name = "orbl_dns_last_load_timestamp_seconds";
 	metrics_family(b, name, "gauge", "When the data serving was swapped "
@@ -130,13 +121,13 @@ stats_metrics(const struct dnsd_stats *s, struct metrics_buf *b)
 	    (const char *const[]){ "kind", "build", NULL });
 	metrics_u64(b, name, s->patches,
 	    (const char *const[]){ "kind", "patch", NULL });
-	one(b, "orbl_dns_loader_polls_total", "counter",
+	metrics_one(b, "orbl_dns_loader_polls_total", "counter",
 	    "Looks of the loader at the database", s->polls);
-	one(b, "orbl_dns_loader_errors_total", "counter", "Looks at the "
+	metrics_one(b, "orbl_dns_loader_errors_total", "counter", "Looks at the "
 	    "database that failed (missing, locked, corrupt): the last good "
 	    "data keeps serving", s->loader_errors);
-	one(b, "orbl_dns_loader_failing", "gauge", "1 while the database "
+	metrics_one(b, "orbl_dns_loader_failing", "gauge", "1 while the database "
 	    "cannot be read, else 0", (uint64_t)(s->loader_failing != 0));
-	one(b, "orbl_dns_metrics_scrapes_total", "counter",
+	metrics_one(b, "orbl_dns_metrics_scrapes_total", "counter",
 	    "Scrapes of this endpoint, this one included", s->scrapes);
 }

@@ -90,32 +90,6 @@ prober_log_stats(struct prober *p, const char *why)
 	    (long long)c[3]);
 }
 
-/* A family of one unlabelled sample. */
-static void
-one(struct metrics_buf *b, const char *name, const char *type,
-    const char *help, uint64_t v)
-{
-	metrics_family(b, name, type, help);
-	metrics_u64(b, name, v, NULL);
-}
-
-/* A counter with one sample per value of label. */
-static void
-by_label(struct metrics_buf *b, const char *name, const char *help,
-    const char *label, const char *const *values, const uint64_t *v, int n)
-{
-	const char	*lv[3];
-	int		 i;
-
-	metrics_family(b, name, "counter", help);
-	lv[0] = label;
-	lv[2] = NULL;
-	for (i = 0; i < n; i++) {
-		lv[1] = values[i];
-		metrics_u64(b, name, v[i], lv);
-	}
-}
-
 static void
 queue_samples(struct metrics_buf *b, struct prober *p)
 {
@@ -171,34 +145,34 @@ prober_metrics(struct metrics_buf *b, void *arg)
 	metrics_u64(b, "orbl_prober_build_info", 1, lv);
 
 	/* Runs. */
-	one(b, "orbl_prober_runs_in_flight", "gauge", "probe runs under way "
+	metrics_one(b, "orbl_prober_runs_in_flight", "gauge", "probe runs under way "
 	    "(in the SMTP session, waiting for test mail, or recording)",
 	    runs_active(p->runs));
-	one(b, "orbl_prober_runs_started_total", "counter", "probe runs "
+	metrics_one(b, "orbl_prober_runs_started_total", "counter", "probe runs "
 	    "started", st->started);
 	/* Every verdict a finished run may have ("none" is only an
 	 * interrupted run's, counted apart). */
 	for (i = VERDICT_NONE + 1; i < VERDICT_COUNT; i++)
 		names[i] = verdict_name((enum verdict)i);
-	by_label(b, "orbl_prober_runs_total", "probe runs finished, by "
+	metrics_by_label(b, "orbl_prober_runs_total", "probe runs finished, by "
 	    "verdict", "verdict", names + VERDICT_NONE + 1,
 	    st->verdicts + VERDICT_NONE + 1, VERDICT_COUNT - 1);
-	one(b, "orbl_prober_runs_interrupted_total", "counter", "probe runs "
+	metrics_one(b, "orbl_prober_runs_interrupted_total", "counter", "probe runs "
 	    "stopped by a shutdown before a verdict (their work is queued "
 	    "again)", st->interrupted);
-	one(b, "orbl_prober_listed_total", "counter", "runs that listed "
+	metrics_one(b, "orbl_prober_listed_total", "counter", "runs that listed "
 	    "their address (a confirmed relay)", p->listed);
-	one(b, "orbl_prober_delisted_total", "counter", "runs that removed "
+	metrics_one(b, "orbl_prober_delisted_total", "counter", "runs that removed "
 	    "their address's probe listing (the relay is closed now)",
 	    p->delisted);
 
 	/* The SMTP client. */
-	one(b, "orbl_prober_sessions_total", "counter", "SMTP client "
+	metrics_one(b, "orbl_prober_sessions_total", "counter", "SMTP client "
 	    "sessions started (one per run; a session may connect several "
 	    "times)", st->sessions);
 	for (i = 0; i < CONN_RESULT_COUNT; i++)
 		names[i] = conn_result_name((enum conn_result)i);
-	by_label(b, "orbl_prober_smtp_connections_total", "connections "
+	metrics_by_label(b, "orbl_prober_smtp_connections_total", "connections "
 	    "attempted to tested servers, by how the attempt ended: "
 	    "connected, failed (refused, unreachable), timeout "
 	    "(connect_timeout), cut (the run ended first)", "result", names,
@@ -206,19 +180,19 @@ prober_metrics(struct metrics_buf *b, void *arg)
 
 	/* The sink. */
 	sinks_sum(p, &sk);
-	one(b, "orbl_prober_sink_connections", "gauge", "sessions open on "
+	metrics_one(b, "orbl_prober_sink_connections", "gauge", "sessions open on "
 	    "the sink now", sk.active > 0 ? (uint64_t)sk.active : 0);
-	one(b, "orbl_prober_sink_connections_total", "counter", "sessions "
+	metrics_one(b, "orbl_prober_sink_connections_total", "counter", "sessions "
 	    "accepted by the sink", sk.connections);
 	names[0] = "per_peer";
 	names[1] = "max_sessions";
 	v[0] = sk.refused_peer;
 	v[1] = sk.refused;
-	by_label(b, "orbl_prober_sink_refused_total", "connections the sink "
+	metrics_by_label(b, "orbl_prober_sink_refused_total", "connections the sink "
 	    "refused at once (421): sink_max_per_peer reached for the "
 	    "address (per_peer), or all sessions taken and none to close "
 	    "(max_sessions)", "reason", names, v, 2);
-	one(b, "orbl_prober_sink_evicted_total", "counter", "sink sessions "
+	metrics_one(b, "orbl_prober_sink_evicted_total", "counter", "sink sessions "
 	    "closed at max sessions for a newcomer from an address holding "
 	    "fewer", sk.evicted);
 	names[0] = "timeout";
@@ -229,39 +203,39 @@ prober_metrics(struct metrics_buf *b, void *arg)
 	v[1] = sk.expired;
 	v[2] = sk.too_many_errors;
 	v[3] = sk.too_long;
-	by_label(b, "orbl_prober_sink_closed_total", "sink sessions closed "
+	metrics_by_label(b, "orbl_prober_sink_closed_total", "sink sessions closed "
 	    "by the sink: no command in time (timeout), "
 	    "sink_session_timeout reached (session_timeout), too many "
 	    "errors, a line too long", "reason", names, v, 4);
-	one(b, "orbl_prober_sink_accept_errors_total", "counter", "failed "
+	metrics_one(b, "orbl_prober_sink_accept_errors_total", "counter", "failed "
 	    "accepts on the sink (out of file descriptors, say)",
 	    sk.accept_errors);
-	one(b, "orbl_prober_sink_recipients_denied_total", "counter",
+	metrics_one(b, "orbl_prober_sink_recipients_denied_total", "counter",
 	    "recipients the sink refused (550: not its mailbox)",
 	    sk.rcpt_denied);
 	for (i = 0; i < ARRIVAL_RESULT_COUNT; i++)
 		names[i] = arrival_result_name((enum arrival_result)i);
-	by_label(b, "orbl_prober_sink_messages_total", "messages received "
+	metrics_by_label(b, "orbl_prober_sink_messages_total", "messages received "
 	    "by the sink, by what became of them: recorded (as an arrival), "
 	    "no_cookie, bad_cookie (of no known run, forged, expired: "
 	    "ignored), dropped (over the storage bounds), tempfail (the "
 	    "database locked: 451), error (accepted, not recorded)",
 	    "result", names, st->arrivals, ARRIVAL_RESULT_COUNT);
-	one(b, "orbl_prober_sink_truncated_total", "counter", "messages "
+	metrics_one(b, "orbl_prober_sink_truncated_total", "counter", "messages "
 	    "received longer than the sink keeps (cut)", sk.truncated);
-	one(b, "orbl_prober_confirmations_total", "counter", "arrivals that "
+	metrics_one(b, "orbl_prober_confirmations_total", "counter", "arrivals that "
 	    "confirmed a run: its test mail came back through the tested "
 	    "server", st->confirmations);
 
 	/* The database. */
 	queue_samples(b, p);
 	db_busy_counts(p->db, &bc);
-	one(b, "orbl_prober_database_busy_total", "counter", "database "
+	metrics_one(b, "orbl_prober_database_busy_total", "counter", "database "
 	    "calls that gave up on another writer's lock, after waiting "
 	    "for it as long as the busy timeout allows (most are tried "
 	    "again: the claims the next tick, a run's record, an arrival by "
 	    "its sender after 451)", bc.given_up);
-	one(b, "orbl_prober_database_locks_total", "counter", "locks of "
+	metrics_one(b, "orbl_prober_database_locks_total", "counter", "locks of "
 	    "another writer met (waited for, whether or not the call then "
 	    "went through)", bc.locks);
 	metrics_family(b, "orbl_prober_database_wait_seconds_total",

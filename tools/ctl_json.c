@@ -18,51 +18,23 @@
 #include "policy.h"
 #include "xmalloc.h"
 
-#define FFFD	"\xef\xbf\xbd"
-
-/* s with every byte that does not start valid UTF-8 replaced by U+FFFD. */
-static json_t *
-str_repaired(const char *s)
-{
-	const unsigned char	*p = (const unsigned char *)s;
-	char			*buf, *o;
-	size_t			 n;
-	json_t			*v;
-
-	o = buf = xreallocarray(NULL, strlen(s) + 1, 3);
-	for (; *p; p += n) {
-		if ((n = esc_utf8_len(p)) == 0) {
-			memcpy(o, FFFD, 3);
-			o += 3;
-			n = 1;
-		} else {
-			memcpy(o, p, n);
-			o += n;
-		}
-	}
-	v = json_stringn(buf, (size_t)(o - buf));
-	free(buf);
-	return v;
-}
-
-static int
-utf8_ok(const char *s)
-{
-	const unsigned char	*p = (const unsigned char *)s;
-	size_t			 n;
-
-	for (; *p; p += n)
-		if ((n = esc_utf8_len(p)) == 0)
-			return 0;
-	return 1;
-}
-
 json_t *
 cj_str(const char *s)
 {
+	json_t	*v;
+	char	*d;
+	size_t	 n;
+
 	if (s == NULL)
 		return json_null();
-	return utf8_ok(s) ? json_string(s) : str_repaired(s);
+	if (esc_utf8_valid(s))
+		return json_string(s);
+	/* jansson takes valid UTF-8 only: a stray byte becomes U+FFFD. */
+	if ((d = esc_utf8_repair(s, &n)) == NULL)
+		return NULL;
+	v = json_stringn(d, n);
+	free(d);
+	return v;
 }
 
 json_t *
@@ -346,7 +318,7 @@ cj_group(const struct cj_kv *kv, int nkv, const char *group,
 			continue;
 		/* A key is text from the database: it must be UTF-8 to be a
 		 * key at all (jansson refuses it otherwise). */
-		if (!utf8_ok(kv[i].key))
+		if (!esc_utf8_valid(kv[i].key))
 			continue;
 		bad = cj_set(o, kv[i].key, cj_int(kv[i].n));
 	}

@@ -22,38 +22,23 @@
 #include "route.h"
 #include "view.h"
 
-#define FFFD_UTF8	"\xef\xbf\xbd"
 
 /* s as a JSON string, null for NULL; a byte that is not UTF-8 becomes
  * U+FFFD (jansson takes valid UTF-8 only). */
 static json_t *
 jstr(const char *s)
 {
-	const unsigned char	*p;
-	json_t			*j;
-	char			*d, *o;
-	size_t			 n;
+	json_t	*j;
+	char	*d;
+	size_t	 n;
 
 	if (s == NULL)
 		return json_null();
-	for (p = (const unsigned char *)s; *p != '\0'; p += n)
-		if ((n = esc_utf8_len(p)) == 0)
-			break;
-	if (*p == '\0')
+	if (esc_utf8_valid(s))
 		return json_string(s);
-	if ((d = malloc(strlen(s) * 3 + 1)) == NULL)
+	if ((d = esc_utf8_repair(s, &n)) == NULL)
 		return NULL;
-	for (o = d, p = (const unsigned char *)s; *p != '\0'; p += n) {
-		if ((n = esc_utf8_len(p)) == 0) {
-			memcpy(o, FFFD_UTF8, 3);
-			o += 3;
-			n = 1;
-		} else {
-			memcpy(o, p, n);
-			o += n;
-		}
-	}
-	j = json_stringn(d, (size_t)(o - d));
+	j = json_stringn(d, n);
 	free(d);
 	return j;
 }

@@ -113,32 +113,6 @@ web_stats_log(struct web *w, const char *why)
 	    (unsigned long long)w->st.pauses, w->db ? "open" : "closed");
 }
 
-/* A family of one unlabelled sample. */
-static void
-one(struct metrics_buf *b, const char *name, const char *type,
-    const char *help, uint64_t v)
-{
-	metrics_family(b, name, type, help);
-	metrics_u64(b, name, v, NULL);
-}
-
-/* A family with one sample per value of label. */
-static void
-by_label(struct metrics_buf *b, const char *name, const char *help,
-    const char *label, const char *const *values, const uint64_t *v, int n)
-{
-	const char	*lv[3];
-	int		 i;
-
-	metrics_family(b, name, "counter", help);
-	for (i = 0; i < n; i++) {
-		lv[0] = label;
-		lv[1] = values[i];
-		lv[2] = NULL;
-		metrics_u64(b, name, v[i], lv);
-	}
-}
-
 void
 web_stats_collect(struct metrics_buf *b, void *arg)
 {
@@ -170,32 +144,32 @@ web_stats_collect(struct metrics_buf *b, void *arg)
 			metrics_u64(b, "orbl_web_requests_total",
 			    st->replies[r][s], lv);
 		}
-	one(b, "orbl_web_rate_limited_total", "counter", "requests answered "
+	metrics_one(b, "orbl_web_rate_limited_total", "counter", "requests answered "
 	    "429: web_rate_limit per client, or the rules' hourly limits",
 	    st->limited);
-	by_label(b, "orbl_web_database_errors_total", "requests answered 503 "
+	metrics_by_label(b, "orbl_web_database_errors_total", "requests answered 503 "
 	    "for the database: not open (open), locked by another writer "
 	    "(busy), any other failure (other)", "kind", dberr_names,
 	    st->dberrors, WEB_DBERR_KINDS);
-	by_label(b, "orbl_web_submissions_total", "submissions that reached "
+	metrics_by_label(b, "orbl_web_submissions_total", "submissions that reached "
 	    "the rules, by result", "result", submit_names, st->submissions,
 	    WEB_RESULTS);
-	by_label(b, "orbl_web_delisting_requests_total", "delisting requests "
+	metrics_by_label(b, "orbl_web_delisting_requests_total", "delisting requests "
 	    "that reached the rules, by result", "result", delist_names,
 	    st->delists, WEB_RESULTS);
-	one(b, "orbl_web_connections", "gauge", "connections open now",
+	metrics_one(b, "orbl_web_connections", "gauge", "connections open now",
 	    w->conns.open > 0 ? (uint64_t)w->conns.open : 0);
-	one(b, "orbl_web_connections_total", "counter", "connections "
+	metrics_one(b, "orbl_web_connections_total", "counter", "connections "
 	    "accepted", st->connections);
-	one(b, "orbl_web_accept_errors_total", "counter", "failed accepts "
+	metrics_one(b, "orbl_web_accept_errors_total", "counter", "failed accepts "
 	    "(out of file descriptors, say)", st->accept_errors);
-	one(b, "orbl_web_accept_pauses_total", "counter", "times the "
+	metrics_one(b, "orbl_web_accept_pauses_total", "counter", "times the "
 	    "listeners were paused: web_max_clients reached or out of file "
 	    "descriptors", st->pauses);
-	one(b, "orbl_web_accepting", "gauge", "1 while the listeners accept, "
+	metrics_one(b, "orbl_web_accepting", "gauge", "1 while the listeners accept, "
 	    "0 while paused", w->conns.enabled ? 1 : 0);
-	one(b, "orbl_web_rate_limit_clients", "gauge", "clients the rate "
+	metrics_one(b, "orbl_web_rate_limit_clients", "gauge", "clients the rate "
 	    "limit keeps a count for", guard_clients(w->guard));
-	one(b, "orbl_web_database_open", "gauge", "1 while the database is "
+	metrics_one(b, "orbl_web_database_open", "gauge", "1 while the database is "
 	    "open, 0 while it is not (answering 503)", w->db != NULL);
 }

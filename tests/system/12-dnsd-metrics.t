@@ -20,8 +20,8 @@ use IO::Socket::INET;
 use Test::More;
 
 use Orbl qw(rev4 wait_until answer_of dns_header make_query free_port);
+use Metrics qw(prom_parse deltas_are listening_ports);
 
-my $PROM = "$FindBin::Bin/lib/promparse.py";
 my $bin = Orbl::bindir() . '/orbl-dnsd';
 
 # Several UDP workers: the counters are per worker, summed on a scrape.
@@ -49,26 +49,7 @@ sub http {
 	    "http://127.0.0.1:$port" . ($path // '/metrics'));
 }
 
-# The samples of an exposition as the reference parser reads it:
-# { 'name{k="v",...}' => value }, undef if it does not parse.
-sub parse {
-	my ($text) = @_;
-	my $f = "$dir/scrape" . ++$nparse . '.txt';
-	open(my $fh, '>', $f) or die "$f: $!";
-	print $fh $text;
-	close($fh);
-	my $r = $o->run_cmd([$PROM], stdin => $f);
-	if ($r->{rc} != 0) {
-		diag("promparse: $r->{err}\n$text");
-		return undef;
-	}
-	my %s;
-	for (split /\n/, $r->{out}) {
-		/^(\S+) (\S+)$/ or return undef;
-		$s{$1} = $2 + 0;
-	}
-	return \%s;
-}
+sub parse { prom_parse($o, $_[0], numeric => 1) }
 
 # A scrape that must answer and parse: its samples.
 sub scrape {
@@ -90,48 +71,9 @@ sub peek {
 sub q_ { "orbl_dns_queries_total{qtype=\"$_[0]\",rcode=\"$_[1]\"}" }
 sub v { $_[0]{"$_[1]\{}"} }
 
-# Every counter (a _total sample) moved by what %want says (0 if absent);
-# the loader's polls go on by themselves.
-sub deltas_are {
-	my ($before, $after, $want, $name) = @_;
-	my %keys = map { $_ => 1 } grep { /_total\{/ &&
-	    !/^orbl_dns_loader_polls_total/ } keys(%$before), keys(%$after);
-	my @bad;
-	for my $k (sort keys %keys) {
-		my $d = ($after->{$k} // 0) - ($before->{$k} // 0);
-		my $e = $want->{$k} // 0;
-		push @bad, "$k moved by $d, not $e" if $d != $e;
-	}
-	for my $k (sort keys %$want) {
-		push @bad, "$k: no such sample" unless $keys{$k};
-	}
-	ok(!@bad, "$name: every counter moved by exactly what was sent") or
-	    diag(join("\n", @bad));
-}
+# Every counter moved by what %want says; the loader's polls go on.
+sub deltas { deltas_are(@_[0 .. 3], qr/^orbl_dns_loader_polls_total/) }
 
-# The TCP ports pid listens on (Linux /proc), sorted.
-sub listening_ports {
-	my ($pid) = @_;
-	my %inode;
-	opendir(my $dh, "/proc/$pid/fd") or return ();
-	for (readdir($dh)) {
-		my $l = readlink("/proc/$pid/fd/$_") // next;
-		$inode{$1} = 1 if $l =~ /^socket:\[(\d+)\]$/;
-	}
-	closedir($dh);
-	my %ports;
-	for my $t ('/proc/net/tcp', '/proc/net/tcp6') {
-		open(my $fh, '<', $t) or next;
-		<$fh>;
-		while (<$fh>) {
-			my @f = split;
-			next unless $f[3] eq '0A' && $inode{$f[9]};
-			$ports{hex((split /:/, $f[1])[-1])} = 1;
-		}
-		close($fh);
-	}
-	return sort { $a <=> $b } keys %ports;
-}
 
 # -- configurations refused ----------------------------------------------
 {
@@ -387,7 +329,7 @@ my $m1;
 	}), "the UDP workers counted the $udp_sent replies sent");
 	$m1 = scrape('after the queries');
 	$want{'orbl_dns_metrics_scrapes_total{}'} = $nscrape - $n0;
-	deltas_are($m0, $m1, \%want, 'after the queries');
+	deltas($m0, $m1, \%want, 'after the queries');
 	is($m1->{q_('other', 'FORMERR')}, 1,
 	    'a combination that occurred once has its sample');
 	ok(!exists $m1->{q_('MX', 'NOERROR')},

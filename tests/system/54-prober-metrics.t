@@ -19,8 +19,8 @@ use Test::More;
 
 use Orbl qw(wait_until free_port);
 use FakeSMTP qw(smtp_send smtp_reply);
+use Metrics qw(prom_parse);
 
-my $PROMPARSE = "$FindBin::Bin/lib/promparse.py";
 plan skip_all => 'python3-prometheus-client missing (run scripts/deps)'
     unless system('/usr/bin/python3', '-c', 'import prometheus_client') == 0;
 
@@ -52,26 +52,7 @@ sub get {
 	    "http://127.0.0.1:$mport$path");
 }
 
-# The page through the reference parser: a hash of 'name{k="v",...}'
-# => value, or undef (with a diagnostic) if it did not parse.
-sub parse {
-	my ($text) = @_;
-	my $in = "$tmp/page.txt";
-	open(my $fh, '>', $in) or die "$in: $!";
-	print $fh $text;
-	close($fh);
-	my $r = $o->run_cmd([$PROMPARSE], stdin => $in);
-	if ($r->{rc} != 0) {
-		diag("promparse.py: $r->{err}\n$text");
-		return undef;
-	}
-	my %m;
-	for my $l (split /\n/, $r->{out}) {
-		$l =~ /^(\S+) (\S+)$/ or return undef;
-		$m{$1} = $2;
-	}
-	return \%m;
-}
+sub parse { prom_parse($o, $_[0]) }
 
 # One scrape, parsed (undef if it failed).
 sub scrape {

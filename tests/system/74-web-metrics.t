@@ -21,8 +21,8 @@ use Test::More;
 
 use Orbl qw(wait_until free_port);
 use Web;
+use Metrics qw(prom_parse deltas_are listening_ports);
 
-my $PROM = "$FindBin::Bin/lib/promparse.py";
 my $o = Orbl->new(conf => {
 	probe_allow => '127.0.0.0/8',
 	probe_ports => '25 2525',
@@ -43,26 +43,7 @@ sub scrape_raw {
 	    "http://127.0.0.1:$port/metrics");
 }
 
-# The samples of an exposition as the reference parser reads it:
-# { 'name{k="v",...}' => value }, undef if it does not parse.
-sub parse {
-	my ($text) = @_;
-	my $f = "$dir/scrape" . ++$nparse . '.txt';
-	open(my $fh, '>', $f) or die "$f: $!";
-	print $fh $text;
-	close($fh);
-	my $r = $o->run_cmd([$PROM], stdin => $f);
-	if ($r->{rc} != 0) {
-		diag("promparse: $r->{err}\n$text");
-		return undef;
-	}
-	my %s;
-	for (split /\n/, $r->{out}) {
-		/^(\S+) (\S+)$/ or return undef;
-		$s{$1} = $2 + 0;
-	}
-	return \%s;
-}
+sub parse { prom_parse($o, $_[0], numeric => 1) }
 
 # A scrape that must answer and parse: its samples.
 sub scrape {
@@ -75,23 +56,6 @@ sub scrape {
 	return $s // {};
 }
 
-# Every counter (a _total sample) moved by what %want says (0 if absent).
-sub deltas_are {
-	my ($before, $after, $want, $name) = @_;
-	my %keys = map { $_ => 1 } grep { /_total\{/ } keys(%$before),
-	    keys(%$after);
-	my @bad;
-	for my $k (sort keys %keys) {
-		my $d = ($after->{$k} // 0) - ($before->{$k} // 0);
-		my $e = $want->{$k} // 0;
-		push @bad, "$k moved by $d, not $e" if $d != $e;
-	}
-	for my $k (sort keys %$want) {
-		push @bad, "$k: no such sample" unless $keys{$k};
-	}
-	ok(!@bad, "$name: every counter moved by exactly what was sent") or
-	    diag(join("\n", @bad));
-}
 
 # The requests_total sample of route and status.
 sub req {
@@ -99,29 +63,6 @@ sub req {
 	return "orbl_web_requests_total{route=\"$route\",status=\"$status\"}";
 }
 
-# The TCP ports pid listens on (Linux /proc), sorted.
-sub listening_ports {
-	my ($pid) = @_;
-	my %inode;
-	opendir(my $dh, "/proc/$pid/fd") or return ();
-	for (readdir($dh)) {
-		my $l = readlink("/proc/$pid/fd/$_") // next;
-		$inode{$1} = 1 if $l =~ /^socket:\[(\d+)\]$/;
-	}
-	closedir($dh);
-	my %ports;
-	for my $t ('/proc/net/tcp', '/proc/net/tcp6') {
-		open(my $fh, '<', $t) or next;
-		<$fh>;
-		while (<$fh>) {
-			my @f = split;
-			next unless $f[3] eq '0A' && $inode{$f[9]};
-			$ports{hex((split /:/, $f[1])[-1])} = 1;
-		}
-		close($fh);
-	}
-	return sort { $a <=> $b } keys %ports;
-}
 
 # -- the metrics never on the public listener: refused -------------------
 {

@@ -73,6 +73,38 @@ test_buffer(void **state)
 	assert_int_equal(esc_html(NULL, 0, "a&b"), 7);
 }
 
+/* esc_utf8_valid / esc_utf8_repair: what jansson is given. */
+static void
+test_utf8_repair(void **state)
+{
+	static const struct {
+		const char	*in, *out;
+	} t[] = {
+		{ "", "" },
+		{ "plain", "plain" },
+		{ "caf\xc3\xa9", "caf\xc3\xa9" },
+		{ "\xff", "\xef\xbf\xbd" },
+		{ "a\xc3", "a\xef\xbf\xbd" },		/* cut sequence */
+		{ "\xc0\xaf", "\xef\xbf\xbd\xef\xbf\xbd" },	/* overlong */
+		{ "\xed\xa0\x80x", "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbdx" },
+		{ "\xf0\x9f\x98\x80", "\xf0\x9f\x98\x80" },	/* 4 bytes */
+	};
+	size_t	 i, n;
+	char	*d;
+
+	(void)state;
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		assert_int_equal(esc_utf8_valid(t[i].in),
+		    strcmp(t[i].in, t[i].out) == 0);
+		d = esc_utf8_repair(t[i].in, &n);
+		assert_non_null(d);
+		assert_string_equal(d, t[i].out);
+		assert_int_equal(n, strlen(t[i].out));
+		assert_true(esc_utf8_valid(d));
+		free(d);
+	}
+}
+
 int
 main(void)
 {
@@ -80,6 +112,7 @@ main(void)
 		cmocka_unit_test(test_html),
 		cmocka_unit_test(test_json),
 		cmocka_unit_test(test_buffer),
+		cmocka_unit_test(test_utf8_repair),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
