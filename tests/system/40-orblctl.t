@@ -319,8 +319,10 @@ SKIP: {
 	$r = $t->ctl('add', '192.0.2.99');
 	is($r->{rc}, 1, 'add while locked: exit 1');
 	one_error_line($r, qr/locked/, 'locked database');
-	ok($r->{secs} >= 3 && $r->{secs} < 10,
-	    sprintf('gave up after the busy timeout (%.1f s)', $r->{secs}));
+	# How long it waited is the db layer's busy handler's (test_db
+	# proves its schedule by counters); here: it says which timeout.
+	like($r->{err}, qr/held it for more than 5000 ms/,
+	    'gave up after the busy timeout it names (5000 ms)');
 	kill('TERM', $pid);
 	waitpid($pid, 0);
 	is($t->snapshot, $before, 'the locked add changed nothing');
