@@ -11,6 +11,7 @@
 #include "ctl_json.h"
 #include "db.h"
 #include "esc.h"
+#include "esc_json.h"
 #include "fmt.h"
 #include "lookup.h"
 #include "mailq.h"
@@ -21,20 +22,7 @@
 json_t *
 cj_str(const char *s)
 {
-	json_t	*v;
-	char	*d;
-	size_t	 n;
-
-	if (s == NULL)
-		return json_null();
-	if (esc_utf8_valid(s))
-		return json_string(s);
-	/* jansson takes valid UTF-8 only: a stray byte becomes U+FFFD. */
-	if ((d = esc_utf8_repair(s, &n)) == NULL)
-		return NULL;
-	v = json_stringn(d, n);
-	free(d);
-	return v;
+	return esc_json_string(s);
 }
 
 json_t *

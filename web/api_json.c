@@ -17,30 +17,18 @@
 #include "api_json.h"
 #include "esc.h"
 #include "fmt.h"
+#include "esc_json.h"
 #include "lookup.h"
 #include "policy.h"
 #include "route.h"
 #include "view.h"
 
 
-/* s as a JSON string, null for NULL; a byte that is not UTF-8 becomes
- * U+FFFD (jansson takes valid UTF-8 only). */
+/* s as a JSON string, null for NULL (esc_json.h). */
 static json_t *
 jstr(const char *s)
 {
-	json_t	*j;
-	char	*d;
-	size_t	 n;
-
-	if (s == NULL)
-		return json_null();
-	if (esc_utf8_valid(s))
-		return json_string(s);
-	if ((d = esc_utf8_repair(s, &n)) == NULL)
-		return NULL;
-	j = json_stringn(d, n);
-	free(d);
-	return j;
+	return esc_json_string(s);
 }
 
 /* A number that the API shows as null when 0 (times, optional IDs). */
