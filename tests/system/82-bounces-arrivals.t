@@ -31,7 +31,7 @@ use Time::HiRes qw(time sleep);
 
 use Orbl qw(rev4 wait_until free_port);
 use Postfix qw(find_prog);
-use FakeSMTP qw(smtp_reply);
+use FakeSMTP qw(smtp_reply smtp_send);
 
 plan skip_all => 'needs root (private Postfix instances)' if $> != 0;
 plan skip_all => 'postfix missing (run scripts/deps)'
@@ -206,8 +206,18 @@ for my $k (qw(pf_null null)) {
 	is($o->sql("SELECT count(*) FROM arrival WHERE probe_id = $p->{id} " .
 	    "AND mail_from <> ''"), 0, "$k: nothing else arrived from it");
 }
-like($pf{null}->log, qr/reject: RCPT .*Access denied; from=<orbl-relaytest/,
-    'pf_null: Postfix refused the other senders at RCPT');
+# The fixture itself: pf_null refuses a remote recipient from any other
+# sender (asked directly: the run may have stopped at its confirmation
+# before it reached another sender's RCPT).
+{
+	my $r = smtp_send(host => $pf{null}->ip, port => $pf{null}->port,
+	    from => 'orbl-relaytest@prober.test',
+	    to => ['someone@elsewhere.test'], data => "Subject: x\n\nx\n");
+	ok(!$r->{ok} && join("\n", @{$r->{transcript}}) =~
+	    /^> RCPT TO:[^\n]*\n< 5\d\d [^\n]*Access denied/m,
+	    'pf_null: Postfix refuses another sender at RCPT') or
+	    diag(join("\n", @{$r->{transcript}}), $r->{error} // '');
+}
 
 # -- 1(b): relays that add Auto-Submitted and Precedence
 for my $k (qw(pf_auto auto)) {
