@@ -138,6 +138,49 @@ const struct conf_key conf_keys[] = {
 	{ "web_trust_proxy", CONF_STRLIST, OFF(web_trust_proxy),
 	  OFF(nweb_trust_proxy), "", "orbl-web: CIDR (repeatable) of reverse "
 	  "proxies whose X-Forwarded-For names the client (empty: trust none)" },
+	{ "web_check_lists", CONF_STRLIST, OFF(web_check_lists),
+	  OFF(nweb_check_lists), "", "orbl-web: other DNSBL (repeatable) its "
+	  "check page asks besides orbl, as ZONE or ZONE@IP:PORT (empty: orbl "
+	  "only)" },
+	{ "web_check_timeout", CONF_DURATION, OFF(web_check_timeout), 0, "5s",
+	  "orbl-web: the longest the check page waits for all lists" },
+	{ "rrl_rate", CONF_UINT, OFF(rrl_rate), 0, "0",
+	  "orbl-dnsd: UDP responses per second per source prefix and response "
+	  "class (0: no rate limiting)" },
+	{ "rrl_slip", CONF_UINT, OFF(rrl_slip), 0, "2",
+	  "orbl-dnsd: every Nth response dropped by rate limiting goes out "
+	  "truncated (TC) instead (0: never)" },
+	{ "rrl_prefix4", CONF_UINT, OFF(rrl_prefix4), 0, "24",
+	  "orbl-dnsd: IPv4 prefix length that rate limiting counts together" },
+	{ "rrl_prefix6", CONF_UINT, OFF(rrl_prefix6), 0, "56",
+	  "orbl-dnsd: IPv6 prefix length that rate limiting counts together" },
+	{ "rrl_exempt", CONF_STRLIST, OFF(rrl_exempt), OFF(nrrl_exempt), "",
+	  "orbl-dnsd: CIDR (repeatable) never rate limited (your own "
+	  "resolvers)" },
+	{ "query_allow", CONF_STRLIST, OFF(query_allow), OFF(nquery_allow), "",
+	  "orbl-dnsd: CIDR (repeatable) that may query (empty: everyone not "
+	  "denied)" },
+	{ "query_deny", CONF_STRLIST, OFF(query_deny), OFF(nquery_deny), "",
+	  "orbl-dnsd: CIDR (repeatable) that may not query" },
+	{ "query_deny_action", CONF_STR, OFF(query_deny_action), 0, "refuse",
+	  "orbl-dnsd: what a source not allowed gets: refuse (REFUSED), drop "
+	  "(no reply) or blocked (A 127.255.255.254 and a TXT saying why, for "
+	  "every name in the zone)" },
+	{ "query_daily_limit", CONF_UINT, OFF(query_daily_limit), 0, "0",
+	  "orbl-dnsd: queries per source prefix per day; beyond it the answer "
+	  "is 127.255.255.255 (0: no limit)" },
+	{ "report_local", CONF_STR, OFF(report_local), 0, "report",
+	  "local part (at sink_domain) taking forwarded spam: its Received "
+	  "chain names the relay to test" },
+	{ "selftest_local", CONF_STR, OFF(selftest_local), 0, "selftest",
+	  "local part (at sink_domain) where mail from a server queues a test of "
+	  "that server" },
+	{ "report_trust", CONF_STRLIST, OFF(report_trust), OFF(nreport_trust),
+	  "", "CIDR (repeatable) of reporters' own mail servers, skipped when "
+	  "reading a reported Received chain" },
+	{ "report_limit", CONF_UINT, OFF(report_limit), 0, "10",
+	  "reports and self-tests by mail per envelope sender and per "
+	  "connecting address per hour (0: no limit)" },
 	{ "dnsd_metrics_listen", CONF_LISTEN, OFF(dnsd_metrics_listen),
 	  OFF(ndnsd_metrics_listen), "", "orbl-dnsd: address:port "
 	  "(repeatable) serving Prometheus metrics at /metrics (empty: off)" },

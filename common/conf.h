@@ -73,6 +73,24 @@ struct conf {
 	long long	 web_max_clients;	/* connections at once */
 	char		*web_trust_proxy[CONF_MAX_LIST];	/* CIDRs */
 	int		 nweb_trust_proxy;
+	char		*web_check_lists[CONF_MAX_LIST];	/* ZONE[@IP:PORT] */
+	int		 nweb_check_lists;
+	long long	 web_check_timeout;
+	/* orbl-dnsd on the open internet: RRL and query access rules */
+	long long	 rrl_rate, rrl_slip, rrl_prefix4, rrl_prefix6;
+	char		*rrl_exempt[CONF_MAX_LIST];	/* CIDRs */
+	int		 nrrl_exempt;
+	char		*query_allow[CONF_MAX_LIST];	/* CIDRs */
+	int		 nquery_allow;
+	char		*query_deny[CONF_MAX_LIST];	/* CIDRs */
+	int		 nquery_deny;
+	char		*query_deny_action;	/* refuse|drop|blocked */
+	long long	 query_daily_limit;	/* 0: off */
+	/* submissions by mail, through the sink */
+	char		*report_local, *selftest_local;
+	char		*report_trust[CONF_MAX_LIST];	/* CIDRs */
+	int		 nreport_trust;
+	long long	 report_limit;		/* per sender, per peer, per hour */
 	/* Prometheus /metrics listeners, one per daemon (none: off) */
 	struct conf_listen dnsd_metrics_listen[CONF_MAX_LIST];
 	int		 ndnsd_metrics_listen;
