@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "action.h"
+#include "advice.h"
 #include "api_json.h"
 #include "db.h"
 #include "lookup.h"
@@ -36,7 +37,7 @@ api_lookup(struct wreq *r)
 	struct addr	 ip;
 	struct db	*db;
 	const char	*text = web_param_addr(&r->query);
-	char		 err[512];
+	char		 err[512], contact[256];
 
 	if (text == NULL || *text == '\0') {
 		web_error(r, 400, "give an address: /api/v1/lookup?ip=ADDR");
@@ -56,7 +57,8 @@ api_lookup(struct wreq *r)
 		web_db_error(r, err);
 		return;
 	}
-	web_send_json(r, 200, api_json_lookup(&v, r->w->conf.web_base_url));
+	web_send_json(r, 200, api_json_lookup(&v, r->w->conf.web_base_url,
+	    advice_contact(&r->w->conf, contact, sizeof(contact))));
 	view_clear(&v);
 }
 

@@ -14,7 +14,9 @@
 #include <jansson.h>
 
 #include "action.h"
+#include "advice.h"
 #include "api_json.h"
+#include "dnsbl_check.h"
 #include "esc.h"
 #include "fmt.h"
 #include "esc_json.h"
@@ -216,13 +218,14 @@ lookup_req_json(const struct view_req *q, const char *base)
 }
 
 json_t *
-api_json_lookup(const struct view *v, const char *base)
+api_json_lookup(const struct view *v, const char *base, const char *contact)
 {
 	const struct lookup	*lk = v->lk;
 	const struct listing	*d = lk->decides ? &lk->decides->l : NULL;
 	const char		*verdict = NULL;
 	json_t			*o = json_object(), *a;
 	char			 cidr[ADDR_STRLEN], code[32], path[96];
+	enum advice		 adv;
 	size_t			 i;
 	int			 bad = 0;
 
@@ -264,9 +267,82 @@ api_json_lookup(const struct view *v, const char *base)
 	for (i = 0; i < v->nreqs; i++)
 		push(a, lookup_req_json(&v->reqs[i], base), &bad);
 	set(o, "requests", a, &bad);
+	/* A re-test removes a listing of a relay test only: other entries
+	 * get the operator's address instead (advice.h). */
+	adv = advice_of(lk);
 	snprintf(path, sizeof(path), "/?ip=%s#delist", lk->addr);
-	set(o, "delist_url", lk->listed && !lk->testpoint ? jurl(base, path) :
+	set(o, "delist_url", adv == ADVICE_RETEST ? jurl(base, path) :
 	    json_null(), &bad);
+	set(o, "advice", jstr(advice_name(adv)), &bad);
+	set(o, "contact", jstr((adv == ADVICE_OPERATOR ||
+	    adv == ADVICE_RANGE) && contact && *contact ? contact : NULL),
+	    &bad);
+	snprintf(path, sizeof(path), "/api/v1/check?ip=%s", lk->addr);
+	set(o, "check_url", jurl(base, path), &bad);
+	return done(o, bad);
+}
+
+static json_t *
+check_row(const char *zone, const char *source, const char *server,
+    int listed, const uint32_t *codes, int ncodes, char *const *txt,
+    int ntxt, const char *error, int64_t ms)
+{
+	json_t	*o = json_object(), *a;
+	char	 code[32];
+	int	 k, bad = 0;
+
+	set(o, "zone", jstr(zone), &bad);
+	set(o, "source", jstr(source), &bad);
+	set(o, "server", jstr(server), &bad);
+	set(o, "listed", json_boolean(listed), &bad);
+	a = json_array();
+	/* The codes as orblctl check --json gives them: an error code too. */
+	for (k = 0; k < ncodes; k++)
+		push(a, jstr(fmt_code(codes[k], code, sizeof(code))), &bad);
+	set(o, "codes", a, &bad);
+	a = json_array();
+	for (k = 0; listed && k < ntxt; k++)
+		push(a, jstr(txt[k]), &bad);
+	set(o, "txt", a, &bad);
+	set(o, "error", jstr(error), &bad);
+	set(o, "ms", json_integer(ms), &bad);
+	return done(o, bad);
+}
+
+json_t *
+api_json_check(const char *addr, const struct lookup *lk, const char *zone,
+    const char *own_err, const struct dnsbl_check *dc, const char *base)
+{
+	const struct dnsbl_list	*l;
+	json_t			*o = json_object(), *a = json_array();
+	char			 path[96], sb[80], *txt[1] = { NULL };
+	uint32_t		 code[1] = { 0 };
+	int			 i, bad = 0, answered, listed, n = 0, na = 0;
+
+	answered = lk != NULL;
+	listed = lk != NULL && lk->listed;
+	if (lk != NULL) {
+		code[0] = lk->code;
+		txt[0] = (char *)lk->txt;
+	}
+	push(a, check_row(zone, "orbl", NULL, listed, code, listed, txt,
+	    listed, lk ? NULL : own_err, 0), &bad);
+	for (i = 0; dc != NULL && i < dc->nlists; i++) {
+		l = &dc->lists[i];
+		push(a, check_row(l->zone, "dns", l->nsrv ? dnsq_srv_fmt(
+		    &l->srv[0], sb, sizeof(sb)) : NULL, l->listed, l->codes,
+		    l->ncodes, l->txt, l->ntxt, l->err[0] ? l->err : NULL,
+		    l->ms), &bad);
+	}
+	if (dc != NULL)
+		dnsbl_check_count(dc, &na, &n);
+	set(o, "address", jstr(addr), &bad);
+	set(o, "listed", json_boolean(listed + n > 0), &bad);
+	set(o, "listed_in", json_integer(listed + n), &bad);
+	set(o, "answered", json_integer(answered + na), &bad);
+	set(o, "lists", a, &bad);
+	snprintf(path, sizeof(path), "/api/v1/lookup?ip=%s", addr);
+	set(o, "lookup", jurl(base, path), &bad);
 	return done(o, bad);
 }
 

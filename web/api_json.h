@@ -24,6 +24,8 @@ struct view_probe;
 struct policy_submit;
 struct policy_request;
 struct action_remove;
+struct lookup;
+struct dnsbl_check;
 
 /* {"error", "status"} */
 json_t	*api_json_error(const char *msg, int status);
@@ -31,8 +33,21 @@ json_t	*api_json_error(const char *msg, int status);
 json_t	*api_json_status(const char *version, uint32_t serial);
 /* A probe; full: with its transcript and tests. */
 json_t	*api_json_probe(const struct view_probe *, int full);
-/* GET /api/v1/lookup: a view_lookup. */
-json_t	*api_json_lookup(const struct view *, const char *base);
+/* GET /api/v1/lookup: a view_lookup; contact: the operator's mailbox
+ * (advice.h). */
+json_t	*api_json_lookup(const struct view *, const char *base,
+	    const char *contact);
+/*
+ * GET /api/v1/check: addr, orbl's own answer lk under zone (NULL: the
+ * database failed, own_err says why) and the other lists' (dc, NULL:
+ * none): {"address","listed","listed_in","answered","lists":[{"zone",
+ * "source","server","listed","codes","txt","error","ms"}],"lookup"}:
+ * a row as orblctl check --json writes it (codes also of an error, TXT
+ * only when listed), with its source ("orbl": the database, "dns").
+ */
+json_t	*api_json_check(const char *addr, const struct lookup *lk,
+	    const char *zone, const char *own_err,
+	    const struct dnsbl_check *dc, const char *base);
 /* POST /api/v1/submissions: what policy_submit did with addr:port. */
 json_t	*api_json_submitted(const struct policy_submit *, int port,
 	    const char *base);

@@ -141,6 +141,8 @@ check_conf(struct conf *c, void *arg)
 			bad = 1;
 		} else
 			w->nproxies++;
+	if (web_check_conf(w, c) == -1)
+		bad = 1;
 	return bad ? -1 : 0;
 }
 
@@ -207,6 +209,8 @@ main(int argc, char *argv[])
 		log_warnx("%s", err);
 	signal(SIGPIPE, SIG_IGN);
 	if ((w.guard = guard_new(w.conf.web_rate_limit, err,
+	    sizeof(err))) == NULL ||
+	    (w.check_guard = guard_new(w.conf.web_rate_limit, err,
 	    sizeof(err))) == NULL)
 		fatalx("%s", err);
 	if ((w.base = event_base_new()) == NULL)
@@ -249,9 +253,11 @@ main(int argc, char *argv[])
 	    event_add(ev_stats, &tv))
 		fatalx("cannot set up events");
 	log_info("orbl-web %s: database %s, %lld POSTs per client per hour, "
-	    "%lld connections at once%s", ORBL_VERSION, w.conf.database,
-	    w.conf.web_rate_limit, w.conf.web_max_clients,
-	    *w.conf.web_admin_token ? ", admin API enabled" : "");
+	    "%lld connections at once%s; check page: %d other list%s",
+	    ORBL_VERSION, w.conf.database, w.conf.web_rate_limit,
+	    w.conf.web_max_clients, *w.conf.web_admin_token ?
+	    ", admin API enabled" : "", w.ncheck_lists,
+	    w.ncheck_lists == 1 ? "" : "s");
 
 	event_base_dispatch(w.base);
 
@@ -265,6 +271,7 @@ main(int argc, char *argv[])
 	event_free(ev_stats);
 	db_close(w.db);
 	guard_free(w.guard);
+	guard_free(w.check_guard);
 	event_base_free(w.base);
 	conf_free(&w.conf);
 	return 0;

@@ -1,6 +1,7 @@
 /*
  * page.c -- orbl-web's HTML: the page frame, the front page with its
- * three forms (look up, submit a server, request delisting), the answers
+ * forms (look up, check the other lists, submit a server, request
+ * delisting) and the first thing to look at (the mail queue), the answers
  * to the two POSTs, the status pages of a submission and of a delisting
  * request (they reload themselves until there is a result), and error
  * pages.  Plain server-rendered HTML with a little inline CSS: no script,
@@ -46,6 +47,10 @@ static const char css[] =
 	"th,td{border:1px solid #ccc;padding:.25em .4em;text-align:left;"
 	"vertical-align:top}"
 	"tr.relayed{background:#fdecee}"
+	"tr.listed td{background:#fdecee}tr.listed strong{color:#b00020}"
+	"tr.error td{background:#fff7e0}"
+	"code.cmd{display:block;background:#fff;border:1px solid #ccc;"
+	"padding:.3em .5em}"
 	"pre{background:#fff;border:1px solid #ccc;padding:.5em;"
 	"overflow-x:auto;white-space:pre-wrap;word-break:break-all}"
 	"dt{font-weight:600}dd{margin:0 0 .4em 1em}"
@@ -145,6 +150,29 @@ page_index(struct wreq *r)
 	    "required maxlength=\"64\" autocomplete=\"off\"");
 	value_attr(r, ip);
 	out_raw(r, ">\n<button type=\"submit\">Look up</button>\n</form>\n");
+
+	out_raw(r, "<h2 id=\"check\">Is it on other blocklists?</h2>\n<p>One "
+	    "address, several lists at once: orbl's answer and the other "
+	    "DNS blocklists this site asks. A listed row is marked "
+	    "LISTED.</p>\n<form method=\"get\" action=\"");
+	page_href(r, "/check");
+	out_raw(r, "\">\n<label for=\"c-ip\">IP address (IPv4 or IPv6)</label>"
+	    "\n<input id=\"c-ip\" name=\"ip\" required maxlength=\"64\" "
+	    "autocomplete=\"off\"");
+	value_attr(r, ip);
+	out_raw(r, ">\n<button type=\"submit\">Check the lists</button>\n"
+	    "</form>\n");
+
+	out_raw(r, "<h2 id=\"queue\">First, look at your mail queue</h2>\n"
+	    "<p>A relay that spammers found fills its queue with mail for "
+	    "strangers. Count the messages waiting on your server (Postfix, "
+	    "Sendmail, Exim):</p>\n<p><code class=\"cmd\">mailq | wc -l"
+	    "</code></p>\n<p>A few are normal for a small office, hundreds "
+	    "for a large provider; thousands mean the server is probably "
+	    "relaying spam right now. Operators who run orbl's tools can let "
+	    "<code>orblctl queue-check</code> count and judge it (it exits "
+	    "with a monitoring status and names the top senders and "
+	    "destinations).</p>\n");
 
 	out_raw(r, "<h2 id=\"submit\">Test a server</h2>\n<p>Suspect a mail "
 	    "server of relaying mail for anyone? orbl connects to it, tries "

@@ -4,12 +4,16 @@
  * confirmed the relay: which address form was relayed, the SMTP replies,
  * when and from where the test mail arrived, its Received chain, the
  * transcript); the recent probes and delisting requests; the history
- * (journal and events, oldest first); and how to get delisted.  Also the
+ * (journal and events, oldest first); and how to get delisted, which
+ * depends on how the address is listed (advice.h): a relay test's listing
+ * is removed by a re-test, an operator's entry or a range only by the
+ * operator.  Every answer links to the multi-list check.  Also the
  * evidence block on its own (page_probe) for the request page.
  */
 #include <stdio.h>
 #include <string.h>
 
+#include "advice.h"
 #include "db.h"
 #include "fmt.h"
 #include "lookup.h"
@@ -296,6 +300,103 @@ lists(struct wreq *r, const struct view *v)
 	}
 }
 
+/* A link to path (escaped), with id and text. */
+static void
+a_link(struct wreq *r, const char *id, const char *path, const char *text)
+{
+	out_raw(r, "<a");
+	if (id != NULL)
+		out_printf(r, " id=\"%s\"", id);
+	out_raw(r, " href=\"");
+	page_href(r, path);
+	out_raw(r, "\">");
+	out_html(r, text);
+	out_raw(r, "</a>");
+}
+
+/* The operator's entry or range: why, who to ask. */
+static void
+advice_operator(struct wreq *r, const struct lookup *lk, enum advice a)
+{
+	const struct listing	*d = &lk->decides->l;
+	char			 contact[256], cidr[ADDR_STRLEN];
+
+	out_printf(r, "<p id=\"advice\" data-advice=\"%s\">", advice_name(a));
+	if (a == ADVICE_RANGE) {
+		out_raw(r, "The address is in a listed range, <code>");
+		out_html(r, addr_format(&d->net, cidr, sizeof(cidr)));
+		out_raw(r, "</code>: the whole range is listed by a decision of "
+		    "this list's operator, not because a test found this "
+		    "server relaying.");
+	} else {
+		out_raw(r, "This entry was made by this list's operator (source: ");
+		out_html(r, d->source ? d->source : "unknown");
+		out_raw(r, "), not by a relay test.");
+	}
+	out_raw(r, " A re-test will not remove it, so there is no re-test "
+	    "to request.</p>\n<dl>\n<dt>Why it is listed</dt><dd "
+	    "id=\"why-listed\">");
+	out_html(r, lk->txt[0] ? lk->txt : "no reason given");
+	out_raw(r, "</dd>\n<dt>Who to ask</dt><dd id=\"contact\">");
+	advice_contact(&r->w->conf, contact, sizeof(contact));
+	if (*contact) {
+		out_raw(r, "The operator of this list: <a href=\"mailto:");
+		out_html(r, contact);
+		out_raw(r, "\">");
+		out_html(r, contact);
+		out_raw(r, "</a>. ");
+	} else
+		out_raw(r, "The operator of this list. ");
+	out_raw(r, "Name the address, the entry and why it should no longer "
+	    "be listed.</dd>\n</dl>\n");
+}
+
+/* How to get delisted (or what next), by how the address is listed. */
+static void
+advice(struct wreq *r, const struct lookup *lk)
+{
+	enum advice	 a = advice_of(lk);
+	char		 path[128];
+
+	switch (a) {
+	case ADVICE_RETEST:
+		snprintf(path, sizeof(path), "/?ip=%s#delist", lk->addr);
+		out_raw(r, "<h2 id=\"how\">How to get delisted</h2>\n<ol "
+		    "id=\"advice\" data-advice=\"retest\">\n<li>Close the "
+		    "relay: the server must refuse mail from outside for "
+		    "domains it does not serve, whatever address form is used "
+		    "(the evidence below shows the one that got through).</li>"
+		    "\n<li>");
+		a_link(r, "delist-link", path, "Request delisting");
+		out_raw(r, ". orbl tests the server again and removes it when "
+		    "the test shows it closed.</li>\n</ol>\n");
+		break;
+	case ADVICE_OPERATOR:
+	case ADVICE_RANGE:
+		out_raw(r, "<h2 id=\"how\">How to get delisted</h2>\n");
+		advice_operator(r, lk, a);
+		break;
+	case ADVICE_NOT_LISTED:
+		out_raw(r, "<h2 id=\"how\">What next</h2>\n<p id=\"advice\" "
+		    "data-advice=\"not-listed\">orbl does not list ");
+		out_html(r, lk->addr);
+		out_raw(r, ": there is nothing to remove here. Suspect the "
+		    "server anyway? ");
+		snprintf(path, sizeof(path), "/?ip=%s#submit", lk->addr);
+		a_link(r, "submit-link", path, "Test it for relaying");
+		out_raw(r, ".</p>\n");
+		break;
+	case ADVICE_TESTPOINT:
+		break;
+	}
+	snprintf(path, sizeof(path), "/check?ip=%s", lk->addr);
+	out_raw(r, "<p>");
+	a_link(r, "check-link", path, "Check the other blocklists too");
+	out_raw(r, ": orbl's answer beside the other lists' for ");
+	out_html(r, lk->addr);
+	out_raw(r, ".</p>\n");
+}
+
 void
 page_lookup(struct wreq *r)
 {
@@ -303,7 +404,7 @@ page_lookup(struct wreq *r)
 	struct addr	 ip;
 	struct db	*db;
 	const char	*text = web_param_addr(&r->query);
-	char		 err[512], title[128], path[96];
+	char		 err[512], title[128];
 
 	if (text == NULL || *text == '\0') {
 		web_error(r, 400, "give an address to look up: /lookup?ip=ADDR");
@@ -330,18 +431,7 @@ page_lookup(struct wreq *r)
 	out_html(r, v.lk->addr);
 	out_raw(r, "</h1>\n");
 	summary(r, v.lk);
-	if (v.lk->listed && !v.lk->testpoint) {
-		snprintf(path, sizeof(path), "/?ip=%s#delist", v.lk->addr);
-		out_raw(r, "<h2 id=\"how\">How to get delisted</h2>\n<ol>\n"
-		    "<li>Close the relay: the server must refuse mail from "
-		    "outside for domains it does not serve, whatever address "
-		    "form is used (the evidence below shows the one that got "
-		    "through).</li>\n<li><a id=\"delist-link\" href=\"");
-		page_href(r, path);
-		out_raw(r, "\">Request delisting</a>. orbl tests the server "
-		    "again and removes it when the test shows it closed.</li>\n"
-		    "</ol>\n");
-	}
+	advice(r, v.lk);
 	if (v.probe)
 		page_probe(r, v.probe, 1);
 	lists(r, &v);

@@ -28,6 +28,9 @@ static const struct route routes[] = {
 	    ROUTE_GET, NULL, 0 },
 	{ ROUTE_API_ADMIN_REMOVE, "api_admin_remove", "/api/v1/admin/remove",
 	    0, ROUTE_POST, NULL, 1 },
+	{ ROUTE_CHECK, "check", "/check", 0, ROUTE_GET, NULL, 0 },
+	{ ROUTE_API_CHECK, "api_check", "/api/v1/check", 0, ROUTE_GET, NULL,
+	    0 },
 	{ ROUTE_COUNT, "none", NULL, 0, 0, NULL, 0 }
 };
 

@@ -30,6 +30,8 @@ enum route_id {
 	ROUTE_API_DELIST,		/* POST /api/v1/delist-requests */
 	ROUTE_API_REQUEST,		/* GET /api/v1/delist-requests/ID */
 	ROUTE_API_ADMIN_REMOVE,		/* POST /api/v1/admin/remove */
+	ROUTE_CHECK,			/* GET /check */
+	ROUTE_API_CHECK,		/* GET /api/v1/check */
 	ROUTE_COUNT
 };
 

@@ -58,6 +58,8 @@ static void (*const handlers[ROUTE_COUNT])(struct wreq *) = {
 	[ROUTE_API_DELIST] = api_delist,
 	[ROUTE_API_REQUEST] = api_request,
 	[ROUTE_API_ADMIN_REMOVE] = api_admin_remove,
+	[ROUTE_CHECK] = page_check,
+	[ROUTE_API_CHECK] = api_check,
 };
 
 /* ------------------------------------------------------------------ */
@@ -250,6 +252,35 @@ web_db_error(struct wreq *r, const char *what)
 	web_header(r, "Retry-After", "5");
 	web_error(r, 503, "the database is busy or not available right now: "
 	    "try again in a few seconds");
+}
+
+/* ------------------------------------------------------------------ */
+/* Answers that come later. */
+
+struct wreq *
+web_defer(struct wreq *r)
+{
+	struct wreq	*h = xmalloc(sizeof(*h));
+
+	*h = *r;
+	/* The copy owns them now: request_cb frees what r still holds. */
+	r->out = NULL;
+	memset(&r->query, 0, sizeof(r->query));
+	memset(&r->body, 0, sizeof(r->body));
+	r->deferred = 1;
+	return h;
+}
+
+void
+web_deferred_free(struct wreq *h)
+{
+	if (h == NULL)
+		return;
+	form_clear(&h->query);
+	form_clear(&h->body);
+	if (h->out != NULL)
+		evbuffer_free(h->out);
+	free(h);
 }
 
 /* ------------------------------------------------------------------ */
@@ -642,13 +673,14 @@ request_cb(struct evhttp_request *req, void *arg)
 		goto done;
 	handlers[rt->id](&r);
  done:
-	if (!r.sent) {
+	if (!r.sent && !r.deferred) {
 		log_warnx("%s: no reply from the handler", r.path);
 		web_error(&r, 500, "internal error");
 	}
 	form_clear(&r.query);
 	form_clear(&r.body);
-	evbuffer_free(r.out);
+	if (r.out != NULL)
+		evbuffer_free(r.out);
 }
 
 int
@@ -730,6 +762,8 @@ web_server_stop(struct web *w)
 	 * conns_closed must not touch the listeners by then. */
 	c->stopping = 1;
 	c->nlev = 0;
+	/* Before evhttp_free, which frees the requests they answer. */
+	web_check_stop(w);
 	if (w->http != NULL)
 		evhttp_free(w->http);
 	w->http = NULL;

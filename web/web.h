@@ -11,6 +11,7 @@
 
 #include "addr.h"
 #include "conf.h"
+#include "dnsq.h"
 #include "form.h"
 #include "route.h"
 #include "stats.h"
@@ -22,6 +23,9 @@
 #define WEB_TIMEOUT	20		/* s: read/write of a connection */
 #define WEB_DB_RETRY	1		/* s between attempts to open */
 #define WEB_ACCEPT_RETRY 1		/* s: accept again after EMFILE */
+#define WEB_CHECKS_MAX	64		/* check pages waiting for DNS at
+					   once; more: 503 */
+#define WEB_CHECK_TIMEOUT_MAX 60	/* s: web_check_timeout at most */
 
 struct event_base;
 struct event;
@@ -34,6 +38,16 @@ struct db;
 struct guard;
 struct json_t;
 struct metrics_server;
+struct web_check;
+
+/* A web_check_lists entry, read at start (check.c): the zone and where
+ * to ask it, or why it cannot be asked (no system resolver). */
+struct web_check_list {
+	char			 zone[256];
+	struct dnsq_srv		 srv[DNSQ_MAXSRV];
+	int			 nsrv;
+	char			 why[128];	/* nsrv 0 */
+};
 
 /*
  * Connections (server.c): at most web_max_clients open at once (0: no
@@ -75,6 +89,12 @@ struct web {
 	struct web_stats	 st;		/* stats.h */
 	struct web_conns	 conns;
 	struct metrics_server	*metrics;	/* web_metrics_listen */
+	/* The check page (check.c). */
+	struct guard		*check_guard;	/* its rate limit */
+	struct web_check_list	 check_lists[CONF_MAX_LIST];
+	int			 ncheck_lists;
+	struct web_check	*checks;	/* waiting for DNS */
+	int			 nchecks;
 };
 
 struct wreq {
@@ -95,6 +115,8 @@ struct wreq {
 	int64_t			 now;
 	struct evbuffer		*out;
 	int			 sent;		/* a reply went out */
+	int			 deferred;	/* handed to web_defer: the
+						   reply comes later */
 };
 
 /* server.c */
@@ -105,6 +127,14 @@ void	 web_server_stop(struct web *);
 struct db *web_db(struct wreq *);
 /* After a database error: answer 503 and reopen next time. */
 void	 web_db_error(struct wreq *, const char *what);
+/*
+ * The handler answers later, from another event (check.c): a copy of r
+ * on the heap that owns the request, its output and its parameters; r
+ * is left marked deferred.  After web_send (or when giving up at
+ * shutdown, unsent: evhttp_free frees the request), web_deferred_free.
+ */
+struct wreq *web_defer(struct wreq *);
+void	 web_deferred_free(struct wreq *);
 
 /* Output: to r->out; web_send sends it with code. */
 void	 out_raw(struct wreq *, const char *);
@@ -137,6 +167,15 @@ void	 page_submission(struct wreq *);
 void	 page_delist(struct wreq *);
 void	 page_request(struct wreq *);
 void	 page_error(struct wreq *, int code, const char *msg);
+
+/* check.c: the multi-list check, HTML and JSON.  web_check_conf reads
+ * web_check_lists and web_check_timeout (-1 with the reasons printed on
+ * stderr, as check_conf does); web_check_stop drops the checks still
+ * waiting (shutdown, before evhttp_free). */
+void	 page_check(struct wreq *);
+void	 api_check(struct wreq *);
+int	 web_check_conf(struct web *, const struct conf *);
+void	 web_check_stop(struct web *);
 
 /* api.c: the JSON routes. */
 void	 api_status(struct wreq *);

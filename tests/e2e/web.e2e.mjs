@@ -128,6 +128,26 @@ async function main() {
 		check(j.listed === true && j.verdict === 'confirmed',
 		    'the JSON API agrees');
 
+		// 3b. The other lists: the check page from the lookup's link.
+		// orbl's row and the second list's are LISTED (class and
+		// text); the second list's hostile TXT is text.
+		await page.click('#check-link');
+		await page.waitForURL(/\/check\?ip=/);
+		const own = page.locator('tr[data-zone="bl.test"]');
+		check(await own.getAttribute('class') === 'listed' &&
+		    /LISTED/.test(await own.innerText()),
+		    'check page: orbl\'s row is marked LISTED');
+		const other = page.locator('tr[data-zone="other.test"]');
+		check(await other.getAttribute('class') === 'listed' &&
+		    /LISTED/.test(await other.innerText()),
+		    'check page: the other list\'s row is marked LISTED');
+		check((await other.innerText()).includes(hostile),
+		    'check page: its hostile TXT is shown as text');
+		check(dialogs.length === 0, 'and no script of it ran');
+		await shot(page, '04b-check.png');
+		await page.goBack();
+		await page.waitForURL(/\/lookup\?ip=/);
+
 		// 4. Ask for delisting through the pre-filled form.
 		await page.click('#delist-link');
 		await page.waitForURL(/\/\?ip=.*#delist$/);

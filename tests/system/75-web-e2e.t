@@ -5,8 +5,10 @@
 # tests/e2e/web.e2e.mjs in Debian's headless chromium (playwright-core
 # from npm, installed into tests/e2e/node_modules from the committed
 # lock file): submit, watch the status page reach "confirmed", look the
-# address up and see the evidence, request delisting, watch the request
-# until the re-test refuses it.  Screenshots: tests/e2e/artifacts/.
+# address up and see the evidence, check it on the other lists (orbl and
+# a second orbl-dnsd, other.test, that lists the relay with a hostile
+# TXT), request delisting, watch the request until the re-test refuses
+# it.  Screenshots: tests/e2e/artifacts/.
 use strict;
 use warnings;
 use FindBin;
@@ -55,15 +57,23 @@ my $o = Orbl->new(conf => {
 	submit_limit => 1000,
 });
 $relay->start;
-my $w = Web->new($o);
+# A second list that already lists the relay, with a hostile TXT.
+my $other = Orbl->new(zones => ['other.test'], ipv6 => 0);
+$other->ctl_ok('add', $relay->ip, '--reason', "other list: $HOSTILE");
+my $w = Web->new($o, conf => {
+	web_check_lists => ['other.test@127.0.0.1:' . $other->port],
+	web_check_timeout => '10s',
+});
 
 my $up = ok($o->start, 'orbl-dnsd up');
+$up = ok($other->start, 'orbl-dnsd of the second list up') && $up;
 $up = ok($o->start_prober, 'orbl-prober up') && $up;
 $up = ok($w->start, 'orbl-web up on ' . $w->base) && $up;
 unless ($up) {
 	$w->stop if $w->pid;
 	$o->stop_prober if $o->prober_pid;
 	$o->stop if $o->pid;
+	$other->stop if $other->pid;
 	$relay->stop;
 	done_testing();
 	exit;
@@ -93,6 +103,7 @@ ok($n >= 15, "the browser run reported its checks ($n)") or
     diag("stdout: $r->{out}\nstderr: $r->{err}");
 is($r->{rc}, 0, 'the browser run passed') or diag($r->{err});
 ok(-s "$art/04-lookup-listed.png", 'screenshot of the lookup page');
+ok(-s "$art/04b-check.png", 'screenshot of the check page');
 
 # What the browser saw is what the DNS answers.
 my $p = $o->query(rev4($relay->ip) . '.bl.test', 'A');
@@ -106,5 +117,6 @@ is($o->sql("SELECT state FROM delist_request ORDER BY id DESC LIMIT 1"),
 $w->stop;
 $o->stop_prober;
 $o->stop;
+$other->stop;
 $relay->stop;
 done_testing();

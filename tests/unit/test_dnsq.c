@@ -1,12 +1,17 @@
 /*
- * test_dnsq.c -- unit tests for tools/dnsq.c, orblctl check's DNS client.
+ * test_dnsq.c -- unit tests for core/dnsq.c, the DNS client of orblctl
+ * check and orbl-web's check page, and core/dnsbl_check.c's pure parts
+ * (the reading of a list's A answer, a list as configured).
  * The reading of replies (pure): A codes and TXT strings of the type
  * asked for only, NXDOMAIN as an answer, RCODE names, replies to another
  * id or question ignored with the reason the timeout will give, TC over
  * UDP (to TCP) but not over TCP, malformed messages, the cap on records
  * kept.  The --timeout and server parsers.  And a run on loopback: a
  * responder in a child process answers one query, a silent socket lets
- * another time out, a cancelled query never reports.
+ * another time out, a cancelled query never reports; the same run
+ * started on a base that serves other events meanwhile (the check page
+ * in orbl-web's loop): they run while the queries wait, and the end
+ * callback comes once, from the loop, and may free the run.
  */
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -25,7 +30,9 @@
 #include <cmocka.h>
 
 #include <ldns/ldns.h>
+#include <event2/event.h>
 
+#include "dnsbl_check.h"
 #include "dnsq.h"
 
 #define QNAME	"1.2.0.192.bl.test."
@@ -457,6 +464,7 @@ responder(int fd)
 static void
 test_run(void **state)
 {
+	struct event_base	*base;
 	struct dnsq		*d;
 	struct dnsq_query	*txt;
 	struct dnsq_srv		 live, dead;
@@ -483,14 +491,17 @@ test_run(void **state)
 	memset(&gd, 0, sizeof(gd));
 	memset(&gdt, 0, sizeof(gdt));
 
-	d = dnsq_new(400);
+	assert_non_null(base = event_base_new());
+	d = dnsq_new(base, 400);
 	dnsq_add(d, q, LDNS_RR_TYPE_A, &live, 1, got_cb, &ga);
 	txt = dnsq_add(d, q, LDNS_RR_TYPE_TXT, &live, 1, got_cb, &gt);
 	dnsq_add(d, q, LDNS_RR_TYPE_A, &dead, 1, got_cb, &gd);
 	dnsq_add(d, q, LDNS_RR_TYPE_TXT, &dead, 1, got_cb, &gdt);
 	dnsq_cancel(d, txt);		/* before the run: never sent */
 	dnsq_run(d);
+	assert_int_equal(dnsq_pending(d), 0);
 	dnsq_free(d);
+	event_base_free(base);
 	kill(pid, SIGKILL);
 	waitpid(pid, &st, 0);
 
@@ -520,6 +531,219 @@ test_run(void **state)
 	ldns_rdf_deep_free(q);
 }
 
+/* --- the same run inside a loop that serves other things --------------- */
+
+struct loop {
+	struct event_base	*base;
+	struct dnsq		*d;
+	struct event		*other;
+	int			 others;	/* the other event's runs */
+	int			 others_at_end;
+	int			 ends;
+	struct got		 g;
+};
+
+/* Another user of the loop (an HTTP request, say): runs every 20 ms. */
+static void
+other_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	struct loop	*l = arg;
+
+	(void)fd;
+	(void)ev;
+	l->others++;
+}
+
+static void
+end_cb(void *arg)
+{
+	struct loop	*l = arg;
+
+	l->ends++;
+	l->others_at_end = l->others;
+	assert_int_equal(dnsq_pending(l->d), 0);
+	/* The end may free the run. */
+	dnsq_free(l->d);
+	l->d = NULL;
+	event_del(l->other);
+}
+
+static void
+test_start_in_loop(void **state)
+{
+	struct loop		 l;
+	struct dnsq_srv		 dead;
+	struct timeval		 tv = { 0, 20000 };
+	ldns_rdf		*q = dname(QNAME);
+	uint16_t		 dport;
+	int			 dfd;
+
+	(void)state;
+	memset(&l, 0, sizeof(l));
+	dfd = udp_on_loopback(&dport);		/* nobody answers */
+	assert_int_equal(dnsq_srv_set(&dead, "127.0.0.1", dport), 0);
+	assert_non_null(l.base = event_base_new());
+	assert_non_null(l.other = event_new(l.base, -1, EV_PERSIST, other_cb,
+	    &l));
+	assert_int_equal(event_add(l.other, &tv), 0);
+	l.d = dnsq_new(l.base, 300);
+	dnsq_add(l.d, q, LDNS_RR_TYPE_A, &dead, 1, got_cb, &l.g);
+	dnsq_start(l.d, end_cb, &l);
+	/* dnsq_start returned at once: nothing ended yet. */
+	assert_int_equal(l.g.calls, 0);
+	assert_int_equal(l.ends, 0);
+	assert_int_equal(dnsq_pending(l.d), 1);
+	/* The loop runs until nothing is left: the other event is removed
+	 * by the end callback. */
+	assert_int_not_equal(event_base_dispatch(l.base), -1);
+	assert_int_equal(l.ends, 1);
+	assert_int_equal(l.g.calls, 1);
+	assert_string_equal(l.g.err, "timeout");
+	/* The other event kept running while the query waited: 300 ms of
+	 * timeout at 20 ms a turn (a loaded machine runs fewer, never 0). */
+	assert_true(l.others_at_end >= 1);
+	assert_null(l.d);
+	event_free(l.other);
+	event_base_free(l.base);
+	close(dfd);
+	ldns_rdf_deep_free(q);
+}
+
+/* A run with nothing to ask ends, from the loop, at once. */
+static void
+test_start_empty(void **state)
+{
+	struct loop	 l;
+
+	(void)state;
+	memset(&l, 0, sizeof(l));
+	assert_non_null(l.base = event_base_new());
+	assert_non_null(l.other = event_new(l.base, -1, 0, other_cb, &l));
+	l.d = dnsq_new(l.base, 300);
+	dnsq_start(l.d, end_cb, &l);
+	assert_int_equal(l.ends, 0);	/* not from inside dnsq_start */
+	assert_int_not_equal(event_base_dispatch(l.base), -1);
+	assert_int_equal(l.ends, 1);
+	event_free(l.other);
+	event_base_free(l.base);
+}
+
+/* --- dnsbl_check's pure parts ---------------------------------------------- */
+
+static void
+test_classify(void **state)
+{
+	uint32_t	 c[4] = { 0, 0, 0, 0 };
+	char		 err[DNSBL_ERRMAX];
+
+	(void)state;
+	assert_int_equal(dnsbl_classify(c, 0, err, sizeof(err)), DNSBL_CLEAR);
+	c[0] = 0x7f000002;
+	assert_int_equal(dnsbl_classify(c, 1, err, sizeof(err)),
+	    DNSBL_LISTED);
+	/* a list's own error code: an error, never a listing */
+	c[0] = 0x7ffffffe;
+	err[0] = '\0';
+	assert_int_equal(dnsbl_classify(c, 1, err, sizeof(err)), DNSBL_ERROR);
+	assert_non_null(strstr(err, "refused the query (code "
+	    "127.255.255.254"));
+	c[0] = 0x7fffff0a;
+	assert_int_equal(dnsbl_classify(c, 1, err, sizeof(err)), DNSBL_ERROR);
+	/* with a real code beside it, the real code counts */
+	c[0] = 0x7ffffffe;
+	c[1] = 0x7f00000a;
+	assert_int_equal(dnsbl_classify(c, 2, err, sizeof(err)),
+	    DNSBL_LISTED);
+	/* outside 127/8: whatever else came, the zone is not a list now */
+	c[2] = 0xc0000263;
+	err[0] = '\0';
+	assert_int_equal(dnsbl_classify(c, 3, err, sizeof(err)), DNSBL_ERROR);
+	assert_non_null(strstr(err, "192.0.2.99 is outside 127.0.0.0/8"));
+}
+
+static void
+test_spec(void **state)
+{
+	struct dnsq_srv	 s;
+	const char	*z, *spec;
+	char		 err[256], b[80];
+	size_t		 zl;
+	int		 has;
+
+	(void)state;
+	spec = "bl.example.org";
+	assert_int_equal(dnsbl_spec_parse(spec, strlen(spec), "x: ", &z, &zl,
+	    &s, &has, err, sizeof(err)), 0);
+	assert_int_equal(has, 0);
+	assert_int_equal(zl, strlen(spec));
+	spec = "bl.test@127.0.0.1:5353,next";
+	assert_int_equal(dnsbl_spec_parse(spec, 22, "x: ", &z, &zl, &s, &has,
+	    err, sizeof(err)), 0);
+	assert_int_equal(has, 1);
+	assert_int_equal(zl, 7);
+	assert_memory_equal(z, "bl.test", 7);
+	assert_string_equal(dnsq_srv_fmt(&s, b, sizeof(b)), "127.0.0.1:5353");
+	spec = "v6.test@[::1]:53";
+	assert_int_equal(dnsbl_spec_parse(spec, strlen(spec), "x: ", &z, &zl,
+	    &s, &has, err, sizeof(err)), 0);
+	assert_string_equal(dnsq_srv_fmt(&s, b, sizeof(b)), "[::1]:53");
+	spec = "bl.test@";
+	assert_int_equal(dnsbl_spec_parse(spec, strlen(spec), "--lists: ", &z,
+	    &zl, &s, &has, err, sizeof(err)), -1);
+	assert_string_equal(err, "--lists: bad server in 'bl.test@'");
+	spec = "bl.test@resolver.example";
+	assert_int_equal(dnsbl_spec_parse(spec, strlen(spec), "", &z, &zl, &s,
+	    &has, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "not an IP"));
+}
+
+/* dnsbl_check_add: bad zone names, the same list twice, the cap. */
+static void
+test_check_add(void **state)
+{
+	struct event_base	*base;
+	struct dnsbl_check	*c;
+	struct dnsq_srv		 s;
+	struct addr		 a;
+	char			 err[256], z[300];
+	int			 i;
+
+	(void)state;
+	assert_non_null(base = event_base_new());
+	assert_int_equal(addr_parse("192.0.2.1", &a, err, sizeof(err)), 0);
+	assert_int_equal(dnsq_srv_set(&s, "127.0.0.1", 53), 0);
+	c = dnsbl_check_new(base, &a, 1000);
+	assert_int_equal(dnsbl_check_add(c, "bl.test.", 8, &s, 1, NULL, err,
+	    sizeof(err)), 0);
+	assert_string_equal(c->lists[0].zone, "bl.test");
+	assert_int_equal(dnsbl_check_add(c, "BL.test", 7, &s, 1, NULL, err,
+	    sizeof(err)), 0);
+	assert_int_equal(c->nlists, 1);
+	assert_int_equal(dnsbl_check_add(c, ".x", 2, &s, 1, NULL, err,
+	    sizeof(err)), -1);
+	assert_int_equal(dnsbl_check_add(c, "a..b", 4, &s, 1, NULL, err,
+	    sizeof(err)), -1);
+	assert_non_null(strstr(err, "bad zone name"));
+	memset(z, 'a', sizeof(z));
+	assert_int_equal(dnsbl_check_add(c, z, sizeof(z), &s, 1, NULL, err,
+	    sizeof(err)), -1);
+	assert_int_equal(dnsbl_check_add(c, "none.test", 9, NULL, 0,
+	    "no resolver", err, sizeof(err)), 0);
+	assert_true(c->lists[1].done);
+	assert_string_equal(c->lists[1].err, "no resolver");
+	for (i = c->nlists; i < DNSBL_MAXLISTS; i++) {
+		snprintf(z, sizeof(z), "l%d.test", i);
+		assert_int_equal(dnsbl_check_add(c, z, strlen(z), &s, 1, NULL,
+		    err, sizeof(err)), 0);
+	}
+	assert_int_equal(dnsbl_check_add(c, "over.test", 9, &s, 1, NULL, err,
+	    sizeof(err)), -1);
+	assert_non_null(strstr(err, "too many lists"));
+	assert_string_equal(c->rev, "1.2.0.192");
+	dnsbl_check_free(c);
+	event_base_free(base);
+}
+
 int
 main(void)
 {
@@ -534,6 +758,11 @@ main(void)
 		cmocka_unit_test(test_timeout_parse),
 		cmocka_unit_test(test_srv),
 		cmocka_unit_test(test_run),
+		cmocka_unit_test(test_start_in_loop),
+		cmocka_unit_test(test_start_empty),
+		cmocka_unit_test(test_classify),
+		cmocka_unit_test(test_spec),
+		cmocka_unit_test(test_check_add),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

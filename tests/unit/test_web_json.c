@@ -20,6 +20,7 @@
 
 #include "action.h"
 #include "api_json.h"
+#include "dnsbl_check.h"
 #include "esc.h"
 #include "lookup.h"
 #include "policy.h"
@@ -40,6 +41,22 @@ dumps_as(json_t *doc, const char *want)
 	assert_non_null(text);
 	assert_int_equal(len, strlen(text));
 	assert_string_equal(text, want);
+	free(text);
+}
+
+/* Like dumps_as, for the last strlen(want) bytes only. */
+static void
+dumps_as_tail(json_t *doc, const char *want)
+{
+	char	*text;
+	size_t	 len, n = strlen(want);
+
+	assert_non_null(doc);
+	text = api_json_dump(doc, &len);
+	json_decref(doc);
+	assert_non_null(text);
+	assert_true(len >= n);
+	assert_string_equal(text + len - n, want);
 	free(text);
 }
 
@@ -207,7 +224,7 @@ test_lookup(void **state)
 
 	(void)state;
 	lookup_view(&v, &lk, cov, &hist, probes, &ev, &req);
-	dumps_as(api_json_lookup(&v, BASE),
+	dumps_as(api_json_lookup(&v, BASE, "hostmaster@bl.example"),
 	    "{\"address\":\"192.0.2.1\",\"listed\":true,\"entry\":"
 	    "\"192.0.2.1\",\"exclude\":false,\"code\":\"127.0.0.2\","
 	    "\"reason\":\"\\u003cb\\u003erelay\\u003c/b\\u003e 192.0.2.1\","
@@ -229,7 +246,22 @@ test_lookup(void **state)
 	    "\"requests\":[{\"request\":11,\"state\":\"pending\",\"created\":"
 	    "1700000500,\"decided\":null,\"decision\":null,\"url\":"
 	    "\"https://orbl.example/api/v1/delist-requests/11\"}],"
-	    "\"delist_url\":\"https://orbl.example/?ip=192.0.2.1#delist\"}\n");
+	    "\"delist_url\":\"https://orbl.example/?ip=192.0.2.1#delist\","
+	    "\"advice\":\"retest\",\"contact\":null,\"check_url\":"
+	    "\"https://orbl.example/api/v1/check?ip=192.0.2.1\"}\n");
+
+	/* The operator's entry: no delisting link, the operator's address. */
+	cov[1].l.source = "manual";
+	dumps_as_tail(api_json_lookup(&v, BASE, "hostmaster@bl.example"),
+	    "\"delist_url\":null,\"advice\":\"operator\",\"contact\":"
+	    "\"hostmaster@bl.example\",\"check_url\":"
+	    "\"https://orbl.example/api/v1/check?ip=192.0.2.1\"}\n");
+	/* A range decides: the same, as a range. */
+	lk.decides = &cov[0];
+	dumps_as_tail(api_json_lookup(&v, BASE, "hostmaster@bl.example"),
+	    "\"delist_url\":null,\"advice\":\"range\",\"contact\":"
+	    "\"hostmaster@bl.example\",\"check_url\":"
+	    "\"https://orbl.example/api/v1/check?ip=192.0.2.1\"}\n");
 
 	/* Not listed, nothing known: nulls and empty lists; a test point
 	 * has no delisting link even when listed. */
@@ -238,26 +270,89 @@ test_lookup(void **state)
 	snprintf(lk.addr, sizeof(lk.addr), "2001:db8::1");
 	lk.why = "not listed";
 	v.lk = &lk;
-	dumps_as(api_json_lookup(&v, ""),
+	dumps_as(api_json_lookup(&v, "", "hostmaster@bl.example"),
 	    "{\"address\":\"2001:db8::1\",\"listed\":false,\"entry\":null,"
 	    "\"exclude\":false,\"code\":null,\"reason\":null,\"why\":"
 	    "\"not listed\",\"source\":null,\"created\":null,\"expires\":null,"
 	    "\"covering\":[],\"history\":[],\"verdict\":null,\"probes\":[],"
 	    "\"evidence\":null,\"events\":[],\"requests\":[],"
-	    "\"delist_url\":null}\n");
+	    "\"delist_url\":null,\"advice\":\"not-listed\",\"contact\":null,"
+	    "\"check_url\":\"/api/v1/check?ip=2001:db8::1\"}\n");
 	snprintf(lk.addr, sizeof(lk.addr), "127.0.0.2");
 	lk.listed = 1;
 	lk.testpoint = 1;
 	lk.code = 0x7f000002;
 	lk.why = "test point";
 	lk.source = "test-point";
-	dumps_as(api_json_lookup(&v, ""),
+	dumps_as(api_json_lookup(&v, "", NULL),
 	    "{\"address\":\"127.0.0.2\",\"listed\":true,\"entry\":null,"
 	    "\"exclude\":false,\"code\":\"127.0.0.2\",\"reason\":\"\","
 	    "\"why\":\"test point\",\"source\":\"test-point\",\"created\":null,"
 	    "\"expires\":null,\"covering\":[],\"history\":[],\"verdict\":null,"
 	    "\"probes\":[],\"evidence\":null,\"events\":[],\"requests\":[],"
-	    "\"delist_url\":null}\n");
+	    "\"delist_url\":null,\"advice\":\"test-point\",\"contact\":null,"
+	    "\"check_url\":\"/api/v1/check?ip=127.0.0.2\"}\n");
+}
+
+/* GET /api/v1/check: orbl's row from the lookup, then each list's; a
+ * hostile TXT stays intact but for the escapes, only listed rows carry
+ * codes and TXT, errors are errors. */
+static void
+test_check(void **state)
+{
+	struct lookup		 lk;
+	struct dnsbl_check	 dc;
+	struct dnsbl_list	 l[3];
+	char			 t0[] = "<script>x</script>";
+
+	(void)state;
+	memset(&lk, 0, sizeof(lk));
+	snprintf(lk.addr, sizeof(lk.addr), "192.0.2.1");
+	lk.listed = 1;
+	lk.code = 0x7f000002;
+	snprintf(lk.txt, sizeof(lk.txt), "open relay");
+	memset(&dc, 0, sizeof(dc));
+	memset(l, 0, sizeof(l));
+	dc.lists = l;
+	dc.nlists = 3;
+	snprintf(l[0].zone, sizeof(l[0].zone), "other.test");
+	assert_int_equal(dnsq_srv_set(&l[0].srv[0], "127.0.0.1", 5353), 0);
+	l[0].nsrv = 1;
+	l[0].listed = 1;
+	l[0].codes[0] = 0x7f00000a;
+	l[0].ncodes = 1;
+	l[0].txt[0] = t0;
+	l[0].ntxt = 1;
+	l[0].ms = 12;
+	snprintf(l[1].zone, sizeof(l[1].zone), "clean.test");
+	l[1].ms = 3;
+	snprintf(l[2].zone, sizeof(l[2].zone), "err.test");
+	l[2].codes[0] = 0x7ffffffe;
+	l[2].ncodes = 1;
+	snprintf(l[2].err, sizeof(l[2].err), "timeout");
+	l[2].ms = 500;
+	dumps_as(api_json_check("192.0.2.1", &lk, "bl.test", "", &dc, BASE),
+	    "{\"address\":\"192.0.2.1\",\"listed\":true,\"listed_in\":2,"
+	    "\"answered\":3,\"lists\":[{\"zone\":\"bl.test\",\"source\":"
+	    "\"orbl\",\"server\":null,\"listed\":true,\"codes\":"
+	    "[\"127.0.0.2\"],\"txt\":[\"open relay\"],\"error\":null,\"ms\":0},"
+	    "{\"zone\":\"other.test\",\"source\":\"dns\",\"server\":"
+	    "\"127.0.0.1:5353\",\"listed\":true,\"codes\":[\"127.0.0.10\"],"
+	    "\"txt\":[\"\\u003cscript\\u003ex\\u003c/script\\u003e\"],"
+	    "\"error\":null,\"ms\":12},{\"zone\":\"clean.test\",\"source\":"
+	    "\"dns\",\"server\":null,\"listed\":false,\"codes\":[],\"txt\":[],"
+	    "\"error\":null,\"ms\":3},{\"zone\":\"err.test\",\"source\":"
+	    "\"dns\",\"server\":null,\"listed\":false,\"codes\":"
+	    "[\"127.255.255.254\"],\"txt\":[],\"error\":\"timeout\",\"ms\":500}],\"lookup\":"
+	    "\"https://orbl.example/api/v1/lookup?ip=192.0.2.1\"}\n");
+	/* No database, no other list: orbl's row is the error. */
+	dumps_as(api_json_check("192.0.2.1", NULL, "bl.test", "no database",
+	    NULL, ""),
+	    "{\"address\":\"192.0.2.1\",\"listed\":false,\"listed_in\":0,"
+	    "\"answered\":0,\"lists\":[{\"zone\":\"bl.test\",\"source\":"
+	    "\"orbl\",\"server\":null,\"listed\":false,\"codes\":[],\"txt\":[],"
+	    "\"error\":\"no database\",\"ms\":0}],\"lookup\":"
+	    "\"/api/v1/lookup?ip=192.0.2.1\"}\n");
 }
 
 static void
@@ -517,7 +612,7 @@ each_failure(json_t *(*build)(void *), void *arg, const char *name)
 static json_t *
 b_lookup(void *arg)
 {
-	return api_json_lookup(arg, BASE);
+	return api_json_lookup(arg, BASE, "hostmaster@bl.example");
 }
 
 static json_t *
@@ -586,6 +681,7 @@ main(void)
 		cmocka_unit_test(test_small),
 		cmocka_unit_test(test_probe),
 		cmocka_unit_test(test_lookup),
+		cmocka_unit_test(test_check),
 		cmocka_unit_test(test_submissions),
 		cmocka_unit_test(test_requests),
 		cmocka_unit_test(test_escapes),

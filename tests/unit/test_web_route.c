@@ -54,6 +54,8 @@ static const struct {
 	    0 },
 	{ "/api/v1/admin/remove", ROUTE_API_ADMIN_REMOVE, ROUTE_POST, NULL,
 	    1 },
+	{ "/check", ROUTE_CHECK, ROUTE_GET, NULL, 0 },
+	{ "/api/v1/check", ROUTE_API_CHECK, ROUTE_GET, NULL, 0 },
 };
 #define NEVERY	(sizeof(every) / sizeof(every[0]))
 

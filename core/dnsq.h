@@ -1,12 +1,16 @@
 /*
- * dnsq.h -- a small DNS client for orblctl check: many queries at once,
- * each to its own server(s), in one thread and one poll loop.
+ * dnsq.h -- a small DNS client on libevent: many queries at once, each to
+ * its own server(s), driven by the caller's event_base.  orblctl check
+ * runs it on a private base until it is done (dnsq_run); orbl-web's check
+ * page runs it on the server's base beside the HTTP traffic (dnsq_start:
+ * nothing blocks, a callback says when every query has ended).
  *
  * Every query is sent over UDP when the run starts (one socket per
  * address family, replies matched by id, server and question), sent
  * again after half the timeout (to the next server when there are
  * several) and given up at the timeout; a truncated reply moves it to
- * TCP.  So a run takes about the slowest query's time, never the sum.
+ * TCP.  So a run takes about the slowest query's time, never the sum,
+ * and never longer than the timeout.
  *
  * The reading of a reply (dnsq_reply_read) is pure: no I/O, no clock.
  */
@@ -84,6 +88,7 @@ enum dnsq_reply dnsq_reply_read(const uint8_t *buf, size_t len, uint16_t id,
 
 struct dnsq;
 struct dnsq_query;
+struct event_base;
 
 /* How a query ended. */
 struct dnsq_result {
@@ -95,25 +100,37 @@ struct dnsq_result {
 };
 typedef void	dnsq_done_fn(const struct dnsq_result *, void *arg);
 
-/* A run where each query gives up after timeout_ms. */
-struct dnsq	*dnsq_new(int64_t timeout_ms);
+/* A run on base where each query gives up after timeout_ms. */
+struct dnsq	*dnsq_new(struct event_base *, int64_t timeout_ms);
+/* Also in the middle of a run (from its end callback, say): what is
+ * still pending is dropped without a callback. */
 void		 dnsq_free(struct dnsq *);
 /*
  * Ask type for qname (copied) of srv[0..nsrv-1] (copied; 1 to
  * DNSQ_MAXSRV): done is called once when the query ends, answered or
- * not, unless it is cancelled first.  Before dnsq_run only.
+ * not, unless it is cancelled first.  Before dnsq_start only.
  */
 struct dnsq_query *dnsq_add(struct dnsq *, const ldns_rdf *qname,
 		    ldns_rr_type type, const struct dnsq_srv *srv, int nsrv,
 		    dnsq_done_fn *done, void *arg);
 /* Call fn(arg) every every_ms while the run goes on, also when no
  * reply comes (a progress line that must not wait for the next answer).
- * Before dnsq_run only. */
+ * Before dnsq_start only. */
 void		 dnsq_set_tick(struct dnsq *, int64_t every_ms,
 		    void (*fn)(void *), void *arg);
 /* End a query now without calling its done (e.g. from another's). */
 void		 dnsq_cancel(struct dnsq *, struct dnsq_query *);
-/* Send every query, then poll until each has ended. */
+/*
+ * Send every query and return: the base's loop does the rest.  end(arg)
+ * is called once, from the loop (never from inside dnsq_start or a done
+ * callback), when every query has ended; it may dnsq_free the run.
+ * end may be NULL.
+ */
+void		 dnsq_start(struct dnsq *, void (*end)(void *), void *arg);
+/* Queries not ended yet. */
+size_t		 dnsq_pending(const struct dnsq *);
+/* dnsq_start, then run the base until every query has ended (a private
+ * base: its other events run too). */
 void		 dnsq_run(struct dnsq *);
 
 #endif

@@ -1,6 +1,15 @@
 /*
- * dnsq.c -- many DNS queries at once over UDP (TCP when truncated), and
- * the reading of their replies (dnsq.h).
+ * dnsq.c -- many DNS queries at once over UDP (TCP when truncated) on a
+ * libevent base, and the reading of their replies (dnsq.h).
+ *
+ * The events: one persistent read event per UDP socket (one socket per
+ * address family), one per TCP connection (write while connecting and
+ * sending, read after), and one timer for the whole run, set to the
+ * earliest retry, deadline or tick.  Whatever fires, sweep() then looks
+ * at every query (a run has a few dozen): gives up the overdue ones,
+ * resends the ones due, and sets the timer again.  The end callback runs
+ * from an event of its own, so that no caller's code is on the stack of
+ * a callback that frees the run.
  */
 #include <sys/socket.h>
 
@@ -9,13 +18,14 @@
 
 #include <errno.h>
 #include <math.h>
-#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <event2/event.h>
 
 #include "conf.h"
 #include "dnsq.h"
@@ -241,6 +251,7 @@ dnsq_reply_read(const uint8_t *buf, size_t len, uint16_t id,
 enum qstate { Q_NEW, Q_UDP, Q_CONNECT, Q_WRITE, Q_READ, Q_DONE };
 
 struct dnsq_query {
+	struct dnsq		*d;
 	ldns_rdf		*qname;
 	ldns_rr_type		 type;
 	struct dnsq_srv		 srv[DNSQ_MAXSRV];
@@ -256,6 +267,8 @@ struct dnsq_query {
 	char			 note[64];	/* an ignored reply, for the
 						 * timeout */
 	int			 fd;		/* TCP, -1 */
+	struct event		*tev;		/* TCP: its event */
+	short			 twhat;		/* ... EV_READ or EV_WRITE */
 	int			 tsrv;		/* TCP: index of the server */
 	uint8_t			*tbuf;		/* TCP: framed query, then
 						 * the reply */
@@ -263,16 +276,25 @@ struct dnsq_query {
 };
 
 struct dnsq {
+	struct event_base	*base;
 	struct dnsq_query	**q;
 	size_t			 nq, capq;
 	int			 fd4, fd6;
+	struct event		*ev4, *ev6;	/* the UDP sockets' reads */
+	struct event		*timer;		/* retries, deadlines, tick */
+	struct event		*fin;		/* runs end */
 	int64_t			 t0, timeout;
 	size_t			 pending;	/* queries not Q_DONE */
+	int			 started, ended;
 	uint8_t			*rbuf;		/* UDP receive buffer */
+	void			(*end)(void *);
+	void			*endarg;
 	void			(*tick)(void *);
 	void			*tickarg;
 	int64_t			 tick_every, tick_at;
 };
+
+static void	sweep(struct dnsq *, int64_t);
 
 static int64_t
 now_ms(void)
@@ -284,10 +306,11 @@ now_ms(void)
 }
 
 struct dnsq *
-dnsq_new(int64_t timeout_ms)
+dnsq_new(struct event_base *base, int64_t timeout_ms)
 {
 	struct dnsq	*d = xcalloc(1, sizeof(*d));
 
+	d->base = base;
 	d->fd4 = d->fd6 = -1;
 	d->timeout = timeout_ms;
 	return d;
@@ -303,6 +326,8 @@ dnsq_free(struct dnsq *d)
 		return;
 	for (i = 0; i < d->nq; i++) {
 		q = d->q[i];
+		if (q->tev != NULL)
+			event_free(q->tev);
 		if (q->fd != -1)
 			close(q->fd);
 		free(q->tbuf);
@@ -310,6 +335,14 @@ dnsq_free(struct dnsq *d)
 		ldns_rdf_deep_free(q->qname);
 		free(q);
 	}
+	if (d->ev4 != NULL)
+		event_free(d->ev4);
+	if (d->ev6 != NULL)
+		event_free(d->ev6);
+	if (d->timer != NULL)
+		event_free(d->timer);
+	if (d->fin != NULL)
+		event_free(d->fin);
 	if (d->fd4 != -1)
 		close(d->fd4);
 	if (d->fd6 != -1)
@@ -336,6 +369,8 @@ dnsq_add(struct dnsq *d, const ldns_rdf *qname, ldns_rr_type type,
 
 	if (nsrv < 1 || nsrv > DNSQ_MAXSRV)
 		fatalx("%s: %d servers", __func__, nsrv);
+	if (d->started)
+		fatalx("%s: the run has started", __func__);
 	if (d->nq == d->capq) {
 		d->capq = d->capq ? d->capq * 2 : 16;
 		d->q = xreallocarray(d->q, d->capq, sizeof(*d->q));
@@ -343,6 +378,7 @@ dnsq_add(struct dnsq *d, const ldns_rdf *qname, ldns_rr_type type,
 	q = xcalloc(1, sizeof(*q));
 	if ((q->qname = ldns_rdf_clone(qname)) == NULL)
 		fatalx("%s: out of memory", __func__);
+	q->d = d;
 	q->type = type;
 	memcpy(q->srv, srv, sizeof(*srv) * (size_t)nsrv);
 	q->nsrv = nsrv;
@@ -352,6 +388,12 @@ dnsq_add(struct dnsq *d, const ldns_rdf *qname, ldns_rr_type type,
 	q->state = Q_NEW;
 	d->q[d->nq++] = q;
 	return q;
+}
+
+size_t
+dnsq_pending(const struct dnsq *d)
+{
+	return d->pending;
 }
 
 static uint16_t
@@ -388,17 +430,35 @@ query_build(struct dnsq *d, struct dnsq_query *q)
 	ldns_pkt_free(p);
 }
 
+/* Every query ended: end runs from the loop, once. */
+static void
+run_check_end(struct dnsq *d)
+{
+	if (d->started && !d->ended && d->pending == 0) {
+		d->ended = 1;
+		if (d->timer != NULL)
+			evtimer_del(d->timer);
+		event_active(d->fin, EV_TIMEOUT, 0);
+	}
+}
+
 static void
 query_close(struct dnsq *d, struct dnsq_query *q)
 {
+	/* Freeing the event of the callback that runs is allowed; nothing
+	 * touches it after. */
+	if (q->tev != NULL)
+		event_free(q->tev);
+	q->tev = NULL;
 	if (q->fd != -1)
 		close(q->fd);
 	q->fd = -1;
 	free(q->tbuf);
 	q->tbuf = NULL;
-	if (q->state != Q_NEW)
+	if (q->state != Q_NEW && q->state != Q_DONE)
 		d->pending--;
 	q->state = Q_DONE;
+	run_check_end(d);
 }
 
 void
@@ -444,14 +504,22 @@ query_fail(struct dnsq *d, struct dnsq_query *q, int64_t now,
 	query_end(d, q, now, NULL, err);
 }
 
+static void	udp_cb(evutil_socket_t, short, void *);
+
 static int
 udp_socket(struct dnsq *d, int family)
 {
-	int	*fd = family == AF_INET6 ? &d->fd6 : &d->fd4;
+	int		*fd = family == AF_INET6 ? &d->fd6 : &d->fd4;
+	struct event	**ev = family == AF_INET6 ? &d->ev6 : &d->ev4;
 
-	if (*fd == -1)
-		*fd = socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-		    0);
+	if (*fd != -1)
+		return *fd;
+	if ((*fd = socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+	    0)) == -1)
+		return -1;
+	if ((*ev = event_new(d->base, *fd, EV_READ | EV_PERSIST, udp_cb,
+	    d)) == NULL || event_add(*ev, NULL) == -1)
+		fatalx("%s: cannot set up an event", __func__);
 	return *fd;
 }
 
@@ -466,6 +534,24 @@ query_send(struct dnsq *d, struct dnsq_query *q, int64_t now)
 	    sendto(fd, q->wire, q->wlen, 0, (const struct sockaddr *)&s->ss,
 	    s->len) == -1)
 		query_fail(d, q, now, "send: %s", strerror(errno));
+}
+
+static void	tcp_cb(evutil_socket_t, short, void *);
+
+/* q's TCP event waits for what its state needs. */
+static void
+tcp_arm(struct dnsq *d, struct dnsq_query *q)
+{
+	short	 what = q->state == Q_READ ? EV_READ : EV_WRITE;
+
+	if (q->fd == -1 || (q->tev != NULL && q->twhat == what))
+		return;
+	if (q->tev != NULL)
+		event_free(q->tev);
+	q->twhat = what;
+	if ((q->tev = event_new(d->base, q->fd, what | EV_PERSIST, tcp_cb,
+	    q)) == NULL || event_add(q->tev, NULL) == -1)
+		fatalx("%s: cannot set up an event", __func__);
 }
 
 static void
@@ -490,8 +576,11 @@ tcp_start(struct dnsq *d, struct dnsq_query *q, int si, int64_t now)
 	memcpy(q->tbuf + 2, q->wire, q->wlen);
 	if (connect(fd, (const struct sockaddr *)&s->ss, s->len) == 0)
 		q->state = Q_WRITE;
-	else if (errno != EINPROGRESS)
+	else if (errno != EINPROGRESS) {
 		query_fail(d, q, now, "tcp: %s", strerror(errno));
+		return;
+	}
+	tcp_arm(d, q);
 }
 
 /* A reply for q (from server si; over TCP or not). */
@@ -561,6 +650,8 @@ srv_index(const struct dnsq_query *q, const struct sockaddr_storage *ss)
 	return -1;
 }
 
+/* Every datagram waiting on fd (a few at most: bounded by the queries
+ * of the run, each answered at most twice, plus strays). */
 static void
 udp_read(struct dnsq *d, int fd, int64_t now)
 {
@@ -587,7 +678,18 @@ udp_read(struct dnsq *d, int fd, int64_t now)
 }
 
 static void
-tcp_event(struct dnsq *d, struct dnsq_query *q, short rev, int64_t now)
+udp_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	struct dnsq	*d = arg;
+	int64_t		 now = now_ms();
+
+	(void)ev;
+	udp_read(d, fd, now);
+	sweep(d, now);
+}
+
+static void
+tcp_event(struct dnsq *d, struct dnsq_query *q, int writable, int64_t now)
 {
 	ssize_t		 n;
 	size_t		 need;
@@ -601,7 +703,7 @@ tcp_event(struct dnsq *d, struct dnsq_query *q, short rev, int64_t now)
 			query_fail(d, q, now, "tcp: %s", strerror(e));
 			return;
 		}
-		if (!(rev & POLLOUT))
+		if (!writable)
 			return;
 		q->state = Q_WRITE;
 	}
@@ -620,6 +722,7 @@ tcp_event(struct dnsq *d, struct dnsq_query *q, short rev, int64_t now)
 		q->tbuf = xmalloc(65535 + 2);
 		q->toff = 0;
 		q->state = Q_READ;
+		tcp_arm(d, q);
 		return;
 	}
 	if (q->state != Q_READ)
@@ -640,18 +743,107 @@ tcp_event(struct dnsq *d, struct dnsq_query *q, short rev, int64_t now)
 		query_reply(d, q, q->tbuf + 2, need - 2, q->tsrv, 1, now);
 }
 
-void
-dnsq_run(struct dnsq *d)
+static void
+tcp_cb(evutil_socket_t fd, short ev, void *arg)
 {
-	struct pollfd		*pfd;
-	struct dnsq_query	**qv, *q;
-	int64_t			 now, next;
-	size_t			 i, n;
+	struct dnsq_query	*q = arg;
+	struct dnsq		*d = q->d;
+	int64_t			 now = now_ms();
 
+	(void)fd;
+	tcp_event(d, q, (ev & EV_WRITE) != 0, now);
+	sweep(d, now);
+}
+
+static void
+timer_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	(void)fd;
+	(void)ev;
+	sweep(arg, now_ms());
+}
+
+static void
+fin_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	struct dnsq	*d = arg;
+
+	(void)fd;
+	(void)ev;
+	/* The last thing: end may free d. */
+	if (d->end != NULL)
+		d->end(d->endarg);
+}
+
+/*
+ * Give up the overdue queries, resend the ones due, tick, and set the
+ * timer for the next of these.
+ */
+static void
+sweep(struct dnsq *d, int64_t now)
+{
+	struct dnsq_query	*q;
+	struct timeval		 tv;
+	int64_t			 next;
+	size_t			 i;
+
+	if (d->ended)
+		return;
+	next = now + d->timeout;
+	for (i = 0; i < d->nq; i++) {
+		q = d->q[i];
+		if (q->state == Q_DONE || q->state == Q_NEW)
+			continue;
+		if (now >= q->deadline) {
+			if (q->note[0])
+				query_fail(d, q, now, "timeout (after %s)",
+				    q->note);
+			else
+				query_fail(d, q, now, "timeout");
+			continue;
+		}
+		if (q->state == Q_UDP && q->tries == 1 && now >= q->retry_at)
+			query_send(d, q, now);
+		if (q->state == Q_DONE)
+			continue;
+		if (q->deadline < next)
+			next = q->deadline;
+		if (q->state == Q_UDP && q->tries == 1 && q->retry_at < next)
+			next = q->retry_at;
+	}
+	if (d->ended || d->pending == 0)
+		return;
+	if (d->tick != NULL) {
+		if (now >= d->tick_at) {
+			d->tick(d->tickarg);
+			d->tick_at = now + d->tick_every;
+		}
+		if (d->tick_at < next)
+			next = d->tick_at;
+	}
+	if (next < now)
+		next = now;
+	tv.tv_sec = (time_t)((next - now) / 1000);
+	tv.tv_usec = (suseconds_t)((next - now) % 1000 * 1000);
+	evtimer_add(d->timer, &tv);
+}
+
+void
+dnsq_start(struct dnsq *d, void (*end)(void *), void *arg)
+{
+	struct dnsq_query	*q;
+	int64_t			 now;
+	size_t			 i;
+
+	if (d->started)
+		fatalx("%s: started twice", __func__);
+	d->end = end;
+	d->endarg = arg;
+	if ((d->timer = evtimer_new(d->base, timer_cb, d)) == NULL ||
+	    (d->fin = event_new(d->base, -1, 0, fin_cb, d)) == NULL)
+		fatalx("%s: cannot set up events", __func__);
 	if (d->rbuf == NULL)
 		d->rbuf = xmalloc(DNSQ_RBUF);
-	pfd = xreallocarray(NULL, d->nq + 2, sizeof(*pfd));
-	qv = xreallocarray(NULL, d->nq + 2, sizeof(*qv));
 	d->t0 = now = now_ms();
 	d->tick_at = now + d->tick_every;
 	for (i = 0; i < d->nq; i++) {
@@ -664,75 +856,20 @@ dnsq_run(struct dnsq *d)
 		q->deadline = now + d->timeout;
 		d->pending++;
 	}
+	d->started = 1;
 	/* All built first: every id is unique before the first reply. */
 	for (i = 0; i < d->nq; i++)
-		if (d->q[i]->state == Q_UDP)
+		if (d->q[i]->state == Q_UDP && d->q[i]->tries == 0)
 			query_send(d, d->q[i], now);
+	run_check_end(d);
+	sweep(d, now);
+}
 
-	while (d->pending > 0) {
-		now = now_ms();
-		next = now + d->timeout;
-		n = 0;
-		for (i = 0; i < d->nq; i++) {
-			q = d->q[i];
-			if (q->state == Q_DONE)
-				continue;
-			if (now >= q->deadline) {
-				if (q->note[0])
-					query_fail(d, q, now, "timeout (after "
-					    "%s)", q->note);
-				else
-					query_fail(d, q, now, "timeout");
-				continue;
-			}
-			if (q->state == Q_UDP && q->tries == 1 &&
-			    now >= q->retry_at)
-				query_send(d, q, now);
-			if (q->state == Q_DONE)
-				continue;
-			if (q->deadline < next)
-				next = q->deadline;
-			if (q->state == Q_UDP && q->tries == 1 &&
-			    q->retry_at < next)
-				next = q->retry_at;
-			if (q->fd != -1) {
-				pfd[n].fd = q->fd;
-				pfd[n].events = q->state == Q_READ ? POLLIN :
-				    POLLOUT;
-				qv[n++] = q;
-			}
-		}
-		if (d->pending == 0)
-			break;
-		if (d->tick != NULL) {
-			if (now >= d->tick_at) {
-				d->tick(d->tickarg);
-				d->tick_at = now + d->tick_every;
-			}
-			if (d->tick_at < next)
-				next = d->tick_at;
-		}
-		for (i = 0; i < 2; i++) {
-			pfd[n].fd = i == 0 ? d->fd4 : d->fd6;
-			pfd[n].events = POLLIN;
-			qv[n++] = NULL;
-		}
-		if (poll(pfd, (nfds_t)n, (int)(next - now)) == -1) {
-			if (errno == EINTR)
-				continue;
-			fatal("poll");
-		}
-		now = now_ms();
-		for (i = 0; i < n; i++) {
-			if (pfd[i].fd == -1 || pfd[i].revents == 0)
-				continue;
-			if (qv[i] == NULL)
-				udp_read(d, pfd[i].fd, now);
-			else if (qv[i]->state != Q_DONE && qv[i]->fd ==
-			    pfd[i].fd)
-				tcp_event(d, qv[i], pfd[i].revents, now);
-		}
-	}
-	free(pfd);
-	free(qv);
+void
+dnsq_run(struct dnsq *d)
+{
+	dnsq_start(d, NULL, NULL);
+	while (!d->ended)
+		if (event_base_loop(d->base, EVLOOP_ONCE) == -1)
+			fatalx("%s: the event loop failed", __func__);
 }
