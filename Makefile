@@ -226,6 +226,8 @@ FUZZ_DEPS_fuzz_http_path = web/route.c web/form.c $(COMMON_SRCS)
 FUZZ_DEPS_fuzz_import = tools/import_parse.c $(COMMON_SRCS)
 FUZZ_DEPS_fuzz_mailq = tools/mailq.c tools/mailq_top.c $(COMMON_SRCS)
 FUZZ_DEPS_fuzz_conf = $(COMMON_SRCS)
+# Replies from other lists' DNS servers (orblctl check, orbl-web /check).
+FUZZ_DEPS_fuzz_dnsq_reply = core/dnsq.c $(COMMON_SRCS)
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,build/fuzz/%,$(FUZZ_SRCS))
 fuzz: $(FUZZ_BINS)
 	@echo "run e.g.: mkdir -p build/fuzz/new; build/fuzz/fuzz_query build/fuzz/new tests/fuzz/corpus/query -max_total_time=60"
@@ -242,6 +244,7 @@ build/fuzz/fuzz_http_path: web/form.c web/form.h web/route.c web/route.h
 build/fuzz/fuzz_import: $(FUZZ_DEPS_fuzz_import) tools/import_parse.h
 build/fuzz/fuzz_mailq: $(FUZZ_DEPS_fuzz_mailq) tools/mailq.h tools/mailq_top.h
 build/fuzz/fuzz_conf: $(COMMON_SRCS)
+build/fuzz/fuzz_dnsq_reply: $(FUZZ_DEPS_fuzz_dnsq_reply) core/dnsq.h
 
 # make fuzz-long: every target for FUZZ_LONG_RUNS executions or
 # FUZZ_LONG_TIME seconds, whichever comes first, under ASan+UBSan, over a
