@@ -98,6 +98,10 @@ const struct conf_key conf_keys[] = {
 	  "probe runs at once (global cap)" },
 	{ "probe_max_accepted", CONF_UINT, OFF(probe_max_accepted), 0, "3",
 	  "test messages a run may get accepted before it stops" },
+	{ "probe_batch_wait", CONF_DURATION, OFF(probe_batch_wait), 0, "1m",
+	  "after probe_max_accepted accepted test messages and no arrival, "
+	  "wait this long (at most arrival_wait) before sending the forms not "
+	  "sent yet; the last batch waits arrival_wait" },
 	{ "probe_max_rejects", CONF_UINT, OFF(probe_max_rejects), 0, "5",
 	  "rejected tests per connection before reconnecting" },
 	{ "submit_limit", CONF_UINT, OFF(submit_limit), 0, "60",

@@ -54,7 +54,7 @@ struct conf {
 	char		*probe_deny[CONF_MAX_LIST];	/* do-not-test CIDRs */
 	int		 nprobe_deny;
 	long long	 connect_timeout, smtp_timeout, probe_timeout;
-	long long	 arrival_wait, cookie_lifetime;
+	long long	 arrival_wait, probe_batch_wait, cookie_lifetime;
 	long long	 tempfail_retry, tempfail_tries;
 	long long	 retest_interval, relist_retest;
 	long long	 probe_concurrency, probe_max_accepted, probe_max_rejects;

@@ -3,6 +3,7 @@
  */
 #include <sys/queue.h>
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,6 +39,8 @@
  */
 #define ARRIVALS_PER_TEST	3	/* rows per cookie (probe, test) */
 #define ARRIVALS_PER_RUN	60	/* rows per probe run */
+#define RUN_TESTS_MAX		64	/* battery size bound (25 today) */
+#define RUN_TRANSCRIPT_MAX	(256 * 1024)	/* all batches together */
 #define ARRIVALS_PER_PEER_MIN	30	/* rows per delivering peer a minute */
 #define ARRIVALS_PER_MIN	300	/* rows a minute in all */
 #define ARRIVAL_PEERS		64	/* peers counted per minute */
@@ -58,6 +61,16 @@ struct run {
 	struct session_test	*tests;
 	size_t			 ntests, naccepted;
 	char			*transcript;
+	size_t			 transcriptlen;
+	/*
+	 * Batches: a session stops after probe_max_accepted accepted
+	 * messages (a real relay must not get a flood of test mail).  If
+	 * none of them arrives within the batch wait, those forms did not
+	 * relay, and the forms not yet sent go out in the next session,
+	 * until the battery is done or a message arrives.
+	 */
+	int			 batch;		/* sessions started */
+	int			 more;		/* R_WAIT before the next */
 	/* What the sink found. */
 	int			 confirmed, relayed_test, bounces;
 	char			 output_addr[ADDR_STRLEN];
@@ -208,6 +221,33 @@ runs_owner(const struct runs *rs)
 	return rs->owner;
 }
 
+/* The session's parameters (the strings are r's and the config's). */
+static void
+run_params(const struct run *r, struct session_params *sp)
+{
+	const struct conf	*c = r->rs->conf;
+
+	memset(sp, 0, sizeof(*sp));
+	sp->target = r->addr;
+	sp->port = (uint16_t)r->port;
+	sp->helo_name = c->helo_name;
+	sp->sink_domain = c->sink_domain;
+	sp->sink_local = c->sink_local;
+	sp->from_local = c->from_local;
+	sp->cookie_key = r->rs->key;
+	sp->cookie_keylen = r->rs->keylen;
+	sp->run_id = r->probe_id;
+	sp->cookie_expires = time(NULL) + c->cookie_lifetime;
+	sp->connect_timeout = (int)c->connect_timeout;
+	sp->reply_timeout = (int)c->smtp_timeout;
+	sp->total_timeout = (int)c->probe_timeout;
+	sp->max_rejects = (int)c->probe_max_rejects;
+	sp->max_connections = 8;
+	sp->max_accepted = (int)c->probe_max_accepted;
+	sp->trace = r->trace;
+	sp->trace_arg = r->targ;
+}
+
 int
 runs_start(struct runs *rs, const char *addr, int port, int64_t submission_id,
     int64_t request_id,
@@ -215,7 +255,6 @@ runs_start(struct runs *rs, const char *addr, int port, int64_t submission_id,
     void (*done)(const struct run_result *, void *), void *arg,
     void (*trace)(char, const char *, void *), void *targ)
 {
-	const struct conf	*c = rs->conf;
 	struct session_params	 sp;
 	struct run		*r;
 
@@ -243,28 +282,11 @@ runs_start(struct runs *rs, const char *addr, int port, int64_t submission_id,
 	if ((r->timer = evtimer_new(rs->base, run_timer_cb, r)) == NULL)
 		fatalx("evtimer_new");
 
-	memset(&sp, 0, sizeof(sp));
-	sp.target = r->addr;
-	sp.port = (uint16_t)port;
-	sp.helo_name = c->helo_name;
-	sp.sink_domain = c->sink_domain;
-	sp.sink_local = c->sink_local;
-	sp.from_local = c->from_local;
-	sp.cookie_key = rs->key;
-	sp.cookie_keylen = rs->keylen;
-	sp.run_id = r->probe_id;
-	sp.cookie_expires = time(NULL) + c->cookie_lifetime;
-	sp.connect_timeout = (int)c->connect_timeout;
-	sp.reply_timeout = (int)c->smtp_timeout;
-	sp.total_timeout = (int)c->probe_timeout;
-	sp.max_rejects = (int)c->probe_max_rejects;
-	sp.max_connections = 8;
-	sp.max_accepted = (int)c->probe_max_accepted;
-	sp.trace = trace;
-	sp.trace_arg = targ;
+	run_params(r, &sp);
 	log_info("probe #%lld %s port %d: started", (long long)r->probe_id,
 	    addr, port);
 	r->state = R_SESSION;
+	r->batch = 1;
 	if ((r->sess = smtp_session_start(rs->base, &sp, run_session_done,
 	    r)) == NULL) {
 		r->sverdict = VERDICT_PROTO;
@@ -291,39 +313,191 @@ runs_stop_all(struct runs *rs)
 	}
 }
 
+/*
+ * The session's tests into the run's: the first session's are the
+ * battery (one per test, in order, "not-run" where it stopped); a later
+ * batch's replace the entries of the tests it ran.
+ */
+static void
+run_merge_tests(struct run *r, const struct session_result *res)
+{
+	size_t	 i, j;
+
+	if (r->tests == NULL) {
+		r->tests = xcalloc(res->ntests ? res->ntests : 1,
+		    sizeof(*r->tests));
+		memcpy(r->tests, res->tests, res->ntests * sizeof(*r->tests));
+		r->ntests = res->ntests;
+		return;
+	}
+	for (j = 0; j < res->ntests; j++) {
+		if (res->tests[j].outcome == TO_NOT_RUN)
+			continue;
+		for (i = 0; i < r->ntests; i++)
+			if (r->tests[i].test_id == res->tests[j].test_id) {
+				r->tests[i] = res->tests[j];
+				break;
+			}
+	}
+}
+
+/* Append to the run's transcript, bounded (RUN_TRANSCRIPT_MAX). */
+static void
+run_transcript_add(struct run *r, const char *text, size_t len)
+{
+	static const char	 cut[] = "* transcript cut here (too long)\n";
+	size_t			 room;
+
+	if (r->transcriptlen >= RUN_TRANSCRIPT_MAX)
+		return;
+	room = RUN_TRANSCRIPT_MAX - r->transcriptlen;
+	if (len > room)
+		len = room;
+	r->transcript = xreallocarray(r->transcript, r->transcriptlen + len +
+	    sizeof(cut), 1);
+	memcpy(r->transcript + r->transcriptlen, text, len);
+	r->transcriptlen += len;
+	if (r->transcriptlen == RUN_TRANSCRIPT_MAX) {
+		memcpy(r->transcript + r->transcriptlen, cut, sizeof(cut));
+		r->transcriptlen += sizeof(cut) - 1;
+	}
+	r->transcript[r->transcriptlen] = '\0';
+}
+
+/* A note ("* ...") in the transcript and the live trace. */
+static void
+run_note(struct run *r, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void
+run_note(struct run *r, const char *fmt, ...)
+{
+	char	 line[256];
+	va_list	 ap;
+	size_t	 len;
+
+	line[0] = '*';
+	line[1] = ' ';
+	va_start(ap, fmt);
+	/* room left for the newline */
+	if (vsnprintf(line + 2, sizeof(line) - 3, fmt, ap) < 0)
+		line[2] = '\0';
+	va_end(ap);
+	if (r->trace)
+		r->trace('*', line + 2, r->targ);
+	len = strlen(line);
+	line[len++] = '\n';
+	run_transcript_add(r, line, len);
+}
+
+/* The forms the battery has not sent yet (ids into out): how many. */
+static size_t
+run_not_run(const struct run *r, int *out, size_t max)
+{
+	size_t	 i, n = 0;
+
+	for (i = 0; i < r->ntests && n < max; i++)
+		if (r->tests[i].outcome == TO_NOT_RUN)
+			out[n++] = r->tests[i].test_id;
+	return n;
+}
+
 static void
 run_session_done(struct smtp_session *sess, const struct session_result *res,
     void *arg)
 {
-	struct run	*r = arg;
-	struct timeval	 tv = { 0, RUN_POLL_USEC };
-	int		 i;
+	struct run		*r = arg;
+	const struct conf	*c = r->rs->conf;
+	struct timeval		 tv = { 0, RUN_POLL_USEC };
+	const struct relay_test	*rt;
+	int			 i, ids[RUN_TESTS_MAX];
+	size_t			 nleft;
+	int64_t			 wait;
 
 	(void)sess;
 	r->sess = NULL;
 	for (i = 0; i < CONN_RESULT_COUNT; i++)
 		r->rs->st.conns[i] += res->conns[i];
-	r->sverdict = res->verdict;
-	orbl_strlcpy(r->why, res->why, sizeof(r->why));
+	run_merge_tests(r, res);
+	if (res->transcript != NULL)
+		run_transcript_add(r, res->transcript, res->transcriptlen);
+	r->naccepted += res->naccepted;
+	if (r->batch == 1 || res->verdict == VERDICT_ACCEPTED) {
+		r->sverdict = res->verdict;
+		orbl_strlcpy(r->why, res->why, sizeof(r->why));
+	}
+	/* A later batch that accepted nothing changes nothing: messages
+	 * were accepted before it, and the sink has the last word. */
+	if (r->batch > 1 && r->sverdict == VERDICT_ACCEPTED) {
+		rt = NULL;
+		for (i = 0; i < (int)r->ntests; i++)
+			if (r->tests[i].outcome == TO_ACCEPTED) {
+				rt = relay_test_by_id(r->tests[i].test_id);
+				break;
+			}
+		snprintf(r->why, sizeof(r->why), "%zu test message%s accepted "
+		    "in %d batches (first: test %d, %s)", r->naccepted,
+		    r->naccepted > 1 ? "s" : "", r->batch, rt ? rt->id : 0,
+		    rt ? rt->name : "?");
+	}
 	/* The reason quotes the server's last reply, which may echo our
 	 * Message-ID: it goes to logs and decisions, never a whole token. */
 	cookie_redact(r->why);
-	r->ntests = res->ntests;
-	r->naccepted = res->naccepted;
-	r->tests = xcalloc(res->ntests ? res->ntests : 1, sizeof(*r->tests));
-	memcpy(r->tests, res->tests, res->ntests * sizeof(*r->tests));
-	r->transcript = xstrndup(res->transcript ? res->transcript : "",
-	    res->transcriptlen);
-	if (r->confirmed || res->verdict != VERDICT_ACCEPTED) {
+	if (r->confirmed || r->sverdict != VERDICT_ACCEPTED) {
 		run_finish(r);
 		return;
 	}
-	/* "250" proves nothing: wait for the mail at the sink. */
+	/* "250" proves nothing: wait for the mail at the sink.  Stopped
+	 * by the limit with forms left: wait a batch, then send those. */
+	nleft = run_not_run(r, ids, RUN_TESTS_MAX);
+	r->more = res->verdict == VERDICT_ACCEPTED && nleft > 0 &&
+	    c->probe_max_accepted > 0 &&
+	    res->naccepted >= (size_t)c->probe_max_accepted;
+	wait = c->arrival_wait;
+	if (r->more && c->probe_batch_wait < wait)
+		wait = c->probe_batch_wait;
 	r->state = R_WAIT;
-	r->wait_until = time(NULL) + r->rs->conf->arrival_wait;
-	if (r->trace)
+	r->wait_until = time(NULL) + wait;
+	if (r->more)
+		run_note(r, "batch %d: %zu accepted so far; waiting up to "
+		    "%lld s for test mail before the %zu forms not sent yet",
+		    r->batch, r->naccepted, (long long)wait, nleft);
+	else if (r->trace)
 		r->trace('*', "waiting for test mail at the sink", r->targ);
 	evtimer_add(r->timer, &tv);
+}
+
+/*
+ * No test mail in the batch wait: the forms sent did not relay (or not
+ * yet: a late one still confirms).  Send the ones not sent yet.
+ */
+static void
+run_next_batch(struct run *r)
+{
+	struct session_params	 sp;
+	int			 ids[RUN_TESTS_MAX];
+	size_t			 n;
+
+	n = run_not_run(r, ids, RUN_TESTS_MAX);
+	r->more = 0;
+	r->batch++;
+	run_note(r, "no test mail yet: batch %d, tests %d..%d (%zu forms)",
+	    r->batch, ids[0], ids[n - 1], n);
+	log_info("probe #%lld %s port %d: no test mail after %zu accepted; "
+	    "batch %d with %zu forms not sent yet", (long long)r->probe_id,
+	    r->addr, r->port, r->naccepted, r->batch, n);
+	run_params(r, &sp);
+	sp.tests = ids;
+	sp.ntests = n;
+	r->state = R_SESSION;
+	if ((r->sess = smtp_session_start(r->rs->base, &sp, run_session_done,
+	    r)) == NULL) {
+		/* Cannot happen with ids from the battery; decide anyway. */
+		log_warnx("probe #%lld: cannot start batch %d",
+		    (long long)r->probe_id, r->batch);
+		run_finish(r);
+	} else
+		r->rs->st.sessions++;
 }
 
 static int
@@ -368,6 +542,11 @@ run_timer_cb(evutil_socket_t fd, short ev, void *arg)
 		return;
 	}
 	run_poll(r);
+	if (!r->confirmed && r->more && time(NULL) >= r->wait_until &&
+	    !r->rs->stopping) {
+		run_next_batch(r);
+		return;
+	}
 	if (r->confirmed || time(NULL) >= r->wait_until) {
 		run_finish(r);
 		return;

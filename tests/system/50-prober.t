@@ -88,9 +88,12 @@ fake('banner5xx', behaviour => 'banner_5xx');
 # Two hops: 127.0.0.60 accepts, the mail leaves from 127.0.0.61.
 fake('twohop', behaviour => 'relay', listen => '127.0.0.60',
     next_hop => "127.0.0.1:$sinkport", source => '127.0.0.61');
-# A slow queue: its mail reaches the sink after arrival_wait (20 s) ran out.
+# A slow queue: its mail reaches the sink after the run ended.  It accepts
+# every form, so the run sends the whole battery in batches (1 s apart)
+# and then waits arrival_wait (20 s); the first message leaves 90 s after
+# it came, well after that.
 fake('late', behaviour => 'relay', listen => '127.0.0.62',
-    next_hop => "127.0.0.1:$sinkport", deliver_delay => 24);
+    next_hop => "127.0.0.1:$sinkport", deliver_delay => 90, lifetime => 240);
 
 
 # -- targets refused before anything is queued
@@ -257,7 +260,7 @@ like($fake{endless}->log, qr/endless reply stopped after \d+ lines/,
 # -- a late arrival still confirms (the cookie is valid for a day or two)
 {
 	my $ip = $target{late}[0];
-	my $ok = wait_until(40, 0.5, sub { (verdict_of($ip) // '') eq 'confirmed' });
+	my $ok = wait_until(150, 0.5, sub { (verdict_of($ip) // '') eq 'confirmed' });
 	ok(defined $ok, 'late arrival: the run turns from accepted-not-' .
 	    'delivered to confirmed');
 	my ($rc, $j) = lookup($ip);

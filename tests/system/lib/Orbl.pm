@@ -145,6 +145,10 @@ sub new {
 		soa_rname => 'hostmaster.orbl.example',
 		ttl => '10m',
 		neg_ttl => '2m',
+		# An accept-all server gets the whole battery in batches of
+		# probe_max_accepted; a second between them keeps such runs
+		# short here (the default is a minute).
+		probe_batch_wait => '1s',
 		%{$a{conf} // {}},
 	};
 	$self->write_conf;

@@ -10,6 +10,9 @@
 #		own domain (also <user%remote@[its IP]> and unqualified
 #		<user%remote>, which Postfix completes with @T); every other
 #		form is refused or accepted and discarded
+#	acceptall  accepts every recipient and silently discards the mail,
+#		except the percent-hack forms, which it relays as percent
+#		does (an accept-all front end that relays one late form)
 #
 #	my $pf = Postfix->new(mode => 'open', listen => '127.0.0.2:2525',
 #	    relayhost => '[127.0.0.1]:2526', dir => $tmp);
@@ -138,7 +141,8 @@ sub run {
 sub new {
 	my ($class, %o) = @_;
 	my $mode = $o{mode} // 'open';
-	croak "Postfix: bad mode '$mode'" unless $mode =~ /^(open|closed|percent)$/;
+	croak "Postfix: bad mode '$mode'"
+	    unless $mode =~ /^(open|closed|percent|acceptall)$/;
 	my ($ip, $port) = split(/:/, $o{listen} // '127.0.0.1');
 	$port ||= free_port($ip);
 	croak 'Postfix: relayhost => "[IP]:PORT" needed'
@@ -243,7 +247,7 @@ sub main_cf {
 	# the percent mode below needs local users accepted, and discards.
 	    'alias_maps =',
 	    'alias_database =',
-	    'local_transport = ' . ($mode eq 'percent'
+	    'local_transport = ' . ($mode =~ /^(percent|acceptall)$/
 		? 'discard:local delivery disabled in this test instance'
 		: 'error:5.1.1 local delivery disabled in this test instance'),
 	    'biff = no',
@@ -298,12 +302,19 @@ sub main_cf {
 		# relayed); <u@remote@T> and <"u@remote"@T>
 		# resolve to remote in smtpd too and are refused; plain
 		# <u@remote> is refused (mynetworks holds no client).
+		# acceptall: the same, but a recipient without a % is
+		# accepted and the whole message discarded (access DISCARD:
+		# 250 to RCPT and to the end of DATA, nothing delivered).
+		my $relay = $mode eq 'acceptall'
+		    ? "check_recipient_access regexp:$self->{conf}/acceptall, " .
+		      'reject_unauth_destination'
+		    : 'reject_unauth_destination';
 		$k->('mynetworks = 192.0.2.0/32',
 		    'mydestination = $myhostname',
 		    'local_recipient_maps =',
 		    'allow_percent_hack = yes',
 		    'swap_bangpath = no',
-		    'smtpd_relay_restrictions = reject_unauth_destination');
+		    "smtpd_relay_restrictions = $relay");
 	}
 	for my $key (sort keys %{$self->{main}}) {
 		$k->("$key = $self->{main}{$key}");
@@ -316,7 +327,7 @@ sub master_cf {
 	my $smtpd = "$self->{ip}:$self->{port} inet n - n - - smtpd";
 	# Percent mode: smtpd resolves with its own trivial-rewrite.
 	$smtpd .= "\n  -o rewrite_service_name=rewrite-smtpd"
-	    if $self->{mode} eq 'percent';
+	    if $self->{mode} =~ /^(percent|acceptall)$/;
 	# chroot (5th column) is off for every service: a chroot would need
 	# copies of /etc files inside the queue directory.  postlogd writes
 	# maillog_file.  Only the services an SMTP relay uses (no lmtp,
@@ -347,7 +358,8 @@ scache    unix  -       -       n       -       1       scache
 postlog   unix-dgram n  -       n       -       1       postlogd
 EOT
 	$cf .= "rewrite-smtpd unix - - n - - trivial-rewrite\n" .
-	    "  -o allow_percent_hack=no\n" if $self->{mode} eq 'percent';
+	    "  -o allow_percent_hack=no\n"
+	    if $self->{mode} =~ /^(percent|acceptall)$/;
 	return $cf;
 }
 
@@ -355,6 +367,9 @@ sub write_config {
 	my ($self) = @_;
 	spew("$self->{conf}/main.cf", $self->main_cf);
 	spew("$self->{conf}/master.cf", $self->master_cf);
+	spew("$self->{conf}/acceptall", "/%/ DUNNO\n" .
+	    "/./ DISCARD accept-all test instance: discarded\n")
+	    if $self->{mode} eq 'acceptall';
 }
 
 # A 220 banner on the listener within the deadline?
