@@ -311,6 +311,15 @@ install: all $(MAN5)
 	install -m 644 README.md examples/orbl.conf $(DESTDIR)$(PREFIX)/share/doc/orbl/
 	[ -e $(DESTDIR)$(SYSCONFDIR)/orbl/orbl.conf ] || \
 	    install -m 640 examples/orbl.conf $(DESTDIR)$(SYSCONFDIR)/orbl/orbl.conf
+	@# The units run as user orbl: it must read the config and own the
+	@# state directory (the Debian package's postinst does this itself).
+	@if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" = 0 ] && id orbl >/dev/null 2>&1; then \
+	    chgrp orbl $(SYSCONFDIR)/orbl/orbl.conf && \
+	    chown orbl:orbl $(LOCALSTATEDIR)/lib/orbl; \
+	else echo "install: the units run as user orbl; as root: useradd --system" \
+	    "--home-dir $(LOCALSTATEDIR)/lib/orbl --shell /usr/sbin/nologin orbl;" \
+	    "chgrp orbl $(SYSCONFDIR)/orbl/orbl.conf;" \
+	    "chown orbl:orbl $(LOCALSTATEDIR)/lib/orbl"; fi
 
 # make deb: a binary package with debhelper (debian/), built from a copy of
 # the tree in build/deb; lintian must report no errors.  make deb-test
