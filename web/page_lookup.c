@@ -46,6 +46,31 @@ pre(struct wreq *r, const char *s)
 	out_raw(r, "</pre>\n");
 }
 
+
+/* "13, 14, 16-25": the tests of p never run, as runs of ids. */
+static void
+not_run_list(struct wreq *r, const struct view_probe *p)
+{
+	size_t	 i, j;
+	int	 first = 1;
+
+	for (i = 0; i < p->ntests; i = j) {
+		j = i + 1;
+		if (!p->tests[i].verdict ||
+		    strcmp(p->tests[i].verdict, "not-run") != 0)
+			continue;
+		while (j < p->ntests && p->tests[j].verdict &&
+		    strcmp(p->tests[j].verdict, "not-run") == 0 &&
+		    p->tests[j].test_id == p->tests[j - 1].test_id + 1)
+			j++;
+		out_printf(r, "%s%d", first ? "tests " : ", ",
+		    p->tests[i].test_id);
+		if (j - i > 1)
+			out_printf(r, "&ndash;%d", p->tests[j - 1].test_id);
+		first = 0;
+	}
+}
+
 static void
 reply_line(struct wreq *r, const char *cmd, const char *arg,
     const char *reply)
@@ -150,11 +175,16 @@ page_probe(struct wreq *r, const struct view_probe *p, int heading)
 			out_raw(r, "</tr>\n");
 		}
 		out_raw(r, "</tbody>\n</table>\n");
-		if (notrun)
-			out_printf(r, "<p>%zu more test%s not run (the battery "
-			    "stops at the first relay, or the session "
-			    "ended).</p>\n", notrun, notrun == 1 ? " was" :
-			    "s were");
+		if (notrun) {
+			out_printf(r, "<p class=\"notrun\">Never reached: "
+			    "%zu form%s (", notrun, notrun == 1 ? "" : "s");
+			not_run_list(r, p);
+			out_raw(r, "). The battery stops when a test message "
+			    "arrives, or when the run ended for another "
+			    "reason; a server that accepts test messages "
+			    "without delivering them gets the next forms in "
+			    "batches.</p>\n");
+		}
 	}
 	if (p->transcript && *p->transcript) {
 		out_raw(r, "<details><summary>The SMTP transcript</summary>\n");

@@ -23,6 +23,7 @@ use Test::More;
 use Orbl qw(wait_until free_port);
 use Postfix qw(find_prog);
 use FakeSMTP;
+use Web;
 
 plan skip_all => 'needs root (private Postfix instances)' if $> != 0;
 plan skip_all => 'postfix missing (run scripts/deps)'
@@ -115,6 +116,17 @@ SKIP: {
 	    '... the transcript says when and why it went on');
 	my ($ip) = @{$target{acceptall}};
 	is($o->ctl('lookup', $ip)->{rc}, 0, '... and it is listed');
+	# The lookup page names the forms never reached.
+	my $w = Web->new($o);
+	ok($w->start, 'orbl-web up');
+	my $r = $w->get("/lookup?ip=$ip");
+	is($r->{status}, 200, "GET /lookup?ip=$ip");
+	my $last = $p->{relayed_test} + 1;
+	my $n = $BATTERY - $p->{relayed_test};
+	like($r->{content}, qr/Never reached: $n forms \(tests $last&ndash;$BATTERY\)/,
+	    '... the page names the forms never reached') or
+	    diag($r->{content} =~ /(Never reached[^<]*)/);
+	$w->stop;
 }
 
 # -- the accept-and-drop-everything server: the whole battery, bounded
