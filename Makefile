@@ -226,6 +226,8 @@ FUZZ_DEPS_fuzz_http_path = web/route.c web/form.c $(COMMON_SRCS)
 FUZZ_DEPS_fuzz_import = tools/import_parse.c $(COMMON_SRCS)
 FUZZ_DEPS_fuzz_mailq = tools/mailq.c tools/mailq_top.c $(COMMON_SRCS)
 FUZZ_DEPS_fuzz_conf = $(COMMON_SRCS)
+# A reported spam sample's Received chain (the sink's report mailbox).
+FUZZ_DEPS_fuzz_report = probe/report.c $(COMMON_SRCS)
 # Replies from other lists' DNS servers (orblctl check, orbl-web /check).
 FUZZ_DEPS_fuzz_dnsq_reply = core/dnsq.c $(COMMON_SRCS)
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,build/fuzz/%,$(FUZZ_SRCS))
@@ -245,6 +247,7 @@ build/fuzz/fuzz_import: $(FUZZ_DEPS_fuzz_import) tools/import_parse.h
 build/fuzz/fuzz_mailq: $(FUZZ_DEPS_fuzz_mailq) tools/mailq.h tools/mailq_top.h
 build/fuzz/fuzz_conf: $(COMMON_SRCS)
 build/fuzz/fuzz_dnsq_reply: $(FUZZ_DEPS_fuzz_dnsq_reply) core/dnsq.h
+build/fuzz/fuzz_report: $(FUZZ_DEPS_fuzz_report) probe/report.h
 
 # make fuzz-long: every target for FUZZ_LONG_RUNS executions or
 # FUZZ_LONG_TIME seconds, whichever comes first, under ASan+UBSan, over a

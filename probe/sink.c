@@ -1,7 +1,7 @@
 /*
  * sink.c -- the prober's SMTP sink: a small SMTP server (libevent
  * evconnlistener + one bufferevent per connection) that accepts mail for
- * one mailbox only and hands each message, inspected by sink_inspect()
+ * its mailboxes only (sink.h, enum sink_box) and hands each message, inspected by sink_inspect()
  * (sink_inspect.c: bounce or test mail, the cookie, the Received chain),
  * to its owner.
  *
@@ -96,6 +96,7 @@ struct sink_session {
 	char			 mail_from[SINK_PATH_MAX + 1];
 	char			 rcpt[SINK_PATH_MAX + 1];
 	int			 nrcpt;
+	enum sink_box		 box;		/* the first RCPT's */
 	char			*data;		/* max_message + 1 at most */
 	size_t			 datalen, datacap;
 	int			 truncated;
@@ -110,6 +111,8 @@ struct sink {
 	struct evconnlistener	*listener;
 	struct event		*accept_timer;	/* re-enable after EMFILE */
 	char			*host, *domain, *local, *hostname;
+	char			*boxes[3];	/* local parts by sink_box;
+						   NULL: none */
 	struct sockaddr_storage	 bound;
 	size_t			 max_message;
 	int			 timeout, max_sessions, max_per_peer;
@@ -148,6 +151,15 @@ static void	 session_free(struct sink_session *);
  * The listener and the sessions' life.
  */
 
+/* Two local parts naming one mailbox (RFC 5321: compared as we match
+ * them, without case). */
+static int
+same_local(const char *a, const char *b)
+{
+	return a != NULL && b != NULL && a[0] != '\0' &&
+	    strcasecmp(a, b) == 0;
+}
+
 struct sink *
 sink_new(struct event_base *base, const struct sink_conf *conf,
     int (*cb)(const struct sink_message *, void *), void *arg,
@@ -164,8 +176,19 @@ sink_new(struct event_base *base, const struct sink_conf *conf,
 		snprintf(err, errlen, "sink: domain and local part required");
 		return NULL;
 	}
-	if (strlen(conf->domain) + strlen(conf->local) + 1 > SINK_PATH_MAX) {
+	if (strlen(conf->domain) + strlen(conf->local) + 1 > SINK_PATH_MAX ||
+	    (conf->report_local != NULL && strlen(conf->domain) +
+	    strlen(conf->report_local) + 1 > SINK_PATH_MAX) ||
+	    (conf->selftest_local != NULL && strlen(conf->domain) +
+	    strlen(conf->selftest_local) + 1 > SINK_PATH_MAX)) {
 		snprintf(err, errlen, "sink: mailbox too long");
+		return NULL;
+	}
+	if (same_local(conf->local, conf->report_local) ||
+	    same_local(conf->local, conf->selftest_local) ||
+	    same_local(conf->report_local, conf->selftest_local)) {
+		snprintf(err, errlen, "sink: the test, report and self-test "
+		    "mailboxes must differ");
 		return NULL;
 	}
 	if (net_sockaddr(host, conf->port, &ss, &sslen) == -1) {
@@ -177,6 +200,11 @@ sink_new(struct event_base *base, const struct sink_conf *conf,
 	sk->host = xstrdup(host);
 	sk->domain = xstrdup(conf->domain);
 	sk->local = xstrdup(conf->local);
+	sk->boxes[SINK_BOX_TEST] = sk->local;
+	if (conf->report_local != NULL && conf->report_local[0] != '\0')
+		sk->boxes[SINK_BOX_REPORT] = xstrdup(conf->report_local);
+	if (conf->selftest_local != NULL && conf->selftest_local[0] != '\0')
+		sk->boxes[SINK_BOX_SELFTEST] = xstrdup(conf->selftest_local);
 	sk->hostname = xstrdup(conf->hostname != NULL && conf->hostname[0] ?
 	    conf->hostname : "localhost");
 	sk->max_message = conf->max_message > 0 ? conf->max_message :
@@ -250,6 +278,8 @@ sink_free(struct sink *sk)
 	free(sk->host);
 	free(sk->domain);
 	free(sk->local);
+	free(sk->boxes[SINK_BOX_REPORT]);
+	free(sk->boxes[SINK_BOX_SELFTEST]);
 	free(sk->hostname);
 	free(sk);
 }
@@ -588,6 +618,7 @@ session_reset(struct sink_session *s)
 	s->mail_from[0] = '\0';
 	s->rcpt[0] = '\0';
 	s->nrcpt = 0;
+	s->box = SINK_BOX_TEST;
 	s->datalen = 0;
 	s->truncated = 0;
 	s->midline = 0;
@@ -887,42 +918,48 @@ literal_is_ours(const struct sink_session *s, const char *dom, size_t len)
 }
 
 /*
- * The sink mailbox and nothing else: local part equal to ours (no
- * quoting, case-insensitive), domain ours or a literal of our address.  A
- * source route ("@a,@b:") is ignored (RFC 5321 C).
+ * One of our mailboxes and nothing else: local part equal to one of ours
+ * (no quoting, case-insensitive), domain ours or a literal of our
+ * address.  A source route ("@a,@b:") is ignored (RFC 5321 C).  Returns
+ * the mailbox (enum sink_box), or -1.
  */
 static int
-rcpt_is_ours(const struct sink_session *s, const char *path)
+rcpt_box(const struct sink_session *s, const char *path)
 {
 	const struct sink	*sk = s->sink;
 	const char		*at, *dom;
 	size_t			 llen, dlen;
+	int			 box;
 
 	if (path[0] == '@') {
 		if ((path = strchr(path, ':')) == NULL)
-			return 0;
+			return -1;
 		path++;
 	}
 	if ((at = strrchr(path, '@')) == NULL)
-		return 0;
+		return -1;
 	llen = (size_t)(at - path);
-	if (llen != strlen(sk->local) ||
-	    strncasecmp(path, sk->local, llen) != 0)
-		return 0;
+	for (box = SINK_BOX_SELFTEST; box >= 0; box--)
+		if (sk->boxes[box] != NULL && llen == strlen(sk->boxes[box]) &&
+		    strncasecmp(path, sk->boxes[box], llen) == 0)
+			break;
+	if (box < 0)
+		return -1;
 	dom = at + 1;
 	dlen = strlen(dom);
 	if (dlen > 1 && dom[dlen - 1] == '.')
 		dlen--;
 	if (dlen == strlen(sk->domain) && strncasecmp(dom, sk->domain,
 	    dlen) == 0)
-		return 1;
-	return literal_is_ours(s, dom, strlen(dom));
+		return box;
+	return literal_is_ours(s, dom, strlen(dom)) ? box : -1;
 }
 
 static int
 cmd_rcpt(struct sink_session *s, char *arg)
 {
 	char	 path[SINK_PATH_MAX + 1], *p;
+	int	 box;
 
 	if (s->state != SK_RCPT)
 		return session_error(s, "503 5.5.1 Error: need MAIL command");
@@ -934,12 +971,19 @@ cmd_rcpt(struct sink_session *s, char *arg)
 	if (s->nrcpt >= SINK_RCPT_MAX)
 		return session_reply(s, "452 4.5.3 Error: too many "
 		    "recipients");
-	if (!rcpt_is_ours(s, path)) {
+	if ((box = rcpt_box(s, path)) == -1) {
 		s->sink->stats.rcpt_denied++;
 		return session_error(s, "550 5.7.1 Relaying denied");
 	}
-	if (s->nrcpt++ == 0)
+	/* One mailbox per message: the client sends the others again in
+	 * a transaction of their own. */
+	if (s->nrcpt > 0 && (enum sink_box)box != s->box)
+		return session_reply(s, "452 4.5.3 Error: <%s> takes a "
+		    "message of its own: send it separately", path);
+	if (s->nrcpt++ == 0) {
 		memcpy(s->rcpt, path, strlen(path) + 1);
+		s->box = (enum sink_box)box;
+	}
 	return session_reply(s, "250 2.1.5 Ok");
 }
 
@@ -965,7 +1009,8 @@ message_done(struct sink_session *s)
 {
 	struct sink		*sk = s->sink;
 	struct sink_message	 m;
-	char			 qid[32];
+	char			 qid[32], reply[SINK_REPLY_MAX - 2];
+	size_t			 i;
 
 	if (s->data == NULL) {
 		s->data = xmalloc(1);
@@ -976,6 +1021,10 @@ message_done(struct sink_session *s)
 	    (unsigned long long)(++sk->qid & 0xffffff));
 
 	memset(&m, 0, sizeof(m));
+	reply[0] = '\0';
+	m.box = s->box;
+	m.reply = reply;
+	m.replylen = sizeof(reply);
 	m.peer = s->peer;
 	m.helo = s->helo;
 	m.mail_from = s->mail_from;
@@ -994,6 +1043,14 @@ message_done(struct sink_session *s)
 		sk->stats.deferred++;
 		session_reply(s, "451 4.3.0 Cannot keep the message now: try "
 		    "again later");
+	} else if (reply[0] != '\0') {
+		/* The owner's words: one line, whatever it wrote. */
+		reply[sizeof(reply) - 1] = '\0';
+		for (i = 0; reply[i] != '\0'; i++)
+			if ((unsigned char)reply[i] < 0x20 ||
+			    (unsigned char)reply[i] >= 0x7f)
+				reply[i] = '?';
+		session_reply(s, "%s", reply);
 	} else
 		session_reply(s, "250 2.0.0 Ok: queued as %s", qid);
 	session_reset(s);

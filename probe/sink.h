@@ -2,9 +2,10 @@
  * sink.h -- the prober's own SMTP server: where every test message is
  * addressed, and where it arrives only if the tested server relayed it.
  *
- * It accepts mail for one mailbox (sink_local@sink_domain, also with the
- * domain as an address literal of its own address) and refuses every
- * other recipient.  It never relays and never sends mail.  Everything a
+ * It accepts mail for its mailboxes (sink_local@sink_domain, the test
+ * mailbox; and, when set, the report and self-test mailboxes: see
+ * enum sink_box), also with the domain as an address literal of its own
+ * address, and refuses every other recipient.  It never relays and never sends mail.  Everything a
  * client sends is bounded (line length, message size, session time,
  * number of sessions).  For each message it received, it inspects it
  * (bounce or not, the cookie, the Received chain) and hands the result
@@ -23,7 +24,9 @@ struct sink_conf {
 	const char	*host;		/* listen address, "127.0.0.1" */
 	uint16_t	 port;		/* 0: any free port (tests) */
 	const char	*domain;	/* sink_domain */
-	const char	*local;		/* the mailbox's local part */
+	const char	*local;		/* the test mailbox's local part */
+	const char	*report_local;	/* report_local; NULL or "": none */
+	const char	*selftest_local; /* selftest_local; NULL or "": none */
 	const char	*hostname;	/* for the banner and Received */
 	size_t		 max_message;	/* bytes of DATA kept (default 256 KiB) */
 	int		 timeout;	/* seconds per command (default 60) */
@@ -109,7 +112,22 @@ struct sink_inspection {
 void	 sink_inspect(const char *mail_from, const char *data, size_t len,
 	    struct sink_inspection *);
 
+/*
+ * Which mailbox a message is for.  One message, one mailbox: a RCPT for
+ * another mailbox than the transaction's first gets "452 4.5.3" (a
+ * client sends it again in a transaction of its own, RFC 5321 3.3), so
+ * a report never doubles as test mail nor a test mail as a report.
+ */
+enum sink_box {
+	SINK_BOX_TEST,		/* sink_local: the relay tests' mail */
+	SINK_BOX_REPORT,	/* report_local: a spam sample */
+	SINK_BOX_SELFTEST	/* selftest_local: "test the sender" */
+};
+#define SINK_REPLY_MAX	512	/* a reply line, CR LF included (RFC 5321
+				   4.5.3.1.5) */
+
 struct sink_message {
+	enum sink_box	 box;
 	const char	*peer;		/* address that delivered it */
 	const char	*helo;
 	const char	*mail_from;	/* without brackets */
@@ -120,6 +138,12 @@ struct sink_message {
 	size_t		 datalen;
 	int		 truncated;	/* more than max_message arrived */
 	struct sink_inspection insp;
+	/* The owner may write the reply to the final "." here (one line,
+	 * code first: "250 2.0.0 ...", "550 5.7.1 ..."); left empty, the
+	 * sink answers "250 2.0.0 Ok: queued as ID".  Control bytes become
+	 * '?', the line is cut to fit. */
+	char		*reply;
+	size_t		 replylen;	/* SINK_REPLY_MAX - 2 */
 };
 
 /* Counters since sink_new (the owner dumps them; the sink logs nothing). */

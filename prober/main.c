@@ -2,7 +2,8 @@
  * main.c -- orbl-prober: claims submissions from the database, runs the
  * relay battery against each (at most probe_concurrency at once, one run
  * per address), and listens on sink_listen for the test mail that open
- * relays deliver.  This file starts it (options, configuration, sinks,
+ * relays deliver, and for spam reports and self-tests by mail
+ * (probe/sink_report.c).  This file starts it (options, configuration, sinks,
  * the metrics listener, privileges, the database) and answers signals;
  * the work is queue.c's, the stats line and /metrics stats.c's.
  */
@@ -30,7 +31,14 @@
 #include "run.h"
 #include "schedule.h"
 #include "sink.h"
+#include "sink_report.h"
 #include "target.h"
+
+/* What the sinks' callback reaches. */
+struct sinks_arg {
+	struct prober		*p;
+	struct sink_report	*reports;
+};
 
 static void	usage(void) __attribute__((noreturn));
 static int	sink_cb(const struct sink_message *, void *);
@@ -102,6 +110,19 @@ check_conf(struct conf *c, void *arg)
 			fprintf(stderr, "orbl-prober: probe_deny: %s\n", err);
 			bad = 1;
 		}
+	for (i = 0; i < c->nreport_trust; i++)
+		if (addr_parse(c->report_trust[i], &a, err, sizeof(err)) == -1) {
+			fprintf(stderr, "orbl-prober: report_trust: %s\n", err);
+			bad = 1;
+		}
+	if (strcmp(c->report_local, c->sink_local) == 0 ||
+	    strcmp(c->selftest_local, c->sink_local) == 0 ||
+	    (c->report_local[0] != '\0' &&
+	    strcmp(c->report_local, c->selftest_local) == 0)) {
+		fprintf(stderr, "orbl-prober: sink_local, report_local and "
+		    "selftest_local must differ\n");
+		bad = 1;
+	}
 	for (i = 0; i < c->nprober_metrics_listen; i++)
 		if (metrics_listen_bad(c, &c->prober_metrics_listen[i]))
 			bad = 1;
@@ -116,9 +137,22 @@ check_conf(struct conf *c, void *arg)
 static int
 sink_cb(const struct sink_message *m, void *arg)
 {
-	struct prober	*p = arg;
+	struct sinks_arg	*a = arg;
+	const char		*what;
 
-	return runs_arrival(p->runs, m);
+	if (m->box == SINK_BOX_TEST)
+		return runs_arrival(a->p->runs, m);
+	what = m->box == SINK_BOX_REPORT ? "report" : "self-test";
+	if (sink_report_handle(a->reports, a->p->db, m, time(NULL)) == -1) {
+		prober_db_failed(a->p);
+		log_warnx("%s from <%s> [%s]: the database is busy (451, the "
+		    "sender tries again): %s", what, m->mail_from, m->peer,
+		    db_errmsg(a->p->db));
+		return -1;
+	}
+	log_info("%s from <%s> [%s]: %s", what, m->mail_from, m->peer,
+	    m->reply);
+	return 0;
 }
 
 static void
@@ -175,6 +209,7 @@ int
 main(int argc, char *argv[])
 {
 	struct prober		 p;
+	struct sinks_arg	 sa;
 	struct daemon_opts	 o;
 	struct event		*ev_term, *ev_int, *ev_usr1;
 	struct timeval		 tv = { 0, 0 };
@@ -198,6 +233,9 @@ main(int argc, char *argv[])
 	signal(SIGPIPE, SIG_IGN);
 	if ((p.base = event_base_new()) == NULL)
 		fatalx("event_base_new");
+	sa.p = &p;
+	if ((sa.reports = sink_report_new(&p.conf, err, sizeof(err))) == NULL)
+		fatalx("%s", err);
 	for (i = 0; i < p.conf.nsink_listen; i++) {
 		struct sink_conf sc;
 
@@ -206,10 +244,12 @@ main(int argc, char *argv[])
 		sc.port = p.conf.sink_listen[i].port;
 		sc.domain = p.conf.sink_domain;
 		sc.local = p.conf.sink_local;
+		sc.report_local = p.conf.report_local;
+		sc.selftest_local = p.conf.selftest_local;
 		sc.hostname = p.conf.helo_name;
 		sc.max_per_peer = p.conf.sink_max_per_peer;
 		sc.session_timeout = p.conf.sink_session_timeout;
-		if ((p.sinks[i] = sink_new(p.base, &sc, sink_cb, &p, err,
+		if ((p.sinks[i] = sink_new(p.base, &sc, sink_cb, &sa, err,
 		    sizeof(err))) == NULL)
 			fatalx("sink %s port %u: %s", sc.host, sc.port, err);
 		p.nsinks++;
@@ -257,6 +297,11 @@ main(int argc, char *argv[])
 	    p.conf.sink_listen[0].host, sink_port(p.sinks[0]),
 	    p.conf.sink_local, p.conf.sink_domain,
 	    p.conf.probe_concurrency);
+	if (p.conf.report_local[0] != '\0' || p.conf.selftest_local[0] != '\0')
+		log_info("reports to %s@%s, self-tests to %s@%s",
+		    p.conf.report_local[0] ? p.conf.report_local : "(none)",
+		    p.conf.sink_domain, p.conf.selftest_local[0] ?
+		    p.conf.selftest_local : "(none)", p.conf.sink_domain);
 	for (i = 0; i < p.conf.nprober_metrics_listen; i++)
 		log_info("metrics on %s port %u at /metrics",
 		    p.conf.prober_metrics_listen[i].host,
@@ -269,6 +314,7 @@ main(int argc, char *argv[])
 	runs_free(p.runs);
 	for (i = 0; i < p.nsinks; i++)
 		sink_free(p.sinks[i]);
+	sink_report_free(sa.reports);
 	event_free(ev_term);
 	event_free(ev_int);
 	event_free(ev_usr1);

@@ -7,7 +7,9 @@
  * long lines, timeouts, max_sessions, QUIT, several messages per
  * connection and sink_free with connections open (leaks: V=asan); the
  * per-address cap, session_timeout, and the cap making room for another
- * address (clients bind 127.0.0.2 / 127.0.0.3 to be another peer).
+ * address (clients bind 127.0.0.2 / 127.0.0.3 to be another peer); the
+ * report and self-test mailboxes (one mailbox per message, the owner's
+ * reply line, made printable).
  */
 #include <sys/types.h>
 #include <sys/socket.h>
@@ -40,6 +42,7 @@ struct got {
 	char	*peer, *helo, *mail_from, *rcpt, *data, *qid, *cookie;
 	size_t	 datalen;
 	int	 truncated, bounce;
+	enum sink_box box;
 };
 
 struct client {
@@ -58,6 +61,7 @@ struct t {
 	int			 ngot;
 	char			 tok[COOKIE_MAX];
 	int			 defer;		/* the owner answers -1 */
+	const char		*reply;		/* the owner's reply line */
 };
 
 static int
@@ -83,6 +87,11 @@ on_message(const struct sink_message *m, void *arg)
 	g->datalen = m->datalen;
 	g->truncated = m->truncated;
 	g->bounce = m->insp.bounce;
+	g->box = m->box;
+	assert_int_equal(m->reply[0], '\0');
+	assert_true(m->replylen > 0 && m->replylen < SINK_REPLY_MAX);
+	if (t->reply != NULL)
+		snprintf(m->reply, m->replylen, "%s", t->reply);
 	g->cookie = m->insp.cookie != NULL ?
 	    strndup(m->insp.cookie, m->insp.cookielen) : NULL;
 	return t->defer ? -1 : 0;
@@ -1227,6 +1236,87 @@ test_free_with_connections(void **state)
 	c_close(&c3);
 }
 
+/* One message, one mailbox: the report and self-test mailboxes, the
+ * test mailbox, and what the owner answers. */
+static void
+test_mailboxes(void **state)
+{
+	struct t	*t = *state;
+	struct client	 c;
+	char		 text[1024], big[700];
+
+	/* Without them configured, they are strangers. */
+	t_start(t);
+	greet(t, &c);
+	expect(t, &c, "MAIL FROM:<a@reporter.example>\r\n", 250);
+	expect(t, &c, "RCPT TO:<report@sink.test>\r\n", 550);
+	expect(t, &c, "RCPT TO:<selftest@sink.test>\r\n", 550);
+	c_close(&c);
+	sink_free(t->sink);
+	event_base_free(t->base);
+
+	t->conf.report_local = "report";
+	t->conf.selftest_local = "selftest";
+	t_start(t);
+	greet(t, &c);
+	expect(t, &c, "MAIL FROM:<a@reporter.example>\r\n", 250);
+	expect(t, &c, "RCPT TO:<Report@sink.test>\r\n", 250);
+	c_send(t, &c, "RCPT TO:<sink@sink.test>\r\n");
+	assert_int_equal(c_reply_text(t, &c, text, sizeof(text)), 452);
+	assert_non_null(strstr(text, "452 4.5.3 Error: <sink@sink.test> "
+	    "takes a message of its own"));
+	expect(t, &c, "RCPT TO:<selftest@[127.0.0.1]>\r\n", 452);
+	expect(t, &c, "RCPT TO:<report@[127.0.0.1]>\r\n", 250);
+	expect(t, &c, "DATA\r\n", 354);
+	expect(t, &c, "Subject: x\r\n\r\nbody\r\n.\r\n", 250);
+	assert_int_equal(t->ngot, 1);
+	assert_int_equal(t->got[0].box, SINK_BOX_REPORT);
+	assert_string_equal(t->got[0].rcpt, "Report@sink.test");
+
+	/* The owner's line, control bytes made '?'. */
+	t->reply = "550 5.7.1 nothing taken: x\r\n250 ok\x7f";
+	expect(t, &c, "MAIL FROM:<a@reporter.example>\r\n", 250);
+	expect(t, &c, "RCPT TO:<report@sink.test>\r\n", 250);
+	expect(t, &c, "DATA\r\n", 354);
+	c_send(t, &c, "Subject: x\r\n\r\nbody\r\n.\r\n");
+	assert_int_equal(c_reply_text(t, &c, text, sizeof(text)), 550);
+	assert_string_equal(text, "550 5.7.1 nothing taken: x??250 ok?\r\n");
+
+	/* The self-test mailbox; the test mailbox refuses the others. */
+	t->reply = "250 2.0.0 submission 7 for 127.0.0.1 queued: "
+	    "/submission/7";
+	expect(t, &c, "MAIL FROM:<postmaster@reporter.example>\r\n", 250);
+	expect(t, &c, "RCPT TO:<SELFTEST@sink.test.>\r\n", 250);
+	expect(t, &c, "DATA\r\n", 354);
+	c_send(t, &c, "Subject: test me\r\n\r\n.\r\n");
+	assert_int_equal(c_reply_text(t, &c, text, sizeof(text)), 250);
+	assert_string_equal(text, "250 2.0.0 submission 7 for 127.0.0.1 "
+	    "queued: /submission/7\r\n");
+	assert_int_equal(t->got[2].box, SINK_BOX_SELFTEST);
+	t->reply = NULL;
+	expect(t, &c, "MAIL FROM:<probe@prober.test>\r\n", 250);
+	expect(t, &c, "RCPT TO:<sink@sink.test>\r\n", 250);
+	expect(t, &c, "RCPT TO:<report@sink.test>\r\n", 452);
+	expect(t, &c, "DATA\r\n", 354);
+	c_send(t, &c, "Subject: x\r\n\r\n.\r\n");
+	assert_int_equal(c_reply_text(t, &c, text, sizeof(text)), 250);
+	assert_non_null(strstr(text, "Ok: queued as"));
+	assert_int_equal(t->got[3].box, SINK_BOX_TEST);
+
+	/* A reply longer than a line may be is cut. */
+	memset(big, 'x', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	memcpy(big, "554 ", 4);
+	t->reply = big;
+	expect(t, &c, "MAIL FROM:<a@reporter.example>\r\n", 250);
+	expect(t, &c, "RCPT TO:<report@sink.test>\r\n", 250);
+	expect(t, &c, "DATA\r\n", 354);
+	c_send(t, &c, "Subject: x\r\n\r\n.\r\n");
+	assert_int_equal(c_reply_text(t, &c, text, sizeof(text)), 554);
+	assert_int_equal(strlen(text), SINK_REPLY_MAX - 1);
+	c_close(&c);
+}
+
 static void
 test_bad_conf(void **state)
 {
@@ -1241,6 +1331,11 @@ test_bad_conf(void **state)
 	assert_null(sink_new(t->base, &conf, on_message, t, err,
 	    sizeof(err)));
 	assert_non_null(strstr(err, "required"));
+	conf = t->conf;
+	conf.report_local = "SINK";
+	assert_null(sink_new(t->base, &conf, on_message, t, err,
+	    sizeof(err)));
+	assert_non_null(strstr(err, "must differ"));
 	conf = t->conf;
 	conf.host = "not an address";
 	assert_null(sink_new(t->base, &conf, on_message, t, err,
@@ -1284,6 +1379,7 @@ main(void)
 		T(test_quit),
 		T(test_client_drops_mid_data),
 		T(test_free_with_connections),
+		T(test_mailboxes),
 		T(test_bad_conf),
 #undef T
 	};
