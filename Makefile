@@ -213,6 +213,7 @@ bench-prober: $(PROGS)
 FUZZ_CFLAGS = -std=c17 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
 	      -fno-sanitize-recover=all $(INC_tests) $(PKG_CFLAGS)
 FUZZ_DEPS_fuzz_query = dnsd/query.c dnsd/answer.c dnsd/zone_conf.c \
+	dnsd/edns_cookie.c dnsd/siphash.c dnsd/acl.c \
 	$(wildcard core/zone_*.c) $(COMMON_SRCS)
 FUZZ_DEPS_fuzz_smtp_reply = probe/smtp_reply.c core/cookie.c $(COMMON_SRCS)
 FUZZ_DEPS_fuzz_sink_inspect = probe/sink_inspect.c core/cookie.c $(COMMON_SRCS)

@@ -8,7 +8,10 @@
 #         rbldnsd): time until visible, lost queries, latency spike
 # perf:   orbl-dnsd under blast with `perf record`; top symbols
 # Environment (defaults): BENCH_BIN (./bin) BENCH_DIR (${TMPDIR:-/tmp}/orbl-bench-make)
-#   BENCH_PORT (5391) BENCH_DUR (20) BENCH_REP (3) BENCH_SERVERS (floor rbldnsd orbl)
+#   BENCH_PORT (5391) BENCH_DUR (20) BENCH_REP (3) BENCH_SERVERS (floor rbldnsd orbl orblrrl)
+#   (orblrrl: orbl-dnsd with response rate limiting on, its rate too high to
+#   drop anything: the cost of RRL's per-query accounting; only it and orbl:
+#   BENCH_SERVERS="orbl orblrrl" BENCH_LOADGENS=blast)
 #   BENCH_LOADGENS (dnsperf blast) BENCH_DNSPERF_OPTS (-c 8 -T 4 -q 100)
 #   BENCH_BLAST_OPTS (-w 128 -b 32) BENCH_WORKERS (1) BENCH_SCPU (0) BENCH_CCPU (1)
 #   BENCH_RELOAD_DUR (15) BENCH_RELOAD_AT (5) BENCH_START_WAIT (60) BENCH_QUIET_WAIT (30)
@@ -22,7 +25,7 @@ W=${BENCH_DIR:-${TMPDIR:-/tmp}/orbl-bench-make}
 PORT=${BENCH_PORT:-5391}
 DUR=${BENCH_DUR:-20}
 REP=${BENCH_REP:-3}
-SERVERS=${BENCH_SERVERS:-"floor rbldnsd orbl"}
+SERVERS=${BENCH_SERVERS:-"floor rbldnsd orbl orblrrl"}
 LOADGENS=${BENCH_LOADGENS:-"dnsperf blast"}
 DNSPERF_OPTS=${BENCH_DNSPERF_OPTS:-"-c 8 -T 4 -q 100"}
 BLAST_OPTS=${BENCH_BLAST_OPTS:-"-w 128 -b 32"}
@@ -164,6 +167,13 @@ if ! "$BIN/orbl-dnsd" -n -c "$W/orbl.conf" >/dev/null 2>&1; then
 	"$BIN/orbl-dnsd" -n -c "$W/orbl.conf" >/dev/null || die "orbl-dnsd refuses $W/orbl.conf"
 	say "orbl-dnsd has no workers key: running without it"
 fi
+# orblrrl: the same with RRL on, at a rate no load generator reaches from
+# its one source address (so every query is accounted, none dropped)
+{ cat "$W/orbl.conf"; echo "rrl_rate = 8000000"; echo "rrl_slip = 2"; } >"$W/orbl-rrl.conf"
+if ! "$BIN/orbl-dnsd" -n -c "$W/orbl-rrl.conf" >/dev/null 2>&1; then
+	say "orbl-dnsd has no rrl_rate key: no orblrrl runs"
+	SERVERS=$(echo "$SERVERS" | sed 's/orblrrl//')
+fi
 
 # import into a fresh database; the import time is a figure of its own
 IMPORT_S=NA
@@ -196,6 +206,7 @@ server_cmd() { # name [reload] -> the command line (foreground)
 		 else
 			echo "rbldnsd -n -b 127.0.0.1/$PORT -w $W/rbl $ZONE:ip4set:bl.ip4set"
 		 fi;;
+	orblrrl) echo "$BIN/orbl-dnsd -d -c $W/orbl-rrl.conf";;
 	orbl)    if [ -n "${2:-}" ]; then
 			echo "$BIN/orbl-dnsd -d -c $W/reload.conf"
 		 else
@@ -327,7 +338,8 @@ main_bench() {
 		echo "|---|---|---|---|---|---|---|"
 		for s in $SERVERS; do
 			local name=$s st
-			case $s in floor) name="floor (fixed NXDOMAIN)";; orbl) name="orbl-dnsd";; esac
+			case $s in floor) name="floor (fixed NXDOMAIN)";; orbl) name="orbl-dnsd";;
+				orblrrl) name="orbl-dnsd, RRL on (none dropped)";; esac
 			st=$(fmt "$(med_of "$s" '*' load_s)" 3)
 			[ "$s" = floor ] && st="-"
 			echo "| $name | $(fmt "$(med_of "$s" dnsperf core_us_per_q)" 2) | $(fmt "$(med_of "$s" blast core_us_per_q)" 2) |" \
@@ -362,6 +374,10 @@ main_bench() {
 		     "$(ratio "$(med orbl dnsperf qps)" "$(med rbldnsd dnsperf qps)") | ≥ 1.2 (blast) |"
 		echo "| capacity from cost (1/µs per query) orbl-dnsd / rbldnsd | $(ratio "$(med rbldnsd blast core_us_per_q)" "$(med orbl blast core_us_per_q)") |" \
 		     "$(ratio "$(med rbldnsd dnsperf core_us_per_q)" "$(med orbl dnsperf core_us_per_q)") | (for when blast cannot saturate) |"
+		echo "| CPU/query orbl-dnsd RRL on / RRL off | $(ratio "$(med orblrrl blast core_us_per_q)" "$(med orbl blast core_us_per_q)") |" \
+		     "$(ratio "$(med orblrrl dnsperf core_us_per_q)" "$(med orbl dnsperf core_us_per_q)") | ≤ 1.10 (issue 13) |"
+		echo "| CPU/query orbl-dnsd RRL on / RRL off, the process alone (robust on a busy box) | $(ratio "$(med orblrrl blast proc_us_per_q)" "$(med orbl blast proc_us_per_q)") |" \
+		     "$(ratio "$(med orblrrl dnsperf proc_us_per_q)" "$(med orbl dnsperf proc_us_per_q)") | ≤ 1.10 (issue 13) |"
 		echo "| RSS orbl-dnsd / rbldnsd | $(ratio "$(med orbl '*' rss_kb)" "$(med rbldnsd '*' rss_kb)") | | ≤ 0.7 |"
 		echo "| cold start orbl-dnsd (s, database to first answer) | $(fmt "$(med_of orbl '*' load_s)" 3) | | ≤ 1 s |"
 		echo "| import of the dataset (orblctl import, s) | $IMPORT_S | | - |"

@@ -24,7 +24,9 @@ const struct conf_key conf_keys[] = {
 	{ "user", CONF_STR, OFF(user), 0, "",
 	  "drop privileges to this user after binding (empty: stay)" },
 	{ "ns", CONF_STRLIST, OFF(ns), OFF(nns), "",
-	  "NS name at the zone apex (repeatable; default ns.<zone>)" },
+	  "NS name at the zone apex, then its addresses if it is inside the "
+	  "zone, e.g. ns1.<zone> 192.0.2.53 2001:db8::53 (repeatable; default "
+	  "ns.<zone>, without an address)" },
 	{ "soa_mname", CONF_STR, OFF(soa_mname), 0, "",
 	  "SOA MNAME (default: the first NS)" },
 	{ "soa_rname", CONF_STR, OFF(soa_rname), 0, "",
@@ -152,8 +154,9 @@ const struct conf_key conf_keys[] = {
 	  "orbl-dnsd: UDP responses per second per source prefix and response "
 	  "class (0: no rate limiting)" },
 	{ "rrl_slip", CONF_UINT, OFF(rrl_slip), 0, "2",
-	  "orbl-dnsd: every Nth response dropped by rate limiting goes out "
-	  "truncated (TC) instead (0: never)" },
+	  "orbl-dnsd: one in N of the responses over the rate goes out "
+	  "truncated (TC) instead of dropped, at most rate/N a second (0: "
+	  "never)" },
 	{ "rrl_prefix4", CONF_UINT, OFF(rrl_prefix4), 0, "24",
 	  "orbl-dnsd: IPv4 prefix length that rate limiting counts together" },
 	{ "rrl_prefix6", CONF_UINT, OFF(rrl_prefix6), 0, "56",

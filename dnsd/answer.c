@@ -32,6 +32,8 @@
 #define RCODE_NOTIMP	4
 #define RCODE_REFUSED	5
 #define RCODE_BADVERS	16	/* extended: needs OPT */
+#define RCODE_BADCOOKIE	23	/* the same */
+#define EDNS_OPT_COOKIE	10
 
 #define T_A		1
 #define T_NS		2
@@ -178,17 +180,86 @@ wr_soa(struct wr *w, const struct zone *z, uint16_t apexoff, uint32_t ttl)
 	wr_rdlen(w, rdlen);
 }
 
+/* The NS RRset; nameoff[i] is where the i-th NS name was written. */
 static void
-wr_ns(struct wr *w, const struct zone *z, uint16_t apexoff)
+wr_ns(struct wr *w, const struct zone *z, uint16_t apexoff,
+    uint16_t *nameoff)
 {
 	uint8_t	*rdlen;
 	int	 i;
 
 	for (i = 0; i < z->nns; i++) {
 		rdlen = wr_rrhead(w, apexoff, T_NS, z->ns_ttl);
+		nameoff[i] = (uint16_t)(w->p - w->base);
 		wr_zname(w, &z->ns[i], apexoff);
 		wr_rdlen(w, rdlen);
 	}
+}
+
+/* The addresses of host h, owner compressed to offset owner. */
+static int
+wr_host(struct wr *w, const struct ns_host *h, uint16_t owner, int v4,
+    int v6, uint32_t ttl)
+{
+	uint8_t	*rdlen;
+	int	 i, n = 0;
+
+	for (i = 0; v4 && i < h->nv4; i++, n++) {
+		rdlen = wr_rrhead(w, owner, T_A, ttl);
+		wr_bytes(w, h->v4[i], 4);
+		wr_rdlen(w, rdlen);
+	}
+	for (i = 0; v6 && i < h->nv6; i++, n++) {
+		rdlen = wr_rrhead(w, owner, T_AAAA, ttl);
+		wr_bytes(w, h->v6[i], 16);
+		wr_rdlen(w, rdlen);
+	}
+	return n;
+}
+
+/*
+ * The in-zone NS names' addresses after an NS answer, as far as they fit
+ * in front of the OPT (reserve bytes): the additional section is
+ * optional, so what does not fit is left out rather than truncating.
+ */
+static int
+wr_glue(struct wr *w, const struct zone_conf *zc, const struct zone *z,
+    const uint16_t *nameoff, size_t reserve)
+{
+	uint8_t		*start = w->p, *end = w->end;
+	int		 i, n = 0;
+
+	if (w->err || (size_t)(w->end - w->p) < reserve)
+		return 0;
+	w->end -= reserve;
+	for (i = 0; i < z->nns; i++)
+		if (z->ns_host[i] >= 0 && nameoff[i] < 0x3fff)
+			n += wr_host(w, &zc->hosts[z->ns_host[i]],
+			    nameoff[i], 1, 1, z->ns_ttl);
+	w->end = end;
+	if (w->err) {
+		w->err = 0;
+		w->p = start;
+		n = 0;
+	}
+	return n;
+}
+
+/* A query for one of our NS names inside the zone (hot path: the
+ * lengths differ for almost every name). */
+static const struct ns_host *
+host_match(const struct zone_conf *zc, const struct query *q)
+{
+	const struct ns_host	*h;
+	int			 i;
+
+	for (i = 0; i < zc->nhosts; i++) {
+		h = &zc->hosts[i];
+		if (h->inzone && h->name.len == q->namelen &&
+		    memcmp(h->name.wire, q->name, q->namelen) == 0)
+			return h;
+	}
+	return NULL;
 }
 
 /* TXT state: split the text into character-strings of <= 255 bytes. */
@@ -456,12 +527,52 @@ answer_listing(struct wr *w, const struct zone *z,
 	}
 }
 
+/* The access rules' answer for a name below the apex. */
+static enum outcome
+answer_policy(struct wr *w, const struct zone *z, const struct query *q,
+    const struct answer_opts *o, int *ancount)
+{
+	struct zi_value	 v;
+
+	if (o->mode == ANSWER_BLOCKED) {
+		v.code = ANSWER_BLOCKED_A;
+		v.txt = z->blocked_txt;
+		v.txtlen = z->blocked_txtlen;
+	} else {
+		v.code = ANSWER_EXCESSIVE_A;
+		v.txt = z->excess_txt;
+		v.txtlen = z->excess_txtlen;
+	}
+	switch (q->qtype) {
+	case T_A:
+	case T_ANY:
+		wr_u16(w, 0xc000 | DNS_HDRLEN);
+		wr_u16(w, T_A);
+		wr_u16(w, C_IN);
+		wr_u32(w, z->neg_ttl);
+		wr_u16(w, 4);
+		wr_u32(w, v.code);
+		*ancount = 1;
+		return OUT_ANSWER;
+	case T_TXT:
+		wr_txt(w, &v, o->src ? o->src : "", o->src ? o->srclen : 0,
+		    z->neg_ttl);
+		*ancount = 1;
+		return OUT_ANSWER;
+	default:
+		return OUT_NODATA;
+	}
+}
+
 static void
 wr_header(uint8_t *out, const struct query *q, unsigned int flags,
     int qd, int an, int ns, int ar)
 {
-	flags |= F_QR | (unsigned int)(q->opcode & 0x0f) << 11 |
-	    (q->flags & (F_RD | F_CD));
+	/* RD and CD are defined for QUERY only: another opcode's reply
+	 * echoes neither (genreport's opcodeflg test). */
+	flags |= F_QR | (unsigned int)(q->opcode & 0x0f) << 11;
+	if (q->opcode == 0)
+		flags |= q->flags & (F_RD | F_CD);
 	out[0] = (uint8_t)(q->id >> 8);
 	out[1] = (uint8_t)q->id;
 	out[2] = (uint8_t)(flags >> 8);
@@ -472,12 +583,24 @@ wr_header(uint8_t *out, const struct query *q, unsigned int flags,
 	out[7] = (uint8_t)an;
 	out[8] = (uint8_t)(ns >> 8);
 	out[9] = (uint8_t)ns;
-	out[10] = 0;
+	out[10] = (uint8_t)(ar >> 8);
 	out[11] = (uint8_t)ar;
 }
 
+static const struct answer_opts	 opts_normal = { ANSWER_NORMAL, NULL, 0,
+				    NULL, 0 };
+
+static size_t
+opt_len(const struct query *q, const struct answer_opts *o)
+{
+	if (!q->edns)
+		return 0;
+	return 11 + (o->cookie != NULL ? 4 + o->cookielen : 0);
+}
+
 static void
-wr_opt(struct wr *w, const struct query *q, int rcode)
+wr_opt(struct wr *w, const struct query *q, int rcode,
+    const struct answer_opts *o)
 {
 	wr_u8(w, 0);			/* root owner */
 	wr_u16(w, T_OPT);
@@ -485,7 +608,14 @@ wr_opt(struct wr *w, const struct query *q, int rcode)
 	wr_u8(w, (uint8_t)(rcode >> 4));
 	wr_u8(w, 0);			/* version */
 	wr_u16(w, q->edns_do ? 0x8000 : 0);
-	wr_u16(w, 0);
+	if (o->cookie == NULL) {
+		wr_u16(w, 0);
+		return;
+	}
+	wr_u16(w, (uint16_t)(4 + o->cookielen));
+	wr_u16(w, EDNS_OPT_COOKIE);
+	wr_u16(w, (uint16_t)o->cookielen);
+	wr_bytes(w, o->cookie, o->cookielen);
 }
 
 size_t
@@ -493,6 +623,42 @@ answer_build(const struct zone_conf *zc, const struct zone_index *zi,
     const uint8_t *pkt, size_t len, const struct query *q,
     enum query_result qr, int tcp, uint8_t *out, size_t outcap,
     struct answer_stats *st)
+{
+	return answer_build_ex(zc, zi, pkt, len, q, qr, tcp, out, outcap, st,
+	    NULL);
+}
+
+size_t
+answer_slip(uint8_t *out, size_t len, const struct query *q,
+    const struct answer_opts *opts, int badcookie)
+{
+	size_t	 qend = DNS_HDRLEN, optlen;
+
+	optlen = opt_len(q, opts != NULL ? opts : &opts_normal);
+
+	if (len < DNS_HDRLEN)
+		return len;
+	if (out[5] == 1 && q->has_question)
+		qend = q->qend;
+	if (len < qend + optlen)
+		return len;
+	memmove(out + qend, out + len - optlen, optlen);
+	if (badcookie && optlen > 0) {
+		out[3] = (uint8_t)((out[3] & 0xf0) | (RCODE_BADCOOKIE & 0x0f));
+		out[qend + 5] = RCODE_BADCOOKIE >> 4;
+	} else
+		out[2] |= F_TC >> 8;
+	memset(out + 6, 0, 4);
+	out[10] = 0;
+	out[11] = q->edns ? 1 : 0;
+	return qend + optlen;
+}
+
+size_t
+answer_build_ex(const struct zone_conf *zc, const struct zone_index *zi,
+    const uint8_t *pkt, size_t len, const struct query *q,
+    enum query_result qr, int tcp, uint8_t *out, size_t outcap,
+    struct answer_stats *st, const struct answer_opts *opts)
 {
 	const struct zone	*z = NULL;
 	struct wr		 w;
@@ -503,7 +669,12 @@ answer_build(const struct zone_conf *zc, const struct zone_index *zi,
 	int			 qd = 0, soa_auth = 0;
 	uint16_t		 apexoff = 0;
 	enum outcome		 o;
+	const struct ns_host	*h;
+	uint16_t		 nameoff[CONF_MAX_LIST];
+	int			 ar = 0;
 
+	if (opts == NULL)
+		opts = &opts_normal;
 	if (qr == QUERY_DROP || q == NULL || out == NULL) {
 		counter_inc(&st->dropped);
 		return 0;
@@ -524,7 +695,7 @@ answer_build(const struct zone_conf *zc, const struct zone_index *zi,
 		qd = 1;
 		qlen = q->qend - DNS_HDRLEN;
 	}
-	if (limit < DNS_HDRLEN + qlen + (q->edns ? 11 : 0)) {
+	if (limit < DNS_HDRLEN + qlen + opt_len(q, opts)) {
 		/* the caller's buffer is below 512 bytes */
 		counter_inc(&st->dropped);
 		return 0;
@@ -558,6 +729,11 @@ answer_build(const struct zone_conf *zc, const struct zone_index *zi,
 		counter_inc(&st->badvers);
 		goto finish;
 	}
+	if (opts->mode == ANSWER_REFUSE) {
+		rcode = RCODE_REFUSED;
+		counter_inc(&st->refused);
+		goto finish;
+	}
 	if ((q->qclass != C_IN && q->qclass != C_ANY) ||
 	    (z = zone_match(zc, q)) == NULL ||
 	    q->qtype == T_AXFR || q->qtype == T_IXFR) {
@@ -578,15 +754,23 @@ answer_build(const struct zone_conf *zc, const struct zone_index *zi,
 			o = OUT_ANSWER;
 			break;
 		case T_NS:
-			wr_ns(&w, z, apexoff);
+			wr_ns(&w, z, apexoff, nameoff);
 			an = z->nns;
+			ar = wr_glue(&w, zc, z, nameoff, opt_len(q, opts));
 			o = OUT_ANSWER;
 			break;
 		default:
 			o = OUT_NODATA;
 			break;
 		}
-	} else
+	} else if ((h = host_match(zc, q)) != NULL) {
+		an = wr_host(&w, h, DNS_HDRLEN, q->qtype == T_A ||
+		    q->qtype == T_ANY, q->qtype == T_AAAA || q->qtype == T_ANY,
+		    z->ns_ttl);
+		o = an > 0 ? OUT_ANSWER : OUT_NODATA;
+	} else if (opts->mode != ANSWER_NORMAL)
+		o = answer_policy(&w, z, q, opts, &an);
+	else
 		o = answer_listing(&w, z, zi, q, &an, st);
 
 	switch (o) {
@@ -615,21 +799,21 @@ answer_build(const struct zone_conf *zc, const struct zone_index *zi,
 
 finish:
 	if (q->edns)
-		wr_opt(&w, q, rcode);
+		wr_opt(&w, q, rcode, opts);
 	if (w.err) {
 		/* Does not fit: header, question and OPT, with TC set. */
 		w.err = 0;
 		w.p = sections;
-		an = ns = 0;
+		an = ns = ar = 0;
 		flags |= F_TC;
 		counter_inc(&st->truncated);
 		if (q->edns)
-			wr_opt(&w, q, rcode);
+			wr_opt(&w, q, rcode, opts);
 	}
 	counter_inc(&st->queries[qd ? qtype_index(q->qtype) :
 	    ANSWER_QT_OTHER][rcode == RCODE_BADVERS ? ANSWER_RC_BADVERS :
 	    rcode]);
 	wr_header(out, q, flags | (rcode & 0x0f), qd, an, ns,
-	    q->edns ? 1 : 0);
+	    ar + (q->edns ? 1 : 0));
 	return (size_t)(w.p - out);
 }

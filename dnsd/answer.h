@@ -67,4 +67,44 @@ size_t	 answer_build(const struct zone_conf *, const struct zone_index *,
 	    enum query_result qr, int tcp, uint8_t *out, size_t outcap,
 	    struct answer_stats *);
 
+/*
+ * What the query access rules (acl.h, quota.h) decided for the source.
+ * REFUSE: REFUSED for every query.  BLOCKED and EXCESSIVE: names below a
+ * zone's apex answer A 127.255.255.254 (blocked) or 127.255.255.255
+ * (excessive number of queries) and a TXT saying why, other types NODATA;
+ * the apex (SOA, NS) and the NS hosts answer as usual, so that resolvers
+ * keep a working delegation.
+ */
+enum answer_mode {
+	ANSWER_NORMAL, ANSWER_REFUSE, ANSWER_BLOCKED, ANSWER_EXCESSIVE
+};
+#define ANSWER_BLOCKED_A	0x7ffffffeU	/* 127.255.255.254 */
+#define ANSWER_EXCESSIVE_A	0x7fffffffU	/* 127.255.255.255 */
+
+struct answer_opts {
+	enum answer_mode mode;
+	const char	*src;		/* the source as text ('$' in the TXT) */
+	size_t		 srclen;
+	/* the COOKIE option to send (client + server cookie), or NULL */
+	const uint8_t	*cookie;
+	size_t		 cookielen;
+};
+
+/* answer_build() with the access rules' decision (opts NULL: normal). */
+size_t	 answer_build_ex(const struct zone_conf *, const struct zone_index *,
+	    const uint8_t *pkt, size_t len, const struct query *q,
+	    enum query_result qr, int tcp, uint8_t *out, size_t outcap,
+	    struct answer_stats *, const struct answer_opts *opts);
+
+/*
+ * RRL's slip: cut the reply in out (len bytes, built for q with opts) to
+ * its header, question and OPT with TC set, so that a real resolver
+ * retries over TCP.  With badcookie, BADCOOKIE (23) instead of TC: a
+ * client that sent a cookie retries with the fresh server cookie in the
+ * OPT, which exempts it from RRL (RFC 7873 5.2.3).  Returns the new
+ * length.
+ */
+size_t	 answer_slip(uint8_t *out, size_t len, const struct query *q,
+	    const struct answer_opts *opts, int badcookie);
+
 #endif

@@ -17,6 +17,7 @@
 
 #include <event2/event.h>
 
+#include "acl.h"
 #include "conf.h"
 #include "daemon.h"
 #include "dnsd.h"
@@ -24,9 +25,12 @@
 #include "metrics.h"
 #include "net.h"
 #include "priv.h"
+#include "quota.h"
 #include "reload.h"
+#include "rrl.h"
 #include "server.h"
 #include "stats.h"
+#include "zone_conf.h"
 
 struct dnsd {
 	struct conf		 conf;
@@ -209,11 +213,43 @@ same_listen(const struct conf_listen *a, const struct conf_listen *b)
 	return any || (n[0] == n[1] && memcmp(ip[0], ip[1], n[0]) == 0);
 }
 
+/*
+ * Warnings, not errors: an NS name inside the zone without an address
+ * cannot be reached by resolvers that start at the parent (they need
+ * glue, which needs the address), and addresses of a name outside every
+ * zone are never served.
+ */
+static void
+check_ns(const struct zone_conf *zc)
+{
+	const struct ns_host	*h;
+	char			 name[1024];
+	int			 i;
+
+	for (i = 0; i < zc->nhosts; i++) {
+		h = &zc->hosts[i];
+		if (zone_conf_name_text(&h->name, name, sizeof(name)) == -1)
+			continue;
+		if (h->inzone && h->nv4 + h->nv6 == 0)
+			fprintf(stderr, "orbl-dnsd: warning: NS %s is inside "
+			    "a zone served here but has no address: write "
+			    "'ns = %s ADDRESS...' (its A/AAAA queries get "
+			    "NODATA)\n", name, name);
+		else if (!h->inzone && h->nv4 + h->nv6 > 0)
+			fprintf(stderr, "orbl-dnsd: warning: NS %s is not "
+			    "inside a zone served here: its addresses are not "
+			    "served\n", name);
+	}
+}
+
 /* Problems in a configuration, printed all at once (for -n). */
 static int
 check_conf(struct conf *c, void *arg)
 {
 	struct dnsd_data	*d;
+	struct acl		 acl;
+	struct rrl		 rrl;
+	struct quota		 quota;
 	struct sockaddr_storage	 ss;
 	socklen_t		 sslen;
 	char			 err[512];
@@ -231,8 +267,15 @@ check_conf(struct conf *c, void *arg)
 	if ((d = reload_build_empty(c, err, sizeof(err))) == NULL) {
 		fprintf(stderr, "orbl-dnsd: %s\n", err);
 		bad = 1;
-	}
+	} else
+		check_ns(d->zc);
 	dnsd_data_free(d);
+	if (acl_init(&acl, c, err, sizeof(err)) == -1 ||
+	    rrl_init(&rrl, c, 0, err, sizeof(err)) == -1 ||
+	    quota_init(&quota, c, 0, err, sizeof(err)) == -1) {
+		fprintf(stderr, "orbl-dnsd: %s\n", err);
+		bad = 1;
+	}
 	for (i = 0; i < c->ndnsd_metrics_listen; i++) {
 		const struct conf_listen *m = &c->dnsd_metrics_listen[i];
 

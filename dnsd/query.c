@@ -16,6 +16,7 @@
 #define DNS_TYPE_OPT	41
 #define EDNS_MIN_SIZE	512
 #define EDNS_DO		0x8000
+#define EDNS_OPT_COOKIE	10
 
 /* Knot-style reader: once err is set every read returns 0. */
 struct rd {
@@ -135,11 +136,17 @@ rd_skipname(struct rd *r, int *root)
 	}
 }
 
-/* Check the OPT RDATA: a sequence of {code, length, data} options. */
+/*
+ * Check the OPT RDATA: a sequence of {code, length, data} options.  A
+ * COOKIE option is copied into q; a malformed or second one sets
+ * *badcookie (FORMERR, RFC 7873 5.2.2) without failing the OPT.
+ */
 static void
-rd_edns_options(struct rd *r, uint16_t rdlen)
+rd_edns_options(struct rd *r, uint16_t rdlen, struct query *q,
+    int *badcookie)
 {
 	struct rd	 o;
+	uint16_t	 code, olen;
 
 	if (r->err || (size_t)(r->end - r->p) < rdlen) {
 		r->err = 1;
@@ -149,8 +156,22 @@ rd_edns_options(struct rd *r, uint16_t rdlen)
 	o.end = r->p + rdlen;
 	o.err = 0;
 	while (!o.err && o.p < o.end) {
-		(void)rd_u16(&o);
-		rd_skip(&o, rd_u16(&o));
+		code = rd_u16(&o);
+		olen = rd_u16(&o);
+		if (!o.err && code == EDNS_OPT_COOKIE &&
+		    (size_t)(o.end - o.p) >= olen) {
+			/* 8: client cookie only; 16..40: with a server
+			 * cookie of 8..32 bytes */
+			if (q->cookie_len > 0 || *badcookie ||
+			    (olen != QUERY_COOKIE_CLIENT &&
+			    (olen < 16 || olen > 40)))
+				*badcookie = 1;
+			else {
+				memcpy(q->cookie, o.p, olen);
+				q->cookie_len = (uint8_t)olen;
+			}
+		}
+		rd_skip(&o, olen);
 	}
 	if (o.err)
 		r->err = 1;
@@ -160,7 +181,7 @@ rd_edns_options(struct rd *r, uint16_t rdlen)
 /* The answer and authority RRs (skipped) and the additional RRs. */
 static void
 rd_records(struct rd *r, struct query *q, unsigned int skip,
-    unsigned int arcount)
+    unsigned int arcount, int *badcookie)
 {
 	unsigned int	 i;
 	uint16_t	 type, size, rdlen;
@@ -188,7 +209,7 @@ rd_records(struct rd *r, struct query *q, unsigned int skip,
 		size = rd_u16(r);
 		ttl = rd_u32(r);
 		rdlen = rd_u16(r);
-		rd_edns_options(r, rdlen);
+		rd_edns_options(r, rdlen, q, badcookie);
 		if (r->err)
 			return;
 		q->edns = 1;
@@ -205,6 +226,7 @@ query_reset_edns(struct query *q)
 	q->edns_size = 0;
 	q->edns_version = 0;
 	q->edns_do = 0;
+	q->cookie_len = 0;
 }
 
 enum query_result
@@ -212,6 +234,7 @@ query_parse(const uint8_t *pkt, size_t len, struct query *q)
 {
 	struct rd	 r;
 	uint16_t	 qdcount, ancount, nscount, arcount;
+	int		 badcookie = 0;
 
 	q->has_question = 0;
 	q->namelen = 0;
@@ -250,10 +273,16 @@ query_parse(const uint8_t *pkt, size_t len, struct query *q)
 	q->qend = (uint16_t)(r.p - pkt);
 	q->has_question = 1;
 
-	rd_records(&r, q, (unsigned int)ancount + nscount, arcount);
+	rd_records(&r, q, (unsigned int)ancount + nscount, arcount,
+	    &badcookie);
 	if (r.err) {
 		/* a broken OPT (or RR before it) is answered without OPT */
 		query_reset_edns(q);
+		return q->opcode != 0 ? QUERY_NOTIMP : QUERY_FORMERR;
+	}
+	if (badcookie) {
+		/* the OPT is sound: FORMERR with OPT, no cookie echoed */
+		q->cookie_len = 0;
 		return q->opcode != 0 ? QUERY_NOTIMP : QUERY_FORMERR;
 	}
 	return q->opcode != 0 ? QUERY_NOTIMP : QUERY_OK;

@@ -14,7 +14,9 @@
 enum query_result {
 	QUERY_OK,	/* a well-formed standard query: answer it */
 	QUERY_DROP,	/* not a query at all (too short, QR set): no reply */
-	QUERY_FORMERR,	/* header readable, question or OPT malformed */
+	QUERY_FORMERR,	/* header readable, question or OPT malformed, or
+			   a malformed COOKIE option (RFC 7873 5.2.2: the
+			   OPT is kept for the reply) */
 	QUERY_NOTIMP	/* opcode other than QUERY */
 };
 
@@ -37,7 +39,13 @@ struct query {
 	uint16_t	 edns_size;	/* requestor's UDP payload size */
 	uint8_t		 edns_version;
 	int		 edns_do;
+	/* DNS COOKIE option (RFC 7873): client cookie (8 bytes), then the
+	 * server cookie if any (8..32 bytes); cookie_len 0: none. */
+	uint8_t		 cookie_len;
+	uint8_t		 cookie[40];
 };
+
+#define QUERY_COOKIE_CLIENT	8	/* client cookie length */
 
 enum query_result query_parse(const uint8_t *pkt, size_t len, struct query *);
 

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/buffer.h>
@@ -23,13 +24,19 @@
 #include <event2/event.h>
 #include <event2/listener.h>
 
+#include <openssl/rand.h>
+
+#include "acl.h"
 #include "answer.h"
 #include "conf.h"
 #include "counter.h"
 #include "dnsd.h"
+#include "edns_cookie.h"
 #include "log.h"
 #include "net.h"
 #include "query.h"
+#include "quota.h"
+#include "rrl.h"
 #include "server.h"
 #include "stats.h"
 #include "xmalloc.h"
@@ -49,6 +56,7 @@ struct tcp_conn {
 	struct server		*srv;
 	struct bufferevent	*bev;
 	int			 closing;	/* EOF seen: flush, then close */
+	struct sockaddr_storage	 peer;		/* for the access rules */
 };
 TAILQ_HEAD(tcp_conns, tcp_conn);
 
@@ -57,6 +65,12 @@ struct sock_stats {
 	dnsd_counter	 udp_in, udp_out, udp_dropped;
 	dnsd_counter	 tcp_accepted, tcp_evicted, tcp_idle_closed, tcp_in,
 			 tcp_out, tcp_bad;
+	/* the access rules and RRL */
+	dnsd_counter	 acl_refused, acl_dropped, acl_blocked, excessive,
+			 rrl_dropped, rrl_slipped;
+	/* DNS cookies: a valid server cookie came, a new one was made,
+	 * BADCOOKIE sent instead of an RRL slip */
+	dnsd_counter	 cookie_valid, cookie_new, cookie_bad;
 };
 
 /*
@@ -94,6 +108,11 @@ struct retired {
 
 struct server {
 	const struct conf	*conf;
+	struct acl		 acl;
+	struct rrl		 rrl;
+	struct quota		 quota;
+	int			 need_src;	/* a rule looks at the source */
+	uint8_t			 cookie_secret[SIPHASH_KEYLEN];
 	_Atomic(struct dnsd_data *) data;
 	struct retired		 retired[RETIRED_MAX];
 	int			 nretired;
@@ -191,6 +210,23 @@ server_new(const struct conf *conf, char *err, size_t errlen)
 
 	s->conf = conf;
 	TAILQ_INIT(&s->conns);
+	if (acl_init(&s->acl, conf, err, errlen) == -1 ||
+	    rrl_init(&s->rrl, conf, 1, err, errlen) == -1 ||
+	    quota_init(&s->quota, conf, 1, err, errlen) == -1) {
+		rrl_free(&s->rrl);
+		free(s);
+		return NULL;
+	}
+	s->need_src = s->acl.active || s->rrl.rate > 0 || s->quota.limit > 0;
+	/* DNS cookies' secret: per process, no configuration (a restart
+	 * costs cookie clients one round trip) */
+	if (RAND_bytes(s->cookie_secret, sizeof(s->cookie_secret)) != 1) {
+		snprintf(err, errlen, "RAND_bytes failed");
+		rrl_free(&s->rrl);
+		quota_free(&s->quota);
+		free(s);
+		return NULL;
+	}
 	s->nworkers = (int)conf->workers;
 	if (s->nworkers <= 0) {
 		ncpu = sysconf(_SC_NPROCESSORS_ONLN);
@@ -433,6 +469,8 @@ server_free(struct server *s)
 	if (s->reclaim_ev)
 		event_free(s->reclaim_ev);
 	dnsd_data_free(atomic_load(&s->data));
+	rrl_free(&s->rrl);
+	quota_free(&s->quota);
 	free(s);
 }
 
@@ -452,6 +490,15 @@ sock_sum(struct dnsd_stats *o, const struct sock_stats *x)
 	o->tcp_in += counter_get(&x->tcp_in);
 	o->tcp_out += counter_get(&x->tcp_out);
 	o->tcp_bad += counter_get(&x->tcp_bad);
+	o->acl_refused += counter_get(&x->acl_refused);
+	o->acl_dropped += counter_get(&x->acl_dropped);
+	o->acl_blocked += counter_get(&x->acl_blocked);
+	o->excessive += counter_get(&x->excessive);
+	o->rrl_dropped += counter_get(&x->rrl_dropped);
+	o->rrl_slipped += counter_get(&x->rrl_slipped);
+	o->cookie_valid += counter_get(&x->cookie_valid);
+	o->cookie_new += counter_get(&x->cookie_new);
+	o->cookie_bad += counter_get(&x->cookie_bad);
 }
 
 static void
@@ -492,6 +539,126 @@ server_stats(const struct server *s, struct dnsd_stats *o)
 }
 
 /*
+ * The clock of a batch (read once, when a query first needs it): RRL's
+ * second, the daily limit's day, the cookies' Unix time.  The coarse
+ * clocks are a vDSO read of the last tick.
+ */
+struct qclock {
+	int		 set;
+	uint32_t	 sec, day, now;	/* now: Unix time */
+};
+
+static const struct qclock *
+qclock_get(struct qclock *c)
+{
+	struct timespec	 ts;
+
+	if (c->set)
+		return c;
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	c->sec = (uint32_t)ts.tv_sec;
+	clock_gettime(CLOCK_REALTIME_COARSE, &ts);
+	c->now = (uint32_t)ts.tv_sec;
+	c->day = (uint32_t)(ts.tv_sec / 86400);
+	c->set = 1;
+	return c;
+}
+
+/*
+ * Hot path: one query from `from`, the access rules, the reply into out,
+ * then (UDP) rate limiting.  Returns the reply length; 0 with *silent set
+ * when a rule says "no reply" (query_deny_action = drop, RRL), 0 without
+ * it when the packet is not a query.
+ */
+static size_t
+serve(struct server *s, const struct dnsd_data *d, const uint8_t *pkt,
+    size_t len, const void *from, int tcp, struct qclock *clk,
+    uint8_t *out, size_t outcap, struct sock_stats *ss,
+    struct answer_stats *as, int *silent)
+{
+	struct query		 q;
+	struct src		 src;
+	struct answer_opts	 o = { ANSWER_NORMAL, NULL, 0, NULL, 0 };
+	enum query_result	 qr;
+	enum cookie_state	 cst = COOKIE_NONE;
+	uint8_t			 cookie[QUERY_COOKIE_CLIENT +
+				    COOKIE_SERVER_LEN], cookielen;
+	char			 text[64];
+	uint64_t		 h = 0;
+	int			 hashed = 0;
+	size_t			 n;
+
+	*silent = 0;
+	qr = query_parse(pkt, len, &q);
+	if (qr == QUERY_DROP || (!s->need_src && q.cookie_len == 0))
+		return answer_build(d->zc, d->idx, pkt, len, &q, qr, tcp, out,
+		    outcap, as);
+	src_from_sockaddr(&src, from);
+	if (q.cookie_len > 0) {
+		cst = edns_cookie(s->cookie_secret, &q, &src,
+		    qclock_get(clk)->now, cookie, &cookielen);
+		o.cookie = cookie;
+		o.cookielen = cookielen;
+		counter_inc(cst == COOKIE_VALID ? &ss->cookie_valid :
+		    &ss->cookie_new);
+	}
+	if (!acl_allowed(&s->acl, &src)) {
+		switch (s->acl.action) {
+		case ACL_DROP:
+			counter_inc(&ss->acl_dropped);
+			*silent = 1;
+			return 0;
+		case ACL_REFUSE:
+			counter_inc(&ss->acl_refused);
+			o.mode = ANSWER_REFUSE;
+			break;
+		case ACL_BLOCKED:
+			counter_inc(&ss->acl_blocked);
+			o.mode = ANSWER_BLOCKED;
+			break;
+		}
+	} else if (s->quota.limit > 0) {
+		h = rrl_src_hash(&s->rrl, &src);
+		hashed = 1;
+		if (quota_count(&s->quota, h, qclock_get(clk)->day)) {
+			counter_inc(&ss->excessive);
+			o.mode = ANSWER_EXCESSIVE;
+		}
+	}
+	if (o.mode == ANSWER_BLOCKED || o.mode == ANSWER_EXCESSIVE) {
+		o.srclen = src_format(&src, text, sizeof(text));
+		o.src = text;
+	}
+	n = answer_build_ex(d->zc, d->idx, pkt, len, &q, qr, tcp, out, outcap,
+	    as, &o);
+	/* A valid server cookie proves the source is not spoofed: no
+	 * rate limit for it (nor for TCP, nor rrl_exempt). */
+	if (n == 0 || tcp || s->rrl.rate == 0 || cst == COOKIE_VALID ||
+	    cidr_match(&s->rrl.exempt, &src))
+		return n;
+	if (!hashed)
+		h = rrl_src_hash(&s->rrl, &src);
+	switch (rrl_account(&s->rrl, h, rrl_classify(out),
+	    qclock_get(clk)->sec)) {
+	case RRL_SEND:
+		return n;
+	case RRL_SLIP:
+		counter_inc(&ss->rrl_slipped);
+		if (cst == COOKIE_CLIENT) {
+			/* it can come back with the new server cookie */
+			counter_inc(&ss->cookie_bad);
+			return answer_slip(out, n, &q, &o, 1);
+		}
+		return answer_slip(out, n, &q, &o, 0);
+	case RRL_DROP:
+	default:
+		counter_inc(&ss->rrl_dropped);
+		*silent = 1;
+		return 0;
+	}
+}
+
+/*
  * Hot path: one UDP batch.  Receive up to UDP_BATCH datagrams, answer
  * each into its pre-allocated buffer, send the replies in one call.
  */
@@ -501,9 +668,8 @@ udp_read_cb(evutil_socket_t fd, short ev, void *arg)
 	struct udp_worker	*w = arg;
 	struct server		*s = w->srv;
 	const struct dnsd_data	*d;
-	struct query		 q;
-	enum query_result	 qr;
-	int			 i, n, nout = 0, sent;
+	struct qclock		 clk;
+	int			 i, n, nout = 0, sent, silent;
 	size_t			 len;
 
 	(void)ev;
@@ -516,6 +682,7 @@ udp_read_cb(evutil_socket_t fd, short ev, void *arg)
 	}
 	if ((n = recvmmsg(fd, w->rmsg, UDP_BATCH, MSG_DONTWAIT, NULL)) <= 0)
 		return;
+	clk.set = 0;
 	atomic_store(&w->active, 1);
 	d = atomic_load(&s->data);
 	for (i = 0; i < n; i++) {
@@ -524,12 +691,13 @@ udp_read_cb(evutil_socket_t fd, short ev, void *arg)
 			counter_inc(&w->st.udp_dropped);
 			continue;
 		}
-		qr = query_parse(w->rbuf[i], w->rmsg[i].msg_len, &q);
-		len = answer_build(d->zc, d->idx, w->rbuf[i],
-		    w->rmsg[i].msg_len, &q, qr, 0, w->wbuf[nout],
-		    sizeof(w->wbuf[nout]), &w->ast);
+		len = serve(s, d, w->rbuf[i], w->rmsg[i].msg_len, &w->from[i],
+		    0, &clk, w->wbuf[nout], sizeof(w->wbuf[nout]), &w->st,
+		    &w->ast, &silent);
 		if (len == 0) {
-			counter_inc(&w->st.udp_dropped);
+			/* a rule's silence has counters of its own */
+			if (!silent)
+				counter_inc(&w->st.udp_dropped);
 			continue;
 		}
 		w->wiov[nout].iov_len = len;
@@ -566,8 +734,6 @@ tcp_accept_cb(struct evconnlistener *lev, evutil_socket_t fd,
 	struct timeval		 tv;
 	int			 on = 1;
 
-	(void)sa;
-	(void)salen;
 	if (s->nconns >= s->conf->tcp_max_clients) {
 		if (TAILQ_EMPTY(&s->conns)) {	/* tcp_max_clients = 0 */
 			close(fd);
@@ -579,6 +745,8 @@ tcp_accept_cb(struct evconnlistener *lev, evutil_socket_t fd,
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
 	c = xcalloc(1, sizeof(*c));
 	c->srv = s;
+	if (sa != NULL && salen > 0 && (size_t)salen <= sizeof(c->peer))
+		memcpy(&c->peer, sa, (size_t)salen);
 	c->bev = bufferevent_socket_new(evconnlistener_get_base(lev), fd,
 	    BEV_OPT_CLOSE_ON_FREE);
 	if (c->bev == NULL) {
@@ -609,10 +777,10 @@ tcp_read_cb(struct bufferevent *bev, void *arg)
 	struct evbuffer		*in = bufferevent_get_input(bev);
 	struct evbuffer		*out = bufferevent_get_output(bev);
 	const struct dnsd_data	*d = atomic_load(&s->data);
-	struct query		 q;
-	enum query_result	 qr;
+	struct qclock		 clk;
 	uint8_t			 hdr[2];
 	size_t			 mlen, len;
+	int			 silent;
 
 	while (evbuffer_get_length(in) >= 2) {
 		if (evbuffer_get_length(out) > TCP_OUT_HIGH) {
@@ -633,9 +801,16 @@ tcp_read_cb(struct bufferevent *bev, void *arg)
 		evbuffer_drain(in, 2);
 		evbuffer_remove(in, s->tcp_in, mlen);
 		counter_inc(&s->st.tcp_in);
-		qr = query_parse(s->tcp_in, mlen, &q);
-		len = answer_build(d->zc, d->idx, s->tcp_in, mlen, &q, qr, 1,
-		    s->tcp_out + 2, sizeof(s->tcp_out) - 2, &s->ast);
+		clk.set = 0;
+		len = serve(s, d, s->tcp_in, mlen, &c->peer, 1, &clk,
+		    s->tcp_out + 2, sizeof(s->tcp_out) - 2, &s->st, &s->ast,
+		    &silent);
+		if (len == 0 && silent) {
+			/* query_deny_action = drop: no answer, no
+			 * connection either */
+			tcp_conn_free(c);
+			return;
+		}
 		if (len == 0) {
 			/* Not a DNS query: nothing sane to say on TCP. */
 			counter_inc(&s->st.tcp_bad);

@@ -16,7 +16,10 @@ stats_log(const struct dnsd_stats *s, const char *why)
 	    "reloads %llu polls %llu udp in %llu out %llu dropped %llu "
 	    "tcp accepted %llu queries %llu evicted %llu idle-closed %llu "
 	    "bad %llu noerror %llu nxdomain %llu nodata %llu refused %llu "
-	    "formerr %llu notimp %llu badvers %llu truncated %llu", why,
+	    "formerr %llu notimp %llu badvers %llu truncated %llu "
+	    "denied %llu excessive %llu rrl-dropped %llu rrl-slipped %llu "
+	    "cookies-valid %llu cookies-new %llu badcookie %llu",
+	    why,
 	    s->serial, s->entries, s->index_bytes,
 	    (unsigned long long)(s->builds + s->patches),
 	    (unsigned long long)s->polls, (unsigned long long)s->udp_in,
@@ -29,7 +32,14 @@ stats_log(const struct dnsd_stats *s, const char *why)
 	    (unsigned long long)s->nxdomain, (unsigned long long)s->nodata,
 	    (unsigned long long)s->refused, (unsigned long long)s->formerr,
 	    (unsigned long long)s->notimp, (unsigned long long)s->badvers,
-	    (unsigned long long)s->truncated);
+	    (unsigned long long)s->truncated,
+	    (unsigned long long)(s->acl_refused + s->acl_dropped +
+	    s->acl_blocked), (unsigned long long)s->excessive,
+	    (unsigned long long)s->rrl_dropped,
+	    (unsigned long long)s->rrl_slipped,
+	    (unsigned long long)s->cookie_valid,
+	    (unsigned long long)s->cookie_new,
+	    (unsigned long long)s->cookie_bad);
 }
 
 void
@@ -64,6 +74,34 @@ stats_metrics(const struct dnsd_stats *s, struct metrics_buf *b)
 	metrics_one(b, "orbl_dns_truncated_total", "counter", "Replies cut to the "
 	    "question with TC set (too big for the client's UDP size)",
 	    s->truncated);
+
+	name = "orbl_dns_access_denied_total";
+	metrics_family(b, name, "counter", "Queries from sources that "
+	    "query_allow / query_deny do not allow, by query_deny_action");
+	metrics_u64(b, name, s->acl_refused,
+	    (const char *const[]){ "action", "refuse", NULL });
+	metrics_u64(b, name, s->acl_dropped,
+	    (const char *const[]){ "action", "drop", NULL });
+	metrics_u64(b, name, s->acl_blocked,
+	    (const char *const[]){ "action", "blocked", NULL });
+	metrics_one(b, "orbl_dns_daily_limit_exceeded_total", "counter",
+	    "Queries beyond query_daily_limit, answered 127.255.255.255",
+	    s->excessive);
+	metrics_one(b, "orbl_dns_rrl_dropped_total", "counter", "UDP replies "
+	    "not sent by response rate limiting", s->rrl_dropped);
+	metrics_one(b, "orbl_dns_rrl_slipped_total", "counter", "UDP replies "
+	    "sent truncated (TC) by response rate limiting instead of dropped",
+	    s->rrl_slipped);
+	name = "orbl_dns_cookies_total";
+	metrics_family(b, name, "counter", "Queries with a DNS cookie (RFC "
+	    "7873): with a valid server cookie of ours, given a new one, or "
+	    "answered BADCOOKIE instead of an RRL slip");
+	metrics_u64(b, name, s->cookie_valid,
+	    (const char *const[]){ "result", "valid", NULL });
+	metrics_u64(b, name, s->cookie_new,
+	    (const char *const[]){ "result", "new", NULL });
+	metrics_u64(b, name, s->cookie_bad,
+	    (const char *const[]){ "result", "badcookie", NULL });
 
 	metrics_one(b, "orbl_dns_udp_received_total", "counter",
 	    "UDP datagrams received", s->udp_in);

@@ -19,6 +19,10 @@ struct dnsd_stats {
 	uint64_t	 tcp_accepted, tcp_evicted, tcp_idle_closed, tcp_in,
 			 tcp_out, tcp_bad;
 	uint64_t	 tcp_open;		/* connections open now */
+	/* The access rules and RRL (server.c). */
+	uint64_t	 acl_refused, acl_dropped, acl_blocked, excessive,
+			 rrl_dropped, rrl_slipped;
+	uint64_t	 cookie_valid, cookie_new, cookie_bad;
 	int		 workers;
 	/* The replies (answer.c); see struct answer_stats. */
 	uint64_t	 noerror, nxdomain, nodata, refused, formerr, notimp,

@@ -232,9 +232,58 @@ conf_u32(const char *key, long long v, uint32_t *out, char *err,
 	return 0;
 }
 
+/* "hostmaster@example.org" from the SOA RNAME (its first label). */
+static void
+rname_mailbox(const struct zname *n, char *buf, size_t len)
+{
+	char	 dom[QUERY_NAME_MAX * 4];
+	uint8_t	 l = n->wire[0];
+	struct zname	 rest;
+
+	if (l == 0 || l >= n->len) {
+		snprintf(buf, len, "the list's operator");
+		return;
+	}
+	memset(&rest, 0, sizeof(rest));
+	memcpy(rest.wire, n->wire + 1 + l, n->len - 1 - l);
+	rest.len = (uint16_t)(n->len - 1 - l);
+	if (zone_conf_name_text(&rest, dom, sizeof(dom)) == -1) {
+		snprintf(buf, len, "the list's operator");
+		return;
+	}
+	if (snprintf(buf, len, "%.*s@%s", (int)l, (const char *)n->wire + 1,
+	    dom) >= (int)len)
+		snprintf(buf, len, "the list's operator");
+}
+
+/*
+ * The TXT of the "blocked" and "excessive number of queries" answers:
+ * what happened and whom to ask (the SOA RNAME's mailbox).
+ */
+static void
+policy_texts(struct zone *z, const char *zname, const struct conf *c)
+{
+	char	 who[600];
+	int	 n;
+
+	rname_mailbox(&z->rname, who, sizeof(who));
+	n = snprintf(z->blocked_txt, sizeof(z->blocked_txt), "Queries from "
+	    "$ to %s are refused: this address may not query the list "
+	    "(public or unregistered resolver?). Query through your own "
+	    "resolver, or ask %s for access", zname, who);
+	z->blocked_txtlen = (uint16_t)(n < 0 ? 0 : n >= (int)sizeof(
+	    z->blocked_txt) ? (int)sizeof(z->blocked_txt) - 1 : n);
+	n = snprintf(z->excess_txt, sizeof(z->excess_txt), "Excessive "
+	    "number of queries from $ to %s: more than %lld today. Ask %s "
+	    "for a higher limit", zname, c->query_daily_limit, who);
+	z->excess_txtlen = (uint16_t)(n < 0 ? 0 : n >= (int)sizeof(
+	    z->excess_txt) ? (int)sizeof(z->excess_txt) - 1 : n);
+}
+
 static int
 zone_setup(struct zone *z, const char *zname, const struct conf *c,
-    const struct meta *m, uint32_t serial, char *err, size_t errlen)
+    const struct meta *m, const struct ns_host *hosts, uint32_t serial,
+    char *err, size_t errlen)
 {
 	struct zname	 apex;
 	uint32_t	 refresh, retry, expire, minimum;
@@ -278,16 +327,11 @@ zone_setup(struct zone *z, const char *zname, const struct conf *c,
 	/* RFC 2308 section 5: the negative TTL is min(SOA TTL, MINIMUM). */
 	z->neg_ttl = z->soa_ttl < minimum ? z->soa_ttl : minimum;
 
-	/* NS RRset */
+	/* NS RRset: the conf's names were parsed into hosts[0..nns) */
 	z->nns = 0;
 	if (conf_isset(c, "ns") || m->nns == 0) {
-		for (i = 0; i < c->nns; i++) {
-			if (name_parse(c->ns[i], &z->ns[i]) == -1) {
-				snprintf(err, errlen, "ns: bad name '%s'",
-				    c->ns[i]);
-				return -1;
-			}
-		}
+		for (i = 0; i < c->nns; i++)
+			z->ns[i] = hosts[i].name;
 		z->nns = c->nns;
 	} else {
 		memcpy(z->ns, m->ns, sizeof(z->ns[0]) * (size_t)m->nns);
@@ -329,10 +373,144 @@ zone_setup(struct zone *z, const char *zname, const struct conf *c,
 	} else
 		z->rname = m->rname;
 
+	policy_texts(z, zname, c);
 	name_relate(&z->mname, z);
 	name_relate(&z->rname, z);
 	for (i = 0; i < z->nns; i++)
 		name_relate(&z->ns[i], z);
+	return 0;
+}
+
+/*
+ * One `ns` value: "NAME [ADDR...]", the addresses single IPv4 or IPv6
+ * ones (at most NS_ADDR_MAX of each family).
+ */
+static int
+ns_parse(const char *s, struct ns_host *h, char *err, size_t errlen)
+{
+	char		*copy, *w[2 * NS_ADDR_MAX + 2], aerr[128];
+	struct addr	 a;
+	int		 n, i;
+
+	memset(h, 0, sizeof(*h));
+	copy = xstrdup(s);
+	n = words(copy, w, 2 * NS_ADDR_MAX + 2);
+	if (n < 1) {
+		snprintf(err, errlen, "ns: '%s': a name, then at most %d "
+		    "addresses of each family", s, NS_ADDR_MAX);
+		goto bad;
+	}
+	if (name_parse(w[0], &h->name) == -1) {
+		snprintf(err, errlen, "ns: bad name '%s'", w[0]);
+		goto bad;
+	}
+	for (i = 1; i < n; i++) {
+		if (addr_parse(w[i], &a, aerr, sizeof(aerr)) == -1 ||
+		    !addr_is_single(&a)) {
+			snprintf(err, errlen, "ns %s: '%s' is not an IPv4 or "
+			    "IPv6 address", w[0], w[i]);
+			goto bad;
+		}
+		if (a.family == 4 && h->nv4 < NS_ADDR_MAX)
+			memcpy(h->v4[h->nv4++], a.a, 4);
+		else if (a.family == 6 && h->nv6 < NS_ADDR_MAX)
+			memcpy(h->v6[h->nv6++], a.a, 16);
+		else {
+			snprintf(err, errlen, "ns %s: more than %d addresses "
+			    "of one family", w[0], NS_ADDR_MAX);
+			goto bad;
+		}
+	}
+	free(copy);
+	return 0;
+bad:
+	free(copy);
+	return -1;
+}
+
+/* Is wire name n equal to or below the apex of z? */
+static int
+name_under(const struct zname *n, const struct zone *z)
+{
+	struct zname	 t = *n;
+
+	name_relate(&t, z);
+	return t.under_apex;
+}
+
+static int
+host_find(const struct zone_conf *zc, const struct zname *n)
+{
+	int	 i;
+
+	for (i = 0; i < zc->nhosts; i++)
+		if (zc->hosts[i].name.len == n->len &&
+		    memcmp(zc->hosts[i].name.wire, n->wire, n->len) == 0)
+			return i;
+	return -1;
+}
+
+/*
+ * After the zones: every NS name of a zone becomes a host (the conf's
+ * are hosts already, with their addresses), marked inzone when a served
+ * zone contains it; each zone's NS points at its host for the
+ * additional section.
+ */
+static void
+hosts_link(struct zone_conf *zc)
+{
+	struct zone	*z;
+	int		 i, j, h;
+
+	for (i = 0; i < zc->nzones; i++) {
+		z = &zc->zones[i];
+		for (j = 0; j < z->nns; j++) {
+			if ((h = host_find(zc, &z->ns[j])) == -1 &&
+			    zc->nhosts < (int)(sizeof(zc->hosts) /
+			    sizeof(zc->hosts[0]))) {
+				h = zc->nhosts++;
+				memset(&zc->hosts[h], 0, sizeof(zc->hosts[h]));
+				zc->hosts[h].name = z->ns[j];
+			}
+			z->ns_host[j] = h;
+		}
+	}
+	for (h = 0; h < zc->nhosts; h++) {
+		zc->hosts[h].name.under_apex = 0;
+		zc->hosts[h].name.prefix = 0;
+		for (i = 0; i < zc->nzones; i++)
+			if (name_under(&zc->hosts[h].name, &zc->zones[i]))
+				zc->hosts[h].inzone = 1;
+	}
+	for (i = 0; i < zc->nzones; i++) {
+		z = &zc->zones[i];
+		for (j = 0; j < z->nns; j++)
+			if (z->ns_host[j] >= 0 && !zc->hosts[z->ns_host[j]].inzone)
+				z->ns_host[j] = -1;
+	}
+}
+
+int
+zone_conf_name_text(const struct zname *n, char *buf, size_t len)
+{
+	size_t	 o = 0, k = 0;
+	uint8_t	 l;
+
+	if (len < 2)
+		return -1;
+	if (n->len <= 1) {
+		snprintf(buf, len, ".");
+		return 0;
+	}
+	while (o < n->len && (l = n->wire[o]) != 0) {
+		if (o + 1 + l > n->len || k + l + 1 >= len)
+			return -1;
+		memcpy(buf + k, n->wire + o + 1, l);
+		k += l;
+		buf[k++] = '.';
+		o += 1 + l;
+	}
+	buf[k > 0 ? k - 1 : 0] = '\0';
 	return 0;
 }
 
@@ -348,13 +526,19 @@ zone_conf_new(const struct conf *c, const struct zone_meta *zm,
 		snprintf(err, errlen, "zone: none configured");
 		return NULL;
 	}
-	m = xmalloc(sizeof(*m));
-	meta_read(zm, m);
 	zc = xcalloc(1, sizeof(*zc));
 	zc->serial = serial;
+	for (i = 0; i < c->nns; i++)
+		if (ns_parse(c->ns[i], &zc->hosts[i], err, errlen) == -1) {
+			free(zc);
+			return NULL;
+		}
+	zc->nhosts = c->nns;
+	m = xmalloc(sizeof(*m));
+	meta_read(zm, m);
 	for (i = 0; i < c->nzones; i++) {
-		if (zone_setup(&zc->zones[i], c->zones[i], c, m, serial, err,
-		    errlen) == -1) {
+		if (zone_setup(&zc->zones[i], c->zones[i], c, m, zc->hosts,
+		    serial, err, errlen) == -1) {
 			free(m);
 			free(zc);
 			return NULL;
@@ -362,6 +546,7 @@ zone_conf_new(const struct conf *c, const struct zone_meta *zm,
 	}
 	zc->nzones = c->nzones;
 	free(m);
+	hosts_link(zc);
 	return zc;
 }
 

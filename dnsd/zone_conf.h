@@ -23,6 +23,23 @@ struct zname {
 	int		 under_apex;	/* wire = prefix + apex */
 };
 
+/*
+ * A name server host of ours: an `ns` name with the addresses the
+ * configuration gives it (`ns = ns1.bl.example.org 192.0.2.53
+ * 2001:db8::53`).  Every NS name inside a served zone is one, with or
+ * without addresses: its A/AAAA queries are answered from here (NODATA
+ * when it has none), never as an RFC 5782 name.
+ */
+#define NS_ADDR_MAX	8	/* per family */
+
+struct ns_host {
+	struct zname	 name;
+	int		 inzone;	/* under one of the served zones */
+	int		 nv4, nv6;
+	uint8_t		 v4[NS_ADDR_MAX][4];
+	uint8_t		 v6[NS_ADDR_MAX][16];
+};
+
 struct zone {
 	uint8_t		 apex[QUERY_NAME_MAX];
 	uint16_t	 apexlen;
@@ -32,6 +49,11 @@ struct zone {
 	struct zname	 mname, rname;
 	uint8_t		 soa_tail[20];	/* serial refresh retry expire minimum */
 	struct zname	 ns[CONF_MAX_LIST];
+	/* TXT of the access rules' answers (answer.h), '$' = the source */
+	char		 blocked_txt[512], excess_txt[512];
+	uint16_t	 blocked_txtlen, excess_txtlen;
+	int		 ns_host[CONF_MAX_LIST];	/* in hosts[], -1: none
+							   with addresses */
 	int		 nns;
 };
 
@@ -39,6 +61,10 @@ struct zone_conf {
 	uint32_t	 serial;
 	int		 nzones;
 	struct zone	 zones[CONF_MAX_LIST];
+	/* conf `ns` names (with their addresses) and the NS names inside a
+	 * zone: at most CONF_MAX_LIST per zone plus the conf's */
+	int		 nhosts;
+	struct ns_host	 hosts[CONF_MAX_LIST * (CONF_MAX_LIST + 1)];
 };
 
 /* Zone settings read from the database's meta table ($SOA/$NS/$TTL of an
@@ -56,6 +82,9 @@ struct zone_meta {
 struct zone_conf *zone_conf_new(const struct conf *, const struct zone_meta *,
 	    uint32_t serial, char *err, size_t errlen);
 void	 zone_conf_free(struct zone_conf *);
+/* A wire name as text without the final dot ("." for the root); -1 if
+ * it does not fit. */
+int	 zone_conf_name_text(const struct zname *, char *, size_t);
 uint32_t zone_conf_serial(const struct zone_conf *);
 
 /* ------------------------------------------------------------------ */

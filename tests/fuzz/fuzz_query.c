@@ -1,16 +1,20 @@
 /*
  * fuzz_query.c -- libFuzzer target for the DNS hot path: query_parse()
  * then answer_build() over UDP and TCP, against a small zone index and
- * the zone "bl.test" built once.  tests/fuzz/replay.c runs the corpus
+ * the zone "bl.test" built once (with an in-zone NS with addresses), then
+ * the access rules' answers (blocked, excessive, refused) with the DNS
+ * cookie edns_cookie() makes, and RRL's slip and BADCOOKIE cuts.  tests/fuzz/replay.c runs the corpus
  * through the same entry point with any compiler.
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "acl.h"
 #include "addr.h"
 #include "answer.h"
 #include "conf.h"
+#include "edns_cookie.h"
 #include "query.h"
 #include "zone_conf.h"
 #include "zone_index.h"
@@ -53,6 +57,9 @@ fuzz_init(void)
 	conf_init(&c);
 	if (conf_set(&c, "zone", "bl.test", err, sizeof(err)) == -1 ||
 	    conf_set(&c, "zone", "x.bl.test", err, sizeof(err)) == -1 ||
+	    conf_set(&c, "ns", "ns1.bl.test 192.0.2.53 2001:db8::53", err,
+	    sizeof(err)) == -1 ||
+	    conf_set(&c, "ns", "ns2.bl.test", err, sizeof(err)) == -1 ||
 	    (zc = zone_conf_new(&c, NULL, 1, err, sizeof(err))) == NULL)
 		abort();
 	conf_free(&c);
@@ -154,9 +161,17 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static uint8_t		 out[65535];
 	static struct answer_stats st;
+	static const uint8_t	 secret[SIPHASH_KEYLEN] = "fuzz-secret-0123";
+	static const enum answer_mode modes[] = { ANSWER_NORMAL,
+	    ANSWER_NORMAL, ANSWER_NORMAL, ANSWER_BLOCKED, ANSWER_EXCESSIVE,
+	    ANSWER_REFUSE };
 	struct query		 q;
+	struct answer_opts	 o;
+	struct src		 src;
 	enum query_result	 qr;
-	size_t			 n, cap, udpmax;
+	uint8_t			 cookie[QUERY_COOKIE_CLIENT +
+				    COOKIE_SERVER_LEN], cookielen;
+	size_t			 n, m, cap, udpmax;
 	int			 run, tcp;
 
 	if (zi == NULL)
@@ -170,11 +185,29 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    q.edns_size : ANSWER_EDNS_SIZE;
 	if (udpmax < 512)
 		udpmax = 512;
-	/* UDP into a 512-byte buffer, UDP into a big one, TCP */
-	for (run = 0; run < 3; run++) {
+	memset(&src, 0, sizeof(src));
+	src.family = 4;
+	memcpy(src.ip, "\xc0\x00\x02\x01", 4);
+	memset(&o, 0, sizeof(o));
+	if (qr != QUERY_DROP && edns_cookie(secret, &q, &src, 1800000000,
+	    cookie, &cookielen) != COOKIE_NONE) {
+		o.cookie = cookie;
+		o.cookielen = cookielen;
+	}
+	o.src = "192.0.2.1";
+	o.srclen = 9;
+	/* UDP into a 512-byte buffer, UDP into a big one, TCP; then the
+	 * access rules' modes with the cookie, over UDP */
+	for (run = 0; run < 6; run++) {
 		tcp = run == 2;
-		cap = run == 0 ? 512 : sizeof(out);
-		n = answer_build(zc, zi, data, size, &q, qr, tcp, out, cap, &st);
+		cap = run == 0 || run == 5 ? 512 : sizeof(out);
+		o.mode = modes[run];
+		if (run < 3)
+			n = answer_build(zc, zi, data, size, &q, qr, tcp, out,
+			    cap, &st);
+		else
+			n = answer_build_ex(zc, zi, data, size, &q, qr, tcp,
+			    out, cap, &st, &o);
 		if (qr == QUERY_DROP) {
 			if (n != 0)
 				abort();
@@ -188,6 +221,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		if (q.has_question && memcmp(out + 12, data + 12,
 		    q.qend - 12) != 0)
+			abort();
+		if (run < 3 || tcp)
+			continue;
+		/* RRL: the slip (TC) or BADCOOKIE cut of the same reply */
+		m = answer_slip(out, n, &q, &o, run == 4);
+		if (m > n || check_reply(out, m) == -1 ||
+		    (out[6] | out[7] | out[8] | out[9]) != 0)
 			abort();
 	}
 	return 0;

@@ -152,6 +152,11 @@ my %TYPE = (
 	orbl_dns_loader_errors_total => 'counter',
 	orbl_dns_loader_failing => 'gauge',
 	orbl_dns_metrics_scrapes_total => 'counter',
+	orbl_dns_access_denied_total => 'counter',
+	orbl_dns_daily_limit_exceeded_total => 'counter',
+	orbl_dns_rrl_dropped_total => 'counter',
+	orbl_dns_rrl_slipped_total => 'counter',
+	orbl_dns_cookies_total => 'counter',
 );
 my $m0;
 {
@@ -167,7 +172,8 @@ my $m0;
 	}
 	my @fam = $text =~ /^# TYPE (\S+) /mg;
 	is_deeply([sort @fam], [sort keys %TYPE], 'no other family');
-	unlike($text, qr/rrl/i, 'no RRL metric (there is no RRL)');
+	like($text, qr/^orbl_dns_rrl_dropped_total 0$/m,
+	    'RRL off: nothing dropped');
 	$m0 = parse($text);
 	ok($m0, 'the exposition parses (prometheus_client)') or
 	    BAIL_OUT('no parse');

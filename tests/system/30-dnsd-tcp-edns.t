@@ -77,6 +77,40 @@ my $UNLISTED = rev4('192.0.2.2') . '.bl.test';
 	is($h && $h->{rcode}, 1, 'two OPT records: FORMERR');
 }
 
+# -- DNS cookies (RFC 7873, RFC 9018 server cookies), as dig sees them
+SKIP: {
+	my $dig = (grep { -x "$_/dig" } split(/:/, $ENV{PATH}), '/usr/bin')[0];
+	skip 'no dig', 8 unless $dig;
+	my @base = ("$dig/dig", '+norec', '+tries=1', '+time=5', '-p', $o->port,
+	    '@127.0.0.1', $LISTED, 'A');
+	my $r = $o->run_cmd([@base, '+cookie']);
+	my ($cookie) = $r->{out} =~ /^; COOKIE: ([0-9a-f]+) \(good\)$/m;
+	ok($cookie, 'dig +cookie: a cookie back, "good" (our client cookie)')
+	    or diag($r->{out});
+	$cookie //= '';
+	is(length($cookie), 48, 'client cookie (8) + server cookie (16)');
+	like(substr($cookie, 16), qr/^01000000[0-9a-f]{24}$/,
+	    'RFC 9018 server cookie: version 1, reserved zero');
+	like($r->{out}, qr/status: NOERROR.*\n(?s:.*)\s127\.0\.0\.2$/m,
+	    'dig +cookie: answered');
+	my $s0 = $o->stats;
+	$r = $o->run_cmd([@base, "+cookie=$cookie"]);
+	my ($back) = $r->{out} =~ /^; COOKIE: ([0-9a-f]+)/m;
+	is($back, $cookie, 'the server cookie sent back is valid: echoed');
+	my $s1 = $o->stats;
+	is($s1 && $s0 && $s1->{'cookies-valid'} - $s0->{'cookies-valid'}, 1,
+	    'stats: one valid cookie');
+	# a wrong server cookie: a fresh one, still answered
+	(my $bad = $cookie) =~ s/(.)$/$1 eq '0' ? '1' : '0'/e;
+	$r = $o->run_cmd([@base, "+cookie=$bad"]);
+	($back) = $r->{out} =~ /^; COOKIE: ([0-9a-f]+)/m;
+	ok($back && $back ne $bad && substr($back, 0, 16) eq
+	    substr($bad, 0, 16), 'a wrong server cookie: a new one instead');
+	# malformed (RFC 7873 5.2.2): FORMERR
+	$r = $o->run_cmd([@base, '+cookie=0011']);
+	like($r->{out}, qr/status: FORMERR/, 'a 2-byte cookie: FORMERR');
+}
+
 # -- TCP: framing, pipelining
 {
 	my @q = map { Net::DNS::Packet->new($_->[0], $_->[1]) }

@@ -770,9 +770,24 @@ test_notimp(void **state)
 	assert_true(run(&p, 0) > 0);
 	assert_int_equal(rcode(), 4);
 	assert_int_equal((R.b[2] >> 3) & 0x0f, 2);
-	assert_true(flag(F_RD));
+	assert_false(flag(F_RD));	/* RD is defined for QUERY only */
 	assert_int_equal(count(3), 1);		/* OPT echoed */
 	assert_true(ldns_pkt_edns_do(R.pkt));
+
+	/* genreport's opcodeflg: opcode 15 with TC RD RA CD AD AA Z set,
+	 * header only.  The reply is NOTIMP with none of them. */
+	p.len = 0;
+	put16(&p, 0xbeef);
+	put16(&p, 15 << 11 | 0x0400 | 0x0200 | 0x0100 | 0x0080 | 0x0040 |
+	    0x0020 | 0x0010);
+	put16(&p, 0);
+	put16(&p, 0);
+	put16(&p, 0);
+	put16(&p, 0);
+	assert_true(run(&p, 0) > 0);
+	assert_int_equal(rcode(), 4);
+	assert_int_equal((R.b[2] >> 3) & 0x0f, 15);
+	assert_int_equal((R.b[2] << 8 | R.b[3]) & 0x07f0, 0);
 }
 
 static void
@@ -887,6 +902,106 @@ test_truncation(void **state)
 	assert_true(run(&p, 0) > p.len);
 	assert_false(flag(F_TC));
 	assert_true(R.len <= 700);
+}
+
+/* NS names with addresses: A/AAAA answered, glue after NS answers. */
+static void
+test_ns_hosts(void **state)
+{
+	struct conf		 c;
+	struct zone_conf	*z;
+	struct pkt		 p;
+	char			 err[256];
+	ldns_rr			*rr;
+
+	(void)state;
+	conf_init(&c);
+	assert_int_equal(conf_set(&c, "zone", "bl.test", err, sizeof(err)), 0);
+	assert_int_equal(conf_set(&c, "ns", "ns1.BL.test 192.0.2.53 "
+	    "2001:db8::53", err, sizeof(err)), 0);
+	assert_int_equal(conf_set(&c, "ns", "ns2.example.org", err,
+	    sizeof(err)), 0);
+	assert_int_equal(conf_set(&c, "ns", "ns3.bl.test", err, sizeof(err)),
+	    0);
+	z = zone_conf_new(&c, NULL, 7, err, sizeof(err));
+	if (z == NULL)
+		fail_msg("zone_conf_new: %s", err);
+	assert_int_equal(z->nhosts, 3);
+	assert_true(z->hosts[0].inzone);
+	assert_false(z->hosts[1].inzone);
+	assert_true(z->hosts[2].inzone);
+
+	mkquery(&p, 0, "ns1.bl.test", T_A, 1, NO_EDNS, 0, 0);
+	assert_true(run_with(z, zi, &p, 0, 512) > 0);
+	assert_int_equal(rcode(), 0);
+	assert_true(flag(F_AA));
+	assert_int_equal(count(1), 1);
+	rr = rr_at(ldns_pkt_answer(R.pkt), 0);
+	assert_int_equal(ldns_rr_get_type(rr), LDNS_RR_TYPE_A);
+	assert_int_equal(rdf_u32(ldns_rr_rdf(rr, 0)), 0xc0000235);
+	assert_name(ldns_rr_owner(rr), "ns1.bl.test.");
+
+	mkquery(&p, 0, "NS1.bl.test", T_AAAA, 1, NO_EDNS, 0, 0);
+	assert_true(run_with(z, zi, &p, 0, 512) > 0);
+	assert_int_equal(count(1), 1);
+	rr = rr_at(ldns_pkt_answer(R.pkt), 0);
+	assert_int_equal(ldns_rr_get_type(rr), LDNS_RR_TYPE_AAAA);
+	assert_memory_equal(ldns_rdf_data(ldns_rr_rdf(rr, 0)),
+	    "\x20\x01\x0d\xb8\0\0\0\0\0\0\0\0\0\0\0\x53", 16);
+
+	mkquery(&p, 0, "ns1.bl.test", T_ANY, 1, NO_EDNS, 0, 0);
+	assert_true(run_with(z, zi, &p, 0, 512) > 0);
+	assert_int_equal(count(1), 2);
+
+	/* other types and an address-less in-zone NS: NODATA */
+	mkquery(&p, 0, "ns1.bl.test", T_TXT, 1, NO_EDNS, 0, 0);
+	assert_true(run_with(z, zi, &p, 0, 512) > 0);
+	assert_negative(0, "bl.test.", 300);
+	mkquery(&p, 0, "ns3.bl.test", T_A, 1, NO_EDNS, 0, 0);
+	assert_true(run_with(z, zi, &p, 0, 512) > 0);
+	assert_negative(0, "bl.test.", 300);
+	mkquery(&p, 0, "ns4.bl.test", T_A, 1, NO_EDNS, 0, 0);
+	assert_true(run_with(z, zi, &p, 0, 512) > 0);
+	assert_negative(3, "bl.test.", 300);
+
+	/* NS answer: the glue in the additional section, before the OPT */
+	mkquery(&p, 0, "bl.test", T_NS, 1, 1232, 0, 0);
+	assert_true(run_with(z, zi, &p, 0, 1232) > 0);
+	assert_int_equal(count(1), 3);
+	assert_int_equal(count(3), 3);
+	assert_int_equal(ldns_rr_list_rr_count(ldns_pkt_additional(R.pkt)), 2);
+	rr = rr_at(ldns_pkt_additional(R.pkt), 0);
+	assert_name(ldns_rr_owner(rr), "ns1.bl.test.");
+	assert_int_equal(ldns_rr_get_type(rr), LDNS_RR_TYPE_A);
+	rr = rr_at(ldns_pkt_additional(R.pkt), 1);
+	assert_int_equal(ldns_rr_get_type(rr), LDNS_RR_TYPE_AAAA);
+	assert_non_null(ldns_pkt_edns(R.pkt) ? R.pkt : NULL);
+	zone_conf_free(z);
+
+	/* the default NS ns.<zone> is in the zone: NODATA, not NXDOMAIN */
+	conf_free(&c);
+	conf_init(&c);
+	assert_int_equal(conf_set(&c, "zone", "bl.test", err, sizeof(err)), 0);
+	z = zone_conf_new(&c, NULL, 7, err, sizeof(err));
+	assert_non_null(z);
+	mkquery(&p, 0, "ns.bl.test", T_A, 1, NO_EDNS, 0, 0);
+	assert_true(run_with(z, zi, &p, 0, 512) > 0);
+	assert_negative(0, "bl.test.", 300);
+	zone_conf_free(z);
+
+	/* bad addresses are configuration errors naming the key */
+	assert_int_equal(conf_set(&c, "ns", "ns1.bl.test 300.1.1.1", err,
+	    sizeof(err)), 0);
+	assert_null(zone_conf_new(&c, NULL, 7, err, sizeof(err)));
+	assert_non_null(strstr(err, "ns"));
+	assert_non_null(strstr(err, "300.1.1.1"));
+	conf_free(&c);
+	conf_init(&c);
+	assert_int_equal(conf_set(&c, "zone", "bl.test", err, sizeof(err)), 0);
+	assert_int_equal(conf_set(&c, "ns", "ns1.bl.test 192.0.2.0/24", err,
+	    sizeof(err)), 0);
+	assert_null(zone_conf_new(&c, NULL, 7, err, sizeof(err)));
+	conf_free(&c);
 }
 
 static void
@@ -1065,6 +1180,7 @@ main(void)
 		cmocka_unit_test_teardown(test_edns, teardown_reply),
 		cmocka_unit_test_teardown(test_badvers, teardown_reply),
 		cmocka_unit_test_teardown(test_truncation, teardown_reply),
+		cmocka_unit_test_teardown(test_ns_hosts, teardown_reply),
 		cmocka_unit_test_teardown(test_zone_conf_meta, teardown_reply),
 		cmocka_unit_test_teardown(test_no_index, teardown_reply),
 		cmocka_unit_test_teardown(test_stats, teardown_reply),

@@ -420,6 +420,74 @@ test_lowercase(void **state)
 	assert_memory_equal(p.b + 13, "AbCdEf", 6);
 }
 
+/* The COOKIE option (RFC 7873): 8 or 16..40 bytes, once; anything else
+ * is FORMERR with the OPT kept for the reply (5.2.2). */
+static void
+test_cookie(void **state)
+{
+	struct pkt	 p;
+	struct query	 q;
+	uint8_t		 rd[64];
+	int		 len, i;
+
+	(void)state;
+	for (i = 0; i < (int)sizeof(rd); i++)
+		rd[i] = (uint8_t)(0xa0 + i);
+	for (len = 0; len <= 44; len++) {
+		rd[0] = 0;
+		rd[1] = 10;
+		rd[2] = 0;
+		rd[3] = (uint8_t)len;
+		simple(&p, "bl.test", 6);
+		p.b[11] = 1;
+		opt(&p, 1232, 0, 0, rd, (uint16_t)(4 + len));
+		if (len == 8 || (len >= 16 && len <= 40)) {
+			assert_int_equal(query_parse(p.b, p.len, &q),
+			    QUERY_OK);
+			assert_int_equal(q.cookie_len, len);
+			assert_memory_equal(q.cookie, rd + 4, (size_t)len);
+		} else {
+			assert_int_equal(query_parse(p.b, p.len, &q),
+			    QUERY_FORMERR);
+			assert_int_equal(q.cookie_len, 0);
+			assert_true(q.edns);	/* the reply has an OPT */
+		}
+	}
+	/* two COOKIE options: FORMERR */
+	memcpy(rd + 12, rd, 12);
+	simple(&p, "bl.test", 6);
+	p.b[11] = 1;
+	rd[3] = 8;
+	memcpy(rd + 12, rd, 12);
+	opt(&p, 1232, 0, 0, rd, 24);
+	assert_int_equal(query_parse(p.b, p.len, &q), QUERY_FORMERR);
+	assert_true(q.edns);
+	/* a COOKIE after another option is found; no OPT: no cookie */
+	rd[0] = 0;
+	rd[1] = 3;	/* NSID, empty */
+	rd[2] = rd[3] = 0;
+	rd[4] = 0;
+	rd[5] = 10;
+	rd[6] = 0;
+	rd[7] = 8;
+	simple(&p, "bl.test", 6);
+	p.b[11] = 1;
+	opt(&p, 1232, 0, 0, rd, 16);
+	assert_int_equal(query_parse(p.b, p.len, &q), QUERY_OK);
+	assert_int_equal(q.cookie_len, 8);
+	assert_memory_equal(q.cookie, rd + 8, 8);
+	simple(&p, "bl.test", 6);
+	assert_int_equal(query_parse(p.b, p.len, &q), QUERY_OK);
+	assert_int_equal(q.cookie_len, 0);
+	/* a truncated option is a broken OPT: FORMERR without OPT */
+	rd[3] = 30;
+	simple(&p, "bl.test", 6);
+	p.b[11] = 1;
+	opt(&p, 1232, 0, 0, rd, 16);
+	assert_int_equal(query_parse(p.b, p.len, &q), QUERY_FORMERR);
+	assert_false(q.edns);
+}
+
 int
 main(void)
 {
@@ -435,6 +503,7 @@ main(void)
 		cmocka_unit_test(test_edns_errors),
 		cmocka_unit_test(test_other_sections),
 		cmocka_unit_test(test_lowercase),
+		cmocka_unit_test(test_cookie),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
