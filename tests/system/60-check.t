@@ -163,7 +163,7 @@ sub fake_server {
 # --- helpers -------------------------------------------------------------
 sub clean {
 	my ($r, $name) = @_;
-	unlike($r->{err}, qr/AddressSanitizer|LeakSanitizer|runtime error:/,
+	unlike($r->{err}, qr/AddressSanitizer|LeakSanitizer|ThreadSanitizer|runtime error:/,
 	    "$name: no sanitizer report") or diag($r->{err});
 }
 

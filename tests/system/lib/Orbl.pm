@@ -369,7 +369,7 @@ sub stop {
 	    diag($self->log_report);
 	my $log = slurp($self->{log});
 	diag("$name log:\n$log") if $ENV{ORBL_SHOWLOG};
-	unlike($log, qr/AddressSanitizer|LeakSanitizer|runtime error:/,
+	unlike($log, qr/AddressSanitizer|LeakSanitizer|ThreadSanitizer|runtime error:/,
 	    "$name: no sanitizer report in its log") or
 	    diag($self->log_report);
 	return $status;
@@ -493,7 +493,7 @@ sub stop_prober {
 	my $log = slurp($self->prober_log);
 	is($status, 0, 'orbl-prober: exit status 0 after SIGTERM') or
 	    diag($log);
-	unlike($log, qr/AddressSanitizer|LeakSanitizer|runtime error:/,
+	unlike($log, qr/AddressSanitizer|LeakSanitizer|ThreadSanitizer|runtime error:/,
 	    'orbl-prober: no sanitizer report in its log') or diag($log);
 	return $status;
 }

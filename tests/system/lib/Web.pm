@@ -116,7 +116,7 @@ sub stop {
 	delete $LIVE{$pid};
 	my $log = $self->log_text;
 	is($status, 0, 'orbl-web: exit status 0 after SIGTERM') or diag($log);
-	unlike($log, qr/AddressSanitizer|LeakSanitizer|runtime error:/,
+	unlike($log, qr/AddressSanitizer|LeakSanitizer|ThreadSanitizer|runtime error:/,
 	    'orbl-web: no sanitizer report in its log') or diag($log);
 	return $status;
 }
