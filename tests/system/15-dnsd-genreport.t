@@ -5,7 +5,8 @@
 # (query types).  Every field must read "=ok".
 #
 # genreport is not packaged: its source and build script live outside the
-# repository, in $ORBL_PEER_DIR/genreport or <repo>/../shared/peer/genreport.
+# repository, in $ORBL_PEER_DIR/genreport or shared/peer/genreport beside
+# the repository (or one of its parents, or the clone's origin).
 use strict;
 use warnings;
 use FindBin;
@@ -15,11 +16,21 @@ use Test::More;
 
 use Orbl qw(rev4);
 
+# Where: $ORBL_PEER_DIR, then shared/peer beside the repository or any of
+# its parents (a clone elsewhere, e.g. /tmp/x, of /work/main: the origin's
+# own ../shared too).
+my $top = abs_path("$FindBin::Bin/../..");
+my @where = ($ENV{ORBL_PEER_DIR} ? ($ENV{ORBL_PEER_DIR}) : ());
+for (my $d = $top; $d ne '/' && $d ne ''; $d =~ s{/[^/]*$}{}) {
+	push(@where, "$d/../shared/peer", "$d/shared/peer");
+}
+my $origin = `git -C '$top' config --get remote.origin.url 2>/dev/null` // '';
+chomp($origin);
+push(@where, "$origin/../shared/peer") if $origin =~ m{^/} && -d $origin;
 my $src;
-for my $d (grep { defined } ($ENV{ORBL_PEER_DIR} ? "$ENV{ORBL_PEER_DIR}/genreport" : undef),
-    abs_path("$FindBin::Bin/../..") . '/../shared/peer/genreport') {
-	if (-x "$d/build.sh" || -f "$d/build.sh") {
-		$src = $d;
+for my $d (map { "$_/genreport" } @where) {
+	if (-f "$d/build.sh" && -f "$d/genreport.c") {
+		$src = abs_path($d);
 		last;
 	}
 }
