@@ -47,9 +47,9 @@ pre(struct wreq *r, const char *s)
 }
 
 
-/* "13, 14, 16-25": the tests of p never run, as runs of ids. */
+/* "tests 13, 14, 16-25": the n tests of p never run, as runs of ids. */
 static void
-not_run_list(struct wreq *r, const struct view_probe *p)
+not_run_list(struct wreq *r, const struct view_probe *p, size_t n)
 {
 	size_t	 i, j;
 	int	 first = 1;
@@ -63,8 +63,8 @@ not_run_list(struct wreq *r, const struct view_probe *p)
 		    strcmp(p->tests[j].verdict, "not-run") == 0 &&
 		    p->tests[j].test_id == p->tests[j - 1].test_id + 1)
 			j++;
-		out_printf(r, "%s%d", first ? "tests " : ", ",
-		    p->tests[i].test_id);
+		out_printf(r, "%s%d", !first ? ", " : n == 1 ? "test " :
+		    "tests ", p->tests[i].test_id);
 		if (j - i > 1)
 			out_printf(r, "&ndash;%d", p->tests[j - 1].test_id);
 		first = 0;
@@ -178,7 +178,7 @@ page_probe(struct wreq *r, const struct view_probe *p, int heading)
 		if (notrun) {
 			out_printf(r, "<p class=\"notrun\">Never reached: "
 			    "%zu form%s (", notrun, notrun == 1 ? "" : "s");
-			not_run_list(r, p);
+			not_run_list(r, p, notrun);
 			out_raw(r, "). The battery stops when a test message "
 			    "arrives, or when the run ended for another "
 			    "reason; a server that accepts test messages "
