@@ -24,8 +24,30 @@
 #include "target.h"
 #include "xmalloc.h"
 
-#define RUN_POLL_USEC		250000	/* arrivals recorded elsewhere */
+/*
+ * A waiting run looks at its deadline every RUN_POLL_USEC, and in the
+ * database for arrivals every RUN_POLL_EVERY looks (and when the wait is
+ * over): this process's sink tells its runs at once (runs_arrival), so
+ * the database is only for arrivals another process's sink recorded, and
+ * ten thousand waiting runs must not make 40,000 queries a second.
+ */
+#define RUN_POLL_USEC		250000
+#define RUN_POLL_EVERY		4
+#define RUN_HASH		4096	/* buckets of runs by probe id */
 #define RUN_RETRY_USEC		250000	/* the database was locked */
+/*
+ * Runs that decided are recorded from a queue, RUN_RECORD_BATCH to a
+ * transaction, for a part of each pass of the event loop: a quarter of
+ * the time since the last pass (the busier the sessions keep the loop,
+ * the more the queue gets, or it would only grow), at least
+ * RUN_RECORD_MIN_USEC and at most RUN_RECORD_MAX_USEC, so that a
+ * thousand runs ending together (they start together, and stay in step)
+ * never stall the other sessions for the whole batch.  A queued run
+ * still counts as active: the queue holds no more than the concurrency.
+ */
+#define RUN_RECORD_MIN_USEC	3000
+#define RUN_RECORD_MAX_USEC	15000
+#define RUN_RECORD_BATCH	16	/* runs recorded in one transaction */
 #define COOKIE_KEY_MAX		64
 #define OWNER_MAX		64
 
@@ -45,10 +67,28 @@
 #define ARRIVALS_PER_MIN	300	/* rows a minute in all */
 #define ARRIVAL_PEERS		64	/* peers counted per minute */
 
-enum run_state { R_SESSION, R_WAIT, R_RECORD, R_DONE };
+/* R_QUEUED: decided, waiting in the record queue; R_RECORD: its record
+ * met a locked database, tried again by its timer. */
+enum run_state { R_SESSION, R_WAIT, R_QUEUED, R_RECORD, R_DONE };
+
+/*
+ * A test's evidence while the run lives: its strings as offsets into the
+ * run's arena (0: ""), not struct session_test's fixed buffers (1.4 KB a
+ * test, 35 KB a battery, held by every waiting run).
+ */
+enum run_str { RS_MAIL_FROM, RS_RCPT_TO, RS_MAIL_REPLY, RS_RCPT_REPLY,
+	RS_DATA_REPLY, RS_COOKIE, RS_COUNT };
+struct run_test {
+	int			 test_id;
+	enum test_outcome	 outcome;
+	uint32_t		 str[RS_COUNT];
+};
 
 struct run {
 	TAILQ_ENTRY(run)	 entry;
+	LIST_ENTRY(run)		 hentry;	/* in rs->hash */
+	unsigned		 looks;		/* run_timer_cb while waiting */
+	TAILQ_ENTRY(run)	 qentry;	/* in the record queue */
 	struct runs		*rs;
 	enum run_state		 state;
 	int64_t			 probe_id, submission_id, request_id;
@@ -58,8 +98,10 @@ struct run {
 	/* What the session found (copied: its result is borrowed). */
 	enum verdict		 sverdict;
 	char			 why[256];
-	struct session_test	*tests;
+	struct run_test		*tests;
 	size_t			 ntests, naccepted;
+	char			*strs;		/* "\0", then the tests' */
+	size_t			 strslen, strscap;
 	char			*transcript;
 	size_t			 transcriptlen;
 	/*
@@ -96,6 +138,10 @@ struct runs {
 	size_t			 keylen;
 	struct run_list		 list;
 	size_t			 n;
+	struct run_list		 recq;		/* decided, to record */
+	LIST_HEAD(, run)	 hash[RUN_HASH];	/* by probe id */
+	struct event		*ev_rec;	/* records from recq */
+	int64_t			 rec_last;	/* the last pass ended (us) */
 	int			 stopping;	/* runs_stop_all: shutdown */
 	char			 owner[OWNER_MAX];	/* of the claims */
 	/* arrival bounds: this minute's counts */
@@ -120,6 +166,9 @@ static void	run_session_done(struct smtp_session *,
 		    const struct session_result *, void *);
 static void	run_timer_cb(evutil_socket_t, short, void *);
 static void	run_finish(struct run *);
+static void	run_finish_later(struct run *);
+static void	run_finish_batch(struct run **, size_t);
+static void	runs_record_cb(evutil_socket_t, short, void *);
 static int	still_listed_cb(const struct listing *, void *);
 
 const char *
@@ -161,27 +210,37 @@ runs_new(const struct conf *conf, struct db *db, struct event_base *base,
     char *err, size_t errlen)
 {
 	struct runs	*rs = xcalloc(1, sizeof(*rs));
+	size_t		 i;
 
 	rs->conf = conf;
 	rs->db = db;
 	rs->base = base;
 	orbl_strlcpy(rs->owner, "prober", sizeof(rs->owner));
 	TAILQ_INIT(&rs->list);
+	TAILQ_INIT(&rs->recq);
+	for (i = 0; i < RUN_HASH; i++)
+		LIST_INIT(&rs->hash[i]);
 	if (runs_key(rs, err, errlen) == -1) {
 		free(rs);
 		return NULL;
 	}
+	if ((rs->ev_rec = evtimer_new(base, runs_record_cb, rs)) == NULL)
+		fatalx("evtimer_new");
 	return rs;
 }
 
 static void
 run_free(struct run *r)
 {
+	if (r->state == R_QUEUED)
+		TAILQ_REMOVE(&r->rs->recq, r, qentry);
 	TAILQ_REMOVE(&r->rs->list, r, entry);
+	LIST_REMOVE(r, hentry);
 	r->rs->n--;
 	if (r->timer)
 		event_free(r->timer);
 	free(r->tests);
+	free(r->strs);
 	free(r->transcript);
 	free(r);
 }
@@ -189,11 +248,20 @@ run_free(struct run *r)
 void
 runs_free(struct runs *rs)
 {
+	struct run	*r;
+
 	if (rs == NULL)
 		return;
 	runs_stop_all(rs);
+	/* What decided is recorded, now that no loop runs. */
+	while ((r = TAILQ_FIRST(&rs->recq)) != NULL) {
+		TAILQ_REMOVE(&rs->recq, r, qentry);
+		r->state = R_RECORD;
+		run_finish(r);
+	}
 	while (!TAILQ_EMPTY(&rs->list))
 		run_free(TAILQ_FIRST(&rs->list));
+	event_free(rs->ev_rec);
 	free(rs);
 }
 
@@ -277,6 +345,8 @@ runs_start(struct runs *rs, const char *addr, int port, int64_t submission_id,
 		return -1;
 	}
 	TAILQ_INSERT_TAIL(&rs->list, r, entry);
+	LIST_INSERT_HEAD(&rs->hash[(uint64_t)r->probe_id % RUN_HASH], r,
+	    hentry);
 	rs->n++;
 	rs->st.started++;
 	if ((r->timer = evtimer_new(rs->base, run_timer_cb, r)) == NULL)
@@ -318,6 +388,52 @@ runs_stop_all(struct runs *rs)
  * battery (one per test, in order, "not-run" where it stopped); a later
  * batch's replace the entries of the tests it ran.
  */
+/* A string into the arena: its offset (0 for ""). */
+static uint32_t
+run_str_add(struct run *r, const char *str)
+{
+	size_t		 n = strlen(str) + 1;
+	uint32_t	 off;
+
+	if (n == 1)
+		return 0;
+	if (r->strslen == 0)
+		r->strslen = 1;		/* offset 0 is "" */
+	if (r->strslen + n > r->strscap) {
+		if (r->strscap == 0)
+			r->strscap = 1024;
+		while (r->strslen + n > r->strscap)
+			r->strscap *= 2;
+		r->strs = xreallocarray(r->strs, 1, r->strscap);
+		r->strs[0] = '\0';
+	}
+	off = (uint32_t)r->strslen;
+	memcpy(r->strs + off, str, n);
+	r->strslen += n;
+	return off;
+}
+
+static const char *
+run_str(const struct run *r, const struct run_test *t, enum run_str which)
+{
+	return t->str[which] ? r->strs + t->str[which] : "";
+}
+
+static void
+run_test_set(struct run *r, struct run_test *t, const struct session_test *st)
+{
+	t->test_id = st->test_id;
+	t->outcome = st->outcome;
+	t->str[RS_MAIL_FROM] = run_str_add(r, st->mail_from);
+	t->str[RS_RCPT_TO] = run_str_add(r, st->rcpt_to);
+	t->str[RS_MAIL_REPLY] = run_str_add(r, st->mail_reply);
+	t->str[RS_RCPT_REPLY] = run_str_add(r, st->rcpt_reply);
+	t->str[RS_DATA_REPLY] = run_str_add(r, st->data_reply);
+	t->str[RS_COOKIE] = run_str_add(r, st->cookie);
+}
+
+/* (A replaced test's strings stay in the arena: each test is run in one
+ * batch only, so that is bounded by one battery.) */
 static void
 run_merge_tests(struct run *r, const struct session_result *res)
 {
@@ -326,7 +442,8 @@ run_merge_tests(struct run *r, const struct session_result *res)
 	if (r->tests == NULL) {
 		r->tests = xcalloc(res->ntests ? res->ntests : 1,
 		    sizeof(*r->tests));
-		memcpy(r->tests, res->tests, res->ntests * sizeof(*r->tests));
+		for (j = 0; j < res->ntests; j++)
+			run_test_set(r, &r->tests[j], &res->tests[j]);
 		r->ntests = res->ntests;
 		return;
 	}
@@ -335,7 +452,7 @@ run_merge_tests(struct run *r, const struct session_result *res)
 			continue;
 		for (i = 0; i < r->ntests; i++)
 			if (r->tests[i].test_id == res->tests[j].test_id) {
-				r->tests[i] = res->tests[j];
+				run_test_set(r, &r->tests[i], &res->tests[j]);
 				break;
 			}
 	}
@@ -444,7 +561,7 @@ run_session_done(struct smtp_session *sess, const struct session_result *res,
 	 * Message-ID: it goes to logs and decisions, never a whole token. */
 	cookie_redact(r->why);
 	if (r->confirmed || r->sverdict != VERDICT_ACCEPTED) {
-		run_finish(r);
+		run_finish_later(r);
 		return;
 	}
 	/* "250" proves nothing: wait for the mail at the sink.  Stopped
@@ -529,6 +646,74 @@ run_poll(struct run *r)
 	}
 }
 
+static int64_t
+mono_usec(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/*
+ * r decided: record it from the queue (RUN_RECORD_BUDGET_USEC).  While
+ * stopping, at once: an undecided run is only re-queued, and the
+ * shutdown waits for the runs to be gone.
+ */
+static void
+run_finish_later(struct run *r)
+{
+	struct runs	*rs = r->rs;
+	struct timeval	 now = { 0, 0 };
+
+	if (rs->stopping) {
+		run_finish(r);
+		return;
+	}
+	evtimer_del(r->timer);
+	r->decided = 1;		/* a shutdown before its turn records it */
+	r->state = R_QUEUED;
+	TAILQ_INSERT_TAIL(&rs->recq, r, qentry);
+	if (!evtimer_pending(rs->ev_rec, NULL))
+		evtimer_add(rs->ev_rec, &now);
+}
+
+/* Record queued runs for up to RUN_RECORD_BUDGET_USEC, then let the
+ * sessions have the loop again. */
+static void
+runs_record_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	struct runs	*rs = arg;
+	struct run	*r, *rv[RUN_RECORD_BATCH];
+	struct timeval	 now = { 0, 0 };
+	int64_t		 t0 = mono_usec(), budget;
+	size_t		 n;
+
+	(void)fd;
+	(void)ev;
+	budget = rs->rec_last > 0 ? (t0 - rs->rec_last) / 4 : 0;
+	if (budget < RUN_RECORD_MIN_USEC)
+		budget = RUN_RECORD_MIN_USEC;
+	if (budget > RUN_RECORD_MAX_USEC)
+		budget = RUN_RECORD_MAX_USEC;
+	while (!TAILQ_EMPTY(&rs->recq)) {
+		for (n = 0; n < RUN_RECORD_BATCH &&
+		    (r = TAILQ_FIRST(&rs->recq)) != NULL; n++) {
+			TAILQ_REMOVE(&rs->recq, r, qentry);
+			r->state = R_RECORD;
+			rv[n] = r;
+		}
+		run_finish_batch(rv, n);
+		if (mono_usec() - t0 >= budget)
+			break;
+	}
+	rs->rec_last = mono_usec();
+	if (!TAILQ_EMPTY(&rs->recq))
+		evtimer_add(rs->ev_rec, &now);
+	else
+		rs->rec_last = 0;	/* the next burst starts afresh */
+}
+
 static void
 run_timer_cb(evutil_socket_t fd, short ev, void *arg)
 {
@@ -541,14 +726,15 @@ run_timer_cb(evutil_socket_t fd, short ev, void *arg)
 		run_finish(r);
 		return;
 	}
-	run_poll(r);
+	if (++r->looks % RUN_POLL_EVERY == 0 || time(NULL) >= r->wait_until)
+		run_poll(r);
 	if (!r->confirmed && r->more && time(NULL) >= r->wait_until &&
 	    !r->rs->stopping) {
 		run_next_batch(r);
 		return;
 	}
 	if (r->confirmed || time(NULL) >= r->wait_until) {
-		run_finish(r);
+		run_finish_later(r);
 		return;
 	}
 	evtimer_add(r->timer, &tv);
@@ -710,65 +896,66 @@ finish_rows_free(struct finish_ctx *f)
 	free(f->rows);
 }
 
+/* What run_write worked out, for run_after once it is committed. */
+struct finish_out {
+	struct run_result	 res;
+	enum verdict		 v;
+	int			 listed;
+};
+
 /*
- * The verdict, recorded in one transaction with everything it justifies:
- * the run and its tests; the listing and its evidence (confirmed); the
- * removal of this port's evidence, and of the listing when none is left
- * (closed); the owner's record hook (the submission's or request's next
- * state); the release of the claim.  A locked database is retried every
- * RUN_RETRY_USEC with nothing lost or half-written.
+ * The verdict, written with everything it justifies, inside the caller's
+ * transaction: the run and its tests; the listing and its evidence
+ * (confirmed); the removal of this port's evidence, and of the listing
+ * when none is left (closed); the owner's record hook (the submission's
+ * or request's next state); the release of the claim.  Nothing but the
+ * database changes here (and what a retry recomputes the same), so a
+ * transaction that is rolled back can be written again.  0, or -1.
  */
-static void
-run_finish(struct run *r)
+static int
+run_write(struct run *r, struct finish_out *o)
 {
 	struct finish_ctx	 f;
 	struct probe		 p;
 	struct listing		 l;
-	struct run_result	 res;
+	struct run_result	*res = &o->res;
 	const struct relay_test	*rt;
 	struct db		*db = r->rs->db;
-	struct timeval		 retry = { 0, RUN_RETRY_USEC };
 	char			 reason[512], err[128], *transcript;
 	enum verdict		 v;
 	time_t			 now = time(NULL);
 	size_t			 i;
 	int			 listed = 0, ok, nleft = 0;
 
-	if (r->rs->stopping && !r->confirmed && !r->decided) {
-		run_interrupted(r);
-		return;
-	}
-	r->decided = 1;
-	r->state = R_DONE;
-	evtimer_del(r->timer);
 	memset(&f, 0, sizeof(f));
 	f.r = r;
 	f.rows = xcalloc(r->ntests ? r->ntests : 1, sizeof(*f.rows));
 	for (i = 0; i < r->ntests; i++) {
-		const struct session_test *t = &r->tests[i];
+		const struct run_test *t = &r->tests[i];
 
 		rt = relay_test_by_id(t->test_id);
 		f.rows[i].test_id = t->test_id;
 		f.rows[i].name = rt ? rt->name : "";
-		f.rows[i].mail_from = t->mail_from;
-		f.rows[i].rcpt_to = t->rcpt_to;
-		f.rows[i].mail_reply = t->mail_reply;
-		f.rows[i].rcpt_reply = t->rcpt_reply;
-		f.rows[i].data_reply = t->data_reply;
-		f.rows[i].cookie = t->cookie[0] ? t->cookie : NULL;
+		f.rows[i].mail_from = run_str(r, t, RS_MAIL_FROM);
+		f.rows[i].rcpt_to = run_str(r, t, RS_RCPT_TO);
+		f.rows[i].mail_reply = run_str(r, t, RS_MAIL_REPLY);
+		f.rows[i].rcpt_reply = run_str(r, t, RS_RCPT_REPLY);
+		f.rows[i].data_reply = run_str(r, t, RS_DATA_REPLY);
+		f.rows[i].cookie = t->str[RS_COOKIE] ?
+		    run_str(r, t, RS_COOKIE) : NULL;
 		f.rows[i].verdict = test_outcome_name(t->outcome);
 	}
 	/* One more look: a message may have arrived since the last poll. */
 	run_poll(r);
 
-	run_result_init(r, &res);
+	run_result_init(r, res);
 	if (r->confirmed)
 		v = VERDICT_CONFIRMED;
 	else if (r->sverdict == VERDICT_ACCEPTED)
 		v = VERDICT_ACCEPTED;	/* may become "bounced" below */
 	else
 		v = r->sverdict;
-	res.hops = r->confirmed ? (strcmp(r->output_addr, r->addr) == 0 ?
+	res->hops = r->confirmed ? (strcmp(r->output_addr, r->addr) == 0 ?
 	    "single-hop" : "multi-hop") : NULL;
 
 	memset(&p, 0, sizeof(p));
@@ -776,7 +963,7 @@ run_finish(struct run *r)
 	p.addr = r->addr;
 	p.port = r->port;
 	p.finished = now;
-	p.hops = res.hops;
+	p.hops = res->hops;
 	p.relayed_test = r->confirmed ? r->relayed_test : 0;
 	p.output_addr = r->confirmed ? r->output_addr : NULL;
 	r->bounces = 0;
@@ -795,36 +982,93 @@ run_finish(struct run *r)
 	memset(&l, 0, sizeof(l));
 	if (r->confirmed)
 		listed = relay_listing(&l, reason, sizeof(reason), r->addr,
-		    res.hops, r->relayed_test, r->probe_id, now, 0) == 0;
+		    res->hops, r->relayed_test, r->probe_id, now, 0) == 0;
 	if (run_verdict_closed(v))
 		snprintf(reason, sizeof(reason), "re-test (probe #%lld, port "
 		    "%d): %s, %s", (long long)r->probe_id, r->port,
 		    verdict_name(v), r->why);
 
-	res.verdict = v;
-	res.relayed_test = r->confirmed ? r->relayed_test : 0;
-	res.output_addr = r->confirmed ? r->output_addr : NULL;
-	res.why = r->confirmed ? "test mail arrived at the sink" : r->why;
-	res.listed = listed;
+	res->verdict = v;
+	res->relayed_test = r->confirmed ? r->relayed_test : 0;
+	res->output_addr = r->confirmed ? r->output_addr : NULL;
+	res->why = r->confirmed ? "test mail arrived at the sink" : r->why;
+	res->listed = listed;
 
-	ok = db_begin(db) == 0 &&
-	    db_probe_finish(db, &p, f.rows, r->ntests, listed ? &l : NULL,
+	ok = db_probe_finish(db, &p, f.rows, r->ntests, listed ? &l : NULL,
 	    r->confirmed ? reason : r->why) == 0 &&
 	    (!run_verdict_closed(v) || db_probe_delist(db, r->addr, r->port,
-	    reason, &res.delisted) == 0) &&
+	    reason, &res->delisted) == 0) &&
 	    db_evidence_ports(db, r->addr, NULL, 0, &nleft) == 0;
 	if (ok) {
-		res.evidence_left = nleft;
-		res.still_listed = 0;
+		res->evidence_left = nleft;
+		res->still_listed = 0;
 		if (addr_parse(r->addr, &l.net, err, sizeof(err)) == 0)
 			ok = db_listing_covering(db, &l.net, still_listed_cb,
-			    &res.still_listed) == 0;
+			    &res->still_listed) == 0;
 	}
-	ok = ok && (r->record == NULL || r->record(&res, db, r->arg) == 0) &&
-	    db_claim_release(db, r->addr, r->rs->owner) == 0 &&
-	    db_commit(db) == 0;
+	ok = ok && (r->record == NULL || r->record(res, db, r->arg) == 0) &&
+	    db_claim_release(db, r->addr, r->rs->owner) == 0;
 	free(transcript);
 	finish_rows_free(&f);
+	o->v = v;
+	o->listed = listed;
+	return ok ? 0 : -1;
+}
+
+/* After the record (committed: ok; or lost to an error): say it, queue a
+ * multi-hop output, tell the owner, free the run. */
+static void
+run_after(struct run *r, struct finish_out *o, int ok)
+{
+	struct run_result	*res = &o->res;
+	enum verdict		 v = o->v;
+
+	if (!ok) {
+		res->listed = 0;
+		res->delisted = 0;
+	}
+	if (r->recording)
+		log_info("probe #%lld %s: recorded after the database was free "
+		    "again", (long long)r->probe_id, r->addr);
+	if (res->delisted)
+		log_info("probe #%lld %s: delisted (the relay is closed)",
+		    (long long)r->probe_id, r->addr);
+	log_info("probe #%lld %s port %d: %s%s%s (%s)", (long long)r->probe_id,
+	    r->addr, r->port, verdict_name(v), res->hops ? ", " : "",
+	    res->hops ? res->hops : "", r->confirmed ? "test mail arrived" :
+	    r->why);
+	if (ok && r->confirmed && strcmp(res->hops, "multi-hop") == 0)
+		queue_output(r);
+	r->state = R_DONE;
+	r->rs->st.verdicts[v]++;
+	if (r->done)
+		r->done(res, r->arg);
+	run_free(r);
+}
+
+/*
+ * The verdict, recorded in one transaction (run_write).  A locked
+ * database is retried every RUN_RETRY_USEC with nothing lost or
+ * half-written.
+ */
+static void
+run_finish(struct run *r)
+{
+	struct finish_out	 o;
+	struct db		*db = r->rs->db;
+	struct timeval		 retry = { 0, RUN_RETRY_USEC };
+	int			 ok;
+
+	if (r->rs->stopping && !r->confirmed && !r->decided) {
+		run_interrupted(r);
+		return;
+	}
+	r->decided = 1;
+	r->state = R_DONE;
+	evtimer_del(r->timer);
+	memset(&o, 0, sizeof(o));
+	ok = db_begin(db) == 0 && run_write(r, &o) == 0 &&
+	    db_commit(db) == 0;
 	if (!ok) {
 		int	 busy = db_busy(db);
 
@@ -844,27 +1088,48 @@ run_finish(struct run *r)
 		log_warnx("probe #%lld %s: cannot record the run: %s (the "
 		    "claim's lease puts it back in the queue)",
 		    (long long)r->probe_id, r->addr, db_errmsg(db));
-		listed = 0;
-		res.listed = 0;
-		res.delisted = 0;
 	}
-	if (r->recording)
-		log_info("probe #%lld %s: recorded after the database was free "
-		    "again", (long long)r->probe_id, r->addr);
-	if (res.delisted)
-		log_info("probe #%lld %s: delisted (the relay is closed)",
-		    (long long)r->probe_id, r->addr);
-	log_info("probe #%lld %s port %d: %s%s%s (%s)", (long long)r->probe_id,
-	    r->addr, r->port, verdict_name(v), res.hops ? ", " : "",
-	    res.hops ? res.hops : "", r->confirmed ? "test mail arrived" :
-	    r->why);
-	if (ok && r->confirmed && strcmp(res.hops, "multi-hop") == 0)
-		queue_output(r);
-	r->state = R_DONE;
-	r->rs->st.verdicts[v]++;
-	if (r->done)
-		r->done(&res, r->arg);
-	run_free(r);
+	run_after(r, &o, ok);
+}
+
+/*
+ * Up to n decided runs recorded in one transaction: one commit (its
+ * locks, its WAL pages) for all of them.  If any write fails, nothing of
+ * the batch stays and each run is recorded alone (run_finish: retries, a
+ * lost record said).  Called with the runs out of the queue.
+ */
+static void
+run_finish_batch(struct run **rv, size_t n)
+{
+	struct finish_out	 ov[RUN_RECORD_BATCH];
+	struct db		*db;
+	size_t			 i;
+	int			 ok;
+
+	if (n == 0)
+		return;
+	if (n == 1) {
+		run_finish(rv[0]);
+		return;
+	}
+	db = rv[0]->rs->db;
+	memset(ov, 0, sizeof(ov));
+	ok = db_begin(db) == 0;
+	for (i = 0; ok && i < n; i++) {
+		rv[i]->decided = 1;
+		rv[i]->state = R_DONE;
+		evtimer_del(rv[i]->timer);
+		ok = run_write(rv[i], &ov[i]) == 0;
+	}
+	if (ok && db_commit(db) == 0) {
+		for (i = 0; i < n; i++)
+			run_after(rv[i], &ov[i], 1);
+		return;
+	}
+	runs_db_failed(rv[0]->rs);
+	db_rollback(db);
+	for (i = 0; i < n; i++)
+		run_finish(rv[i]);
 }
 
 int
@@ -890,7 +1155,7 @@ run_find(struct runs *rs, int64_t probe_id)
 {
 	struct run	*r;
 
-	TAILQ_FOREACH(r, &rs->list, entry)
+	LIST_FOREACH(r, &rs->hash[(uint64_t)probe_id % RUN_HASH], hentry)
 		if (r->probe_id == probe_id)
 			return r;
 	return NULL;

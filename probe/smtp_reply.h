@@ -23,7 +23,9 @@
 
 #define SMTP_LINE_MAX		1000	/* RFC 5321 says 512; be lenient */
 #define SMTP_REPLY_LINES_MAX	100	/* more is an endless reply */
-#define SMTP_REPLY_TEXT_MAX	4096	/* text kept; the rest is counted */
+#define SMTP_REPLY_TEXT_MAX	1024	/* text kept; the rest is counted
+					   (the evidence keeps 256 bytes of a
+					   reply; one is held per session) */
 
 enum smtp_reply_status {
 	SMTP_REPLY_MORE,	/* a continuation line: feed the next one */

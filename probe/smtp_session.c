@@ -4,14 +4,17 @@
  * it sends is composed in smtp_msg.c; what its facts mean in the end is
  * the rule in session_verdict.c.
  *
- * One bufferevent per connection, one explicit state machine.  Every
+ * One non-blocking socket per connection, read and written directly (no
+ * bufferevent: at thousands of sessions its extra system calls -- an
+ * epoll_ctl on and off around every write, an ioctl before every read --
+ * were most of the prober's CPU), one explicit state machine.  Every
  * callback is thin: it turns a libevent event (bytes, EOF, error, a
  * deadline) into an input of the machine.  Whatever may finish the
  * session returns -1 and its caller returns at once: the session is freed
  * in one place, session_finish(), right after done was called.
  *
- * Nothing the server sends is trusted beyond its bounds: the input buffer
- * stops growing at SESSION_READ_HIGH bytes, a line without LF longer than
+ * Nothing the server sends is trusted beyond its bounds: one read takes at
+ * most SESSION_READ_HIGH bytes, a line without LF longer than
  * SMTP_LINE_MAX is an error before it is copied, every line goes through
  * the pure reply parser (bounded lines, lines per reply, text), and the
  * transcript is bounded.  Deadlines are our own timers, not bufferevent
@@ -24,15 +27,16 @@
 #include <sys/types.h>
 #include <sys/socket.h>
 
+#include <netinet/in.h>
+
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
-#include <event2/buffer.h>
-#include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <event2/util.h>
 
@@ -53,9 +57,13 @@
 #define DEF_MAX_ACCEPTED	3
 
 #define QUIT_WAIT		2	/* seconds we wait for "221" */
-/* Input kept at most: one whole line of SMTP_LINE_MAX plus CRLF fits. */
+/* Bytes taken by one read; a partial line kept between reads is at most
+ * SESSION_PART_MAX (a longer one without LF is an error). */
 #define SESSION_READ_HIGH	4096
+#define SESSION_PART_MAX	(SMTP_LINE_MAX + 1)
 #define TR_TRUNCATED		"* transcript truncated\n"
+#define TR_STEP			1024	/* the transcript grows by this */
+#define STRS_STEP		512	/* the tests' strings grow by this */
 
 #define SS_STATES(X)							\
 	X(SS_CONNECT)	/* TCP connect in progress */			\
@@ -113,7 +121,15 @@ struct test_rec {
 
 struct smtp_session {
 	struct event_base	*base;
-	struct bufferevent	*bev;		/* NULL between connections */
+	int			 fd;		/* -1 between connections */
+	struct event		*ev_rd;		/* fd readable (persistent) */
+	struct event		*ev_wr;		/* connected, or room for out */
+	char			*part;		/* a line's start, no LF yet */
+	size_t			 partlen;
+	char			*out;		/* what send() did not take */
+	size_t			 outlen, outoff;
+	int			 io_err;	/* a send failed: errno, for
+						   the read side to report */
 	struct event		*ev_state;	/* the current state's deadline */
 	struct event		*ev_total;	/* the whole run's deadline */
 	struct event		*ev_kick;	/* zero timeout: connect, finish */
@@ -172,8 +188,9 @@ struct smtp_session {
 	void			*done_arg;
 };
 
-static void	session_read_cb(struct bufferevent *, void *);
-static void	session_event_cb(struct bufferevent *, short, void *);
+static void	session_read_cb(evutil_socket_t, short, void *);
+static void	session_write_cb(evutil_socket_t, short, void *);
+static void	session_event(struct smtp_session *, int eof, int err);
 static void	session_state_timeout_cb(evutil_socket_t, short, void *);
 static void	session_total_timeout_cb(evutil_socket_t, short, void *);
 static void	session_kick_cb(evutil_socket_t, short, void *);
@@ -212,7 +229,12 @@ test_outcome_name(enum test_outcome o)
  * The transcript.
  */
 
-/* Append raw bytes (already sanitized) to the transcript, growing it. */
+/*
+ * Append raw bytes (already sanitized) to the transcript, growing it by
+ * TR_STEP at a time, not doubling: a battery's transcript is some 6 KB,
+ * and thousands of sessions at once should not each hold up to half of
+ * that again unused.
+ */
 static void
 tr_append(struct smtp_session *s, const char *p, size_t n)
 {
@@ -220,9 +242,7 @@ tr_append(struct smtp_session *s, const char *p, size_t n)
 
 	need = s->trlen + n + 1;
 	if (need > s->trcap) {
-		cap = s->trcap ? s->trcap : 1024;
-		while (cap < need)
-			cap *= 2;
+		cap = (need + TR_STEP - 1) / TR_STEP * TR_STEP;
 		if (cap > SESSION_TRANSCRIPT_MAX + 1)
 			cap = SESSION_TRANSCRIPT_MAX + 1;
 		s->tr = xreallocarray(s->tr, 1, cap);
@@ -330,9 +350,8 @@ rec_set(struct smtp_session *s, size_t i, enum test_str which,
 	if (n > SESSION_REPLY_MAX)
 		n = SESSION_REPLY_MAX;	/* every field holds that much */
 	if (s->strslen + n > s->strscap) {
-		s->strscap = s->strscap ? s->strscap : 512;
-		while (s->strslen + n > s->strscap)
-			s->strscap *= 2;
+		s->strscap = (s->strslen + n + STRS_STEP - 1) / STRS_STEP *
+		    STRS_STEP;
 		s->strs = xreallocarray(s->strs, 1, s->strscap);
 	}
 	memcpy(s->strs + s->strslen, str, n - 1);
@@ -394,6 +413,47 @@ refusal(const struct smtp_reply *r, enum test_outcome refused)
  * Sending.
  */
 
+/*
+ * Write to the server: straight to the socket (almost always all of it:
+ * one command, or one message of a few KB); what it does not take waits
+ * in out for EV_WRITE.  A failure is not handled here, in the middle of
+ * the machine: it is kept for the read side, which is woken to report it
+ * (the socket is lost anyway, and the read sees EOF or the error too).
+ */
+static void
+session_write(struct smtp_session *s, const void *buf, size_t len)
+{
+	ssize_t	 n = 0;
+
+	if (s->fd == -1 || s->io_err)
+		return;
+	if (s->outlen == s->outoff) {
+		n = send(s->fd, buf, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n == -1) {
+			if (errno != EAGAIN && errno != EWOULDBLOCK &&
+			    errno != EINTR) {
+				s->io_err = errno;
+				event_active(s->ev_rd, EV_READ, 0);
+				return;
+			}
+			n = 0;
+		}
+		if ((size_t)n == len)
+			return;
+	}
+	/* Compact, then append the rest (bounded by what we send: a few
+	 * commands and one message at most). */
+	if (s->outoff > 0) {
+		memmove(s->out, s->out + s->outoff, s->outlen - s->outoff);
+		s->outlen -= s->outoff;
+		s->outoff = 0;
+	}
+	s->out = xreallocarray(s->out, 1, s->outlen + len - (size_t)n);
+	memcpy(s->out + s->outlen, (const char *)buf + n, len - (size_t)n);
+	s->outlen += len - (size_t)n;
+	event_add(s->ev_wr, NULL);
+}
+
 /* Send one command line (CRLF added) and log it. */
 static void
 session_send(struct smtp_session *s, const char *fmt, ...)
@@ -412,8 +472,7 @@ session_send(struct smtp_session *s, const char *fmt, ...)
 	if (n < 0 || (size_t)n >= sizeof(line) - 2)
 		fatalx("%s: command too long", __func__);
 	memcpy(line + n, "\r\n", 3);
-	if (bufferevent_write(s->bev, line, (size_t)n + 2) == -1)
-		fatalx("%s: bufferevent_write", __func__);
+	session_write(s, line, (size_t)n + 2);
 	/* Last: the trace callback may stop the session. */
 	session_log(s, '>', line, (size_t)n);
 }
@@ -442,9 +501,7 @@ session_send_message(struct smtp_session *s)
 	m.date = time(NULL);
 	if ((n = smtp_msg_make(&m, wire, sizeof(wire))) == -1)
 		fatalx("%s: message too long", __func__);
-	if (evbuffer_add(bufferevent_get_output(s->bev), wire,
-	    (size_t)n) == -1)
-		fatalx("%s: evbuffer_add", __func__);
+	session_write(s, wire, (size_t)n);
 	rec_set(s, s->cur, TS_COOKIE, s->cookie);
 	/* Not the message itself: the transcript says what was sent.  Not
 	 * the cookie either: the transcript is published (TS_COOKIE is not). */
@@ -530,10 +587,18 @@ session_enter(struct smtp_session *s, enum ss_state st)
 static void
 session_close(struct smtp_session *s)
 {
-	if (s->bev != NULL) {
-		bufferevent_free(s->bev);
-		s->bev = NULL;
+	if (s->fd != -1) {
+		event_free(s->ev_rd);
+		event_free(s->ev_wr);
+		s->ev_rd = s->ev_wr = NULL;
+		close(s->fd);
+		s->fd = -1;
 	}
+	free(s->part);
+	free(s->out);
+	s->part = s->out = NULL;
+	s->partlen = s->outlen = s->outoff = 0;
+	s->io_err = 0;
 	evtimer_del(s->ev_state);
 	s->state = SS_IDLE;
 }
@@ -543,26 +608,32 @@ static int
 session_connect(struct smtp_session *s)
 {
 	char	 err[160];
+	int	 fd;
 
 	s->nconn++;
 	s->rejects_conn = 0;
 	s->state = SS_CONNECT;
 	s->awaiting = 0;
 	smtp_reply_init(&s->reply);
-	if ((s->bev = bufferevent_socket_new(s->base, -1,
-	    BEV_OPT_CLOSE_ON_FREE)) == NULL)
-		fatalx("%s: bufferevent_socket_new", __func__);
-	bufferevent_setcb(s->bev, session_read_cb, NULL, session_event_cb, s);
-	bufferevent_setwatermark(s->bev, EV_READ, 0, SESSION_READ_HIGH);
-	bufferevent_enable(s->bev, EV_READ | EV_WRITE);
 	session_arm(s, state_timeout(s, SS_CONNECT));
-	if (bufferevent_socket_connect(s->bev, (struct sockaddr *)&s->sa,
-	    (int)s->salen) == -1) {
-		snprintf(err, sizeof(err), "connect: %s",
-		    evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
+	/* A connect that ends at once (refused on loopback) ends here; one
+	 * in progress, or done, is seen writable in session_write_cb. */
+	if ((fd = socket(s->sa.ss_family, SOCK_STREAM | SOCK_NONBLOCK |
+	    SOCK_CLOEXEC, 0)) == -1 || (connect(fd, (struct sockaddr *)&s->sa,
+	    s->salen) == -1 && errno != EINPROGRESS)) {
+		snprintf(err, sizeof(err), "connect: %s", strerror(errno));
+		if (fd != -1)
+			close(fd);
 		s->conns[CONN_FAILED]++;
 		return session_lost(s, LOSS_CONNECT, err);
 	}
+	s->fd = fd;
+	if ((s->ev_rd = event_new(s->base, fd, EV_READ | EV_PERSIST,
+	    session_read_cb, s)) == NULL ||
+	    (s->ev_wr = event_new(s->base, fd, EV_WRITE | EV_PERSIST,
+	    session_write_cb, s)) == NULL)
+		fatalx("%s: event_new", __func__);
+	event_add(s->ev_wr, NULL);
 	session_note(s, "connection %d to %s port %u", s->nconn, s->target,
 	    s->port);
 	return 0;
@@ -943,71 +1014,159 @@ session_on_reply(struct smtp_session *s, const struct smtp_reply *r)
  * The callbacks: events in, machine inputs out.
  */
 
+/*
+ * One line of a reply, without its line end: into the transcript and the
+ * parser, and a whole reply into the machine.  Returns 0 to go on with
+ * the next line, 1 when the connection changed (the trace stopped us, a
+ * reply moved the machine to a new connection or ended it: what is left
+ * of the old one's bytes is dropped), -1 if finished (s is gone).
+ */
+static int
+session_line(struct smtp_session *s, const char *line, size_t len)
+{
+	enum smtp_reply_status	 rc;
+	int			 fd = s->fd, conn = s->nconn;
+
+	session_log(s, '<', line, len);
+	if (s->fd != fd)
+		return 1;		/* the trace stopped us */
+	rc = smtp_reply_feed(&s->reply, line, len);
+	if (rc == SMTP_REPLY_ERROR)
+		return session_protocol_error(s, s->reply.err) == -1 ? -1 : 1;
+	if (rc == SMTP_REPLY_DONE) {
+		s->awaiting = 0;
+		if (session_on_reply(s, &s->reply) == -1)
+			return -1;
+		smtp_reply_init(&s->reply);
+		if (s->fd != fd || s->nconn != conn)
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * Readable: one read of at most SESSION_READ_HIGH bytes after the start
+ * of a line kept from the last one, split into lines (LF, or CRLF).
+ * Only a partial line is kept, on the heap and only while it lasts: a
+ * session waiting for a reply holds no input buffer.
+ */
 static void
-session_read_cb(struct bufferevent *bev, void *arg)
+session_read_cb(evutil_socket_t fd, short ev, void *arg)
 {
 	struct smtp_session	*s = arg;
-	struct evbuffer		*in;
-	struct evbuffer_ptr	 eol;
-	char			 line[SMTP_LINE_MAX + 1];
-	size_t			 eollen, len;
-	enum smtp_reply_status	 rc;
-	int			 conn = s->nconn;
+	char			 buf[SESSION_PART_MAX + SESSION_READ_HIGH];
+	char			*p, *end, *nl;
+	size_t			 have, len;
+	ssize_t			 n;
+	int			 eof = 0, err = 0;
 
-	/* A reply may reconnect: then bev (and its buffer) are gone. */
-	while (s->bev == bev && s->nconn == conn) {
-		in = bufferevent_get_input(bev);
-		/* First the guard: never hold more than one line. */
-		eol = evbuffer_search_eol(in, NULL, &eollen,
-		    EVBUFFER_EOL_CRLF);
-		if (eol.pos == -1) {
-			if (evbuffer_get_length(in) > SMTP_LINE_MAX + 1)
-				session_protocol_error(s,
-				    "reply line too long");
+	(void)ev;
+	have = s->partlen;
+	if (have > 0)
+		memcpy(buf, s->part, have);
+	if ((n = recv(fd, buf + have, SESSION_READ_HIGH, 0)) == 0)
+		eof = 1;
+	else if (n == -1) {
+		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+			err = errno;
+		else if (!s->io_err)
 			return;
-		}
-		len = (size_t)eol.pos;
+		n = 0;
+	}
+	have += (size_t)n;
+	p = buf;
+	end = buf + have;
+	while ((nl = memchr(p, '\n', (size_t)(end - p))) != NULL) {
+		len = (size_t)(nl - p);
+		if (len > 0 && p[len - 1] == '\r')
+			len--;
+		/* The guard before the copy: never more than one line. */
 		if (len > SMTP_LINE_MAX) {
 			session_protocol_error(s, "reply line too long");
 			return;
 		}
-		if (evbuffer_remove(in, line, len) != (int)len ||
-		    evbuffer_drain(in, eollen) == -1)
-			fatalx("%s: evbuffer_remove", __func__);
-		session_log(s, '<', line, len);
-		if (s->bev != bev)
-			return;		/* the trace stopped us */
-		rc = smtp_reply_feed(&s->reply, line, len);
-		if (rc == SMTP_REPLY_ERROR) {
-			session_protocol_error(s, s->reply.err);
+		if (session_line(s, p, len) != 0)
 			return;
-		}
-		if (rc == SMTP_REPLY_DONE) {
-			s->awaiting = 0;
-			if (session_on_reply(s, &s->reply) == -1)
-				return;
-			smtp_reply_init(&s->reply);
-		}
+		p = nl + 1;
 	}
+	have = (size_t)(end - p);
+	if (have > SESSION_PART_MAX) {
+		session_protocol_error(s, "reply line too long");
+		return;
+	}
+	if (have > 0) {
+		s->part = xreallocarray(s->part, 1, have);
+		memcpy(s->part, p, have);
+	} else {
+		free(s->part);
+		s->part = NULL;
+	}
+	s->partlen = have;
+	if (!eof && err == 0)
+		err = s->io_err;	/* a send failed: the socket is lost */
+	if (eof || err != 0)
+		session_event(s, eof, err);
 }
 
+/* Writable: connected (or not: SO_ERROR), or room for what waits. */
 static void
-session_event_cb(struct bufferevent *bev, short what, void *arg)
+session_write_cb(evutil_socket_t fd, short ev, void *arg)
 {
 	struct smtp_session	*s = arg;
-	char			 why[160];
+	socklen_t		 len;
+	ssize_t			 n;
+	int			 e = 0;
 
-	(void)bev;
-	if (what & BEV_EVENT_CONNECTED) {
+	(void)ev;
+	if (s->state == SS_CONNECT) {
+		len = sizeof(e);
+		if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &e, &len) == -1)
+			e = errno;
+		if (e == EINPROGRESS)
+			return;
+		event_del(s->ev_wr);
+		if (e != 0) {
+			session_event(s, 0, e);
+			return;
+		}
+		event_add(s->ev_rd, NULL);
 		s->conns[CONN_CONNECTED]++;
 		session_enter(s, SS_BANNER);
 		session_note(s, "connected");
 		return;
 	}
-	if (what & BEV_EVENT_ERROR)
+	if (s->outoff < s->outlen) {
+		n = send(fd, s->out + s->outoff, s->outlen - s->outoff,
+		    MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n == -1) {
+			if (errno == EAGAIN || errno == EWOULDBLOCK ||
+			    errno == EINTR)
+				return;
+			s->io_err = errno;
+			event_active(s->ev_rd, EV_READ, 0);
+			n = 0;
+			s->outoff = s->outlen;
+		}
+		s->outoff += (size_t)n;
+	}
+	if (s->outoff >= s->outlen) {
+		free(s->out);
+		s->out = NULL;
+		s->outlen = s->outoff = 0;
+		event_del(s->ev_wr);
+	}
+}
+
+/* The connection failed, ended (eof) or broke (err, an errno). */
+static void
+session_event(struct smtp_session *s, int eof, int err)
+{
+	char	 why[160];
+
+	if (!eof && err != 0)
 		snprintf(why, sizeof(why), "%s: %s",
 		    s->state == SS_CONNECT ? "connect" : "connection lost",
-		    evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
+		    strerror(err));
 	else
 		snprintf(why, sizeof(why), "connection closed by the server");
 
@@ -1075,7 +1234,7 @@ session_total_timeout_cb(evutil_socket_t fd, short ev, void *arg)
 	s->f.stopping = 1;
 	session_note(s, "the run took longer than %d s: stopping",
 	    s->total_timeout);
-	if (s->bev == NULL || s->state == SS_CONNECT) {
+	if (s->fd == -1 || s->state == SS_CONNECT) {
 		session_close(s);
 		session_finish(s);
 		return;
@@ -1105,8 +1264,7 @@ session_free(struct smtp_session *s)
 {
 	if (s == NULL)
 		return;
-	if (s->bev != NULL)
-		bufferevent_free(s->bev);
+	session_close(s);
 	if (s->ev_state != NULL)
 		event_free(s->ev_state);
 	if (s->ev_total != NULL)
@@ -1275,6 +1433,7 @@ smtp_session_start(struct event_base *base, const struct session_params *p,
 		return NULL;
 
 	s = xcalloc(1, sizeof(*s));
+	s->fd = -1;
 	s->base = base;
 	s->done = done;
 	s->done_arg = arg;
@@ -1343,7 +1502,7 @@ smtp_session_stop(struct smtp_session *s)
 	session_note(s, "stopped by the owner");
 	if (s->finishing)
 		return;
-	if (s->bev == NULL || s->state == SS_CONNECT) {
+	if (s->fd == -1 || s->state == SS_CONNECT) {
 		session_finish_later(s);
 		return;
 	}

@@ -24,6 +24,7 @@
 #include "daemon.h"
 #include "db.h"
 #include "log.h"
+#include "loopwatch.h"
 #include "metrics.h"
 #include "net.h"
 #include "priv.h"
@@ -307,9 +308,11 @@ main(int argc, char *argv[])
 		    p.conf.prober_metrics_listen[i].host,
 		    p.conf.prober_metrics_listen[i].port);
 
+	(void)loopwatch_start(p.base);
 	event_base_dispatch(p.base);
 
 	prober_log_stats(&p, "exit");
+	loopwatch_stop();
 	metrics_server_free(p.metrics);
 	runs_free(p.runs);
 	for (i = 0; i < p.nsinks; i++)

@@ -24,6 +24,55 @@
 #include "target.h"
 #include "xmalloc.h"
 
+/*
+ * Submissions claimed per pass of the tick.  Each claim costs a few
+ * queries and the run's first row (some 0.3 ms): thousands in one
+ * callback stalled every session for seconds.  A pass takes what fits in
+ * half the time since the last one (the busier the sessions keep the
+ * loop, the more a pass may take, or thousands of sessions would slow
+ * the start of the others to a crawl), between CLAIM_MIN_USEC and
+ * CLAIM_MAX_USEC, at the cost per
+ * claim measured so far; a full pass brings the next one at once, after
+ * the loop has served the sessions.  (File statics: one prober.)
+ */
+#define CLAIM_MIN_USEC	3000
+#define CLAIM_MAX_USEC	20000
+#define CLAIM_MIN	4
+static int64_t	 claim_cost_us = 300;	/* per claim, a moving average */
+static int64_t	 claim_last_us;		/* the last full pass ended */
+
+/* One pass of submission claims. */
+struct claim_pass {
+	struct prober	*p;
+	int		 n;		/* claimed (started or not) */
+};
+
+static int64_t
+queue_mono_us(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* How many to claim in this pass (at most room). */
+static int
+claim_chunk(int room, int64_t now_us)
+{
+	int64_t	 budget, n;
+
+	budget = claim_last_us > 0 ? (now_us - claim_last_us) / 2 : 0;
+	if (budget < CLAIM_MIN_USEC)
+		budget = CLAIM_MIN_USEC;
+	if (budget > CLAIM_MAX_USEC)
+		budget = CLAIM_MAX_USEC;
+	n = budget / (claim_cost_us > 0 ? claim_cost_us : 1);
+	if (n < CLAIM_MIN)
+		n = CLAIM_MIN;
+	return n < room ? (int)n : room;
+}
+
 struct job {
 	struct prober	*p;
 	int64_t		 submission_id;
@@ -184,7 +233,8 @@ job_new(struct prober *p, int64_t submission_id, int64_t request_id,
 static int
 claim_cb(const struct submission *s, void *arg)
 {
-	struct prober		*p = arg;
+	struct claim_pass	*cp = arg;
+	struct prober		*p = cp->p;
 	struct sched_facts	 f;
 	struct sched_claim	 d;
 	struct addr		 a;
@@ -193,6 +243,7 @@ claim_cb(const struct submission *s, void *arg)
 	const char		*deny;
 	int64_t			 now = time(NULL);
 
+	cp->n++;
 	memset(&a, 0, sizeof(a));
 	if (target_check(&p->conf, s->addr, &a, err, sizeof(err)) == -1) {
 		deny = target_denied_by(&p->conf, &a);
@@ -387,8 +438,9 @@ prober_tick(evutil_socket_t fd, short ev, void *arg)
 	struct prober		*p = arg;
 	struct timeval		 tv = { 0, PROBER_TICK_USEC };
 	struct retest_ctx	 rc;
-	int64_t			 now;
-	int			 room, n;
+	struct claim_pass	 cp;
+	int64_t			 now, t0, t1;
+	int			 room, n, chunk;
 
 	(void)fd;
 	(void)ev;
@@ -422,10 +474,26 @@ prober_tick(evutil_socket_t fd, short ev, void *arg)
 	}
 	room = sched_room(p->conf.probe_concurrency, runs_active(p->runs));
 	now = time(NULL);
-	if (room > 0 && db_submission_claim(p->db, now,
-	    sched_lease_until(&p->conf, now), "prober", room, claim_cb,
-	    p) == -1)
+	memset(&cp, 0, sizeof(cp));
+	cp.p = p;
+	t0 = queue_mono_us();
+	chunk = claim_chunk(room, t0);
+	if (chunk > 0 && db_submission_claim(p->db, now,
+	    sched_lease_until(&p->conf, now), "prober", chunk, claim_cb,
+	    &cp) == -1)
 		db_trouble(p, "claiming submissions");
+	t1 = queue_mono_us();
+	if (cp.n > 0)
+		claim_cost_us = (3 * claim_cost_us + (t1 - t0) / cp.n) / 4;
+	/* A full pass: more may be waiting, and there may be room. */
+	if (cp.n > 0 && cp.n == chunk && sched_room(p->conf.probe_concurrency,
+	    runs_active(p->runs)) > 0) {
+		claim_last_us = t1;
+		tv.tv_usec = 0;
+		evtimer_add(p->tick, &tv);
+		return;
+	}
+	claim_last_us = 0;	/* the next burst starts afresh */
 	now = time(NULL);
 	if (sched_scan_due(&p->conf, now, &p->next_retest_scan)) {
 		memset(&rc, 0, sizeof(rc));

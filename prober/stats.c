@@ -12,6 +12,7 @@
 
 #include "db.h"
 #include "log.h"
+#include "loopwatch.h"
 #include "metrics.h"
 #include "prober.h"
 #include "run.h"
@@ -77,17 +78,19 @@ prober_log_stats(struct prober *p, const char *why)
 {
 	const struct runs_stats	*st = runs_stats(p->runs);
 	int64_t			 c[4] = { 0, 0, 0, 0 };
+	char			 lw[160];
 
 	if (db_submission_counts(p->db, c) == -1)
 		prober_db_failed(p);
+	loopwatch_say(lw, sizeof(lw));
 	log_info("stats (%s): runs active %zu started %llu finished %llu "
 	    "listed %llu delisted %llu; submissions queued %lld probing %lld "
-	    "done %lld failed %lld", why, runs_active(p->runs),
+	    "done %lld failed %lld%s", why, runs_active(p->runs),
 	    (unsigned long long)st->started,
 	    (unsigned long long)runs_finished(st),
 	    (unsigned long long)p->listed, (unsigned long long)p->delisted,
 	    (long long)c[0], (long long)c[1], (long long)c[2],
-	    (long long)c[3]);
+	    (long long)c[3], lw);
 }
 
 static void

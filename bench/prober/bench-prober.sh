@@ -15,6 +15,7 @@
 #   BENCH_SUBMIT (sql: one sqlite3 transaction | ctl: one `orblctl submit` each)
 #   BENCH_MAXWAIT (240: s, for all runs to end)
 #   BENCH_PERF (0; 1: `perf record -g` on the prober while the runs last, top symbols)
+#   BENCH_LOOPWATCH (5: ms, the prober's loop-stall timer, ORBL_LOOPWATCH_MS; 0: off)
 set -u
 export LC_ALL=C
 
@@ -34,11 +35,12 @@ NOFILE=${BENCH_NOFILE:-auto}
 SUBMIT=${BENCH_SUBMIT:-sql}
 MAXWAIT=${BENCH_MAXWAIT:-240}
 PERF=${BENCH_PERF:-0}
+LOOPWATCH=${BENCH_LOOPWATCH:-5}
 HZ=$(getconf CLK_TCK)
 
 die() { echo "bench-prober: $*" >&2; exit 2; }
 say() { echo "bench-prober: $*" >&2; }
-for v in RUNS CONC DELAY TARPIT STO AWAIT PORT MAXWAIT PERF; do
+for v in RUNS CONC DELAY TARPIT STO AWAIT PORT MAXWAIT PERF LOOPWATCH; do
 	case ${!v} in ''|*[!0-9]*) die "BENCH_$v must be a whole number";; esac
 done
 [ "$RUNS" -ge 1 ] && [ "$RUNS" -le 64000 ] || die "BENCH_RUNS: 1 to 64000"
@@ -78,6 +80,15 @@ if [ ! -x "$FARM" ] || [ "$ROOT/bench/prober/smtpfarm.c" -nt "$FARM" ]; then
 	    -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 \
 	    -o "$FARM" "$ROOT/bench/prober/smtpfarm.c" || die "cannot build smtpfarm"
 fi
+# The floor: one send + one recv on loopback, the client's CPU (what a
+# command cannot cost less than).
+PP=$W/pingpong
+if [ ! -x "$PP" ] || [ "$ROOT/bench/prober/pingpong.c" -nt "$PP" ]; then
+	cc -std=c17 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -Wshadow \
+	    -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 \
+	    -o "$PP" "$ROOT/bench/prober/pingpong.c" || die "cannot build pingpong"
+fi
+FLOOR=$("$PP" 100000) || die "pingpong failed"
 DB=$W/orbl.db CONF=$W/orbl.conf PLOG=$W/prober.log FLOG=$W/farm.log
 MAN=$W/manifest FSTATS=$W/farm.stats SERIES=$W/series.tsv
 rm -f "$DB" "$DB-wal" "$DB-shm" "$PLOG" "$FLOG" "$FSTATS" "$SERIES"
@@ -151,6 +162,7 @@ say "farm: $RUNS addresses $NET.0.1 .. $(tail -1 "$MAN" | cut -d' ' -f1) port $P
 
 # ---- the prober
 (ulimit -n "$NOFILE" 2>/dev/null || ulimit -Sn "$NOFILE"
+ [ "$LOOPWATCH" -gt 0 ] && export ORBL_LOOPWATCH_MS=$LOOPWATCH
  exec "$BIN/orbl-prober" -d -c "$CONF") 2>"$PLOG" &
 PPID_=$!; track $PPID_
 for _ in $(seq 100); do
@@ -247,6 +259,10 @@ ms_s() { awk -v m="${1:-0}" 'BEGIN { printf "%.2f", m / 1000 }'; }
 avg_run() { q "SELECT coalesce(round(avg(finished - started), 1), 0) FROM probe WHERE verdict = '$1'"; }
 
 # ---- figures
+# The loop watch's figure at exit (the largest lateness of a 5 ms timer).
+# Its lateness is wall time (the load's scheduling in it too); the CPU
+# time the prober spent in one stall is its own part.
+STALL=$(sed -n 's/.*stats (exit):.*loop stall max \([0-9.]*\) ms (\([0-9]*\) over [0-9]* ms), CPU in one \([0-9.]*\) ms (\([0-9]*\) over).*/\1 \2 \3 \4/p' "$PLOG" | tail -1)
 S_RUNS_ACTIVE=$(sed -n 's/.*stats (SIGUSR1): runs active \([0-9]*\).*/\1/p' "$PLOG" | sort -n | tail -1)
 PEAK_ESTAB=$(awk 'NR > 1 && $3 > m { m = $3 } END { print m + 0 }' "$SERIES")
 CPU_BURST=$(awk -v hz="$HZ" -v c0="$CPU0" 'NR > 1 && $1 <= 2.0 { c = $4 } END { printf "%.2f", (c - c0) / hz }' "$SERIES")
@@ -255,10 +271,15 @@ read -r -a FIG <<<"$(awk -v t0="$T0" -v te="${TEND:-0}" -v c0="$CPU0" -v c1="$CP
     -v runs="$RUNS" -v conc="$CONC" -v idle="$IDLE_RSS" -v hwm="$HWM" \
     -v peak="${S_RUNS_ACTIVE:-0}" -v nc="$NC" -v nd="$ND" -v nt="$NT" \
     -v dc="$(fst closed_delay_ms)" -v dd="$(fst discard_delay_ms)" \
+    -v dconn="$(fst discard_conns)" \
+    -v cmds="$(( $(fst closed_replies) + $(fst discard_replies) + $(fst tarpit_replies) - $(fst closed_conns) - $(fst discard_conns) - $(fst tarpit_conns) ))" \
     -v aw="$AWAIT" -v sto="$STO" 'BEGIN {
 	wall = te > 0 ? te - t0 : 0
 	sc = nc ? dc / nc / 1000 : 0		# one closed run, serially
-	sd = nd ? dd / nd / 1000 + aw : 0	# one discard run + the wait
+	# one discard run: its replies, and a wait after each session
+	# (batches: probe_max_accepted messages, then arrival_wait, then
+	# the forms not sent yet; the last wait decides)
+	sd = nd ? dd / nd / 1000 + (dconn / nd) * aw : 0
 	st = nt ? sto : 0			# a tarpit: the banner deadline
 	mx = sc; if (sd > mx) mx = sd; if (st > mx) mx = st
 	sum = nc * sc + nd * sd + nt * st
@@ -266,14 +287,20 @@ read -r -a FIG <<<"$(awk -v t0="$T0" -v te="${TEND:-0}" -v c0="$CPU0" -v c1="$CP
 	ideal = sum / c; if (mx > ideal) ideal = mx
 	cpu = (c1 - c0) / hz
 	if (peak < 1) peak = 1
-	printf "%.2f %.2f %.2f %.2f %.2f %.2f %.3f %.1f %.2f %.1f %.1f %.1f\n",
+	printf "%.2f %.2f %.2f %.2f %.2f %.2f %.3f %.1f %.2f %.1f %.1f %.1f %d %.1f\n",
 	    wall, ideal, (ideal > 0 ? wall / ideal : 0), sc, sd, cpu,
 	    cpu * 1000 / runs, (wall > 0 ? cpu / wall * 100 : 0),
 	    (wall > 0 ? cpu / wall * 1e6 / peak : 0),
-	    hwm / 1024, idle / 1024, (hwm - idle) / peak
+	    hwm / 1024, idle / 1024, (hwm - idle) / peak,
+	    cmds, (cmds > 0 ? cpu * 1e6 / cmds : 0)
 }')"
 WALL=${FIG[0]} IDEAL=${FIG[1]} RATIO=${FIG[2]} SC=${FIG[3]} SD=${FIG[4]} CPU=${FIG[5]}
 CPURUN=${FIG[6]} CPUPCT=${FIG[7]} CPUSESS=${FIG[8]} HWM_MB=${FIG[9]} IDLE_MB=${FIG[10]} KBSESS=${FIG[11]}
+NCMDS=${FIG[12]} USCMD=${FIG[13]}
+read -r STALL_MS STALL_N STALL_CPU STALL_NCPU <<<"${STALL:-- - - -}"
+LOAD=$(cut -d' ' -f1-3 /proc/loadavg)
+# Targets (issue #14): met or not, beside each figure.
+tgt() { awk -v v="$1" -v t="$2" 'BEGIN { print (v != "" && v != "-" && v + 0 <= t + 0) ? "met" : "MISSED" }'; }
 [ "$IDEAL" = 0.00 ] && RATIO="n/a (no scripted delay)"
 
 cat <<EOF
@@ -281,25 +308,28 @@ cat <<EOF
 orbl-prober under $RUNS concurrent runs (probe_concurrency $CONC, open files $NOFILE)
   farm: $NC closed, $ND discard, $NT tarpit on $NET.x port $PORT; reply delay $DELAY ms,
         tarpit 1 byte / $TARPIT ms; smtp_timeout ${STO}s, arrival_wait ${AWAIT}s; farm CPU $(awk -v c="$FCPU" -v hz="$HZ" 'BEGIN { printf "%.2f", c / hz }') s
-  | figure                                   | value |
-  |---|---|
+  load average at the end: $LOAD (2 vCPUs: wall-clock figures move with it, CPU and memory much less)
+  | figure                                   | value | target |
+  |---|---|---|
   | sessions reached (max "runs active")      | ${S_RUNS_ACTIVE:-?} |
   | TCP sessions to the farm (max, ss)        | $PEAK_ESTAB (95 % of it after ${RAMP:-?} s) |
   | wall time, submit to last done            | ${WALL} s$([ -n "$TEND" ] || echo " (NOT FINISHED in ${MAXWAIT}s)") |
   | ideal (scripted delays / concurrency)     | ${IDEAL} s (one closed run ${SC} s, discard ${SD} s, tarpit ${STO} s) |
-  | wall / ideal                              | ${RATIO} |
+  | wall / ideal                              | ${RATIO} | <= 1.3: $(tgt "$RATIO" 1.3) |
   | mean run, database (closed/acc-not-del/timeout) | $(avg_run closed) / $(avg_run accepted-not-delivered) / $(avg_run timeout) s |
   | first connection after submit             | $(sub_t "$(fst first_accept)" "$T0") s |
   | last close to last done                   | $(sub_t "${TEND:-0}" "$(fst last_close)") s |
   | run as the farm saw it, closed mean / max | $(ms_s "$(fst closed_span_mean_ms)") / $(ms_s "$(fst closed_span_max_ms)") s (scripted ${SC} s) |
   | run as the farm saw it, discard mean / max| $(ms_s "$(fst discard_span_mean_ms)") / $(ms_s "$(fst discard_span_max_ms)") s (scripted $(ms_s "$(awk -v d="$(fst discard_delay_ms)" -v n="$ND" 'BEGIN { print n ? int(d / n) : 0 }')") s) |
-  | prober reaction, reply to next command    | closed mean $(fst closed_react_mean_ms) p50 $(fst closed_react_p50_ms) p99 $(fst closed_react_p99_ms) max $(fst closed_react_max_ms) ms; discard p99 $(fst discard_react_p99_ms) max $(fst discard_react_max_ms) ms |
+  | prober reaction, reply to next command    | closed mean $(fst closed_react_mean_ms) p50 $(fst closed_react_p50_ms) p99 $(fst closed_react_p99_ms) max $(fst closed_react_max_ms) ms; discard p99 $(fst discard_react_p99_ms) max $(fst discard_react_max_ms) ms | p99 <= 50 ms: $(tgt "$(fst closed_react_p99_ms)" 50) |
   | farm's own lag behind its script          | mean $(fst late_mean_ms) max $(fst late_max_ms) ms |
   | prober CPU (utime+stime)                  | ${CPU} s, ${CPU_BURST} s of it in the first 2 s |
-  | CPU per run                               | ${CPURUN} ms |
+  | CPU per run                               | ${CPURUN} ms | |
+  | CPU per SMTP command                      | ${USCMD} us ($NCMDS commands: the farm's replies less its greetings); floor ${FLOOR} us (one send + one recv, pingpong.c): $(awk -v a="$USCMD" -v b="$FLOOR" 'BEGIN { printf "%.1f", (b > 0 ? a / b : 0) }') x | <= 15 us: $(tgt "$USCMD" 15) |
   | CPU per concurrent session                | ${CPUSESS} us/s (${CPUPCT} % of a core over the wall) |
   | RSS idle / peak (VmHWM)                   | ${IDLE_MB} / ${HWM_MB} MiB |
-  | RSS per concurrent session                | ${KBSESS} KiB ((peak - idle) / sessions) |
+  | RSS per concurrent session                | ${KBSESS} KiB ((peak - idle) / sessions) | <= 12 KiB: $(tgt "$KBSESS" 12) |
+  | longest event-loop stall (${LOOPWATCH} ms watch)     | ${STALL_MS} ms wall (${STALL_N} over 20 ms); CPU in one stall at most ${STALL_CPU} ms (${STALL_NCPU} over 20 ms) | <= 20 ms: wall $(tgt "$STALL_MS" 20), CPU $(tgt "$STALL_CPU" 20) |
   | log                                       | $PLOG_LINES lines, $PLOG_BYTES bytes ($((PLOG_BYTES / RUNS)) per run) |
   | database + WAL                            | $DB_BYTES bytes ($((DB_BYTES / RUNS)) per run) |
   | probes recorded / listings                | $NPROBES / $NLISTED |

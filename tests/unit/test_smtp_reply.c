@@ -297,15 +297,17 @@ test_text_truncated(void **state)
 		assert_int_equal(R.text[i], 'b');
 
 	/* Exactly full is not truncated. */
+	_Static_assert(SMTP_REPLY_TEXT_MAX > 996 + 1 + 1,
+	    "the test wants a full line and more to fit");
 	smtp_reply_init(&R);
 	memset(line, 'c', sizeof(line));
 	memcpy(line, "250-", 4);
-	for (n = 0; n < 4; n++)		/* 4 * 996 + 3 newlines = 3987 */
-		assert_int_equal(smtp_reply_feed(&R, line, sizeof(line)),
-		    SMTP_REPLY_MORE);
+	assert_int_equal(smtp_reply_feed(&R, line, sizeof(line)),
+	    SMTP_REPLY_MORE);		/* 996 bytes of text */
 	line[3] = ' ';
-	/* 4095 - 3987 - 1 (newline) = 107 bytes of text fit exactly */
-	assert_int_equal(smtp_reply_feed(&R, line, 4 + 107), SMTP_REPLY_DONE);
+	/* what is left after 996 and a newline fits exactly */
+	assert_int_equal(smtp_reply_feed(&R, line, 4 + (SMTP_REPLY_TEXT_MAX -
+	    1 - 996 - 1)), SMTP_REPLY_DONE);
 	assert_int_equal(R.textlen, SMTP_REPLY_TEXT_MAX - 1);
 	assert_int_equal(R.truncated, 0);
 }

@@ -26,6 +26,7 @@
 #include <sys/types.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <arpa/inet.h>
 #include <errno.h>
 #include <poll.h>
@@ -82,6 +83,8 @@ struct srv {
 	int		 delay_ms;	/* before each reply */
 	int		 drop_after_354_conn;	/* close after 354 there */
 	void		(*custom)(struct srv *, int fd, int conn);
+	int		 dribble;	/* replies in 1-byte writes, LF
+					   only after the last line */
 	/* What happened (read after srv_stop). */
 	int		 nconn;
 	size_t		 tarpit_sent;	/* custom_tarpit: bytes of greeting */
@@ -218,6 +221,32 @@ srv_drain(struct srv *sv, int fd)
 	}
 }
 
+/*
+ * A reply in pieces: one byte per write, a pause every few, TCP_NODELAY,
+ * the last line ended by a bare LF: the client must put lines together
+ * from many reads, and take LF alone as a line end.
+ */
+static int
+srv_dribble(int fd, const char *s)
+{
+	int	 one = 1, i;
+
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	for (i = 0; s[i] != '\0'; i++) {
+		if (srv_send(fd, s + i, 1) == -1)
+			return -1;
+		if (i % 8 == 7)
+			sleep_ms(1);
+	}
+	return srv_send(fd, "\n", 1);
+}
+
+static int
+srv_reply_send(struct srv *sv, int fd, const char *s)
+{
+	return sv->dribble ? srv_dribble(fd, s) : srv_sendline(fd, s);
+}
+
 static void
 srv_dialogue(struct srv *sv, int fd, int conn)
 {
@@ -227,7 +256,7 @@ srv_dialogue(struct srv *sv, int fd, int conn)
 	int		 indata = 0, m = -1;
 
 	rb.n = 0;
-	if (sv->banner != NULL && srv_sendline(fd, sv->banner) == -1)
+	if (sv->banner != NULL && srv_reply_send(sv, fd, sv->banner) == -1)
 		return;
 	if (sv->close_after_banner)
 		return;
@@ -251,7 +280,7 @@ srv_dialogue(struct srv *sv, int fd, int conn)
 			return;
 		if (sv->delay_ms > 0)
 			sleep_ms(sv->delay_ms);
-		if (*rep != '\0' && srv_sendline(fd, rep) == -1)
+		if (*rep != '\0' && srv_reply_send(sv, fd, rep) == -1)
 			return;
 		if (strncasecmp(line, "DATA", 4) == 0 &&
 		    strncmp(rep, "354", 3) == 0) {
@@ -861,6 +890,51 @@ test_open_relay(void **state)
 	assert_null(strstr(G.tr, "orbl1-"));
 	assert_null(strstr(G.tr, "Subject:"));
 	assert_null(strstr(G.tr, "transparency"));
+	free(sv);
+}
+
+/*
+ * The same relay, every reply in one-byte writes and ended by a bare LF:
+ * the same dialogue, the same evidence, nothing lost between reads.
+ */
+static void
+test_dribble(void **state)
+{
+	struct session_params	 p;
+	struct srv		*sv, *ref;
+	char			 log[LOG_MAX];
+	size_t			 i;
+
+	(void)state;
+	ref = srv_start(AF_INET, BANNER_OK, reply_open);
+	srv_run(ref);
+	params_init(&p, ref);
+	run(&p);
+	srv_stop(ref);
+	memcpy(log, ref->log, sizeof(log));
+
+	sv = srv_start(AF_INET, BANNER_OK, reply_open);
+	sv->dribble = 1;
+	srv_run(sv);
+	params_init(&p, sv);
+	run(&p);
+	srv_stop(sv);
+
+	assert_int_equal(G.verdict, VERDICT_ACCEPTED);
+	assert_int_equal(G.naccepted, 3);
+	assert_int_equal(G.nconnections, 1);
+	assert_string_equal(G.banner, BANNER_OK);
+	assert_string_equal(G.target_domain, "relay.example.com");
+	assert_string_equal(sv->log, log);
+	assert_int_equal(sv->nmsg, 3);
+	for (i = 0; i < 3; i++) {
+		assert_int_equal(G.tests[i].outcome, TO_ACCEPTED);
+		assert_true(strncmp(G.tests[i].data_reply, "250", 3) == 0);
+	}
+	assert_no_deadline();
+	assert_transcript_clean();
+	assert_non_null(strstr(G.tr, "< " BANNER_OK "\n"));
+	free(ref);
 	free(sv);
 }
 
@@ -1758,6 +1832,7 @@ main(void)
 		cmocka_unit_test(test_message),
 		cmocka_unit_test(test_verdict_rule),
 		cmocka_unit_test(test_open_relay),
+		cmocka_unit_test(test_dribble),
 		cmocka_unit_test(test_closed_reconnects),
 		cmocka_unit_test(test_closed_max_connections),
 		cmocka_unit_test(test_percent_only),
