@@ -203,6 +203,12 @@ bench: $(BENCH_PROGS)
 .PHONY: bench-reload
 bench-reload: $(BENCH_PROGS)
 	BENCH_BIN=$(abspath $(PROGDIR)) bash bench/bench.sh reload
+# make bench-scale: 1 M and 10 M entries imported, stored and served
+# (bench/README.md, "at scale"; BENCH_SCALE_SIZES for others).  Never part
+# of `make check`.
+.PHONY: bench-scale
+bench-scale: $(BENCH_PROGS)
+	BENCH_BIN=$(abspath $(PROGDIR)) bash bench/scale.sh
 # make bench-prober: 1,000 probe runs at once against a farm of fake SMTP
 # servers on 127.77.x (bench/README.md, "the prober").  BENCH_RUNS,
 # BENCH_DELAY_MS, ... from the environment.  Never part of `make check`.

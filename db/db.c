@@ -3,8 +3,9 @@
  * sqlite3.h.  This file has the connection (open, close, the schema and
  * its migrations, the busy handler), transactions, meta, and the
  * statement machinery every other db/ file runs its queries through;
- * listings and the journal are in db_listing.c, the prober's tables in
- * db_probe.c, delisting requests in db_request.c, claims in db_claim.c.
+ * listings and the journal are in db_listing.c, the bulk import in
+ * db_import.c, the prober's tables in db_probe.c, delisting requests in
+ * db_request.c, claims in db_claim.c.
  *
  * Statements are prepared on first use with SQLITE_PREPARE_PERSISTENT and
  * kept for the life of the connection; column text is handed to callbacks
@@ -32,10 +33,21 @@ extern const int	 db_nmigrations;
 
 #define DB_BUSY_TIMEOUT_MS	5000
 
-#define LISTING_COLS "id, family, net, prefix, exclude, code, reason, " \
-	"source, probe_id, actor, created, updated, expires"
-#define JOURNAL_COLS "serial, ts, op, family, net, prefix, exclude, code, " \
-	"reason, source, actor, why, expires"
+/* The staging of the bulk import: DB_IMP_BATCH (64) rows a statement. */
+#define IMP_V1	"(?, ?, ?, ?)"
+#define IMP_V4	IMP_V1 ", " IMP_V1 ", " IMP_V1 ", " IMP_V1
+#define IMP_V16	IMP_V4 ", " IMP_V4 ", " IMP_V4 ", " IMP_V4
+#define IMP_V64	IMP_V16 ", " IMP_V16 ", " IMP_V16 ", " IMP_V16
+
+/* Listing and journal rows with their texts (str) joined back in. */
+#define LISTING_COLS "l.net, l.exclude, l.code, r.s, l.source, l.probe_id, " \
+	"a.s, l.created, l.updated, l.expires"
+#define LISTING_FROM " FROM listing l LEFT JOIN str r ON r.id = l.reason " \
+	"LEFT JOIN str a ON a.id = l.actor "
+#define JOURNAL_COLS "j.serial, j.ts, j.op, j.net, j.exclude, j.code, r.s, " \
+	"j.source, a.s, w.s, j.expires"
+#define JOURNAL_FROM " FROM journal j LEFT JOIN str r ON r.id = j.reason " \
+	"LEFT JOIN str a ON a.id = j.actor LEFT JOIN str w ON w.id = j.why "
 
 /*
  * Every statement of the layer, in one table here rather than one per
@@ -59,37 +71,85 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_META_DELETE] = "DELETE FROM meta WHERE key = ?1",
 	/* db_listing.c: listings and the journal */
 	[ST_SERIAL] = "SELECT seq FROM sqlite_sequence WHERE name = 'journal'",
-	[ST_LISTING_GET] = "SELECT " LISTING_COLS " FROM listing "
-	    "WHERE family = ?1 AND net = ?2 AND prefix = ?3",
-	[ST_LISTING_UPSERT] = "INSERT INTO listing (family, net, prefix, cidr, "
-	    "exclude, code, reason, source, probe_id, actor, created, updated, "
-	    "expires) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11, "
-	    "?12) ON CONFLICT (family, net, prefix) DO UPDATE SET "
-	    "exclude = excluded.exclude, code = excluded.code, "
+	[ST_LISTING_GET] = "SELECT " LISTING_COLS LISTING_FROM
+	    "WHERE l.net = ?1",
+	[ST_LISTING_UPSERT] = "INSERT INTO listing (net, exclude, code, reason, "
+	    "source, probe_id, actor, created, updated, expires) VALUES (?1, "
+	    "?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?9) ON CONFLICT (net) DO UPDATE "
+	    "SET exclude = excluded.exclude, code = excluded.code, "
 	    "reason = excluded.reason, source = excluded.source, "
 	    "probe_id = excluded.probe_id, actor = excluded.actor, "
 	    "updated = excluded.updated, expires = excluded.expires",
-	[ST_LISTING_DELETE] = "DELETE FROM listing WHERE id = ?1",
-	[ST_LISTING_ALL] = "SELECT " LISTING_COLS " FROM listing",
-	[ST_LISTING_ALL_ORDERED] = "SELECT " LISTING_COLS " FROM listing "
-	    "ORDER BY family, net, prefix",
-	[ST_LISTING_ACTIVE] = "SELECT " LISTING_COLS " FROM listing "
-	    "WHERE expires IS NULL OR expires > ?1",
-	[ST_LISTING_ACTIVE_ORDERED] = "SELECT " LISTING_COLS " FROM listing "
-	    "WHERE expires IS NULL OR expires > ?1 ORDER BY family, net, prefix",
+	[ST_LISTING_DELETE] = "DELETE FROM listing WHERE net = ?1",
+	[ST_LISTING_ALL] = "SELECT " LISTING_COLS LISTING_FROM,
+	[ST_LISTING_ALL_ORDERED] = "SELECT " LISTING_COLS LISTING_FROM
+	    "ORDER BY l.net",
+	[ST_LISTING_ACTIVE] = "SELECT " LISTING_COLS LISTING_FROM
+	    "WHERE l.expires IS NULL OR l.expires > ?1",
+	[ST_LISTING_ACTIVE_ORDERED] = "SELECT " LISTING_COLS LISTING_FROM
+	    "WHERE l.expires IS NULL OR l.expires > ?1 ORDER BY l.net",
 	[ST_LISTING_NEXT_EXPIRY] = "SELECT min(expires) FROM listing "
 	    "WHERE expires > ?1",
 	[ST_LISTING_COUNT] = "SELECT count(*) FILTER (WHERE exclude = 0), "
 	    "count(*) FILTER (WHERE exclude = 1) FROM listing",
-	[ST_LISTING_LEAN] = "SELECT family, net, prefix, exclude, code, reason, "
-	    "expires FROM listing WHERE expires IS NULL OR expires > ?1",
-	[ST_JOURNAL_ADD] = "INSERT INTO journal (ts, op, family, net, prefix, "
-	    "cidr, exclude, code, reason, source, expires, actor, why) VALUES "
-	    "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
-	[ST_JOURNAL_AT] = "SELECT " JOURNAL_COLS " FROM journal "
-	    "WHERE net = ?1 AND prefix = ?2 AND family = ?3",
-	[ST_JOURNAL_SINCE] = "SELECT " JOURNAL_COLS " FROM journal "
-	    "WHERE serial > ?1 ORDER BY serial",
+	/* The reason as its id: the loader turns ids into texts once each
+	 * (db_listing.c), not once per row. */
+	[ST_LISTING_LEAN] = "SELECT net, exclude, code, reason, expires "
+	    "FROM listing WHERE expires IS NULL OR expires > ?1",
+	[ST_JOURNAL_ADD] = "INSERT INTO journal (ts, op, net, exclude, code, "
+	    "reason, source, expires, actor, why) VALUES (?1, ?2, ?3, ?4, ?5, "
+	    "?6, ?7, ?8, ?9, ?10)",
+	[ST_JOURNAL_AT] = "SELECT " JOURNAL_COLS JOURNAL_FROM
+	    "WHERE j.net = ?1",
+	[ST_JOURNAL_SINCE] = "SELECT " JOURNAL_COLS JOURNAL_FROM
+	    "WHERE j.serial > ?1 ORDER BY j.serial",
+	[ST_STR_GET] = "SELECT id FROM str WHERE s = ?1",
+	[ST_STR_ADD] = "INSERT INTO str (s) VALUES (?1) RETURNING id",
+	[ST_STR_TEXT] = "SELECT s FROM str WHERE id = ?1",
+	/* db_import.c: the bulk import's staging table (temp.imp, made by
+	 * db_import_begin) and its writes in key order */
+	[ST_IMP_STAGE] = "INSERT INTO temp.imp (net, exclude, code, reason) "
+	    "VALUES (?1, ?2, ?3, ?4)",
+	[ST_IMP_STAGE_BATCH] = "INSERT INTO temp.imp (net, exclude, code, "
+	    "reason) VALUES " IMP_V64,
+	/* The last of each address (SQLite: the bare columns of a max()
+	 * row are that row's), sorted once, keyed; st: 1 new, 0 the same
+	 * as the listing already there, 2 different. */
+	[ST_IMP_WINNERS] = "INSERT INTO temp.impw (net, seq, exclude, code, "
+	    "reason, st) SELECT net, max(rowid), exclude, code, reason, 1 "
+	    "FROM temp.imp GROUP BY net ORDER BY net",
+	/* The same as db_listing_put sees it: an import has no expiry and
+	 * no probe. */
+	[ST_IMP_CLASSIFY] = "UPDATE temp.impw SET st = CASE WHEN "
+	    "l.exclude = impw.exclude AND l.code IS impw.code AND "
+	    "l.reason IS impw.reason AND l.source = 'import' AND "
+	    "l.probe_id IS NULL AND l.expires IS NULL THEN 0 ELSE 2 END "
+	    "FROM listing l WHERE l.net = impw.net",
+	[ST_IMP_INSERT] = "INSERT INTO listing (net, exclude, code, reason, "
+	    "source, actor, created, updated) SELECT net, exclude, code, "
+	    "reason, 'import', ?1, ?2, ?2 FROM temp.impw WHERE st = 1 "
+	    "ORDER BY net",
+	[ST_IMP_UPDATE] = "UPDATE listing SET exclude = w.exclude, "
+	    "code = w.code, reason = w.reason, source = 'import', "
+	    "probe_id = NULL, actor = ?1, updated = ?2, expires = NULL "
+	    "FROM temp.impw w WHERE w.st = 2 AND listing.net = w.net",
+	[ST_IMP_JOURNAL] = "INSERT INTO journal (ts, op, net, exclude, code, "
+	    "reason, source, expires, actor, why) SELECT ?2, 'add', net, "
+	    "exclude, code, reason, 'import', NULL, ?1, ?3 FROM temp.impw "
+	    "WHERE st > 0 ORDER BY net",
+	[ST_IMP_COUNTS] = "SELECT count(*) FILTER (WHERE st = 1), "
+	    "count(*) FILTER (WHERE st = 2), count(*) FILTER (WHERE st = 0) "
+	    "FROM temp.impw",
+	/* Lines of an address given again: unchanged if the same as the
+	 * last one for it, else updated (it was written, then the last). */
+	[ST_IMP_DUPS] = "SELECT count(*) FILTER (WHERE i.exclude = w.exclude "
+	    "AND i.code IS w.code AND i.reason IS w.reason), count(*) "
+	    "FROM temp.imp i JOIN temp.impw w ON w.net = i.net "
+	    "WHERE i.rowid <> w.seq",
+	[ST_IMP_STALE] = "INSERT INTO temp.imp_stale (net) SELECT net FROM "
+	    "listing WHERE source = 'import' AND net NOT IN (SELECT net FROM "
+	    "temp.impw) ORDER BY net",
+	[ST_IMP_STALE_NEXT] = "SELECT net FROM temp.imp_stale ORDER BY rowid",
 	/* db_probe.c: submissions, probes, their tests, arrivals, events */
 #define SUB_COLS "id, addr, port, submitter, client, state, created, " \
 	"updated, not_before, tries, probe_id, result"
@@ -177,7 +237,8 @@ static const char *const stmt_sql[ST_COUNT] = {
 	/* Probe listings (by their evidence) whose newest run on that port
 	 * finished before ?1, with nothing queued, probing or claimed. */
 	[ST_RETEST_DUE] = "SELECT e.addr, e.port FROM evidence e JOIN listing l "
-	    "ON l.cidr = e.addr AND l.source = 'probe' AND l.exclude = 0 "
+	    "ON l.net = orbl_net_text(e.addr) AND l.source = 'probe' AND "
+	    "l.exclude = 0 "
 	    "WHERE coalesce((SELECT max(finished) FROM probe p WHERE "
 	    "p.addr = e.addr AND p.port = e.port), 0) < ?1 AND "
 	    "e.addr NOT IN (SELECT addr FROM submission WHERE state IN "
@@ -534,7 +595,8 @@ db_open(const char *path, int flags, char *err, size_t errlen)
 	sqlite3_extended_result_codes(db->h, 1);
 	db->busy_ms = DB_BUSY_TIMEOUT_MS;
 	sqlite3_busy_handler(db->h, db_busy_wait, db);
-	if (db_exec(db, "PRAGMA foreign_keys = ON", "open") == -1)
+	if (db_exec(db, "PRAGMA foreign_keys = ON", "open") == -1 ||
+	    db_listing_functions(db) == -1)
 		goto fail;
 	/* Schema check first: a file that is not ours is left as it was. */
 	if (db_schema(db, (flags & DB_CREATE) != 0) == -1)
@@ -572,6 +634,7 @@ db_close(struct db *db)
 		return;
 	for (i = 0; i < ST_COUNT; i++)
 		sqlite3_finalize(db->st[i]);
+	db_str_forget(db);
 	if (db->h)
 		sqlite3_close(db->h);
 	free(db);
@@ -619,6 +682,7 @@ db_rollback(struct db *db)
 	int		 rc = 0;
 
 	db->in_tx = 0;
+	db_str_forget(db);
 	if (!sqlite3_get_autocommit(db->h) &&
 	    ((s = db_stmt(db, ST_ROLLBACK)) == NULL ||
 	    db_step_done(db, s, "rollback") == -1))

@@ -17,7 +17,7 @@
 #include "addr.h"
 #include "rfc5782.h"
 
-#define DB_SCHEMA_VERSION	2
+#define DB_SCHEMA_VERSION	3
 
 #define DB_RDONLY	0x01	/* read-only connection (orbl-dnsd) */
 #define DB_CREATE	0x02	/* create the file and schema if missing */
@@ -80,7 +80,8 @@ int	 db_serial(struct db *, uint32_t *);
 int	 db_data_version(struct db *, int64_t *);
 
 struct listing {
-	int64_t		 id;
+	int64_t		 id;		/* always 0: since schema 3 a listing
+					 * is keyed by its net alone */
 	struct addr	 net;
 	int		 exclude;
 	uint32_t	 code;		/* host order, 0x7f000002 */
@@ -125,6 +126,31 @@ int	 db_listing_covering(struct db *, const struct addr *ip,
 int	 db_listing_next_expiry(struct db *, int64_t now, int64_t *when);
 /* Counts for stats. */
 int	 db_listing_count(struct db *, int64_t *listed, int64_t *excluded);
+
+/*
+ * Bulk import (orblctl import) inside the caller's write transaction, in
+ * constant memory whatever the size of the list: db_import_begin makes
+ * an empty staging table (a temporary one: SQLite sorts it on disk past
+ * its cache); db_import_stage adds an entry as the file is read;
+ * db_import_apply writes them in key order (so each B-tree page is
+ * written about once), the same as db_listing_put for each entry of the
+ * file in (address, file position) order with source "import": an entry
+ * already there and the same is left alone, one journal row per change,
+ * and the last of duplicates wins.  With why_replace, listings of source
+ * "import" that were not staged are then removed (db_listing_remove with
+ * that why).  tick(arg, n) is called every few thousand entries.
+ * db_import_end drops the staging table (a rollback does too).
+ */
+struct db_import_counts {
+	uint64_t	 staged, added, updated, unchanged, removed;
+};
+int	 db_import_begin(struct db *);
+int	 db_import_stage(struct db *, const struct addr *net, int exclude,
+	    uint32_t code, const char *reason);
+int	 db_import_apply(struct db *, const char *actor, const char *why,
+	    const char *why_replace, struct db_import_counts *,
+	    void (*tick)(void *, uint64_t done, uint64_t total), void *arg);
+void	 db_import_end(struct db *);
 
 struct journal_entry {
 	uint32_t	 serial;

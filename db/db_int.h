@@ -1,7 +1,7 @@
 /*
- * db_int.h -- private to the db layer (db.c, db_listing.c, db_probe.c,
- * db_request.c, db_claim.c): the connection, the statement table's
- * indices and the helpers every query uses.
+ * db_int.h -- private to the db layer (db.c, db_listing.c, db_import.c,
+ * db_probe.c, db_request.c, db_claim.c): the connection, the statement
+ * table's indices and the helpers every query uses.
  */
 #ifndef ORBL_DB_INT_H
 #define ORBL_DB_INT_H
@@ -9,6 +9,10 @@
 #include <sqlite3.h>
 
 #include "db.h"
+
+#define DB_STRC		8	/* texts interned cached per connection */
+#define DB_IMP_BATCH	64	/* entries a staging statement writes */
+#define DB_NET_KEYMAX	18	/* the longest key: see db_net_key */
 
 /* Indices into the statement table (db.c), grouped by the file that
  * mostly runs them; some are shared across files. */
@@ -24,6 +28,11 @@ enum stmt {
 	ST_LISTING_ACTIVE_ORDERED, ST_LISTING_NEXT_EXPIRY, ST_LISTING_COUNT,
 	ST_LISTING_LEAN,
 	ST_JOURNAL_ADD, ST_JOURNAL_AT, ST_JOURNAL_SINCE,
+	ST_STR_GET, ST_STR_ADD, ST_STR_TEXT,
+	/* db_import.c: the bulk import */
+	ST_IMP_STAGE, ST_IMP_STAGE_BATCH, ST_IMP_WINNERS, ST_IMP_CLASSIFY, ST_IMP_INSERT,
+	ST_IMP_UPDATE, ST_IMP_JOURNAL, ST_IMP_COUNTS, ST_IMP_DUPS,
+	ST_IMP_STALE, ST_IMP_STALE_NEXT,
 	/* db_probe.c: submissions, probes, their tests, arrivals, events */
 	ST_SUB_ADD, ST_SUB_GET, ST_SUB_ALL, ST_SUB_STATE, ST_SUB_CLAIMABLE,
 	ST_SUB_CLAIM, ST_SUB_SET, ST_SUB_COUNTS,
@@ -64,6 +73,24 @@ struct db {
 	/* For the daemons' metrics (db_busy_counts): locks met, calls
 	 * that gave up, milliseconds slept in all. */
 	uint64_t	 busy_locks, busy_given_up, busy_slept_ms;
+	/*
+	 * The last texts interned (db_str_id): an import writes the same
+	 * reason, actor and why on every row.  Emptied by a rollback, which
+	 * may have taken a new str row with it.
+	 */
+	struct {
+		char		*s;
+		int64_t		 id;
+	}		 strc[DB_STRC];
+	unsigned int	 strc_next;
+	uint64_t	 imp_staged;	/* db_import_stage() calls */
+	struct imp_row {		/* staged, not yet written */
+		uint8_t		 k[DB_NET_KEYMAX];
+		int		 klen, exclude;
+		uint32_t	 code;
+		int64_t		 reason;
+	}		 imp_buf[DB_IMP_BATCH];
+	int		 imp_nbuf;
 	char		 err[512];
 };
 
@@ -91,6 +118,38 @@ int		 db_tx_answer(struct db *, int own, int rc);
 const char	*db_col_text(sqlite3_stmt *, int);
 void		 db_bind_text_or_null(sqlite3_stmt *, int, const char *);
 void		 db_bind_int_or_null(sqlite3_stmt *, int, int64_t);
+/* The id of text s in str, added if new, inside the open transaction
+ * (NULL: *id = 0).  0 or -1. */
+int		 db_str_id(struct db *, const char *s, int64_t *id);
+/* Forget the cached ids (db_str_id): after a rollback. */
+void		 db_str_forget(struct db *);
+/* The SQL functions of the layer (orbl_net(), orbl_net_text()): the
+ * migration to schema 3 and the evidence join use them.  0 or -1. */
+int		 db_listing_functions(struct db *);
+/*
+ * The key of listing.net and journal.net (schema.sql): the family, the
+ * address bytes (4 for IPv4, 16 for IPv6), the prefix length; compared
+ * as bytes it sorts as addr_cmp() does, so the table's order is the
+ * export's order.  db_net_key writes it into k (DB_NET_KEYMAX bytes) and
+ * returns its length; db_net_unkey reads one back: 0, or -1 (a zeroed
+ * address) if the bytes are not a key.
+ */
+int		 db_net_key(const struct addr *, uint8_t *k);
+int		 db_net_unkey(const void *, int len, struct addr *);
+/* The default code is stored as NULL: 4 bytes less on every row. */
+uint32_t	 db_col_code(sqlite3_stmt *, int col);
+void		 db_bind_code(sqlite3_stmt *, int i, uint32_t code);
+/* A journal row with its texts as str ids (0: NULL). */
+struct db_jrow {
+	int64_t		 ts;
+	int		 exclude;
+	uint32_t	 code;
+	int64_t		 reason, actor, why;
+	const char	*source;
+	int64_t		 expires;
+};
+int		 db_journal_row(struct db *, const char *op, const uint8_t *k,
+		    int klen, const struct db_jrow *);
 int		 db_event_add(struct db *, const char *kind, int64_t ref,
 		    const char *addr, const char *actor, const char *what,
 		    const char *why);

@@ -26,34 +26,72 @@ db_serial(struct db *db, uint32_t *serial)
 	return rc;
 }
 
-static void
-col_addr(sqlite3_stmt *s, int fcol, struct addr *a)
+/* The key of listing.net and journal.net: see db_int.h. */
+int
+db_net_key(const struct addr *a, uint8_t *k)
 {
-	const void	*blob = sqlite3_column_blob(s, fcol + 1);
-	int		 n = sqlite3_column_bytes(s, fcol + 1);
+	int	 n = a->family == 4 ? 4 : 16;
+
+	k[0] = a->family;
+	memcpy(k + 1, a->a, (size_t)n);
+	k[n + 1] = a->prefix;
+	return n + 2;
+}
+
+int
+db_net_unkey(const void *blob, int n, struct addr *a)
+{
+	const uint8_t	*k = blob;
 
 	memset(a, 0, sizeof(*a));
-	a->family = (uint8_t)sqlite3_column_int(s, fcol);
-	a->prefix = (uint8_t)sqlite3_column_int(s, fcol + 2);
-	if (blob && n == 16)
-		memcpy(a->a, blob, 16);
+	if (k == NULL || (n != 6 && n != 18) || k[0] != (n == 6 ? 4 : 6) ||
+	    k[n - 1] > (n == 6 ? 32 : 128))
+		return -1;
+	a->family = k[0];
+	memcpy(a->a, k + 1, (size_t)n - 2);
+	a->prefix = k[n - 1];
+	return 0;
+}
+
+static void
+col_addr(sqlite3_stmt *s, int col, struct addr *a)
+{
+	db_net_unkey(sqlite3_column_blob(s, col), sqlite3_column_bytes(s, col),
+	    a);
+}
+
+uint32_t
+db_col_code(sqlite3_stmt *s, int col)
+{
+	if (sqlite3_column_type(s, col) == SQLITE_NULL)
+		return DB_CODE_DEFAULT;
+	return (uint32_t)sqlite3_column_int64(s, col);
+}
+
+void
+db_bind_code(sqlite3_stmt *s, int i, uint32_t code)
+{
+	if (code == DB_CODE_DEFAULT)
+		sqlite3_bind_null(s, i);
+	else
+		sqlite3_bind_int64(s, i, code);
 }
 
 /* Read a row of LISTING_COLS. */
 static void
 row_listing(sqlite3_stmt *s, struct listing *l)
 {
-	l->id = sqlite3_column_int64(s, 0);
-	col_addr(s, 1, &l->net);
-	l->exclude = sqlite3_column_int(s, 4);
-	l->code = (uint32_t)sqlite3_column_int64(s, 5);
-	l->reason = db_col_text(s, 6);
-	l->source = db_col_text(s, 7);
-	l->probe_id = sqlite3_column_int64(s, 8);
-	l->actor = db_col_text(s, 9);
-	l->created = sqlite3_column_int64(s, 10);
-	l->updated = sqlite3_column_int64(s, 11);
-	l->expires = sqlite3_column_int64(s, 12);
+	l->id = 0;
+	col_addr(s, 0, &l->net);
+	l->exclude = sqlite3_column_int(s, 1);
+	l->code = db_col_code(s, 2);
+	l->reason = db_col_text(s, 3);
+	l->source = db_col_text(s, 4);
+	l->probe_id = sqlite3_column_int64(s, 5);
+	l->actor = db_col_text(s, 6);
+	l->created = sqlite3_column_int64(s, 7);
+	l->updated = sqlite3_column_int64(s, 8);
+	l->expires = sqlite3_column_int64(s, 9);
 }
 
 static void
@@ -63,21 +101,123 @@ row_journal(sqlite3_stmt *s, struct journal_entry *j)
 	j->ts = sqlite3_column_int64(s, 1);
 	j->op = db_col_text(s, 2);
 	col_addr(s, 3, &j->net);
-	j->exclude = sqlite3_column_int(s, 6);
-	j->code = (uint32_t)sqlite3_column_int64(s, 7);
-	j->reason = db_col_text(s, 8);
-	j->source = db_col_text(s, 9);
-	j->actor = db_col_text(s, 10);
-	j->why = db_col_text(s, 11);
-	j->expires = sqlite3_column_int64(s, 12);
+	j->exclude = sqlite3_column_int(s, 4);
+	j->code = db_col_code(s, 5);
+	j->reason = db_col_text(s, 6);
+	j->source = db_col_text(s, 7);
+	j->actor = db_col_text(s, 8);
+	j->why = db_col_text(s, 9);
+	j->expires = sqlite3_column_int64(s, 10);
 }
 
+/* Bind a's key; k holds it until the statement is reset. */
 static void
-bind_net(sqlite3_stmt *s, int first, const struct addr *a)
+bind_net(sqlite3_stmt *s, int i, const struct addr *a, uint8_t *k)
 {
-	sqlite3_bind_int(s, first, a->family);
-	sqlite3_bind_blob(s, first + 1, a->a, 16, SQLITE_STATIC);
-	sqlite3_bind_int(s, first + 2, a->prefix);
+	sqlite3_bind_blob(s, i, k, db_net_key(a, k), SQLITE_STATIC);
+}
+
+void
+db_str_forget(struct db *db)
+{
+	int	 i;
+
+	for (i = 0; i < DB_STRC; i++) {
+		free(db->strc[i].s);
+		db->strc[i].s = NULL;
+	}
+}
+
+int
+db_str_id(struct db *db, const char *str, int64_t *id)
+{
+	sqlite3_stmt	*s;
+	unsigned int	 i;
+	int		 rc;
+
+	*id = 0;
+	if (str == NULL)
+		return 0;
+	for (i = 0; i < DB_STRC; i++)
+		if (db->strc[i].s != NULL && strcmp(db->strc[i].s, str) == 0) {
+			*id = db->strc[i].id;
+			return 0;
+		}
+	if ((s = db_stmt(db, ST_STR_GET)) == NULL)
+		return -1;
+	sqlite3_bind_text(s, 1, str, -1, SQLITE_STATIC);
+	if (db_step_int(db, s, id, "str") == -1)
+		return -1;
+	if (*id == 0) {
+		if ((s = db_stmt(db, ST_STR_ADD)) == NULL)
+			return -1;
+		sqlite3_bind_text(s, 1, str, -1, SQLITE_STATIC);
+		rc = sqlite3_step(s);
+		*id = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
+		sqlite3_reset(s);
+		if (rc != SQLITE_ROW)
+			return db_fail(db, "str");
+	}
+	i = db->strc_next++ % DB_STRC;
+	free(db->strc[i].s);
+	db->strc[i].s = xstrdup(str);
+	db->strc[i].id = *id;
+	return 0;
+}
+
+/* orbl_net(family, net16, prefix): schema 2's three columns as a key. */
+static void
+sql_net(sqlite3_context *cx, int argc, sqlite3_value **argv)
+{
+	struct addr	 a;
+	uint8_t		 k[DB_NET_KEYMAX];
+	const void	*blob;
+
+	(void)argc;
+	memset(&a, 0, sizeof(a));
+	a.family = (uint8_t)sqlite3_value_int(argv[0]);
+	a.prefix = (uint8_t)sqlite3_value_int(argv[2]);
+	blob = sqlite3_value_blob(argv[1]);
+	if ((a.family != 4 && a.family != 6) || blob == NULL ||
+	    sqlite3_value_bytes(argv[1]) != 16 ||
+	    a.prefix > addr_maxprefix(&a)) {
+		sqlite3_result_error(cx, "orbl_net: not an address", -1);
+		return;
+	}
+	memcpy(a.a, blob, 16);
+	sqlite3_result_blob(cx, k, db_net_key(&a, k), SQLITE_TRANSIENT);
+}
+
+/* orbl_net_text('192.0.2.0/24'): the key of an address as text; NULL if
+ * it is not one. */
+static void
+sql_net_text(sqlite3_context *cx, int argc, sqlite3_value **argv)
+{
+	struct addr	 a;
+	uint8_t		 k[DB_NET_KEYMAX];
+	const char	*t = (const char *)sqlite3_value_text(argv[0]);
+	char		 err[128];
+
+	(void)argc;
+	if (t == NULL || addr_parse(t, &a, err, sizeof(err)) == -1) {
+		sqlite3_result_null(cx);
+		return;
+	}
+	sqlite3_result_blob(cx, k, db_net_key(&a, k), SQLITE_TRANSIENT);
+}
+
+int
+db_listing_functions(struct db *db)
+{
+	const int	 f = SQLITE_UTF8 | SQLITE_DETERMINISTIC |
+			    SQLITE_INNOCUOUS;
+
+	if (sqlite3_create_function(db->h, "orbl_net", 3, f, NULL, sql_net,
+	    NULL, NULL) != SQLITE_OK ||
+	    sqlite3_create_function(db->h, "orbl_net_text", 1, f, NULL,
+	    sql_net_text, NULL, NULL) != SQLITE_OK)
+		return db_fail(db, "functions");
+	return 0;
 }
 
 static int
@@ -88,28 +228,45 @@ str_eq(const char *a, const char *b)
 	return strcmp(a, b) == 0;
 }
 
+int
+db_journal_row(struct db *db, const char *op, const uint8_t *k, int klen,
+    const struct db_jrow *r)
+{
+	sqlite3_stmt	*s;
+
+	if ((s = db_stmt(db, ST_JOURNAL_ADD)) == NULL)
+		return -1;
+	sqlite3_bind_int64(s, 1, r->ts);
+	sqlite3_bind_text(s, 2, op, -1, SQLITE_STATIC);
+	sqlite3_bind_blob(s, 3, k, klen, SQLITE_STATIC);
+	sqlite3_bind_int(s, 4, r->exclude ? 1 : 0);
+	db_bind_code(s, 5, r->code);
+	db_bind_int_or_null(s, 6, r->reason);
+	db_bind_text_or_null(s, 7, r->source);
+	db_bind_int_or_null(s, 8, r->expires);
+	sqlite3_bind_int64(s, 9, r->actor);
+	db_bind_int_or_null(s, 10, r->why);
+	return db_step_done(db, s, "journal");
+}
+
 static int
 journal_add(struct db *db, const char *op, const struct listing *l,
     const char *actor, const char *why, int64_t now)
 {
-	sqlite3_stmt	*s;
-	char		 cidr[ADDR_STRLEN];
+	struct db_jrow	 r;
+	uint8_t		 k[DB_NET_KEYMAX];
 
-	if ((s = db_stmt(db, ST_JOURNAL_ADD)) == NULL)
+	memset(&r, 0, sizeof(r));
+	if (db_str_id(db, l->reason, &r.reason) == -1 ||
+	    db_str_id(db, actor ? actor : "unknown", &r.actor) == -1 ||
+	    db_str_id(db, why, &r.why) == -1)
 		return -1;
-	addr_format(&l->net, cidr, sizeof(cidr));
-	sqlite3_bind_int64(s, 1, now);
-	sqlite3_bind_text(s, 2, op, -1, SQLITE_STATIC);
-	bind_net(s, 3, &l->net);
-	sqlite3_bind_text(s, 6, cidr, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int(s, 7, l->exclude ? 1 : 0);
-	sqlite3_bind_int64(s, 8, l->code);
-	db_bind_text_or_null(s, 9, l->reason);
-	db_bind_text_or_null(s, 10, l->source);
-	db_bind_int_or_null(s, 11, l->expires);
-	sqlite3_bind_text(s, 12, actor ? actor : "unknown", -1, SQLITE_STATIC);
-	db_bind_text_or_null(s, 13, why);
-	return db_step_done(db, s, "journal");
+	r.ts = now;
+	r.exclude = l->exclude;
+	r.code = l->code;
+	r.source = l->source;
+	r.expires = l->expires;
+	return db_journal_row(db, op, k, db_net_key(&l->net, k), &r);
 }
 
 static int
@@ -137,8 +294,8 @@ db_listing_put(struct db *db, const struct listing *l, const char *why,
     int *changed)
 {
 	sqlite3_stmt	*s;
-	char		 cidr[ADDR_STRLEN];
-	int64_t		 now = time(NULL);
+	uint8_t		 k[DB_NET_KEYMAX];
+	int64_t		 now = time(NULL), rid, aid;
 	int		 own, rc, same = 0, existed = 0;
 
 	if (changed)
@@ -151,7 +308,7 @@ db_listing_put(struct db *db, const struct listing *l, const char *why,
 		rc = -1;
 		goto out;
 	}
-	bind_net(s, 1, &l->net);
+	bind_net(s, 1, &l->net, k);
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW) {
 		struct listing	 old;
@@ -172,22 +329,21 @@ db_listing_put(struct db *db, const struct listing *l, const char *why,
 	rc = 0;
 	if (same)
 		goto out;
-	if ((s = db_stmt(db, ST_LISTING_UPSERT)) == NULL) {
+	if (db_str_id(db, l->reason, &rid) == -1 ||
+	    db_str_id(db, l->actor ? l->actor : "unknown", &aid) == -1 ||
+	    (s = db_stmt(db, ST_LISTING_UPSERT)) == NULL) {
 		rc = -1;
 		goto out;
 	}
-	addr_format(&l->net, cidr, sizeof(cidr));
-	bind_net(s, 1, &l->net);
-	sqlite3_bind_text(s, 4, cidr, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int(s, 5, l->exclude ? 1 : 0);
-	sqlite3_bind_int64(s, 6, l->code);
-	db_bind_text_or_null(s, 7, l->reason);
-	sqlite3_bind_text(s, 8, l->source, -1, SQLITE_STATIC);
-	db_bind_int_or_null(s, 9, l->probe_id);
-	sqlite3_bind_text(s, 10, l->actor ? l->actor : "unknown", -1,
-	    SQLITE_STATIC);
-	sqlite3_bind_int64(s, 11, now);
-	db_bind_int_or_null(s, 12, l->expires);
+	bind_net(s, 1, &l->net, k);
+	sqlite3_bind_int(s, 2, l->exclude ? 1 : 0);
+	db_bind_code(s, 3, l->code);
+	db_bind_int_or_null(s, 4, rid);
+	sqlite3_bind_text(s, 5, l->source, -1, SQLITE_STATIC);
+	db_bind_int_or_null(s, 6, l->probe_id);
+	sqlite3_bind_int64(s, 7, aid);
+	sqlite3_bind_int64(s, 8, now);
+	db_bind_int_or_null(s, 9, l->expires);
 	if ((rc = db_step_done(db, s, "listing")) == 0 &&
 	    (rc = journal_add(db, "add", l, l->actor, why, now)) == 0 &&
 	    changed)
@@ -202,6 +358,7 @@ db_listing_remove(struct db *db, const struct addr *net, const char *actor,
 {
 	sqlite3_stmt	*s;
 	struct listing	 old;
+	uint8_t		 k[DB_NET_KEYMAX];
 	int		 own, rc;
 
 	if (db_tx_enter(db, &own) == -1)
@@ -210,7 +367,7 @@ db_listing_remove(struct db *db, const struct addr *net, const char *actor,
 		rc = -1;
 		goto out;
 	}
-	bind_net(s, 1, net);
+	bind_net(s, 1, net, k);
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_DONE) {
 		sqlite3_reset(s);
@@ -227,7 +384,7 @@ db_listing_remove(struct db *db, const struct addr *net, const char *actor,
 	rc = journal_add(db, "remove", &old, actor, why, time(NULL));
 	sqlite3_reset(s);
 	if (rc == 0 && (s = db_stmt(db, ST_LISTING_DELETE)) != NULL) {
-		sqlite3_bind_int64(s, 1, old.id);
+		bind_net(s, 1, net, k);
 		rc = db_step_done(db, s, "remove");
 	} else
 		rc = -1;
@@ -273,42 +430,93 @@ db_listing_get(struct db *db, const struct addr *net,
     int (*cb)(const struct listing *, void *), void *arg)
 {
 	sqlite3_stmt	*s;
+	uint8_t		 k[DB_NET_KEYMAX];
 	int		 n = 0, rc;
 
 	if ((s = db_stmt(db, ST_LISTING_GET)) == NULL)
 		return -1;
-	bind_net(s, 1, net);
+	bind_net(s, 1, net, k);
 	rc = listing_rows(db, s, cb, arg, &n);
 	if (rc == 0 && n == 0)
 		return DB_NOTFOUND;
 	return rc;
 }
 
-/* The DNS loader's scan: seven columns, the rest of l zero. */
+/* The texts of the reason ids the loader's scan met last: a list has a
+ * handful of reasons on millions of rows. */
+#define LEAN_CACHE	16
+
+struct lean_cache {
+	int64_t		 id[LEAN_CACHE];
+	char		*s[LEAN_CACHE];
+	unsigned int	 next;
+};
+
+/* The text of reason id (NULL for 0): 0, or -1 on error. */
+static int
+lean_reason(struct db *db, struct lean_cache *c, int64_t id,
+    const char **text)
+{
+	sqlite3_stmt	*s;
+	unsigned int	 i;
+	int		 rc;
+
+	*text = NULL;
+	if (id == 0)
+		return 0;
+	for (i = 0; i < LEAN_CACHE; i++)
+		if (c->s[i] != NULL && c->id[i] == id) {
+			*text = c->s[i];
+			return 0;
+		}
+	if ((s = db_stmt(db, ST_STR_TEXT)) == NULL)
+		return -1;
+	sqlite3_bind_int64(s, 1, id);
+	i = c->next++ % LEAN_CACHE;
+	free(c->s[i]);
+	if ((rc = db_step_dup(db, s, 0, &c->s[i], "str")) == -1)
+		return -1;
+	c->id[i] = id;
+	*text = c->s[i];
+	return 0;
+}
+
+/* The DNS loader's scan: five columns, the rest of l zero. */
 static int
 listing_lean(struct db *db, int64_t now,
     int (*cb)(const struct listing *, void *), void *arg)
 {
-	sqlite3_stmt	*s;
-	struct listing	 l;
-	int		 rc;
+	sqlite3_stmt		*s;
+	struct listing		 l;
+	struct lean_cache	 c;
+	unsigned int		 i;
+	int			 rc, cbrc = 0, err = 0;
 
 	if ((s = db_stmt(db, ST_LISTING_LEAN)) == NULL)
 		return -1;
 	sqlite3_bind_int64(s, 1, now);
 	memset(&l, 0, sizeof(l));
+	memset(&c, 0, sizeof(c));
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		col_addr(s, 0, &l.net);
-		l.exclude = sqlite3_column_int(s, 3);
-		l.code = (uint32_t)sqlite3_column_int64(s, 4);
-		l.reason = db_col_text(s, 5);
-		l.expires = sqlite3_column_int64(s, 6);
-		if ((rc = cb(&l, arg)) != 0) {
-			sqlite3_reset(s);
-			return rc;
+		l.exclude = sqlite3_column_int(s, 1);
+		l.code = db_col_code(s, 2);
+		l.expires = sqlite3_column_int64(s, 4);
+		if (lean_reason(db, &c, sqlite3_column_int64(s, 3),
+		    &l.reason) == -1) {
+			err = 1;
+			break;
 		}
+		if ((cbrc = cb(&l, arg)) != 0)
+			break;
 	}
 	sqlite3_reset(s);
+	for (i = 0; i < LEAN_CACHE; i++)
+		free(c.s[i]);
+	if (err)
+		return -1;
+	if (cbrc != 0)
+		return cbrc;
 	return rc == SQLITE_DONE ? 0 : db_fail(db, "listing");
 }
 
@@ -400,6 +608,7 @@ db_journal_covering(struct db *db, const struct addr *ip,
     int (*cb)(const struct journal_entry *, void *), void *arg)
 {
 	struct jcopy	*v = NULL;
+	uint8_t		 key[DB_NET_KEYMAX];
 	size_t		 n = 0, cap = 0, i;
 	struct addr	 net;
 	sqlite3_stmt	*s;
@@ -413,9 +622,7 @@ db_journal_covering(struct db *db, const struct addr *ip,
 			rc = -1;
 			break;
 		}
-		sqlite3_bind_blob(s, 1, net.a, 16, SQLITE_STATIC);
-		sqlite3_bind_int(s, 2, p);
-		sqlite3_bind_int(s, 3, net.family);
+		bind_net(s, 1, &net, key);
 		while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 			if (n == cap) {
 				cap = cap ? cap * 2 : 16;

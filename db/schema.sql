@@ -1,8 +1,9 @@
 -- orbl database schema (the truth; embedded in the programs at build time).
 -- Version in PRAGMA user_version; db/migrations/NNNN_*.sql upgrade older
 -- databases one step at a time.  Times are Unix seconds (UTC).
--- Addresses: family 4|6, net = 16 bytes in network order (IPv4 in the
--- first 4, the rest zero), prefix length; cidr = the same as canonical text.
+-- Addresses of listings and journal rows: net = one blob, the family
+-- byte (4|6), the address (4 or 16 bytes, network order), the prefix
+-- length byte (db_listing.c, net_key).  Addresses elsewhere are text.
 
 -- Key/value settings: schema facts and zone settings imported from
 -- rbldnsd files ($SOA, $NS, $TTL).
@@ -11,46 +12,50 @@ CREATE TABLE meta (
 	value	TEXT NOT NULL
 ) STRICT;
 
--- What the DNS zone lists now.  Removal deletes the row; the journal
--- keeps the history.
-CREATE TABLE listing (
+-- Texts that repeat on millions of rows (reasons, actors, the why of
+-- journal rows), each stored once; listing and journal refer to them by
+-- id.  Rows are never deleted, so an id stays valid.
+CREATE TABLE str (
 	id	INTEGER PRIMARY KEY,
-	family	INTEGER NOT NULL CHECK (family IN (4, 6)),
-	net	BLOB NOT NULL CHECK (length(net) = 16),
-	prefix	INTEGER NOT NULL CHECK (prefix BETWEEN 0 AND 128),
-	cidr	TEXT NOT NULL,
+	s	TEXT NOT NULL UNIQUE
+) STRICT;
+
+-- What the DNS zone lists now.  Removal deletes the row; the journal
+-- keeps the history.  net is the key: the family (4|6), the address
+-- bytes (4 or 16, network order), the prefix length; so the table's
+-- order is family, address, prefix (addr_cmp), what export walks.
+-- WITHOUT ROWID: the key is the row, no second B-tree for the lookup.
+CREATE TABLE listing (
+	net	BLOB PRIMARY KEY CHECK (length(net) IN (6, 18)),
 	exclude	INTEGER NOT NULL DEFAULT 0 CHECK (exclude IN (0, 1)),
-	code	INTEGER NOT NULL DEFAULT 2130706434,	-- 127.0.0.2
-	reason	TEXT,					-- TXT; NULL = default
+	code	INTEGER,				-- NULL = 127.0.0.2
+	reason	INTEGER,				-- str.id: TXT; NULL = default
 	source	TEXT NOT NULL CHECK (source IN ('probe', 'manual', 'import')),
 	probe_id INTEGER REFERENCES probe(id),		-- the evidence
-	actor	TEXT NOT NULL,
+	actor	INTEGER NOT NULL,			-- str.id
 	created	INTEGER NOT NULL,
 	updated	INTEGER NOT NULL,
-	expires	INTEGER,				-- NULL = never
-	UNIQUE (family, net, prefix)
-) STRICT;
+	expires	INTEGER					-- NULL = never
+) STRICT, WITHOUT ROWID;
 
 -- Every change to listing, serial-numbered, written in the same
 -- transaction as the change.  The zone's SOA serial is the last serial
 -- handed out (sqlite_sequence), so pruning old rows never lowers it.
+-- net, code, reason, actor as in listing; why is a str.id too.
 CREATE TABLE journal (
 	serial	INTEGER PRIMARY KEY AUTOINCREMENT,
 	ts	INTEGER NOT NULL,
 	op	TEXT NOT NULL CHECK (op IN ('add', 'remove')),
-	family	INTEGER NOT NULL,
 	net	BLOB NOT NULL,
-	prefix	INTEGER NOT NULL,
-	cidr	TEXT NOT NULL,
 	exclude	INTEGER NOT NULL,
 	code	INTEGER,
-	reason	TEXT,
+	reason	INTEGER,
 	source	TEXT,
 	expires	INTEGER,
-	actor	TEXT NOT NULL,
-	why	TEXT
+	actor	INTEGER NOT NULL,
+	why	INTEGER
 ) STRICT;
-CREATE INDEX journal_net ON journal (net, prefix);
+CREATE INDEX journal_net ON journal (net);
 
 -- A request to test a server.
 CREATE TABLE submission (

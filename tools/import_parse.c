@@ -55,12 +55,45 @@ imp_error(struct imp *im, const char *fmt, ...)
 	return -1;
 }
 
+/*
+ * With an entry function the strings of the entries handed out are not
+ * needed after the call: all but the current default and the last one go,
+ * so that a file of ten million different reasons does not keep them.
+ */
+static void
+imp_pool_trim(struct imp *im)
+{
+	size_t	 i, keep = 0;
+
+	for (i = 0; i < im->npool; i++) {
+		if (im->pool[i] == im->deftxt || im->pool[i] == im->last)
+			im->pool[keep++] = im->pool[i];
+		else
+			free(im->pool[i]);
+	}
+	im->npool = keep;
+}
+
 static void
 imp_add(struct imp *im, const struct addr *net, int exclude, uint32_t code,
     const char *reason)
 {
-	struct imp_entry	*e;
+	struct imp_entry	*e, one;
 
+	if (im->entry != NULL) {
+		if (im->failed)
+			return;
+		one.net = *net;
+		one.exclude = (uint8_t)(exclude != 0);
+		one.code = exclude ? DB_CODE_DEFAULT : code;
+		one.reason = reason;
+		one.seq = im->n++;
+		if (im->entry(im->entryarg, &one) == -1)
+			im->failed = 1;
+		else if (im->npool > 64)
+			imp_pool_trim(im);
+		return;
+	}
 	if (im->n == im->cap) {
 		im->cap = im->cap ? im->cap * 2 : 1024;
 		im->v = xreallocarray(im->v, im->cap, sizeof(*im->v));
@@ -469,6 +502,8 @@ imp_parse(struct imp *im, FILE *f, int rbldnsd)
 			line[--len] = '\0';
 		rc = rbldnsd ? imp_rbldnsd_line(im, line) :
 		    imp_plain_line(im, line);
+		if (im->failed)
+			rc = -1;
 	}
 	if (rc == 0 && ferror(f)) {
 		im->lineno++;

@@ -2,8 +2,10 @@
  * import_parse.h -- the import formats of orblctl import, read into
  * memory: rbldnsd ip4set/ip6trie data ("1.2.3.4", "10.0.0.0/8", ranges
  * "10.0.0.1-10.0.0.9", "!" exclusions, ":A:TXT" values and defaults,
- * $SOA/$NS/$TTL) and plain lists ("ADDR|CIDR [reason]").  The whole file
- * is read before anything is written, so a bad line changes nothing.
+ * $SOA/$NS/$TTL) and plain lists ("ADDR|CIDR [reason]").  Entries are
+ * collected in memory (v), or, with an entry function, handed to it one
+ * by one as they are read (orblctl import: constant memory; it stages
+ * them in its transaction, so a bad line still changes nothing).
  *
  * Pure apart from reading the FILE: no database, no output (a warning
  * goes to the caller's warn function), so tests/fuzz/fuzz_import.c runs
@@ -38,12 +40,19 @@ typedef void	imp_tick_fn(void *arg, unsigned long lineno, uint64_t bytes);
 
 #define IMP_TICK_LINES	1024	/* a power of two */
 
+/* An entry as it is read, borrowed for the call (the reason too): 0 to go
+ * on, -1 to stop imp_parse (which returns -1; the function sets err). */
+typedef int	imp_entry_fn(void *arg, const struct imp_entry *);
+
 struct imp {
 	const char	*name;		/* the file, for the caller's messages */
 	unsigned long	 lineno;	/* lines read; on error the bad one */
 	char		 err[512];	/* why imp_parse failed */
-	struct imp_entry *v;		/* in file order */
-	size_t		 n, cap;
+	struct imp_entry *v;		/* in file order (no entry function) */
+	size_t		 n, cap;	/* entries read; v's size */
+	imp_entry_fn	*entry;		/* NULL: collect them in v */
+	void		*entryarg;
+	int		 failed;	/* the entry function said stop */
 	/* reasons: one copy per distinct run of equal strings */
 	char		**pool;
 	size_t		 npool, poolcap;

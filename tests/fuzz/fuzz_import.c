@@ -6,6 +6,9 @@
  * 127.0.0.0/8 (the default for an exclusion), a reason of 1..255 bytes
  * without control characters; a failure says why.  Round trip: the
  * entries written back as rbldnsd lines "[!]NET :A:TXT" parse the same.
+ * Streaming: parsed again with an entry function (orblctl import's way,
+ * the parser's strings trimmed as it goes), every entry handed out is the
+ * one collected, reason text included, and the outcome is the same.
  *
  * The parser is tools/import_parse.c, linked as it is (the replay
  * binaries take it from libtools.a); the reason rule is the real one
@@ -105,6 +108,50 @@ roundtrip(const struct imp *im)
 	free(buf);
 }
 
+/* The collected entries, for the streamed ones to be checked against. */
+struct cmp {
+	const struct imp	*want;
+	size_t			 n;
+};
+
+static int
+cmp_entry(void *arg, const struct imp_entry *e)
+{
+	struct cmp		*c = arg;
+	const struct imp_entry	*w;
+
+	if (e->seq != c->n || c->n >= c->want->n)
+		abort();
+	w = &c->want->v[c->n++];
+	if (addr_cmp(&w->net, &e->net) != 0 || w->exclude != e->exclude ||
+	    w->code != e->code || (w->reason == NULL) != (e->reason == NULL) ||
+	    (w->reason != NULL && strcmp(w->reason, e->reason) != 0))
+		abort();
+	return 0;
+}
+
+static void
+streamed(const struct imp *want, int wantrc, const char *data, size_t size,
+    int rbldnsd)
+{
+	struct imp	 im;
+	struct cmp	 c = { want, 0 };
+	FILE		*f;
+	int		 rc;
+
+	imp_init(&im, "fuzz");
+	im.entry = cmp_entry;
+	im.entryarg = &c;
+	if ((f = fmemopen((void *)(uintptr_t)data, size, "r")) == NULL)
+		abort();
+	rc = imp_parse(&im, f, rbldnsd);
+	fclose(f);
+	if (rc != wantrc || im.lineno != want->lineno ||
+	    (rc == 0 && (c.n != want->n || im.n != want->n)) || im.v != NULL)
+		abort();
+	imp_free(&im);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -116,6 +163,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (rbldnsd = 0; rbldnsd <= 1; rbldnsd++) {
 		rc = run(&im, (const char *)data, size, rbldnsd);
 		check(&im, rc);
+		streamed(&im, rc, (const char *)data, size, rbldnsd);
 		if (rc == 0 && im.n > 0)
 			roundtrip(&im);
 		imp_free(&im);

@@ -284,7 +284,8 @@ sub db_problems {
 	my $serial = soa_serial();
 	my $mark = $o->log_mark;
 	$o->ctl_ok('add', '192.0.2.99', '--expires', '4s');
-	my $due = $o->sql("SELECT expires FROM listing WHERE cidr = '192.0.2.99'");
+	my $due = $o->sql("SELECT expires FROM listing WHERE net = " .
+	    Orbl::net_key('192.0.2.99'));
 	# Listed until it is due (the expiry is the server-side timer this
 	# waits for; 4 s leaves a loaded machine room to see it listed).
 	my $t = wait_until(30, 0.05, sub {

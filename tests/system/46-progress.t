@@ -106,7 +106,8 @@ ok(@reading >= 1, 'import: "reading" frames with lines, % and a rate')
 ok(!grep({ !/^reading .*: (\d+) lines/ || $1 % 1024 != 0 } @reading),
     'import: the clock is read every 1024 lines, not per line')
     or diag(explain(\@reading));
-ok(grep({ /^writing \Q$big\E: \d+ of $N entries, \d+%, $RATE entries\/s/ } @f),
+# (the rate may be cut off at the terminal's 80 columns: the path is long)
+ok(grep({ /^writing \Q$big\E: \d+ of $N entries, \d+%, \d/ } @f),
     'import: "writing" frames count entries of the total')
     or diag(explain(\@f));
 is(render($r->{tty}), '', 'import: the line is blanked at the end');

@@ -241,8 +241,9 @@ is($lk->{probes}[0]{probe}, $rq->{retest}{probe},
 	$o->write_conf({ %{$o->{conf}}, relist_retest => '2s' });
 	ok($o->start_prober, 'orbl-prober restarted with relist_retest = 2s');
 	ok(listed_in_dns($cip, 0, 40), 'C delisted by its periodic re-test');
-	like($o->sql("SELECT why FROM journal WHERE cidr = '$cip' AND op = " .
-	    "'remove'"), qr/re-test.*closed/, 'the journal says why');
+	like($o->sql("SELECT s FROM journal JOIN str ON str.id = why WHERE " .
+	    "net = " . Orbl::net_key($cip) . " AND op = 'remove'"),
+	    qr/re-test.*closed/, 'the journal says why');
 	my $sub = $o->sql("SELECT submitter FROM submission WHERE addr = " .
 	    "'$cip' ORDER BY id DESC LIMIT 1");
 	like($sub, qr/periodic re-test/, 'queued by the periodic re-test');

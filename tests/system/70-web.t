@@ -243,7 +243,7 @@ sub sqlq { my $s = shift; $s =~ s/'/''/g; return "'$s'" }
 	    "NULL, NULL, NULL, NULL, 'not-run', NULL, NULL, NULL)");
 	$o->ctl_ok('add', $hostile, '--reason', 'open relay (test 3)');
 	$o->sql("UPDATE listing SET source = 'probe', probe_id = $pid WHERE " .
-	    "cidr = '$hostile'");
+	    "net = " . Orbl::net_key($hostile));
 	my $h = html_ok($w->get("/lookup?ip=$hostile"), 200,
 	    'lookup page with hostile evidence');
 	unlike($h, qr/<script>alert\('x'\)/, 'no hostile markup anywhere');
@@ -553,7 +553,8 @@ my $req;
 	api_error($w->post_json('/api/v1/admin/remove', $body, from => $C,
 	    headers => { Authorization => "Bearer ${ADMIN}x" }), 403,
 	    'admin with a longer token');
-	is($o->sql("SELECT count(*) FROM listing WHERE cidr = '192.0.2.1'"), 1,
+	is($o->sql("SELECT count(*) FROM listing WHERE net = " .
+	    Orbl::net_key('192.0.2.1')), 1,
 	    'nothing removed');
 	my $open = $o->sql("SELECT id FROM delist_request WHERE addr = " .
 	    "'192.0.2.1' AND state = 'pending'");
@@ -562,8 +563,10 @@ my $req;
 	    'admin with the right token');
 	is($j->{removed}, '192.0.2.1', 'removed');
 	is_deeply($j->{requests_answered}, [$open], 'the open request answered');
-	is($o->sql("SELECT actor || ' ' || why FROM journal WHERE cidr = " .
-	    "'192.0.2.1' AND op = 'remove'"), 'web-admin owner proved the fix',
+	is($o->sql("SELECT a.s || ' ' || w.s FROM journal JOIN str a ON " .
+	    "a.id = actor JOIN str w ON w.id = why WHERE net = " .
+	    Orbl::net_key('192.0.2.1') . " AND op = 'remove'"),
+	    'web-admin owner proved the fix',
 	    'journal: actor web-admin, the reason');
 	is($o->sql("SELECT state FROM delist_request WHERE id = $open"),
 	    'delisted', 'the request is delisted');

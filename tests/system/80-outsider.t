@@ -126,7 +126,8 @@ sub dns_synced {
 
 sub listed_in_db {
 	my ($ip) = @_;
-	return $o->sql("SELECT count(*) FROM listing WHERE cidr = '$ip'");
+	return $o->sql("SELECT count(*) FROM listing WHERE net = " .
+	    Orbl::net_key($ip));
 }
 
 sub plog { Orbl::slurp($o->prober_log) }
@@ -168,10 +169,12 @@ sub probe_listed {
 	    "hops, ip) VALUES ('$ip', $port, $t, $t, 'confirmed', " .
 	    "'single-hop', X'04$net')");
 	my $pid = $oo->sql("SELECT max(id) FROM probe");
-	$oo->sql("INSERT INTO listing (family, net, prefix, cidr, reason, " .
-	    "source, probe_id, actor, created, updated) VALUES (4, X'$net', " .
-	    "32, '$ip', 'open relay (single-hop): evidence: probe #$pid', " .
-	    "'probe', $pid, 'prober', $t, $t)");
+	my $why = "open relay (single-hop): evidence: probe #$pid";
+	$oo->sql(Orbl::str_add_sql($why) . Orbl::str_add_sql('prober') .
+	    "INSERT INTO listing (net, reason, source, probe_id, actor, " .
+	    "created, updated) VALUES (" . Orbl::net_key($ip) . ", " .
+	    Orbl::str_id_sql($why) . ", 'probe', $pid, " .
+	    Orbl::str_id_sql('prober') . ", $t, $t)");
 	$oo->sql("INSERT INTO evidence (addr, port, probe_id) VALUES " .
 	    "('$ip', $port, $pid)");
 	return $pid;

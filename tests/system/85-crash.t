@@ -266,7 +266,8 @@ sub soa_serial {
 }
 sub db_listed {
 	my ($ip) = @_;
-	return q1("SELECT count(*) FROM listing WHERE cidr = '$ip' AND " .
+	return q1("SELECT count(*) FROM listing WHERE net = " .
+	    Orbl::net_key($ip) . " AND " .
 	    "exclude = 0 AND (expires IS NULL OR expires > " .
 	    "CAST(strftime('%s', 'now') AS INTEGER))") > 0;
 }
@@ -538,8 +539,9 @@ my ($s1, $ip1);
 	is(q1("SELECT probe_id FROM delist_request WHERE id = $rq") > $p1, 1,
 	    'the decision names the new re-test');
 	ok(!db_listed($ip), 'the probe listing is gone');
-	like(q1("SELECT op || ' ' || actor FROM journal WHERE cidr = '$ip' " .
-	    "ORDER BY serial DESC LIMIT 1"), qr/^remove prober/,
+	like(q1("SELECT op || ' ' || s FROM journal JOIN str ON str.id = " .
+	    "actor WHERE net = " . Orbl::net_key($ip) . " ORDER BY serial " .
+	    "DESC LIMIT 1"), qr/^remove prober/,
 	    'the journal says so');
 	$r = $o->ctl('delist-request', $ip, '--contact', 'owner@crash.test');
 	is($r->{rc}, 1, 'a new request after the decision: refused ...');

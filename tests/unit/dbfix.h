@@ -63,6 +63,7 @@ static const char *dbfix_events(struct dbfix *, const char *, int64_t)
 		    DBFIX_UNUSED;
 static struct addr dbfix_addr(const char *) DBFIX_UNUSED;
 static uint32_t	dbfix_serial(struct db *) DBFIX_UNUSED;
+static const char *dbfix_net(const char *) DBFIX_UNUSED;
 
 /* The directory and the path, no database yet (f zeroed by the caller).
  * 0, or -1 with a message on stderr. */
@@ -256,6 +257,28 @@ dbfix_addr(const char *s)
 	if (addr_parse(s, &a, err, sizeof(err)) != 0)
 		fail_msg("%s", err);
 	return a;
+}
+
+/*
+ * The key of listing.net and journal.net for an address or network as an
+ * SQL blob literal (schema.sql: family byte, 4 or 16 address bytes,
+ * prefix byte), for the raw queries: "x'04c000020520'".  One of four
+ * static buffers, so a query can name a few.
+ */
+static const char *
+dbfix_net(const char *s)
+{
+	static char	 buf[4][48];
+	static int	 next;
+	struct addr	 a = dbfix_addr(s);
+	char		*p = buf[next++ % 4];
+	int		 i, n = a.family == 4 ? 4 : 16, o;
+
+	o = snprintf(p, 48, "x'%02x", a.family);
+	for (i = 0; i < n; i++)
+		o += snprintf(p + o, (size_t)(48 - o), "%02x", a.a[i]);
+	snprintf(p + o, (size_t)(48 - o), "%02x'", a.prefix);
+	return p;
 }
 
 /* The journal's serial through the layer (12345 would mean untouched). */

@@ -1114,14 +1114,14 @@ test_probe_finish_lists(void **state)
 	    "1:plain:refused:0 2:percent-hack:relayed:5000");
 	/* Listed, with a journal row: serial + 1. */
 	assert_int_equal(dbfix_serial(f->db), s0 + 1);
-	snprintf(buf, sizeof(buf), "%s", dbfix_text(f, "SELECT cidr || ' ' || "
-	    "source || ' ' || probe_id || ' ' || reason FROM listing WHERE "
-	    "cidr = '192.0.2.5'"));
-	assert_string_equal(buf, "192.0.2.5 probe 1 open relay");
+	snprintf(buf, sizeof(buf), "%s", dbfix_text(f, "SELECT hex(net) || "
+	    "' ' || source || ' ' || probe_id || ' ' || s FROM listing JOIN "
+	    "str ON str.id = reason WHERE net = %s", dbfix_net("192.0.2.5")));
+	assert_string_equal(buf, "04C000020520 probe 1 open relay");
 	snprintf(buf, sizeof(buf), "%s", dbfix_text(f, "SELECT serial || "
-	    "' ' || op || ' ' || cidr || ' ' || why FROM journal ORDER BY "
-	    "serial DESC LIMIT 1"));
-	assert_string_equal(buf, "2 add 192.0.2.5 test 2 arrived");
+	    "' ' || op || ' ' || hex(net) || ' ' || s FROM journal JOIN str "
+	    "ON str.id = why ORDER BY serial DESC LIMIT 1"));
+	assert_string_equal(buf, "2 add 04C000020520 test 2 arrived");
 	assert_string_equal(sub_get(f->db, 1).state, "done");
 	assert_string_equal(sub_get(f->db, 1).result, "confirmed");
 	/* Finishing again with the same listing does not journal twice. */
@@ -1269,9 +1269,10 @@ test_probe_confirm(void **state)
 	assert_string_equal(tests_of(f->db, p), "1:plain:accepted:0");
 	/* Listed in the same go. */
 	assert_int_equal(dbfix_serial(f->db), 1);
-	snprintf(buf, sizeof(buf), "%s", dbfix_text(f, "SELECT cidr || ' ' || "
-	    "probe_id || ' ' || why FROM journal JOIN listing USING (cidr)"));
-	assert_string_equal(buf, "192.0.2.5 1 late arrival");
+	snprintf(buf, sizeof(buf), "%s", dbfix_text(f, "SELECT hex(l.net) || "
+	    "' ' || l.probe_id || ' ' || w.s FROM journal j JOIN listing l "
+	    "USING (net) JOIN str w ON w.id = j.why"));
+	assert_string_equal(buf, "04C000020520 1 late arrival");
 	s = sub_get(f->db, 1);
 	assert_string_equal(s.state, "done");
 	assert_string_equal(s.result, "confirmed");

@@ -251,23 +251,48 @@ sub ctl_ok {
 	return $r;
 }
 
+# The key of listing.net and journal.net (schema.sql: family byte, the 4
+# or 16 address bytes, prefix byte) of an address or CIDR, as an SQL blob
+# literal: net_key('192.0.2.5') is X'04C000020520'.
+sub net_key {
+	my ($cidr) = @_;
+	my ($ip, $len) = split(m{/}, $cidr, 2);
+	my $v6 = $ip =~ /:/;
+	my $bin = inet_pton($v6 ? AF_INET6 : AF_INET, $ip) //
+	    croak "net_key: not an address: $cidr";
+	$len //= $v6 ? 128 : 32;
+	return sprintf("X'%02X%s%02X'", $v6 ? 6 : 4, uc(unpack('H*', $bin)),
+	    $len);
+}
+
+# SQL for the id of an interned text (table str), to be run after
+# str_add_sql($text) put it there.
+sub str_add_sql {
+	my ($t) = @_;
+	$t =~ s/'/''/g;
+	return "INSERT OR IGNORE INTO str (s) VALUES ('$t');";
+}
+sub str_id_sql {
+	my ($t) = @_;
+	$t =~ s/'/''/g;
+	return "(SELECT id FROM str WHERE s = '$t')";
+}
+
 # A probe listing of the IPv4 address ip with its evidence on port (25),
 # written as a confirmed run leaves it, age seconds ago (0) (an operator's
 # entry of the same address becomes one).  Returns the probe id.
 sub probe_listed {
 	my ($self, $ip, $port, $age) = @_;
 	$port //= 25;
-	my $hex = join('', map { sprintf('%02X', $_) } split(/\./, $ip)) .
-	    '00' x 12;
 	my $now = int(time) - ($age // 0);
 	$self->sql("INSERT INTO probe (addr, port, started, finished, " .
 	    "verdict) VALUES ('$ip', $port, $now, $now, 'confirmed')");
 	my $pid = $self->sql("SELECT max(id) FROM probe");
-	$self->sql("INSERT INTO listing (family, net, prefix, cidr, source, " .
-	    "probe_id, actor, created, updated) VALUES (4, X'$hex', 32, " .
-	    "'$ip', 'probe', $pid, 'prober', $now, $now) ON CONFLICT " .
-	    "(family, net, prefix) DO UPDATE SET source = 'probe', " .
-	    "probe_id = $pid");
+	$self->sql(str_add_sql('prober') . "INSERT INTO listing (net, " .
+	    "source, probe_id, actor, created, updated) VALUES (" .
+	    net_key($ip) . ", 'probe', $pid, " . str_id_sql('prober') .
+	    ", $now, $now) ON CONFLICT (net) DO UPDATE SET " .
+	    "source = 'probe', probe_id = $pid");
 	$self->sql("INSERT INTO evidence (addr, port, probe_id) VALUES " .
 	    "('$ip', $port, $pid)");
 	return $pid;
