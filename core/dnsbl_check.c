@@ -118,8 +118,8 @@ dnsbl_check_add(struct dnsbl_check *c, const char *zone, size_t zlen,
 	for (i = 0; i < c->nlists; i++)
 		if (strlen(c->lists[i].zone) == zlen &&
 		    strncasecmp(c->lists[i].zone, zone, zlen) == 0 &&
-		    c->lists[i].nsrv == nsrv &&
-		    memcmp(c->lists[i].srv, srv, sizeof(*srv) * nsrv) == 0)
+		    c->lists[i].nsrv == nsrv && (nsrv == 0 ||
+		    memcmp(c->lists[i].srv, srv, sizeof(*srv) * nsrv) == 0))
 			return 0;	/* the same list twice */
 	if (c->nlists == DNSBL_MAXLISTS) {
 		snprintf(err, errlen, "too many lists (at most %d)",
@@ -137,7 +137,8 @@ dnsbl_check_add(struct dnsbl_check *c, const char *zone, size_t zlen,
 		return -1;
 	}
 	c->nlists++;
-	memcpy(l->srv, srv, sizeof(*srv) * nsrv);
+	if (nsrv > 0)	/* srv may be NULL then: no memcpy from NULL */
+		memcpy(l->srv, srv, sizeof(*srv) * nsrv);
 	l->nsrv = nsrv;
 	if (nsrv == 0) {
 		l->done = 1;
