@@ -27,6 +27,7 @@
 
 #include <event2/event.h>
 
+#include "clock.h"
 #include "conf.h"
 #include "dnsq.h"
 #include "log.h"
@@ -295,15 +296,6 @@ struct dnsq {
 };
 
 static void	sweep(struct dnsq *, int64_t);
-
-static int64_t
-now_ms(void)
-{
-	struct timespec	 ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 struct dnsq *
 dnsq_new(struct event_base *base, int64_t timeout_ms)
@@ -681,7 +673,7 @@ static void
 udp_cb(evutil_socket_t fd, short ev, void *arg)
 {
 	struct dnsq	*d = arg;
-	int64_t		 now = now_ms();
+	int64_t		 now = clock_mono_msec();
 
 	(void)ev;
 	udp_read(d, fd, now);
@@ -748,7 +740,7 @@ tcp_cb(evutil_socket_t fd, short ev, void *arg)
 {
 	struct dnsq_query	*q = arg;
 	struct dnsq		*d = q->d;
-	int64_t			 now = now_ms();
+	int64_t			 now = clock_mono_msec();
 
 	(void)fd;
 	tcp_event(d, q, (ev & EV_WRITE) != 0, now);
@@ -760,7 +752,7 @@ timer_cb(evutil_socket_t fd, short ev, void *arg)
 {
 	(void)fd;
 	(void)ev;
-	sweep(arg, now_ms());
+	sweep(arg, clock_mono_msec());
 }
 
 static void
@@ -844,7 +836,7 @@ dnsq_start(struct dnsq *d, void (*end)(void *), void *arg)
 		fatalx("%s: cannot set up events", __func__);
 	if (d->rbuf == NULL)
 		d->rbuf = xmalloc(DNSQ_RBUF);
-	d->t0 = now = now_ms();
+	d->t0 = now = clock_mono_msec();
 	d->tick_at = now + d->tick_every;
 	for (i = 0; i < d->nq; i++) {
 		q = d->q[i];

@@ -18,6 +18,7 @@
 
 #include <event2/event.h>
 
+#include "clock.h"
 #include "conf.h"
 #include "db.h"
 #include "dnsd.h"
@@ -92,15 +93,6 @@ dnsd_data_free(struct dnsd_data *d)
 	free(d);
 }
 
-static double
-now_secs(void)
-{
-	struct timespec	 ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 /* CPU time of the calling thread. */
 static double
 cpu_secs(void)
@@ -159,7 +151,7 @@ build_from_db(struct db *db, const struct conf *conf, char *err,
 	struct zone_meta	 meta;
 	char			 soa[512], ns[512];
 	int64_t			 now = time(NULL);
-	double			 t0 = now_secs();
+	double			 t0 = (clock_mono_usec() / 1e6);
 
 	d = xcalloc(1, sizeof(*d));
 	c.b = zone_index_builder_new();
@@ -183,7 +175,7 @@ build_from_db(struct db *db, const struct conf *conf, char *err,
 		dnsd_data_free(d);
 		return NULL;
 	}
-	d->build_secs = now_secs() - t0;
+	d->build_secs = (clock_mono_usec() / 1e6) - t0;
 	return d;
  dbfail:
 	snprintf(err, errlen, "%s", db_errmsg(db));
@@ -454,7 +446,7 @@ reload_check(struct reload *r, int force)
 		return NULL;
 	}
 
-	t0 = now_secs();
+	t0 = (clock_mono_usec() / 1e6);
 	c0 = cpu_secs();
 	if (force)
 		;
@@ -471,7 +463,7 @@ reload_check(struct reload *r, int force)
 	else if (now - r->last_full >= RELOAD_FULL_EVERY)
 		snprintf(why, sizeof(why), "the hourly full build");
 	else if ((d = patch_from_db(r, now, why, sizeof(why))) != NULL) {
-		d->build_secs = now_secs() - t0;
+		d->build_secs = (clock_mono_usec() / 1e6) - t0;
 		log_info("patched serial %u -> %u: %u changes in %.1f ms "
 		    "(loader cpu %.1f ms)", r->serial, d->serial,
 		    d->serial - r->serial, d->build_secs * 1e3,

@@ -12,6 +12,7 @@
 #include <event2/event.h>
 
 #include "addr.h"
+#include "clock.h"
 #include "conf.h"
 #include "cookie.h"
 #include "cookie_key.h"
@@ -646,15 +647,6 @@ run_poll(struct run *r)
 	}
 }
 
-static int64_t
-mono_usec(void)
-{
-	struct timespec	 ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
 /*
  * r decided: record it from the queue (RUN_RECORD_BUDGET_USEC).  While
  * stopping, at once: an undecided run is only re-queued, and the
@@ -686,7 +678,7 @@ runs_record_cb(evutil_socket_t fd, short ev, void *arg)
 	struct runs	*rs = arg;
 	struct run	*r, *rv[RUN_RECORD_BATCH];
 	struct timeval	 now = { 0, 0 };
-	int64_t		 t0 = mono_usec(), budget;
+	int64_t		 t0 = clock_mono_usec(), budget;
 	size_t		 n;
 
 	(void)fd;
@@ -704,10 +696,10 @@ runs_record_cb(evutil_socket_t fd, short ev, void *arg)
 			rv[n] = r;
 		}
 		run_finish_batch(rv, n);
-		if (mono_usec() - t0 >= budget)
+		if (clock_mono_usec() - t0 >= budget)
 			break;
 	}
-	rs->rec_last = mono_usec();
+	rs->rec_last = clock_mono_usec();
 	if (!TAILQ_EMPTY(&rs->recq))
 		evtimer_add(rs->ev_rec, &now);
 	else

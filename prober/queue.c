@@ -14,6 +14,7 @@
 #include <event2/event.h>
 
 #include "addr.h"
+#include "clock.h"
 #include "conf.h"
 #include "db.h"
 #include "log.h"
@@ -46,15 +47,6 @@ struct claim_pass {
 	struct prober	*p;
 	int		 n;		/* claimed (started or not) */
 };
-
-static int64_t
-queue_mono_us(void)
-{
-	struct timespec	 ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
 
 /* How many to claim in this pass (at most room). */
 static int
@@ -476,13 +468,13 @@ prober_tick(evutil_socket_t fd, short ev, void *arg)
 	now = time(NULL);
 	memset(&cp, 0, sizeof(cp));
 	cp.p = p;
-	t0 = queue_mono_us();
+	t0 = clock_mono_usec();
 	chunk = claim_chunk(room, t0);
 	if (chunk > 0 && db_submission_claim(p->db, now,
 	    sched_lease_until(&p->conf, now), "prober", chunk, claim_cb,
 	    &cp) == -1)
 		db_trouble(p, "claiming submissions");
-	t1 = queue_mono_us();
+	t1 = clock_mono_usec();
 	if (cp.n > 0)
 		claim_cost_us = (3 * claim_cost_us + (t1 - t0) / cp.n) / 4;
 	/* A full pass: more may be waiting, and there may be room. */

@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "ctl.h"
 #include "ctl_json.h"
 #include "mailq.h"
@@ -89,15 +90,6 @@ qc_keep_err(struct qc *qc, const char *buf, size_t n)
 	}
 }
 
-static long long
-mono_ms(void)
-{
-	struct timespec	 ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void
 qc_kill(pid_t pid)
 {
@@ -159,13 +151,13 @@ qc_run(struct qc *qc, struct mailq *q, char *err, size_t errlen)
 	setpgid(pid, pid);	/* also here: no race with the kill below */
 	close(out[1]);
 	close(ep[1]);
-	deadline = mono_ms() + qc->timeout * 1000;
+	deadline = (long long)clock_mono_msec() + qc->timeout * 1000;
 	pfd[0].fd = out[0];
 	pfd[1].fd = ep[0];
 	pfd[0].events = pfd[1].events = POLLIN;
 	nopen = 2;
 	while (nopen > 0) {
-		if ((left = deadline - mono_ms()) <= 0)
+		if ((left = deadline - (long long)clock_mono_msec()) <= 0)
 			goto timeout;
 		if (poll(pfd, 2, left > 1000 ? 1000 : (int)left) == -1) {
 			if (errno == EINTR)
@@ -197,7 +189,7 @@ qc_run(struct qc *qc, struct mailq *q, char *err, size_t errlen)
 			snprintf(err, errlen, "waitpid: %s", strerror(errno));
 			return -1;
 		}
-		if (mono_ms() >= deadline)
+		if ((long long)clock_mono_msec() >= deadline)
 			goto timeout;
 		usleep(10000);
 	}

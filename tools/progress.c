@@ -13,19 +13,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "progress.h"
 
 /* The meter whose line is on the screen, for progress_hide(). */
 static struct progress	*onscreen;
-
-static int64_t
-now_us(void)
-{
-	struct timespec	 ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
 
 int
 progress_wanted(int off)
@@ -65,7 +57,7 @@ progress_phase(struct progress *pg, const char *label, const char *unit,
 	pg->end = end;
 	pg->every = pg->countdown = every ? every : PROGRESS_EVERY;
 	pg->tlast = 0;
-	pg->t0 = pg->on ? now_us() : 0;
+	pg->t0 = pg->on ? clock_mono_usec() : 0;
 }
 
 void
@@ -78,7 +70,7 @@ progress_poll(struct progress *pg, uint64_t done, uint64_t pos)
 	pg->countdown = pg->every;
 	if (!pg->on)
 		return;
-	now = now_us();
+	now = clock_mono_usec();
 	if (pg->tlast != 0 && now - pg->tlast < PROGRESS_INTERVAL_MS * 1000)
 		return;
 	st.done = done;
@@ -94,7 +86,7 @@ int
 progress_due(struct progress *pg)
 {
 	return pg->on && (pg->tlast == 0 ||
-	    now_us() - pg->tlast >= PROGRESS_INTERVAL_MS * 1000);
+	    clock_mono_usec() - pg->tlast >= PROGRESS_INTERVAL_MS * 1000);
 }
 
 /* All of buf to stderr; a terminal that fails ends the meter. */
@@ -147,7 +139,7 @@ progress_draw(struct progress *pg, const char *text)
 		out[n++] = ' ';
 	put(pg, out, n);
 	pg->shown = cols;
-	pg->tlast = now_us();
+	pg->tlast = clock_mono_usec();
 	onscreen = pg->shown > 0 ? pg : NULL;
 }
 
