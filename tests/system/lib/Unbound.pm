@@ -28,6 +28,8 @@ use Time::HiRes qw(time sleep);
 
 use Net::DNS;
 
+use Postfix ();	# its spew and slurp
+
 my $CREATOR = $$;
 my %LIVE;
 
@@ -65,22 +67,6 @@ sub free_ip53 {
 	croak 'no 127.0.53.N with port 53 free';
 }
 
-sub spew {
-	my ($path, $text) = @_;
-	open(my $fh, '>', $path) or croak "$path: $!";
-	print $fh $text;
-	close($fh) or croak "$path: $!";
-}
-
-sub slurp {
-	my ($path) = @_;
-	open(my $fh, '<', $path) or return '';
-	local $/;
-	my $s = <$fh>;
-	close($fh);
-	return $s // '';
-}
-
 # new(dir => DIR, conf => TEXT, zones => [NAME...], ip => 127.0.53.N)
 sub new {
 	my ($class, %o) = @_;
@@ -97,14 +83,14 @@ sub new {
 	    unless $self->{prog};
 	$self->{file} = "$self->{dir}/unbound.conf";
 	$self->{log} = "$self->{dir}/unbound.log";
-	spew($self->{file}, $self->config);
+	Postfix::spew($self->{file}, $self->config);
 	return $self;
 }
 
 sub ip { $_[0]{ip} }
 sub conffile { $_[0]{file} }
 sub logfile { $_[0]{log} }
-sub log { slurp($_[0]{log}) }
+sub log { Postfix::slurp($_[0]{log}) }
 sub error { $_[0]{error} // '' }
 sub pid { $_[0]{pid} }
 
