@@ -176,6 +176,23 @@ const struct conf_key conf_keys[] = {
 	{ "query_daily_limit", CONF_UINT, OFF(query_daily_limit), 0, "0",
 	  "orbl-dnsd: queries per source prefix per day; beyond it the answer "
 	  "is 127.255.255.255 (0: no limit)" },
+	{ "tsig_key", CONF_STRLIST, OFF(tsig_key), OFF(ntsig_key), "",
+	  "TSIG key (repeatable): NAME ALGORITHM SECRET, ALGORITHM hmac-sha256 "
+	  "or hmac-sha512, SECRET in base64 as tsig-keygen prints it, or "
+	  "file:PATH of a file holding only that secret" },
+	{ "xfr_allow", CONF_STRLIST, OFF(xfr_allow), OFF(nxfr_allow), "",
+	  "orbl-dnsd: CIDR [KEYNAME] (repeatable) that may transfer the zone "
+	  "(AXFR, IXFR), only with that TSIG key when one is named (none: "
+	  "nobody)" },
+	{ "xfr_max_clients", CONF_UINT, OFF(xfr_max_clients), 0, "8",
+	  "orbl-dnsd: zone transfers at once; one more is refused" },
+	{ "notify", CONF_STRLIST, OFF(notify), OFF(nnotify), "",
+	  "orbl-dnsd: ADDR:PORT [KEYNAME] (repeatable) sent a NOTIFY when the "
+	  "serial moves, signed with that TSIG key when one is named" },
+	{ "journal_keep", CONF_DURATION, OFF(journal_keep), 0, "0",
+	  "orbl-prober: drop journal rows older than this, keeping what IXFR "
+	  "needs for secondaries within it (one further behind gets a full "
+	  "transfer; 0: keep everything)" },
 	{ "report_local", CONF_STR, OFF(report_local), 0, "report",
 	  "local part (at sink_domain) taking forwarded spam: its Received "
 	  "chain names the relay to test" },

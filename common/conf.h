@@ -86,6 +86,15 @@ struct conf {
 	int		 nquery_deny;
 	char		*query_deny_action;	/* refuse|drop|blocked */
 	long long	 query_daily_limit;	/* 0: off */
+	/* mirrors: zone transfers, NOTIFY, TSIG, the journal's horizon */
+	char		*tsig_key[CONF_MAX_LIST];	/* NAME ALG SECRET */
+	int		 ntsig_key;
+	char		*xfr_allow[CONF_MAX_LIST];	/* CIDR [KEYNAME] */
+	int		 nxfr_allow;
+	long long	 xfr_max_clients;
+	char		*notify[CONF_MAX_LIST];		/* ADDR:PORT [KEYNAME] */
+	int		 nnotify;
+	long long	 journal_keep;			/* s, 0: forever */
 	/* submissions by mail, through the sink */
 	char		*report_local, *selftest_local;
 	char		*report_trust[CONF_MAX_LIST];	/* CIDRs */

@@ -87,6 +87,19 @@ struct zi_change {
 struct zone_index *zone_index_patch(const struct zone_index *base,
 	    const struct zi_change *changes, size_t n, int64_t now);
 
+/*
+ * Every entry of the data (control path: AXFR and IXFR render the zone
+ * from it), in no given order, with the values the index answers: an
+ * IPv6 entry inside ::ffff:0:0/96 comes as the IPv4 entry it maps to, the
+ * forced test points do not come unless the data has them, a reason equal
+ * to the default comes as NULL.  tops (zone_render.h's top labels) NULL:
+ * all; otherwise only entries touching a marked top.  cb returns 0 to go
+ * on; anything else stops and is returned.
+ */
+int	 zone_index_foreach(const struct zone_index *, const uint8_t *tops,
+	    int (*cb)(const struct addr *net, int exclude, uint32_t code,
+	    const char *reason, void *arg), void *arg);
+
 /* Hot path.  NULL: not listed (no entry, or excluded). */
 const struct zi_value *zone_index_lookup4(const struct zone_index *,
 	    uint32_t ip);

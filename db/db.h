@@ -169,6 +169,35 @@ int	 db_journal_covering(struct db *, const struct addr *ip,
 int	 db_journal_since(struct db *, uint32_t since,
 	    int (*cb)(const struct journal_entry *, void *), void *arg);
 
+/*
+ * Mirrors.  The expiry sweep: remove the listings expired at now, each
+ * with a journal row (actor, why "expired"), in one write transaction,
+ * so that the serial moves and secondaries follow expiry; *n removed
+ * (n may be NULL).
+ */
+int	 db_listing_expire(struct db *, int64_t now, const char *actor,
+	    uint64_t *n);
+/*
+ * Compact the journal: drop the rows written before `before` (Unix
+ * time) that IXFR no longer needs, keeping for every prefix its last row
+ * before the cut when that row is an add (what it was at the horizon).
+ * The horizon becomes the last serial written before the cut: every
+ * serial from it on can still be served by IXFR.  *deleted and *horizon
+ * may be NULL.
+ */
+int	 db_journal_prune(struct db *, int64_t before, uint64_t *deleted,
+	    uint32_t *horizon);
+/* The oldest serial IXFR can start from (0: the whole history). */
+int	 db_journal_horizon(struct db *, uint32_t *);
+/*
+ * What the journal says net was right after serial: cb gets the last
+ * row for exactly net with a serial <= serial when it is an add; returns
+ * DB_NOTFOUND when there is none or it is a remove (not listed then).
+ */
+int	 db_journal_state_at(struct db *, const struct addr *net,
+	    uint32_t serial,
+	    int (*cb)(const struct journal_entry *, void *), void *arg);
+
 /* Submissions: servers queued for testing. */
 struct submission {
 	int64_t		 id;
