@@ -6,6 +6,7 @@
  * zone_int.h, so a query makes no call into another file.
  */
 #include <stdlib.h>
+#include <string.h>
 
 #include "zone_index.h"
 #include "zone_int.h"
@@ -28,6 +29,120 @@ zone_index_stats(const struct zone_index *zi, struct zone_index_stats *st)
 	st->entries = zi->ns4 + zi->r4entries + zi->ns6 + zi->r6entries - 3 +
 	    (size_t)zi->tp1 + (size_t)zi->tp2;
 	st->bytes = zi->bytes;
+}
+
+/*
+ * zone_index_foreach: the entries back from the layout.  IPv4 singles are
+ * the listed /32s (with the forced 127.0.0.2), r4ent the other IPv4
+ * entries (with every /32 exclusion and the forced 127.0.0.1), r6ent the
+ * IPv6 ones (with the forced ::ffff:0:0/96 exclusion).
+ */
+
+/* Is a top label from first to last (IPv4 /8s or IPv6 /4s) marked? */
+static int
+fe_touch(const uint8_t *tops, unsigned int first, unsigned int last, int v6)
+{
+	unsigned int	 t;
+
+	if (tops == NULL)
+		return 1;
+	for (t = first; t <= last; t++)
+		if (tops[v6 && t >= 10 ? 256 + t - 10 : t])
+			return 1;
+	return 0;
+}
+
+static void
+fe_addr6(u128 x, int prefix, struct addr *a)
+{
+	int	 i;
+
+	memset(a, 0, sizeof(*a));
+	a->family = 6;
+	a->prefix = (uint8_t)prefix;
+	for (i = 15; i >= 0; i--, x >>= 8)
+		a->a[i] = (uint8_t)x;
+}
+
+/* One entry to cb: val an index into values, or VAL_EXCL. */
+static int
+fe_call(const struct zone_index *zi, const struct addr *a, uint32_t val,
+    int tp, int (*cb)(const struct addr *, int, uint32_t, const char *,
+    void *), void *arg)
+{
+	const struct zi_value	*v;
+	const char		*rsn;
+
+	if (val == VAL_EXCL)
+		return cb(a, 1, 0, NULL, arg);
+	v = &zi->values[val];
+	rsn = v->txt;
+	if (strcmp(rsn, zi->defrsn) == 0 ||
+	    (tp && strcmp(rsn, zi->tprsn) == 0))
+		rsn = NULL;
+	return cb(a, 0, v->code, rsn, arg);
+}
+
+int
+zone_index_foreach(const struct zone_index *zi, const uint8_t *tops,
+    int (*cb)(const struct addr *net, int exclude, uint32_t code,
+    const char *reason, void *arg), void *arg)
+{
+	const struct b4r	*r4;
+	const struct b6r	*r6;
+	struct addr		 a;
+	uint32_t		 ip, hi;
+	size_t			 b, i;
+	int			 rc;
+
+	for (b = 0; b < S4_BUCKETS; b++) {
+		if (tops != NULL && !tops[b >> 8])
+			continue;
+		for (i = zi->s4off[b]; i < zi->s4off[b + 1]; i++) {
+			ip = (uint32_t)b << 16 | zi->s4key[i];
+			if (ip == RFC5782_TP_LISTED && !zi->tp2)
+				continue;
+			addr_set_v4(&a, ip, 32);
+			if ((rc = fe_call(zi, &a, zi->s4v16 ? zi->s4v16[i] :
+			    zi->s4v32[i], ip == RFC5782_TP_LISTED, cb,
+			    arg)) != 0)
+				return rc;
+		}
+	}
+	for (i = 0; i < zi->r4entries; i++) {
+		r4 = &zi->r4ent[i];
+		if (r4->prefix == 32 && r4->net == RFC5782_TP_NEVER &&
+		    !zi->tp1)
+			continue;
+		hi = r4->net | (uint32_t)(((uint64_t)1 << (32 - r4->prefix)) -
+		    1);
+		if (!fe_touch(tops, r4->net >> 24, hi >> 24, 0))
+			continue;
+		addr_set_v4(&a, r4->net, r4->prefix);
+		if ((rc = fe_call(zi, &a, r4->val, 0, cb, arg)) != 0)
+			return rc;
+	}
+	for (i = 0; i < zi->ns6; i++) {
+		if (!fe_touch(tops, (unsigned int)(zi->s6key[i] >> 124),
+		    (unsigned int)(zi->s6key[i] >> 124), 1))
+			continue;
+		fe_addr6(zi->s6key[i], 128, &a);
+		if ((rc = fe_call(zi, &a, zi->s6val[i], 0, cb, arg)) != 0)
+			return rc;
+	}
+	for (i = 0; i < zi->r6entries; i++) {
+		r6 = &zi->r6ent[i];
+		if (r6->prefix == 96 && r6->net == MAPPED_HI << 32)
+			continue;	/* forced: the IPv4 data's block */
+		if (!fe_touch(tops, (unsigned int)(r6->net >> 124),
+		    (unsigned int)((r6->net | hostmask6(r6->prefix)) >> 124),
+		    1))
+			continue;
+		fe_addr6(r6->net, r6->prefix, &a);
+		if ((rc = fe_call(zi, &a, r6->val, 0, cb, arg)) != 0)
+			return rc;
+	}
+	return 0;
 }
 
 /*

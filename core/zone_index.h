@@ -92,9 +92,13 @@ struct zone_index *zone_index_patch(const struct zone_index *base,
  * from it), in no given order, with the values the index answers: an
  * IPv6 entry inside ::ffff:0:0/96 comes as the IPv4 entry it maps to, the
  * forced test points do not come unless the data has them, a reason equal
- * to the default comes as NULL.  tops (zone_render.h's top labels) NULL:
- * all; otherwise only entries touching a marked top.  cb returns 0 to go
- * on; anything else stops and is returned.
+ * to the default comes as NULL.  The data's test points come as the index
+ * answers them: 127.0.0.1/32 excluded, 127.0.0.2/32 listed (its reason
+ * NULL when it is the default or RFC5782_TP_REASON), whatever the data
+ * said.  tops (zone_render.h's top labels) NULL: all; otherwise only
+ * entries touching a marked top (as zr_mark_tops would mark them).  cb
+ * returns 0 to go on; anything else stops and is returned.  The net is
+ * borrowed for the call; the reason lives as long as the index.
  */
 int	 zone_index_foreach(const struct zone_index *, const uint8_t *tops,
 	    int (*cb)(const struct addr *net, int exclude, uint32_t code,

@@ -14,9 +14,14 @@
  *
  * The zone carries no IPv4-mapped IPv6 names except the test points: an
  * IPv6 entry inside ::ffff:0:0/96 is rendered as the IPv4 entry it maps
- * (as orbl-dnsd answers it).  A TXT template's '$' is the address for an
- * explicit name and the entry's CIDR for a wildcard: a zone cannot vary it
- * per query.
+ * (as orbl-dnsd answers it); a shorter IPv6 prefix (/95 or less) that
+ * covers that block still covers it with its wildcards (orbl-dnsd answers
+ * those names from the IPv4 data).  The RFC 5782 test points are forced
+ * whatever the data says: 127.0.0.2 and ::ffff:127.0.0.2 answer
+ * RFC5782_DEFAULT_A with RFC5782_TP_REASON, 127.0.0.1 and ::ffff:127.0.0.1
+ * are "not listed".  A TXT template's '$' is the address for an explicit
+ * name and the entry's CIDR for a wildcard (a zone cannot vary it per
+ * query), expanded as lookup_expand() does, cut at ZR_TXT_MAX - 1 bytes.
  *
  * Top blocks: the apex has no wildcard, so the subtree below each label
  * right under the apex is rendered independently of the others.  The top
@@ -39,6 +44,10 @@
 #define ZR_TYPE_A	1
 #define ZR_TYPE_TXT	16
 
+/* The TXT of a name that exists only to say "not listed" (an exclusion
+ * inside a wildcard's block, RFC 4592): no A record goes with it. */
+#define ZR_EXCLUDED_TXT	"not listed"
+
 /* One record, borrowed for the duration of the callback. */
 struct zr_rr {
 	int		 nlabels;	/* labels below the apex */
@@ -48,11 +57,13 @@ struct zr_rr {
 	uint16_t	 type;		/* ZR_TYPE_A or ZR_TYPE_TXT */
 	uint32_t	 a;		/* A: 127.0.0.x, host order */
 	const char	*txt;		/* TXT: the expanded text (no quoting,
-					   not split in 255-byte strings) */
+					   not split in 255-byte strings),
+					   NUL-terminated */
 	size_t		 txtlen;
 };
 
-/* Returns 0 to go on; anything else stops the render and is returned. */
+/* Returns 0 to go on; anything else stops the render and is returned.
+ * The callback must not render the same struct zr. */
 typedef int	(*zr_emit_fn)(const struct zr_rr *, void *arg);
 
 struct zr;
@@ -67,8 +78,10 @@ int	 zr_add(struct zr *, const struct addr *net, int exclude,
 	    uint32_t code, const char *reason);
 /*
  * Emit every record below the apex, top label by top label in order
- * (tops NULL), or only those under the top labels whose tops[n] is set.
- * Entries can no longer be added after the first render.
+ * (tops NULL), or only those under the top labels whose tops[n] is set
+ * (the same records, in the same order, as that part of a full render).
+ * Entries can no longer be added after the first render (zr_add then
+ * returns -1).  A struct zr is not for two renders at once.
  * Returns 0, or what emit returned.
  */
 int	 zr_render(struct zr *, const uint8_t *tops, zr_emit_fn, void *arg);
@@ -87,9 +100,12 @@ void	 zr_mark_tops(const struct addr *net, uint8_t *tops);
 /*
  * The records that differ between two renders of the tops marked in
  * tops: del gets the records of old that new does not have, then add the
- * records of new that old does not have (each set in a canonical order).
- * This is IXFR's condensed difference.  Returns 0, or what a callback
- * returned.
+ * records of new that old does not have (each set in a canonical order:
+ * by top label, then by the bytes of owner, type and rdata).  This is
+ * IXFR's condensed difference.  old or new NULL: an empty zone.  Both
+ * need only hold the entries that touch the marked tops (see
+ * zone_index_foreach).  Memory: the records of one top of old and new,
+ * plus the additions.  Returns 0, or what a callback returned.
  */
 int	 zr_diff(struct zr *old, struct zr *new, const uint8_t *tops,
 	    zr_emit_fn del, zr_emit_fn add, void *arg);
