@@ -171,9 +171,9 @@ int	 db_journal_since(struct db *, uint32_t since,
 
 /*
  * Mirrors.  The expiry sweep: remove the listings expired at now, each
- * with a journal row (actor, why "expired"), in one write transaction,
- * so that the serial moves and secondaries follow expiry; *n removed
- * (n may be NULL).
+ * with a journal row (actor, why "expired"), so that the serial moves and
+ * secondaries follow expiry; at most 10,000 in one write transaction, so
+ * a caller repeats while *n > 0 (n may be NULL).
  */
 int	 db_listing_expire(struct db *, int64_t now, const char *actor,
 	    uint64_t *n);

@@ -2,8 +2,12 @@
  * db_listing.c -- the listings (what orbl-dnsd serves) and their journal
  * (every change, the source of the zone serial and of IXFR-style
  * history): part of the db layer, see db.h.  The statements are in db.c's
- * table.
+ * table, except those of the mirrors' functions at the end (the expiry
+ * sweep, journal compaction, a prefix's state at a serial), which are
+ * prepared per call here.
  */
+#include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -678,4 +682,236 @@ db_journal_since(struct db *db, uint32_t since,
 	if (rc != SQLITE_DONE)
 		return db_fail(db, "journal");
 	return 0;
+}
+
+/*
+ * Mirrors: the expiry sweep, journal compaction and the state of a prefix
+ * at a serial.  Their statements are prepared per call (the sweep runs
+ * once a minute, compaction once an hour, a state lookup costs some
+ * microseconds more than with a kept statement) and finalized before
+ * returning: the connection's table in db.c stays as it is.
+ */
+
+/* Listings removed per call of the sweep: one short write transaction,
+ * so that a daemon's loop is never held long (it calls again). */
+#define EXPIRE_BATCH	10000
+
+/* meta key of the journal's horizon (db_journal_horizon). */
+#define META_HORIZON	"journal_horizon"
+
+static int
+mirror_prepare(struct db *db, const char *sql, sqlite3_stmt **s)
+{
+	if (sqlite3_prepare_v2(db->h, sql, -1, s, NULL) != SQLITE_OK) {
+		*s = NULL;
+		return db_fail(db, "prepare");
+	}
+	return 0;
+}
+
+/*
+ * The keys of up to max listings expired at now, copied out (the rows
+ * are removed after the scan, not while it runs).  *n keys in *keys
+ * (DB_NET_KEYMAX bytes each, the length in *lens); 0 or -1.
+ */
+static int
+expired_keys(struct db *db, int64_t now, int max, uint8_t (**keys)[
+    DB_NET_KEYMAX], int **lens, int *n)
+{
+	sqlite3_stmt	*s;
+	const void	*k;
+	int		 rc, kl;
+
+	*n = 0;
+	*keys = NULL;
+	*lens = NULL;
+	if (mirror_prepare(db, "SELECT net FROM listing WHERE expires <= ?1 "
+	    "LIMIT ?2", &s) == -1)
+		return -1;
+	sqlite3_bind_int64(s, 1, now);
+	sqlite3_bind_int(s, 2, max);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		k = sqlite3_column_blob(s, 0);
+		kl = sqlite3_column_bytes(s, 0);
+		if (k == NULL || kl < 1 || kl > DB_NET_KEYMAX)
+			continue;
+		if (*n % 256 == 0) {
+			*keys = xreallocarray(*keys, (size_t)*n + 256,
+			    sizeof(**keys));
+			*lens = xreallocarray(*lens, (size_t)*n + 256,
+			    sizeof(**lens));
+		}
+		memcpy((*keys)[*n], k, (size_t)kl);
+		(*lens)[*n] = kl;
+		(*n)++;
+	}
+	if (rc != SQLITE_DONE) {
+		db_fail(db, "expired");
+		sqlite3_finalize(s);
+		return -1;
+	}
+	sqlite3_finalize(s);
+	return 0;
+}
+
+/*
+ * At most EXPIRE_BATCH a call: *n tells how many went, and a caller that
+ * got a full batch calls again (orbl-prober from its timer, orblctl prune
+ * in a loop).  Each goes as db_listing_remove() removes a listing: a
+ * 'remove' journal row written now (its ts the clock's, not 'now': the
+ * journal's times follow its serials), the evidence with it.
+ */
+int
+db_listing_expire(struct db *db, int64_t now, const char *actor,
+    uint64_t *n)
+{
+	uint8_t		(*keys)[DB_NET_KEYMAX];
+	int		*lens, nkeys, i, own, rc;
+	uint64_t	 done = 0;
+	struct addr	 net;
+
+	if (n)
+		*n = 0;
+	if (db_tx_enter(db, &own) == -1)
+		return -1;
+	if ((rc = expired_keys(db, now, EXPIRE_BATCH, &keys, &lens,
+	    &nkeys)) == -1)
+		return db_tx_leave(db, own, -1);
+	for (i = 0; i < nkeys && rc == 0; i++) {
+		if (db_net_unkey(keys[i], lens[i], &net) == -1)
+			continue;	/* not a key: never written by us */
+		rc = db_listing_remove(db, &net, actor, "expired");
+		if (rc == DB_NOTFOUND)
+			rc = 0;
+		else if (rc == 0)
+			done++;
+	}
+	free(keys);
+	free(lens);
+	if ((rc = db_tx_leave(db, own, rc)) == 0 && n)
+		*n = done;
+	return rc;
+}
+
+/* *v = the integer in meta key (0 if absent): 0 or -1. */
+static int
+meta_u32(struct db *db, const char *key, uint32_t *v)
+{
+	char		 buf[32], *end;
+	unsigned long	 x;
+	int		 rc;
+
+	*v = 0;
+	if ((rc = db_meta_get(db, key, buf, sizeof(buf))) == DB_NOTFOUND)
+		return 0;
+	if (rc != 0)
+		return -1;
+	x = strtoul(buf, &end, 10);
+	if (end == buf || *end != '\0' || x > UINT32_MAX) {
+		db_seterr(db, "meta %s: not a serial: '%s'", key, buf);
+		return -1;
+	}
+	*v = (uint32_t)x;
+	return 0;
+}
+
+int
+db_journal_horizon(struct db *db, uint32_t *serial)
+{
+	return meta_u32(db, META_HORIZON, serial);
+}
+
+/*
+ * The cut is a serial, h: the last one written before 'before'.  Rows up
+ * to h go, except for each prefix its last row up to h when it is an add
+ * (it says the prefix was listed at h, and how).  The state of every
+ * prefix at any serial S >= h is then still its last row up to S, as
+ * before (none, or a remove: not listed).  Cutting by serial rather than
+ * by each row's time keeps that true when two writers' clocks disagree by
+ * a second (a row written later may carry an earlier time).
+ */
+int
+db_journal_prune(struct db *db, int64_t before, uint64_t *deleted,
+    uint32_t *horizon)
+{
+	sqlite3_stmt	*s = NULL;
+	int64_t		 h = 0;
+	uint32_t	 old;
+	uint64_t	 gone = 0;
+	char		 buf[32];
+	int		 own, rc;
+
+	if (deleted)
+		*deleted = 0;
+	if (horizon)
+		*horizon = 0;
+	if (db_tx_enter(db, &own) == -1)
+		return -1;
+	if ((rc = meta_u32(db, META_HORIZON, &old)) == -1 ||
+	    (rc = mirror_prepare(db, "SELECT max(serial) FROM journal "
+	    "WHERE ts < ?1", &s)) == -1)
+		goto out;
+	sqlite3_bind_int64(s, 1, before);
+	rc = db_step_int(db, s, &h, "prune");
+	sqlite3_finalize(s);
+	s = NULL;
+	if (rc == -1 || h <= 0)
+		goto out;
+	if ((rc = mirror_prepare(db, "DELETE FROM journal WHERE serial <= ?1 "
+	    "AND (op = 'remove' OR EXISTS (SELECT 1 FROM journal k "
+	    "WHERE k.net = journal.net AND k.serial > journal.serial "
+	    "AND k.serial <= ?1))", &s)) == -1)
+		goto out;
+	sqlite3_bind_int64(s, 1, h);
+	if ((rc = db_step_done(db, s, "prune")) == -1)
+		goto out;
+	gone = (uint64_t)sqlite3_changes64(db->h);
+	/* Never back: an earlier 'before' leaves the horizon where it is. */
+	if ((uint32_t)h > old) {
+		snprintf(buf, sizeof(buf), "%" PRIu32, (uint32_t)h);
+		if ((rc = db_meta_set(db, META_HORIZON, buf)) == -1)
+			goto out;
+		old = (uint32_t)h;
+	}
+ out:
+	sqlite3_finalize(s);
+	if ((rc = db_tx_leave(db, own, rc)) == 0) {
+		if (deleted)
+			*deleted = gone;
+		if (horizon)
+			*horizon = old;
+	}
+	return rc;
+}
+
+int
+db_journal_state_at(struct db *db, const struct addr *net, uint32_t serial,
+    int (*cb)(const struct journal_entry *, void *), void *arg)
+{
+	sqlite3_stmt		*s;
+	struct journal_entry	 j;
+	uint8_t			 k[DB_NET_KEYMAX];
+	int			 rc;
+
+	/* journal_net (net) carries the rowid, the serial: one seek. */
+	if (mirror_prepare(db, "SELECT j.serial, j.ts, j.op, j.net, "
+	    "j.exclude, j.code, r.s, j.source, a.s, w.s, j.expires "
+	    "FROM journal j LEFT JOIN str r ON r.id = j.reason "
+	    "LEFT JOIN str a ON a.id = j.actor "
+	    "LEFT JOIN str w ON w.id = j.why "
+	    "WHERE j.net = ?1 AND j.serial <= ?2 "
+	    "ORDER BY j.serial DESC LIMIT 1", &s) == -1)
+		return -1;
+	bind_net(s, 1, net, k);
+	sqlite3_bind_int64(s, 2, serial);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		row_journal(s, &j);
+		rc = strcmp(j.op, "add") == 0 ? cb(&j, arg) : DB_NOTFOUND;
+	} else if (rc == SQLITE_DONE)
+		rc = DB_NOTFOUND;
+	else
+		rc = db_fail(db, "journal");
+	sqlite3_finalize(s);
+	return rc;
 }

@@ -5,7 +5,8 @@
  * relays deliver, and for spam reports and self-tests by mail
  * (probe/sink_report.c).  This file starts it (options, configuration, sinks,
  * the metrics listener, privileges, the database) and answers signals;
- * the work is queue.c's, the stats line and /metrics stats.c's.
+ * the work is queue.c's, the expiry sweep and journal compaction
+ * sweep.c's, the stats line and /metrics stats.c's.
  */
 #include <sys/resource.h>
 #include <sys/types.h>
@@ -294,6 +295,8 @@ main(int argc, char *argv[])
 	    evsignal_add(ev_term, NULL) || evsignal_add(ev_int, NULL) ||
 	    evsignal_add(ev_usr1, NULL) || evtimer_add(p.tick, &tv))
 		fatalx("cannot set up events");
+	/* Expired listings leave with a journal row (mirrors follow). */
+	prober_sweep_start(&p);
 	log_info("sink on %s port %u for %s@%s; up to %lld runs at once",
 	    p.conf.sink_listen[0].host, sink_port(p.sinks[0]),
 	    p.conf.sink_local, p.conf.sink_domain,
@@ -313,6 +316,7 @@ main(int argc, char *argv[])
 
 	prober_log_stats(&p, "exit");
 	loopwatch_stop();
+	prober_sweep_stop(&p);
 	metrics_server_free(p.metrics);
 	runs_free(p.runs);
 	for (i = 0; i < p.nsinks; i++)

@@ -1,7 +1,8 @@
 /*
  * prober.h -- orbl-prober's state, shared by main.c (start, sinks,
  * signals), queue.c (the tick: claims, runs, their results, the periodic
- * re-test scan) and stats.c (the stats line and the /metrics page).
+ * re-test scan), sweep.c (the expiry sweep and the journal's compaction)
+ * and stats.c (the stats line and the /metrics page).
  * Every decision they act on is core/schedule's.
  */
 #ifndef ORBL_PROBER_H
@@ -33,6 +34,13 @@ struct prober {
 	int			 nsinks;
 	struct metrics_server	*metrics;	/* NULL: no listener */
 	struct event		*tick;
+	struct event		*sweep;		/* sweep.c's timer */
+	int64_t			 sweep_next;	/* the expiry sweep due */
+	int64_t			 sweep_look;	/* next look at writes */
+	int64_t			 sweep_dv;	/* data_version then */
+	int64_t			 next_prune;	/* journal compaction due */
+	int			 sweep_locked;	/* said the lock, not the
+						   end of it yet */
 	int			 stopping;
 	time_t			 stop_deadline;
 	int64_t			 next_retest_scan, next_expire;
@@ -50,6 +58,10 @@ struct prober {
 /* The tick (an evtimer, arg the prober): claim what may run, start it;
  * while stopping, end the loop once the runs are recorded. */
 void	 prober_tick(evutil_socket_t, short, void *);
+/* The expiry sweep and journal compaction (sweep.c): the timer on
+ * p->base, a first pass at once; stop frees it. */
+void	 prober_sweep_start(struct prober *);
+void	 prober_sweep_stop(struct prober *);
 /* A call on p->db just failed: count it if a lock was the reason. */
 void	 prober_db_failed(struct prober *);
 

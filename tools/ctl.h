@@ -91,6 +91,7 @@ int	 cmd_list(struct ctl *, int, char **);
 int	 cmd_stats(struct ctl *, int, char **);
 int	 cmd_import(struct ctl *, int, char **);
 int	 cmd_export(struct ctl *, int, char **);
+int	 cmd_prune(struct ctl *, int, char **);
 int	 cmd_submit(struct ctl *, int, char **);
 int	 cmd_probe(struct ctl *, int, char **);
 int	 cmd_queue_check(struct ctl *, int, char **);

@@ -41,7 +41,8 @@ static const struct verb {
 	{ "import", cmd_import, "import FILE|- --format rbldnsd|plain "
 	    "[--replace] [--no-progress]" },
 	{ "export", cmd_export, "export --format rbldnsd|plain|zone "
-	    "[--zone NAME] [-o FILE] [--no-progress]" },
+	    "[--zone NAME] [-o FILE | --follow FILE] [--no-progress]" },
+	{ "prune", cmd_prune, "prune [--keep DURATION]" },
 	{ "stats", cmd_stats, "stats [--json]" },
 	{ "submit", cmd_submit, "submit ADDR [--port N] [--submitter TEXT] "
 	    "[--json] [--force]" },
