@@ -13,6 +13,13 @@
  * failed (ctx->error set), tsig_sign() appends the error TSIG the RFC
  * asks for instead (BADKEY and BADSIG unsigned, BADTIME signed with the
  * server's time in other data); the caller sets the rcode to NOTAUTH.
+ *
+ * Truncated MACs (RFC 8945 5.2.2.1): one longer than the hash, or shorter
+ * than max(10, hash/2) octets, is malformed (tsig_find: -1, FORMERR); one
+ * in between is checked and then refused with BADTRUNC (signed): our
+ * policy is the full length, and everything we send has the full MAC.
+ * The "last Time Signed per key" cache of RFC 8945 5.2.3 (a SHOULD) is
+ * not kept: replays inside the fudge are possible, as with most servers.
  */
 #ifndef ORBL_TSIG_H
 #define ORBL_TSIG_H
@@ -27,12 +34,17 @@
 #define TSIG_MAC_MAX		64
 #define TSIG_SECRET_MAX		256
 #define TSIG_NAME_MAX		255	/* wire */
-#define TSIG_FUDGE		300	/* s, what we send and accept */
-/* Room a TSIG RR of ours takes at most: key name, type..rdlength (10),
- * algorithm name (hmac-sha512., 13), time/fudge/maclen (10), MAC, orig
- * id/error/other len (6), other data (6). */
-#define TSIG_SPACE(keywirelen)	((keywirelen) + 10 + 13 + 10 + \
-				 TSIG_MAC_MAX + 6 + 6)
+#define TSIG_FUDGE		300	/* s, what we send; a request is checked
+					   against its own fudge (5.2.3) */
+/*
+ * Room a TSIG RR of ours takes at most, keywirelen being ctx->keynamelen
+ * (or the key's wirelen): key name, type..rdlength (10), then the larger
+ * of two rdatas: a signed one (algorithm name 13, time/fudge/maclen 10,
+ * MAC 64, orig id/error/other len 6, other data 6: 99) and an unsigned
+ * BADKEY answer, which echoes the request's algorithm name, whatever it
+ * is (up to 255, 10, no MAC, 6: 271).
+ */
+#define TSIG_SPACE(keywirelen)	((keywirelen) + 10 + TSIG_NAME_MAX + 16)
 
 /* TSIG errors (in the TSIG RR's error field) */
 #define TSIG_OK			0
@@ -90,7 +102,9 @@ struct tsig_rr {
 /*
  * Does the message end in a TSIG RR (the last additional record, class
  * ANY, TTL 0)?  1: yes, *t filled; 0: no TSIG; -1: malformed message or
- * TSIG (FORMERR), or a TSIG that is not the last record.
+ * TSIG (FORMERR): a TSIG that is not the last record, bytes after it, a
+ * MAC size hmac-sha256/512 does not allow (above; 0 only with an error
+ * set).  The names may be compressed in the message; *t has them whole.
  */
 int	 tsig_find(const uint8_t *msg, size_t len, struct tsig_rr *t);
 
@@ -99,9 +113,11 @@ struct tsig_ctx {
 	uint16_t	 error;		/* TSIG_* of the request */
 	uint64_t	 req_time;	/* the request's time signed */
 	uint8_t		 mac[TSIG_MAC_MAX];	/* the last MAC: the request's,
-					   then each message's we signed */
+					   then each message's we signed
+					   (or verified) */
 	size_t		 maclen;
-	int		 nsigned;	/* messages signed so far */
+	int		 nsigned;	/* messages signed (server) or
+					   verified (client) so far */
 	uint8_t		 keyname[TSIG_NAME_MAX];	/* as in the request,
 					   for the error answers */
 	size_t		 keynamelen;
@@ -111,9 +127,12 @@ struct tsig_ctx {
 
 /*
  * Check the request msg (len bytes, t its TSIG from tsig_find) at time
- * now.  Fills ctx; returns its error: TSIG_OK, TSIG_BADKEY (no such key,
- * or not with that algorithm), TSIG_BADSIG (wrong MAC), TSIG_BADTRUNC
- * (MAC shorter than allowed) or TSIG_BADTIME (outside the fudge).
+ * now (time(NULL)), in the RFC's order: key, MAC, time, truncation.
+ * Fills ctx; returns its error: TSIG_OK, TSIG_BADKEY (no such key, or not
+ * with that algorithm; ctx->key NULL), TSIG_BADSIG (wrong MAC),
+ * TSIG_BADTIME (outside the request's time signed +- its fudge) or
+ * TSIG_BADTRUNC (a truncated MAC that was right).  The message's ID may
+ * differ from the TSIG's original ID (the MAC is over the original).
  */
 int	 tsig_verify_request(const struct tsig_keys *, const uint8_t *msg,
 	    size_t len, const struct tsig_rr *t, int64_t now,
@@ -121,7 +140,11 @@ int	 tsig_verify_request(const struct tsig_keys *, const uint8_t *msg,
 /*
  * Sign the response message msg (len bytes, room for cap): append the
  * TSIG RR and count it in ARCOUNT.  Returns the new length, 0 if it does
- * not fit.  With ctx->error set: the error TSIG (see above).
+ * not fit (TSIG_SPACE(ctx->keynamelen) bytes of room always do, within
+ * 65535).  With ctx->error set: the error TSIG (see above); BADTIME's is
+ * signed with the request's time signed and ours in other data (as BIND
+ * and Knot do, so the client can check it).  msg's ID must be the
+ * request's original ID; every message of a transfer is signed.
  */
 size_t	 tsig_sign(struct tsig_ctx *, uint8_t *msg, size_t len, size_t cap,
 	    int64_t now);
@@ -132,8 +155,13 @@ size_t	 tsig_sign(struct tsig_ctx *, uint8_t *msg, size_t len, size_t cap,
  */
 size_t	 tsig_sign_request(const struct tsig_key *, struct tsig_ctx *,
 	    uint8_t *msg, size_t len, size_t cap, int64_t now);
-/* Check the answer to a request signed with ctx: TSIG_OK or an error
- * (an unsigned answer is TSIG_BADSIG). */
+/*
+ * Check the answer to a request signed with ctx (or, message after
+ * message, a multi-message answer: each must be signed).  TSIG_OK, or an
+ * error: an unsigned answer is TSIG_BADSIG, another key TSIG_BADKEY; an
+ * unsigned error TSIG gives its error; a signed one that verifies gives
+ * its error too (BADTIME).  ctx moves on only when the MAC was right.
+ */
 int	 tsig_verify_response(struct tsig_ctx *, const uint8_t *msg,
 	    size_t len, int64_t now);
 
