@@ -212,6 +212,13 @@ bench-scale: $(BENCH_PROGS)
 # make bench-prober: 1,000 probe runs at once against a farm of fake SMTP
 # servers on 127.77.x (bench/README.md, "the prober").  BENCH_RUNS,
 # BENCH_DELAY_MS, ... from the environment.  Never part of `make check`.
+# make bench-xfr: AXFR of the 1,010,000-entry bench zone from orbl-dnsd to
+# NSD (time, bytes, orbl-dnsd's extra memory, query capacity meanwhile),
+# IXFR of 10,000 changes, and Knot as the primary of the same zone file to
+# the same NSD (bench/README.md, "mirrors").
+.PHONY: bench-xfr
+bench-xfr: $(BENCH_PROGS)
+	BENCH_BIN=$(abspath $(PROGDIR)) bash bench/xfr.sh
 .PHONY: bench-prober
 bench-prober: $(PROGS)
 	BENCH_BIN=$(abspath $(PROGDIR)) bash bench/prober/bench-prober.sh
@@ -237,6 +244,10 @@ FUZZ_DEPS_fuzz_conf = $(COMMON_SRCS)
 FUZZ_DEPS_fuzz_report = probe/report.c $(COMMON_SRCS)
 # Replies from other lists' DNS servers (orblctl check, orbl-web /check).
 FUZZ_DEPS_fuzz_dnsq_reply = core/dnsq.c $(COMMON_SRCS)
+# TSIG records in zone transfer requests and NOTIFY answers (orbl-dnsd).
+FUZZ_DEPS_fuzz_tsig = dnsd/tsig.c $(COMMON_SRCS)
+# Zone transfer requests (orbl-dnsd: AXFR/IXFR question, SOA, TSIG).
+FUZZ_DEPS_fuzz_xfr_req = dnsd/xfr_req.c dnsd/tsig.c $(COMMON_SRCS)
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,build/fuzz/%,$(FUZZ_SRCS))
 fuzz: $(FUZZ_BINS)
 	@echo "run e.g.: mkdir -p build/fuzz/new; build/fuzz/fuzz_query build/fuzz/new tests/fuzz/corpus/query -max_total_time=60"
@@ -255,6 +266,8 @@ build/fuzz/fuzz_mailq: $(FUZZ_DEPS_fuzz_mailq) tools/mailq.h tools/mailq_top.h
 build/fuzz/fuzz_conf: $(COMMON_SRCS)
 build/fuzz/fuzz_dnsq_reply: $(FUZZ_DEPS_fuzz_dnsq_reply) core/dnsq.h
 build/fuzz/fuzz_report: $(FUZZ_DEPS_fuzz_report) probe/report.h
+build/fuzz/fuzz_tsig: $(FUZZ_DEPS_fuzz_tsig) dnsd/tsig.h
+build/fuzz/fuzz_xfr_req: $(FUZZ_DEPS_fuzz_xfr_req) dnsd/xfr_req.h dnsd/tsig.h
 
 # make fuzz-long: every target for FUZZ_LONG_RUNS executions or
 # FUZZ_LONG_TIME seconds, whichever comes first, under ASan+UBSan, over a

@@ -24,6 +24,10 @@ struct dnsd_data {
 	int			 patched;	/* a patch of the last data,
 						   not a build */
 	double			 build_secs;
+	/* Main thread only: zone transfers reading this data (xfr.c), and
+	 * whether it was retired meanwhile (the last transfer frees it). */
+	int			 xfr_pins;
+	int			 retired;
 };
 
 void	 dnsd_data_free(struct dnsd_data *);

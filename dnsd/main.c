@@ -28,8 +28,10 @@
 #include "quota.h"
 #include "reload.h"
 #include "rrl.h"
+#include "notify.h"
 #include "server.h"
 #include "stats.h"
+#include "xfr.h"
 #include "zone_conf.h"
 
 struct dnsd {
@@ -38,6 +40,7 @@ struct dnsd {
 	struct server		*srv;
 	struct reload		*rl;
 	struct metrics_server	*ms;
+	struct notify		*nt;	/* NOTIFY to the secondaries */
 	/* Main thread only. */
 	uint64_t		 builds, patches;	/* data swapped in */
 	double			 last_load;	/* wall clock; 0: never */
@@ -81,6 +84,8 @@ static void
 snapshot(struct dnsd *d, struct dnsd_stats *s)
 {
 	struct zone_index_stats	 zs;
+	struct xfr_stats	 xs;
+	struct notify_stats	 ns;
 	const struct dnsd_data	*data = server_data(d->srv);
 
 	memset(s, 0, sizeof(*s));
@@ -99,6 +104,22 @@ snapshot(struct dnsd *d, struct dnsd_stats *s)
 	s->build_secs = d->build_secs;
 	s->patch_secs = d->patch_secs;
 	s->scrapes = d->ms ? metrics_server_scrapes(d->ms) : 0;
+	xfr_stats(server_xfr(d->srv), &xs);
+	s->xfr_axfr = xs.axfr;
+	s->xfr_ixfr = xs.ixfr;
+	s->xfr_ixfr_full = xs.ixfr_full;
+	s->xfr_refused = xs.refused;
+	s->xfr_notauth = xs.notauth;
+	s->xfr_failed = xs.failed;
+	s->xfr_bytes = xs.bytes;
+	s->xfr_running = (uint64_t)xs.running;
+	s->tsig_queries = xs.signed_queries;
+	if (d->nt != NULL) {
+		notify_stats(d->nt, &ns);
+		s->notify_sent = ns.sent;
+		s->notify_answered = ns.answered;
+		s->notify_failed = ns.failed;
+	}
 }
 
 static void
@@ -138,6 +159,7 @@ data_ready_cb(struct dnsd_data *nd, void *arg)
 	log_info("serving serial %u: %zu entries (ready in %.3f s)",
 	    nd->serial, nd->entries, nd->build_secs);
 	server_set_data(d->srv, nd);
+	notify_serial(d->nt, nd->serial);
 }
 
 static void
@@ -252,6 +274,9 @@ check_conf(struct conf *c, void *arg)
 	struct quota		 quota;
 	struct sockaddr_storage	 ss;
 	socklen_t		 sslen;
+	struct xfr		*x;
+	struct notify		*nt = NULL;
+	struct event_base	*b = NULL;
 	char			 err[512];
 	int			 bad = 0, i, j;
 
@@ -275,6 +300,22 @@ check_conf(struct conf *c, void *arg)
 	    quota_init(&quota, c, 0, err, sizeof(err)) == -1) {
 		fprintf(stderr, "orbl-dnsd: %s\n", err);
 		bad = 1;
+	}
+	/* TSIG keys, xfr_allow, notify: as the daemon will read them */
+	if ((x = xfr_new(c, err, sizeof(err))) == NULL) {
+		fprintf(stderr, "orbl-dnsd: %s\n", err);
+		bad = 1;
+	} else {
+		if ((b = event_base_new()) == NULL ||
+		    (nt = notify_new(b, c, xfr_keys(x), err,
+		    sizeof(err))) == NULL) {
+			fprintf(stderr, "orbl-dnsd: %s\n", err);
+			bad = 1;
+		}
+		notify_free(nt);
+		if (b != NULL)
+			event_base_free(b);
+		xfr_free(x);
 	}
 	for (i = 0; i < c->ndnsd_metrics_listen; i++) {
 		const struct conf_listen *m = &c->dnsd_metrics_listen[i];
@@ -367,6 +408,10 @@ main(int argc, char *argv[])
 	}
 	d.rl = reload_start(&d.conf, d.base, data,
 	    problem[0] ? problem : NULL, data_ready_cb, &d);
+	if ((d.nt = notify_new(d.base, &d.conf, xfr_keys(server_xfr(d.srv)),
+	    err, sizeof(err))) == NULL)
+		fatalx("%s", err);
+	notify_serial(d.nt, data->serial);
 	server_start(d.srv, d.base, data);	/* the server owns data */
 	log_info("serving %d zone%s (%s%s) on %d address%s (%s port %u%s), "
 	    "%d UDP worker%s",
@@ -391,6 +436,8 @@ main(int argc, char *argv[])
 	d.rl = NULL;
 	server_stop(d.srv);
 	log_stats(&d, "exit");
+	notify_free(d.nt);
+	d.nt = NULL;
 	server_free(d.srv);
 	metrics_server_free(d.ms);
 	d.ms = NULL;

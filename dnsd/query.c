@@ -14,6 +14,7 @@
 #define DNS_HDRLEN	12
 #define DNS_FLAG_QR	0x8000
 #define DNS_TYPE_OPT	41
+#define DNS_TYPE_TSIG	250
 #define EDNS_MIN_SIZE	512
 #define EDNS_DO		0x8000
 #define EDNS_OPT_COOKIE	10
@@ -180,9 +181,10 @@ rd_edns_options(struct rd *r, uint16_t rdlen, struct query *q,
 
 /* The answer and authority RRs (skipped) and the additional RRs. */
 static void
-rd_records(struct rd *r, struct query *q, unsigned int skip,
-    unsigned int arcount, int *badcookie)
+rd_records(struct rd *r, struct query *q, const uint8_t *pkt,
+    unsigned int skip, unsigned int arcount, int *badcookie)
 {
+	const uint8_t	*rr;
 	unsigned int	 i;
 	uint16_t	 type, size, rdlen;
 	uint32_t	 ttl;
@@ -194,8 +196,17 @@ rd_records(struct rd *r, struct query *q, unsigned int skip,
 		rd_skip(r, rd_u16(r));		/* rdata */
 	}
 	for (i = 0; i < arcount && !r->err; i++) {
+		rr = r->p;
 		rd_skipname(r, &root);
 		type = rd_u16(r);
+		if (type == DNS_TYPE_TSIG) {
+			/* RFC 8945 5.1: the last record, or FORMERR */
+			if (i + 1 != arcount || rr - pkt > UINT16_MAX) {
+				r->err = 1;
+				return;
+			}
+			q->tsig_off = (uint16_t)(rr - pkt);
+		}
 		if (type != DNS_TYPE_OPT) {
 			rd_skip(r, 6);
 			rd_skip(r, rd_u16(r));
@@ -227,6 +238,7 @@ query_reset_edns(struct query *q)
 	q->edns_version = 0;
 	q->edns_do = 0;
 	q->cookie_len = 0;
+	q->tsig_off = 0;
 }
 
 enum query_result
@@ -273,7 +285,7 @@ query_parse(const uint8_t *pkt, size_t len, struct query *q)
 	q->qend = (uint16_t)(r.p - pkt);
 	q->has_question = 1;
 
-	rd_records(&r, q, (unsigned int)ancount + nscount, arcount,
+	rd_records(&r, q, pkt, (unsigned int)ancount + nscount, arcount,
 	    &badcookie);
 	if (r.err) {
 		/* a broken OPT (or RR before it) is answered without OPT */

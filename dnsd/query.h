@@ -43,6 +43,10 @@ struct query {
 	 * server cookie if any (8..32 bytes); cookie_len 0: none. */
 	uint8_t		 cookie_len;
 	uint8_t		 cookie[40];
+	/* TSIG (RFC 8945): where the TSIG RR starts, 0: none.  It is the
+	 * last additional record (one elsewhere is FORMERR); tsig.c reads
+	 * it (a signed query is answered off the per-query path). */
+	uint16_t	 tsig_off;
 };
 
 #define QUERY_COOKIE_CLIENT	8	/* client cookie length */

@@ -39,6 +39,8 @@
 #include "rrl.h"
 #include "server.h"
 #include "stats.h"
+#include "xfr.h"
+#include "xfr_req.h"
 #include "xmalloc.h"
 
 #define UDP_BATCH	32
@@ -56,6 +58,8 @@ struct tcp_conn {
 	struct server		*srv;
 	struct bufferevent	*bev;
 	int			 closing;	/* EOF seen: flush, then close */
+	struct xfr_job		*job;		/* a zone transfer under way:
+						   reading waits for it */
 	struct sockaddr_storage	 peer;		/* for the access rules */
 };
 TAILQ_HEAD(tcp_conns, tcp_conn);
@@ -111,6 +115,7 @@ struct server {
 	struct acl		 acl;
 	struct rrl		 rrl;
 	struct quota		 quota;
+	struct xfr		*xfr;		/* transfers, TSIG */
 	int			 need_src;	/* a rule looks at the source */
 	uint8_t			 cookie_secret[SIPHASH_KEYLEN];
 	_Atomic(struct dnsd_data *) data;
@@ -138,6 +143,8 @@ static void	tcp_accept_cb(struct evconnlistener *, evutil_socket_t,
 static void	tcp_read_cb(struct bufferevent *, void *);
 static void	tcp_write_cb(struct bufferevent *, void *);
 static void	tcp_event_cb(struct bufferevent *, short, void *);
+static void	tcp_xfr_done(void *, int);
+static void	xfr_count(struct server *, const uint8_t *, size_t, int);
 
 static int
 sock_bind(const struct conf_listen *l, int type, int reuseport, char *err,
@@ -218,6 +225,12 @@ server_new(const struct conf *conf, char *err, size_t errlen)
 		return NULL;
 	}
 	s->need_src = s->acl.active || s->rrl.rate > 0 || s->quota.limit > 0;
+	if ((s->xfr = xfr_new(conf, err, errlen)) == NULL) {
+		rrl_free(&s->rrl);
+		quota_free(&s->quota);
+		free(s);
+		return NULL;
+	}
 	/* DNS cookies' secret: per process, no configuration (a restart
 	 * costs cookie clients one round trip) */
 	if (RAND_bytes(s->cookie_secret, sizeof(s->cookie_secret)) != 1) {
@@ -317,6 +330,8 @@ server_start(struct server *s, struct event_base *base,
 	int	 i, j;
 
 	atomic_store(&s->data, data);
+	if (xfr_start(s->xfr, base) == -1)
+		fatal("xfr_start");
 	s->reclaim_ev = evtimer_new(base, reclaim_cb, s);
 	if (s->reclaim_ev == NULL)
 		fatalx("evtimer_new");
@@ -359,7 +374,10 @@ reclaim(struct server *s)
 			r++;
 			continue;
 		}
-		dnsd_data_free(s->retired[r].d);
+		if (s->retired[r].d->xfr_pins > 0)
+			s->retired[r].d->retired = 1;	/* xfr.c frees it */
+		else
+			dnsd_data_free(s->retired[r].d);
 		s->retired[r] = s->retired[--s->nretired];
 	}
 	if (s->nretired > 0) {
@@ -407,6 +425,12 @@ server_set_data(struct server *s, struct dnsd_data *nd)
 static void
 tcp_conn_free(struct tcp_conn *c)
 {
+	if (c->job != NULL) {
+		struct xfr_job *j = c->job;
+
+		c->job = NULL;
+		xfr_job_cancel(j);
+	}
 	TAILQ_REMOVE(&c->srv->conns, c, entry);
 	c->srv->nconns--;
 	bufferevent_free(c->bev);
@@ -441,6 +465,7 @@ server_free(struct server *s)
 	server_stop(s);
 	while (!TAILQ_EMPTY(&s->conns))
 		tcp_conn_free(TAILQ_FIRST(&s->conns));
+	xfr_free(s->xfr);	/* joins the transfers, frees pinned data */
 	for (i = 0; i < s->nworkers; i++) {
 		struct udp_worker *w = s->w[i];
 
@@ -523,6 +548,12 @@ answer_sum(struct dnsd_stats *o, const struct answer_stats *y)
 			o->queries[t][r] += counter_get(&y->queries[t][r]);
 }
 
+struct xfr *
+server_xfr(struct server *s)
+{
+	return s->xfr;
+}
+
 void
 server_stats(const struct server *s, struct dnsd_stats *o)
 {
@@ -568,8 +599,11 @@ qclock_get(struct qclock *c)
  * Hot path: one query from `from`, the access rules, the reply into out,
  * then (UDP) rate limiting.  Returns the reply length; 0 with *silent set
  * when a rule says "no reply" (query_deny_action = drop, RRL), 0 without
- * it when the packet is not a query.
+ * it when the packet is not a query.  Off the hot path: a TSIG-signed
+ * query is verified and its answer signed (xfr.c); a zone transfer
+ * request over TCP returns 0 with *silent = SERVE_XFR for the caller.
  */
+#define SERVE_XFR	2
 static size_t
 serve(struct server *s, const struct dnsd_data *d, const uint8_t *pkt,
     size_t len, const void *from, int tcp, struct qclock *clk,
@@ -590,6 +624,15 @@ serve(struct server *s, const struct dnsd_data *d, const uint8_t *pkt,
 
 	*silent = 0;
 	qr = query_parse(pkt, len, &q);
+	if (qr == QUERY_OK && (q.tsig_off != 0 || (tcp &&
+	    (q.qtype == XFR_T_AXFR || q.qtype == XFR_T_IXFR)))) {
+		if (tcp && (q.qtype == XFR_T_AXFR || q.qtype == XFR_T_IXFR)) {
+			*silent = SERVE_XFR;	/* the caller starts it */
+			return 0;
+		}
+		return xfr_signed_answer(s->xfr, d, pkt, len, &q, tcp, out,
+		    outcap, as);
+	}
 	if (qr == QUERY_DROP || (!s->need_src && q.cookie_len == 0))
 		return answer_build(d->zc, d->idx, pkt, len, &q, qr, tcp, out,
 		    outcap, as);
@@ -780,7 +823,7 @@ tcp_read_cb(struct bufferevent *bev, void *arg)
 	struct qclock		 clk;
 	uint8_t			 hdr[2];
 	size_t			 mlen, len;
-	int			 silent;
+	int			 silent, rc;
 
 	while (evbuffer_get_length(in) >= 2) {
 		if (evbuffer_get_length(out) > TCP_OUT_HIGH) {
@@ -805,6 +848,20 @@ tcp_read_cb(struct bufferevent *bev, void *arg)
 		len = serve(s, d, s->tcp_in, mlen, &c->peer, 1, &clk,
 		    s->tcp_out + 2, sizeof(s->tcp_out) - 2, &s->st, &s->ast,
 		    &silent);
+		if (len == 0 && silent == SERVE_XFR) {
+			/* later messages wait until the transfer is sent */
+			c->job = xfr_begin(s->xfr, (struct dnsd_data *)d,
+			    s->tcp_in, mlen, &c->peer, bev, tcp_xfr_done, c,
+			    &rc);
+			xfr_count(s, s->tcp_in, mlen, rc);
+			TAILQ_REMOVE(&s->conns, c, entry);
+			TAILQ_INSERT_TAIL(&s->conns, c, entry);
+			if (c->job != NULL) {
+				bufferevent_disable(bev, EV_READ);
+				return;
+			}
+			continue;
+		}
 		if (len == 0 && silent) {
 			/* query_deny_action = drop: no answer, no
 			 * connection either */
@@ -826,11 +883,62 @@ tcp_read_cb(struct bufferevent *bev, void *arg)
 	}
 }
 
+/* Count a transfer request like any TCP reply: a transfer started as
+ * one NOERROR reply (NOTAUTH has its own counter in xfr.c). */
+static void
+xfr_count(struct server *s, const uint8_t *pkt, size_t len, int rcode)
+{
+	struct query	 q;
+	int		 qt;
+
+	counter_inc(&s->st.tcp_out);
+	if (query_parse(pkt, len, &q) != QUERY_OK)
+		qt = ANSWER_QT_OTHER;
+	else
+		qt = q.qtype == XFR_T_IXFR ? ANSWER_QT_IXFR : ANSWER_QT_AXFR;
+	switch (rcode) {
+	case 0:
+		counter_inc(&s->ast.noerror);
+		break;
+	case 1:
+		counter_inc(&s->ast.formerr);
+		break;
+	case 5:
+		counter_inc(&s->ast.refused);
+		break;
+	default:
+		return;
+	}
+	counter_inc(&s->ast.queries[qt][rcode]);
+}
+
+/* A transfer is over: go on reading the connection, or close it. */
+static void
+tcp_xfr_done(void *arg, int ok)
+{
+	struct tcp_conn	*c = arg;
+
+	c->job = NULL;
+	if (!ok) {
+		c->closing = 1;
+		bufferevent_disable(c->bev, EV_READ);
+		if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
+			tcp_conn_free(c);
+		return;
+	}
+	bufferevent_enable(c->bev, EV_READ);
+	tcp_read_cb(c->bev, c);
+}
+
 static void
 tcp_write_cb(struct bufferevent *bev, void *arg)
 {
 	struct tcp_conn	*c = arg;
 
+	if (c->job != NULL) {
+		xfr_job_pull(c->job);	/* may end it: c may be gone */
+		return;
+	}
 	if (c->closing) {
 		if (evbuffer_get_length(bufferevent_get_output(bev)) == 0)
 			tcp_conn_free(c);

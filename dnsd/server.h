@@ -16,6 +16,7 @@ struct event_base;
 struct dnsd_data;
 struct server;
 struct dnsd_stats;
+struct xfr;
 
 /* Bind every dns_listen address (UDP and TCP).  NULL + err on failure. */
 struct server	*server_new(const struct conf *, char *err, size_t errlen);
@@ -32,6 +33,8 @@ void		 server_start(struct server *, struct event_base *,
 void		 server_set_data(struct server *, struct dnsd_data *);
 const struct dnsd_data *server_data(const struct server *);
 int		 server_nworkers(const struct server *);
+/* Zone transfers and TSIG (keys, counters). */
+struct xfr	*server_xfr(struct server *);
 /* Stop and join the worker threads (their counters are final then). */
 void		 server_stop(struct server *);
 /* Stops the worker threads and frees everything, the data included. */

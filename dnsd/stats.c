@@ -168,4 +168,40 @@ stats_metrics(const struct dnsd_stats *s, struct metrics_buf *b)
 	    "cannot be read, else 0", (uint64_t)(s->loader_failing != 0));
 	metrics_one(b, "orbl_dns_metrics_scrapes_total", "counter",
 	    "Scrapes of this endpoint, this one included", s->scrapes);
+
+	name = "orbl_dns_xfr_total";
+	metrics_family(b, name, "counter", "Zone transfers served: AXFR, "
+	    "IXFR as a difference, IXFR answered with the whole zone");
+	metrics_u64(b, name, s->xfr_axfr,
+	    (const char *const[]){ "kind", "axfr", NULL });
+	metrics_u64(b, name, s->xfr_ixfr,
+	    (const char *const[]){ "kind", "ixfr", NULL });
+	metrics_u64(b, name, s->xfr_ixfr_full,
+	    (const char *const[]){ "kind", "ixfr_full", NULL });
+	name = "orbl_dns_xfr_denied_total";
+	metrics_family(b, name, "counter", "Transfer requests denied: not "
+	    "allowed by xfr_allow (refused), or TSIG failed (notauth)");
+	metrics_u64(b, name, s->xfr_refused,
+	    (const char *const[]){ "why", "refused", NULL });
+	metrics_u64(b, name, s->xfr_notauth,
+	    (const char *const[]){ "why", "notauth", NULL });
+	metrics_one(b, "orbl_dns_xfr_failed_total", "counter", "Transfers cut "
+	    "off before the end (the secondary went away, an error)",
+	    s->xfr_failed);
+	metrics_one(b, "orbl_dns_xfr_bytes_total", "counter", "Bytes of the "
+	    "transfers served", s->xfr_bytes);
+	metrics_one(b, "orbl_dns_xfr_running", "gauge", "Transfers under way",
+	    s->xfr_running);
+	metrics_one(b, "orbl_dns_tsig_queries_total", "counter", "TSIG-signed "
+	    "queries other than transfers (secondaries' SOA checks)",
+	    s->tsig_queries);
+	name = "orbl_dns_notify_total";
+	metrics_family(b, name, "counter", "NOTIFY messages sent (retries "
+	    "included), answered, and given up after the last try");
+	metrics_u64(b, name, s->notify_sent,
+	    (const char *const[]){ "result", "sent", NULL });
+	metrics_u64(b, name, s->notify_answered,
+	    (const char *const[]){ "result", "answered", NULL });
+	metrics_u64(b, name, s->notify_failed,
+	    (const char *const[]){ "result", "failed", NULL });
 }

@@ -40,6 +40,11 @@ struct dnsd_stats {
 	double		 last_load;		/* wall clock; 0: never */
 	double		 build_secs, patch_secs; /* the last; < 0: none */
 	uint64_t	 scrapes;
+	/* Zone transfers and NOTIFY (xfr.c, notify.c). */
+	uint64_t	 xfr_axfr, xfr_ixfr, xfr_ixfr_full, xfr_refused,
+			 xfr_notauth, xfr_failed, xfr_bytes, tsig_queries;
+	uint64_t	 xfr_running;
+	uint64_t	 notify_sent, notify_answered, notify_failed;
 };
 
 /* The "stats (why): ..." line at level info. */

@@ -157,6 +157,13 @@ my %TYPE = (
 	orbl_dns_rrl_dropped_total => 'counter',
 	orbl_dns_rrl_slipped_total => 'counter',
 	orbl_dns_cookies_total => 'counter',
+	orbl_dns_xfr_total => 'counter',
+	orbl_dns_xfr_denied_total => 'counter',
+	orbl_dns_xfr_failed_total => 'counter',
+	orbl_dns_xfr_bytes_total => 'counter',
+	orbl_dns_xfr_running => 'gauge',
+	orbl_dns_tsig_queries_total => 'counter',
+	orbl_dns_notify_total => 'counter',
 );
 my $m0;
 {
@@ -303,6 +310,7 @@ my $m1;
 	is($h && $h->{rcode}, 5, 'AXFR over TCP: REFUSED');
 	close($c);
 	$want{q_('AXFR', 'REFUSED')}++;
+	$want{'orbl_dns_xfr_denied_total{why="refused"}'}++;
 	$c = $o->tcp_connect;
 	my $q1 = make_query(id => 1, name => nm('192.0.2.1'), qtype => 1);
 	my $q2 = make_query(id => 2, name => nm('192.0.2.4'), qtype => 1);
