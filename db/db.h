@@ -17,7 +17,7 @@
 #include "addr.h"
 #include "rfc5782.h"
 
-#define DB_SCHEMA_VERSION	3
+#define DB_SCHEMA_VERSION	4
 
 #define DB_RDONLY	0x01	/* read-only connection (orbl-dnsd) */
 #define DB_CREATE	0x02	/* create the file and schema if missing */

@@ -37,6 +37,8 @@ CREATE TABLE listing (
 	updated	INTEGER NOT NULL,
 	expires	INTEGER					-- NULL = never
 ) STRICT, WITHOUT ROWID;
+-- The listings that expire: the expiry sweep and the next-expiry lookup.
+CREATE INDEX listing_expires ON listing (expires) WHERE expires IS NOT NULL;
 
 -- Every change to listing, serial-numbered, written in the same
 -- transaction as the change.  The zone's SOA serial is the last serial

@@ -34,12 +34,12 @@ ok(!-e $t->db, 'lookup did not create the database');
 
 $r = $t->ctl('init');
 is($r->{rc}, 0, 'init succeeds');
-like($r->{out}, qr/^\Q${\$t->db}\E: created, schema version 3$/m,
+like($r->{out}, qr/^\Q${\$t->db}\E: created, schema version 4$/m,
     'init prints the path and the schema version');
 ok(-f $t->db, 'init created the database and its directory');
 $r = $t->ctl('init');
 is($r->{rc}, 0, 'init again succeeds');
-like($r->{out}, qr/already initialised, schema version 3/, 'init is idempotent');
+like($r->{out}, qr/already initialised, schema version 4/, 'init is idempotent');
 
 # --- add ----------------------------------------------------------------
 my @adds = (

@@ -35,13 +35,13 @@ is(sql('PRAGMA user_version'), 2, '... schema version 2');
 
 $r = $t->ctl('list');
 is($r->{rc}, 1, 'list before the upgrade: refused');
-like($r->{err}, qr/schema version 2 is older than this orbl \(3\): run 'orblctl init'/,
+like($r->{err}, qr/schema version 2 is older than this orbl \(4\): run 'orblctl init'/,
     '... saying what to do');
 
 $r = $t->ctl('init');
 is($r->{rc}, 0, 'init upgrades it') or diag($r->{err});
-like($r->{out}, qr/upgraded from schema version 2 to 3/, '... and says so');
-is(sql('PRAGMA user_version'), 3, 'schema version 3');
+like($r->{out}, qr/upgraded from schema version 2 to 4/, '... and says so');
+is(sql('PRAGMA user_version'), 4, 'schema version 4');
 is(sql('PRAGMA integrity_check'), 'ok', 'integrity_check: ok');
 is(sql('SELECT count(*) FROM pragma_foreign_key_check'), 0,
     'no dangling reference');
@@ -90,7 +90,7 @@ like($t->ctl('lookup', '198.51.100.6')->{out},
     qr/add    198\.51\.100\.6 .*\n.*remove 198\.51\.100\.6 /,
     '... its history: the migrated row, then the removal');
 $r = $t->ctl('init');
-like($r->{out}, qr/already initialised, schema version 3/,
+like($r->{out}, qr/already initialised, schema version 4/,
     'init again: nothing to do');
 
 done_testing();
