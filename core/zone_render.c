@@ -100,6 +100,8 @@ struct zwalk {
 	int		 rc;
 	int		 top;
 	const char	*lab[ZR_LABELS_MAX];	/* lab[d]: label at depth d */
+	size_t		 cur4, cur6;	/* the interval found last, where
+					   the next search starts (iv_find) */
 };
 
 struct znode {
@@ -477,12 +479,42 @@ zr_finish(struct zr *z)
 	z->ready = 1;
 }
 
-/* The interval holding x. */
+/*
+ * The interval holding x.  The walk goes through the address space in
+ * order, so the answer is nearly always at or next to the one before:
+ * search outward from *cur in steps that double (a galloping search),
+ * then bisect what that bracketed.  O(log distance), not O(log n) cache
+ * misses: it was 42 % of a render.  iv[0].lo is 0: every x has one.
+ */
 static const struct ziv *
-iv_find(const struct zfam *fm, u128 x)
+iv_find(const struct zfam *fm, u128 x, size_t *cur)
 {
-	size_t	 lo = 0, hi = fm->niv;
+	size_t	 lo, hi, c = *cur < fm->niv ? *cur : 0, step = 1;
 
+	if (fm->iv[c].lo <= x) {	/* at or after c */
+		lo = c;
+		for (;;) {
+			hi = lo + step;
+			if (hi >= fm->niv) {
+				hi = fm->niv;
+				break;
+			}
+			if (fm->iv[hi].lo > x)
+				break;
+			lo = hi;
+			step <<= 1;
+		}
+	} else {			/* before c */
+		hi = c;
+		for (;;) {
+			lo = hi > step ? hi - step : 0;
+			if (fm->iv[lo].lo <= x)
+				break;
+			hi = lo;
+			step <<= 1;
+		}
+	}
+	/* iv[lo].lo <= x, and hi == niv or iv[hi].lo > x */
 	while (hi - lo > 1) {
 		size_t mid = lo + (hi - lo) / 2;
 
@@ -491,19 +523,20 @@ iv_find(const struct zfam *fm, u128 x)
 		else
 			hi = mid;
 	}
+	*cur = lo;
 	return &fm->iv[lo];
 }
 
 /* How many blocks of 2^cbits from base+j on (up to jmax) answer alike. */
 static unsigned int
-zfam_run(const struct zfam *fm, u128 base, int cbits, unsigned int j,
-    unsigned int jmax, const struct zval **val)
+zfam_run(const struct zfam *fm, size_t *cur, u128 base, int cbits,
+    unsigned int j, unsigned int jmax, const struct zval **val)
 {
 	u128			 csize = (u128)1 << cbits, clo, k;
 	const struct ziv	*iv;
 
 	clo = base + (u128)j * csize;
-	iv = iv_find(fm, clo);
+	iv = iv_find(fm, clo, cur);
 	if (iv->hi < clo + (csize - 1))
 		return 0;
 	*val = iv->val;
@@ -514,9 +547,10 @@ zfam_run(const struct zfam *fm, u128 base, int cbits, unsigned int j,
 }
 
 static int
-zfam_uniform(const struct zfam *fm, u128 lo, int d, const struct zval **val)
+zfam_uniform(const struct zfam *fm, size_t *cur, u128 lo, int d,
+    const struct zval **val)
 {
-	const struct ziv	*iv = iv_find(fm, lo);
+	const struct ziv	*iv = iv_find(fm, lo, cur);
 
 	*val = iv->val;
 	return iv->hi >= (lo | span(fm, d * fm->lbits));
@@ -525,14 +559,14 @@ zfam_uniform(const struct zfam *fm, u128 lo, int d, const struct zval **val)
 /* The walk. */
 
 static int
-node_uniform(const struct zwalk *w, const struct znode *n,
+node_uniform(struct zwalk *w, const struct znode *n,
     const struct zval **val)
 {
 	const struct zval	*v4 = NULL, *v6 = NULL;
 
-	if (n->has4 && !zfam_uniform(&w->z->f4, n->lo4, n->d, &v4))
+	if (n->has4 && !zfam_uniform(&w->z->f4, &w->cur4, n->lo4, n->d, &v4))
 		return 0;
-	if (n->has6 && !zfam_uniform(&w->z->f6, n->lo6, n->d, &v6))
+	if (n->has6 && !zfam_uniform(&w->z->f6, &w->cur6, n->lo6, n->d, &v6))
 		return 0;
 	if (n->has4 && n->has6 && !zval_eq(v4, v6))
 		return 0;
@@ -556,10 +590,10 @@ node_self(const struct zwalk *w, const struct znode *n)
 
 /* The IPv4 answer of a node that is itself an address. */
 static const struct zval *
-node_self_val(const struct zwalk *w, const struct znode *n)
+node_self_val(struct zwalk *w, const struct znode *n)
 {
-	return n->has4 ? iv_find(&w->z->f4, n->lo4)->val :
-	    iv_find(&w->z->f6, n->lo6)->val;
+	return n->has4 ? iv_find(&w->z->f4, n->lo4, &w->cur4)->val :
+	    iv_find(&w->z->f6, n->lo6, &w->cur6)->val;
 }
 
 static void
@@ -674,13 +708,15 @@ children(struct zwalk *w, const struct znode *n, child_cb cb, void *arg)
 		first = 10;
 	}
 	for (j = first; kids4 && j <= 255; j += k) {
-		k = zfam_run(&w->z->f4, n->lo4, 32 - 8 * (n->d + 1), j, 255,
+		k = zfam_run(&w->z->f4, &w->cur4, n->lo4,
+		    32 - 8 * (n->d + 1), j, 255,
 		    &v);
 		cb(w, n, CK_V4, j, k ? k : 1, k != 0, k ? v : NULL, arg);
 		k = k ? k : 1;
 	}
 	for (j = first; kids6 && j <= 15; j += k) {
-		k = zfam_run(&w->z->f6, n->lo6, 128 - 4 * (n->d + 1), j, 15,
+		k = zfam_run(&w->z->f6, &w->cur6, n->lo6,
+		    128 - 4 * (n->d + 1), j, 15,
 		    &v);
 		cb(w, n, CK_V6, j, k ? k : 1, k != 0, k ? v : NULL, arg);
 		k = k ? k : 1;
@@ -964,14 +1000,45 @@ rref_emit(const struct rref *r, zr_emit_fn fn, void *arg)
 	return fn(&rr, arg);
 }
 
+/*
+ * Sort o and n; emit what only o has (del), keep what only n has in
+ * adds (emitted after every deletion).
+ */
+static int
+rset_diff(struct rset *o, struct rset *n, struct rset *adds,
+    zr_emit_fn del, void *arg)
+{
+	size_t	 i, j;
+	int	 c, rc = 0;
+
+	rset_sort(o);
+	rset_sort(n);
+	for (i = j = 0; rc == 0 && (i < o->n || j < n->n); ) {
+		if (i == o->n)
+			c = 1;
+		else if (j == n->n)
+			c = -1;
+		else
+			c = rref_cmp(&o->r[i], &n->r[j]);
+		if (c < 0)
+			rc = rref_emit(&o->r[i++], del, arg);
+		else if (c > 0) {
+			rset_put(adds, n->r[j].u.p, n->r[j].len, n->r[j].top);
+			j++;
+		} else
+			i++, j++;
+	}
+	return rc;
+}
+
 int
 zr_diff(struct zr *old, struct zr *new, const uint8_t *tops,
     zr_emit_fn del, zr_emit_fn add, void *arg)
 {
 	struct rset	 o, n, adds;
 	uint8_t		 one[ZR_TOPS];
-	size_t		 i, j;
-	int		 t, c, rc = 0;
+	size_t		 i;
+	int		 t, rc = 0;
 
 	memset(&o, 0, sizeof(o));
 	memset(&n, 0, sizeof(n));
@@ -988,26 +1055,196 @@ zr_diff(struct zr *old, struct zr *new, const uint8_t *tops,
 		if (new != NULL)
 			zr_render(new, one, rset_collect, &n);
 		one[t] = 0;
-		rset_sort(&o);
-		rset_sort(&n);
-		for (i = j = 0; rc == 0 && (i < o.n || j < n.n); ) {
-			if (i == o.n)
-				c = 1;
-			else if (j == n.n)
-				c = -1;
-			else
-				c = rref_cmp(&o.r[i], &n.r[j]);
-			if (c < 0)
-				rc = rref_emit(&o.r[i++], del, arg);
-			else if (c > 0) {
-				rset_put(&adds, n.r[j].u.p, n.r[j].len,
-				    n.r[j].top);
-				j++;
-			} else
-				i++, j++;
-		}
+		rc = rset_diff(&o, &n, &adds, del, arg);
 	}
 	rset_sort(&adds);	/* in top order already: stays as it is */
+	for (i = 0; rc == 0 && i < adds.n; i++)
+		rc = rref_emit(&adds.r[i], add, arg);
+	rset_free(&o);
+	rset_free(&n);
+	rset_free(&adds);
+	return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/*
+ * The difference by second-level blocks.  Below a top node the walk
+ * gives each child the top's wildcard answer as its context and nothing
+ * else (walk_cb), so when a top answers the same before and after (the
+ * same records of its own, the same wildcard), the children the changes
+ * did not touch render the same: only the touched ones are rendered
+ * twice and compared.  Otherwise the whole top is, as zr_diff does.
+ */
+
+/* The apex's child for top label t. */
+static void
+top_node(struct zwalk *w, int t, struct znode *n)
+{
+	struct znode	 root;
+
+	memset(&root, 0, sizeof(root));
+	root.has4 = root.has6 = 1;
+	if (t < 10)
+		mkchild(w, &root, CK_SHARED, (unsigned int)t, n);
+	else if (t < 256)
+		mkchild(w, &root, CK_V4, (unsigned int)t, n);
+	else
+		mkchild(w, &root, CK_V6, (unsigned int)(t - 256 + 10), n);
+}
+
+/*
+ * What the top node t of z answers: 1 if the whole block is uniform (its
+ * value in *v), else 0 with the wildcard its children inherit in *v (as
+ * walk() chooses it).
+ */
+static int
+top_head(struct zr *z, int t, const struct zval **v)
+{
+	struct zwalk	 w;
+	struct znode	 n;
+	struct tally	 tl;
+	unsigned int	 best = 0;
+	int		 i;
+
+	if (!z->ready)
+		zr_finish(z);
+	memset(&w, 0, sizeof(w));
+	w.z = z;
+	top_node(&w, t, &n);
+	if (node_uniform(&w, &n, v))
+		return 1;
+	*v = NULL;
+	tl.n = 0;
+	children(&w, &n, tally_cb, &tl);
+	for (i = 0; i < tl.n; i++)
+		if (tl.cnt[i] > best || (tl.cnt[i] == best &&
+		    tl.val[i] == NULL)) {
+			best = tl.cnt[i];
+			*v = tl.val[i];
+		}
+	return 0;
+}
+
+/* Two values of two renders answer alike (zval_eq across lists). */
+static int
+zval_same(const struct zval *a, const struct zval *b)
+{
+	if (a == NULL || b == NULL)
+		return a == b;
+	return a->code == b->code && strcmp(a->str->s, b->str->s) == 0 &&
+	    (!a->str->dollar || addr_cmp(&a->net, &b->net) == 0);
+}
+
+/* Render the subtree of child slot s of top t with context ctx. */
+static void
+render_sub(struct zr *z, int t, int slot, const struct zval *ctx,
+    struct rset *out)
+{
+	struct zwalk	 w;
+	struct znode	 n, c;
+	enum ckind	 k;
+	unsigned int	 j;
+
+	memset(&w, 0, sizeof(w));
+	w.z = z;
+	w.emit = rset_collect;
+	w.arg = out;
+	top_node(&w, t, &n);
+	if (slot >= 256) {
+		if (!n.has6)
+			return;
+		k = CK_V6;
+		j = (unsigned int)(slot - 256 + 10);
+	} else if (t < 10 && slot < 10) {
+		k = CK_SHARED;
+		j = (unsigned int)slot;
+	} else if (t < 256) {
+		k = CK_V4;
+		j = (unsigned int)slot;
+	} else {
+		if (slot >= 10)
+			return;		/* an IPv6 top has 16 children */
+		k = CK_V6;
+		j = (unsigned int)slot;
+	}
+	mkchild(&w, &n, k, j, &c);
+	walk(&w, &c, ctx);
+}
+
+void
+zr_mark_subs(const struct addr *net, uint8_t *subs)
+{
+	struct addr	 a;
+	uint32_t	 b4, e4, x;
+	u128		 lo, hi, b6, e6, y;
+
+	if (norm(net, &a) == -1)
+		return;
+	if (a.family == 4) {
+		b4 = addr_v4(&a) >> 16;
+		e4 = (uint32_t)((addr_v4(&a) | (uint32_t)(((uint64_t)1 <<
+		    (32 - a.prefix)) - 1)) >> 16);
+		for (x = b4; x <= e4; x++)
+			subs[(x >> 8) * ZR_SUBS + (x & 0xff)] = 1;
+		return;
+	}
+	lo = addr_u128(&a);
+	hi = lo | (a.prefix == 0 ? U128_MAX :
+	    ((u128)1 << (128 - a.prefix)) - 1);
+	b6 = lo >> 120;
+	e6 = hi >> 120;
+	for (y = b6; y <= e6; y++) {
+		unsigned int t = (unsigned int)(y >> 4), c = (unsigned int)
+		    (y & 15);
+
+		subs[top_of(CK_V6, t) * ZR_SUBS + (c < 10 ? c : 256 + c - 10)] =
+		    1;
+	}
+}
+
+int
+zr_diff_subs(struct zr *old, struct zr *new, const uint8_t *subs,
+    zr_emit_fn del, zr_emit_fn add, void *arg)
+{
+	struct rset		 o, n, adds;
+	uint8_t			 one[ZR_TOPS];
+	const struct zval	*vo, *vn;
+	size_t			 i;
+	int			 t, sl, any, uo, un, rc = 0;
+
+	memset(&o, 0, sizeof(o));
+	memset(&n, 0, sizeof(n));
+	memset(&adds, 0, sizeof(adds));
+	memset(one, 0, sizeof(one));
+	for (t = 0; t < ZR_TOPS && rc == 0; t++) {
+		for (any = 0, sl = 0; sl < ZR_SUBS && !any; sl++)
+			any = subs[t * ZR_SUBS + sl];
+		if (!any)
+			continue;
+		uo = top_head(old, t, &vo);
+		un = top_head(new, t, &vn);
+		if (uo || un || !zval_same(vo, vn)) {
+			/* the top's own records change: all of it */
+			one[t] = 1;
+			rset_clear(&o);
+			rset_clear(&n);
+			zr_render(old, one, rset_collect, &o);
+			zr_render(new, one, rset_collect, &n);
+			one[t] = 0;
+			rc = rset_diff(&o, &n, &adds, del, arg);
+			continue;
+		}
+		for (sl = 0; sl < ZR_SUBS && rc == 0; sl++) {
+			if (!subs[t * ZR_SUBS + sl])
+				continue;
+			rset_clear(&o);
+			rset_clear(&n);
+			render_sub(old, t, sl, vo, &o);
+			render_sub(new, t, sl, vn, &n);
+			rc = rset_diff(&o, &n, &adds, del, arg);
+		}
+	}
+	rset_sort(&adds);
 	for (i = 0; rc == 0 && i < adds.n; i++)
 		rc = rref_emit(&adds.r[i], add, arg);
 	rset_free(&o);

@@ -110,4 +110,19 @@ void	 zr_mark_tops(const struct addr *net, uint8_t *tops);
 int	 zr_diff(struct zr *old, struct zr *new, const uint8_t *tops,
 	    zr_emit_fn del, zr_emit_fn add, void *arg);
 
+/*
+ * The same difference, finer: subs[ZR_TOPS * ZR_SUBS] marks second-level
+ * blocks (top label t, child slot c: subs[t * ZR_SUBS + c]; slots
+ * 0..255 for labels "0".."255", 256..261 for "a".."f"), an IPv4 /16 or an
+ * IPv6 /8 each.  Where a top answers the same before and after (its own
+ * records, the wildcard its children inherit), only the marked blocks
+ * are rendered; elsewhere the whole top is.  What it emits is what
+ * zr_diff emits for the tops of the marked blocks, when every change
+ * lies inside the marked blocks.
+ */
+#define ZR_SUBS		262
+void	 zr_mark_subs(const struct addr *net, uint8_t *subs);
+int	 zr_diff_subs(struct zr *old, struct zr *new, const uint8_t *subs,
+	    zr_emit_fn del, zr_emit_fn add, void *arg);
+
 #endif

@@ -593,7 +593,7 @@ send_ixfr_diff(struct xfr_job *j, struct db *db)
 	struct zone_index_stats zs;
 	struct zr	*zold = NULL, *znew = NULL;
 	struct old_add	 oa;
-	uint8_t		 tops[ZR_TOPS];
+	uint8_t		 tops[ZR_TOPS], *subs = NULL;
 	size_t		 i, k;
 	int		 rc = -1, r;
 
@@ -624,8 +624,11 @@ send_ixfr_diff(struct xfr_job *j, struct db *db)
 			t.net[k++] = t.net[i];
 	t.n = k;
 	memset(tops, 0, sizeof(tops));
-	for (i = 0; i < t.n; i++)
+	subs = xcalloc(ZR_TOPS, ZR_SUBS);
+	for (i = 0; i < t.n; i++) {
 		zr_mark_tops(&t.net[i], tops);
+		zr_mark_subs(&t.net[i], subs);
+	}
 
 	znew = zr_new(j->x->conf->default_reason);
 	zold = zr_new(j->x->conf->default_reason);
@@ -644,7 +647,7 @@ send_ixfr_diff(struct xfr_job *j, struct db *db)
 	    put_soa(j, j->client_serial) == -1)
 		goto out;
 	j->ixfr_phase = 0;
-	if (zr_diff(zold, znew, tops, ixfr_del, ixfr_add, j) != 0)
+	if (zr_diff_subs(zold, znew, subs, ixfr_del, ixfr_add, j) != 0)
 		goto out;
 	if (j->ixfr_phase == 0 && put_soa(j, j->d->serial) == -1)
 		goto out;
@@ -656,6 +659,7 @@ send_ixfr_diff(struct xfr_job *j, struct db *db)
 out:
 	zr_free(zold);
 	zr_free(znew);
+	free(subs);
 	free(t.net);
 	return rc;
 }

@@ -627,9 +627,9 @@ check_change(const struct tent *e, size_t n, const struct tent *f,
 	struct zr		*zo, *zn;
 	struct zone_index	*io, *in;
 	struct recs		 ro, rn, want, got;
-	uint8_t			 tops[ZR_TOPS];
+	uint8_t			 tops[ZR_TOPS], *subs;
 	size_t			 i;
-	int			 pass;
+	int			 pass, rc;
 
 	zo = zr_from(e, n);
 	zn = zr_from(f, m);
@@ -640,13 +640,19 @@ check_change(const struct tent *e, size_t n, const struct tent *f,
 		assert_true(want.n > 0);
 	memset(tops, 0, sizeof(tops));
 	zr_mark_tops(changed, tops);
+	subs = calloc(ZR_TOPS, ZR_SUBS);
+	assert_non_null(subs);
+	zr_mark_subs(changed, subs);
 	io = index_from(e, n);
 	in = index_from(f, m);
-	for (pass = 0; pass < 3; pass++) {
+	/* 0: zr_diff of everything; 1: of the marked tops; 2: the same
+	 * from the entries of those tops only (as an IXFR); 3: as 2, by
+	 * zr_diff_subs and the marked second-level blocks */
+	for (pass = 0; pass < 4; pass++) {
 		struct zr	*a = zo, *b = zn;
 
 		memset(&got, 0, sizeof(got));
-		if (pass == 2) {
+		if (pass >= 2) {
 			/* as an IXFR: only the entries of the marked tops */
 			a = zr_new(DEFR);
 			b = zr_new(DEFR);
@@ -655,8 +661,13 @@ check_change(const struct tent *e, size_t n, const struct tent *f,
 			assert_int_equal(zone_index_foreach(in, tops, fe_add,
 			    b), 0);
 		}
-		assert_int_equal(zr_diff(a, b, pass == 0 ? NULL : tops,
-		    collect_del, collect_add, &got), 0);
+		if (pass < 3)
+			rc = zr_diff(a, b, pass == 0 ? NULL : tops,
+			    collect_del, collect_add, &got);
+		else
+			rc = zr_diff_subs(a, b, subs, collect_del, collect_add,
+			    &got);
+		assert_int_equal(rc, 0);
 		diff_text(&got);
 		if (got.n != want.n) {
 			for (i = 0; (i < got.n || i < want.n) && i < 40;
@@ -670,7 +681,7 @@ check_change(const struct tent *e, size_t n, const struct tent *f,
 		for (i = 0; i < got.n; i++)
 			assert_string_equal(got.s[i], want.s[i]);
 		recs_free(&got);
-		if (pass == 2) {
+		if (pass >= 2) {
 			zr_free(a);
 			zr_free(b);
 		}
@@ -682,6 +693,7 @@ check_change(const struct tent *e, size_t n, const struct tent *f,
 	zr_free(zn);
 	zone_index_free(io);
 	zone_index_free(in);
+	free(subs);
 }
 
 static void
