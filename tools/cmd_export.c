@@ -587,8 +587,20 @@ follow_write(struct follow *fw)
 	fchmod(fd, 0644);	/* rbldnsd runs as another user */
 	rc = serve_write(fw->ctl, fw->db, f, &follow_stop, &serial, &n,
 	    &next);
-	if (rc == 0 && (fflush(f) == EOF || ferror(f) || fsync(fd) == -1 ||
-	    fstat(fd, &st) == -1))
+	if (rc == 0 && (fflush(f) == EOF || ferror(f) || fstat(fd, &st) == -1))
+		rc = SERVE_IO;
+	if (rc == 0 && fw->written && st.st_mtime <= fw->mtime) {
+		/* a second write within the second of the last one: one
+		 * second later, so that rbldnsd and rsync see it */
+		struct timespec	 tv[2];
+
+		tv[0].tv_sec = tv[1].tv_sec = fw->mtime + 1;
+		tv[0].tv_nsec = tv[1].tv_nsec = 0;
+		if (futimens(fd, tv) == -1)
+			rc = SERVE_IO;
+		st.st_mtime = fw->mtime + 1;
+	}
+	if (rc == 0 && fsync(fd) == -1)
 		rc = SERVE_IO;
 	if (fclose(f) == EOF && rc == 0)
 		rc = SERVE_IO;
@@ -616,10 +628,13 @@ follow_write(struct follow *fw)
 
 /*
  * One look at the database: write the file if the serial moved, an
- * entry expired since, or it was never written -- but not twice in one
- * second of its modification time: rbldnsd (and rsync) see a new file by
- * its mtime, in seconds, and would miss a second write within the one
- * they loaded.  A change is written within about a second.
+ * entry expired since, or it was never written.  rbldnsd (and rsync) see
+ * a new file by its mtime, in whole seconds, and would miss a second
+ * write within the second they loaded: a write within the second of the
+ * last one gets the next second as its mtime (follow_write), at most one
+ * second ahead of the clock; past that the write waits for the clock.
+ * A change is written within a poll (200 ms), or within a second in a
+ * burst.
  */
 static void
 follow_poll(struct follow *fw)
@@ -639,8 +654,8 @@ follow_poll(struct follow *fw)
 		follow_fine(fw);
 		return;
 	}
-	if (fw->written && time(NULL) <= fw->mtime)
-		return;		/* at the next second */
+	if (fw->written && time(NULL) < fw->mtime)
+		return;		/* the file is a second ahead: wait */
 	if (follow_write(fw) == -1 && !db_busy(fw->db))
 		follow_close(fw);
 }
