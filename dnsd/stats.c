@@ -18,7 +18,10 @@ stats_log(const struct dnsd_stats *s, const char *why)
 	    "bad %llu noerror %llu nxdomain %llu nodata %llu refused %llu "
 	    "formerr %llu notimp %llu badvers %llu truncated %llu "
 	    "denied %llu excessive %llu rrl-dropped %llu rrl-slipped %llu "
-	    "cookies-valid %llu cookies-new %llu badcookie %llu",
+	    "cookies-valid %llu cookies-new %llu badcookie %llu "
+	    "axfr %llu ixfr %llu ixfr-full %llu xfr-denied %llu "
+	    "xfr-failed %llu notify-sent %llu notify-answered %llu "
+	    "notify-failed %llu",
 	    why,
 	    s->serial, s->entries, s->index_bytes,
 	    (unsigned long long)(s->builds + s->patches),
@@ -39,7 +42,14 @@ stats_log(const struct dnsd_stats *s, const char *why)
 	    (unsigned long long)s->rrl_slipped,
 	    (unsigned long long)s->cookie_valid,
 	    (unsigned long long)s->cookie_new,
-	    (unsigned long long)s->cookie_bad);
+	    (unsigned long long)s->cookie_bad,
+	    (unsigned long long)s->xfr_axfr, (unsigned long long)s->xfr_ixfr,
+	    (unsigned long long)s->xfr_ixfr_full,
+	    (unsigned long long)(s->xfr_refused + s->xfr_notauth),
+	    (unsigned long long)s->xfr_failed,
+	    (unsigned long long)s->notify_sent,
+	    (unsigned long long)s->notify_answered,
+	    (unsigned long long)s->notify_failed);
 }
 
 void
