@@ -175,7 +175,8 @@ const struct conf_key conf_keys[] = {
 	  "every name in the zone)" },
 	{ "query_daily_limit", CONF_UINT, OFF(query_daily_limit), 0, "0",
 	  "orbl-dnsd: queries per source prefix per day; beyond it the answer "
-	  "is 127.255.255.255 (0: no limit)" },
+	  "is 127.255.255.255 over TCP or with a valid DNS cookie, TC over "
+	  "plain UDP (0: no limit)" },
 	{ "tsig_key", CONF_STRLIST, OFF(tsig_key), OFF(ntsig_key), "",
 	  "TSIG key (repeatable): NAME ALGORITHM SECRET, ALGORITHM hmac-sha256 "
 	  "or hmac-sha512, SECRET in base64 as tsig-keygen prints it, or "

@@ -71,6 +71,7 @@ struct sock_stats {
 			 tcp_out, tcp_bad;
 	/* the access rules and RRL */
 	dnsd_counter	 acl_refused, acl_dropped, acl_blocked, excessive,
+			 excessive_tc,
 			 rrl_dropped, rrl_slipped;
 	/* DNS cookies: a valid server cookie came, a new one was made,
 	 * BADCOOKIE sent instead of an RRL slip */
@@ -114,7 +115,9 @@ struct server {
 	const struct conf	*conf;
 	struct acl		 acl;
 	struct rrl		 rrl;
-	struct quota		 quota;
+	struct quota		 quota;		/* proven sources: TCP, a
+						   valid server cookie */
+	struct quota		 quota_udp;	/* the others (spoofable) */
 	struct xfr		*xfr;		/* transfers, TSIG */
 	int			 need_src;	/* a rule looks at the source */
 	uint8_t			 cookie_secret[SIPHASH_KEYLEN];
@@ -219,7 +222,8 @@ server_new(const struct conf *conf, char *err, size_t errlen)
 	TAILQ_INIT(&s->conns);
 	if (acl_init(&s->acl, conf, err, errlen) == -1 ||
 	    rrl_init(&s->rrl, conf, 1, err, errlen) == -1 ||
-	    quota_init(&s->quota, conf, 1, err, errlen) == -1) {
+	    quota_init(&s->quota, conf, 1, err, errlen) == -1 ||
+	    quota_init(&s->quota_udp, conf, 1, err, errlen) == -1) {
 		rrl_free(&s->rrl);
 		free(s);
 		return NULL;
@@ -228,6 +232,7 @@ server_new(const struct conf *conf, char *err, size_t errlen)
 	if ((s->xfr = xfr_new(conf, err, errlen)) == NULL) {
 		rrl_free(&s->rrl);
 		quota_free(&s->quota);
+		quota_free(&s->quota_udp);
 		free(s);
 		return NULL;
 	}
@@ -237,6 +242,7 @@ server_new(const struct conf *conf, char *err, size_t errlen)
 		snprintf(err, errlen, "RAND_bytes failed");
 		rrl_free(&s->rrl);
 		quota_free(&s->quota);
+		quota_free(&s->quota_udp);
 		free(s);
 		return NULL;
 	}
@@ -519,6 +525,7 @@ sock_sum(struct dnsd_stats *o, const struct sock_stats *x)
 	o->acl_dropped += counter_get(&x->acl_dropped);
 	o->acl_blocked += counter_get(&x->acl_blocked);
 	o->excessive += counter_get(&x->excessive);
+	o->excessive_tc += counter_get(&x->excessive_tc);
 	o->rrl_dropped += counter_get(&x->rrl_dropped);
 	o->rrl_slipped += counter_get(&x->rrl_slipped);
 	o->cookie_valid += counter_get(&x->cookie_valid);
@@ -619,7 +626,7 @@ serve(struct server *s, const struct dnsd_data *d, const uint8_t *pkt,
 				    COOKIE_SERVER_LEN], cookielen;
 	char			 text[64];
 	uint64_t		 h = 0;
-	int			 hashed = 0;
+	int			 hashed = 0, proven, excess_tc = 0;
 	size_t			 n;
 
 	*silent = 0;
@@ -661,11 +668,27 @@ serve(struct server *s, const struct dnsd_data *d, const uint8_t *pkt,
 			break;
 		}
 	} else if (s->quota.limit > 0) {
+		/*
+		 * Only a proven source (TCP, a valid server cookie) is ever
+		 * answered 127.255.255.255: anyone can send UDP in a
+		 * resolver's name, and could otherwise spend its quota and
+		 * make every answer it gets "excessive" (a code many mail
+		 * filters take for a listing).  Unproven UDP has a count of
+		 * its own; beyond the limit it gets TC (BADCOOKIE when it
+		 * sent a cookie) and proves itself over TCP.
+		 */
 		h = rrl_src_hash(&s->rrl, &src);
 		hashed = 1;
-		if (quota_count(&s->quota, h, qclock_get(clk)->day)) {
-			counter_inc(&ss->excessive);
-			o.mode = ANSWER_EXCESSIVE;
+		proven = tcp || cst == COOKIE_VALID;
+		if (quota_count(proven ? &s->quota : &s->quota_udp, h,
+		    qclock_get(clk)->day)) {
+			if (proven) {
+				counter_inc(&ss->excessive);
+				o.mode = ANSWER_EXCESSIVE;
+			} else {
+				counter_inc(&ss->excessive_tc);
+				excess_tc = 1;
+			}
 		}
 	}
 	if (o.mode == ANSWER_BLOCKED || o.mode == ANSWER_EXCESSIVE) {
@@ -674,6 +697,11 @@ serve(struct server *s, const struct dnsd_data *d, const uint8_t *pkt,
 	}
 	n = answer_build_ex(d->zc, d->idx, pkt, len, &q, qr, tcp, out, outcap,
 	    as, &o);
+	if (excess_tc && n > 0) {
+		if (cst == COOKIE_CLIENT)
+			counter_inc(&ss->cookie_bad);
+		n = answer_slip(out, n, &q, &o, cst == COOKIE_CLIENT);
+	}
 	/* A valid server cookie proves the source is not spoofed: no
 	 * rate limit for it (nor for TCP, nor rrl_exempt). */
 	if (n == 0 || tcp || s->rrl.rate == 0 || cst == COOKIE_VALID ||

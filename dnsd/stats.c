@@ -17,7 +17,7 @@ stats_log(const struct dnsd_stats *s, const char *why)
 	    "tcp accepted %llu queries %llu evicted %llu idle-closed %llu "
 	    "bad %llu noerror %llu nxdomain %llu nodata %llu refused %llu "
 	    "formerr %llu notimp %llu badvers %llu truncated %llu "
-	    "denied %llu excessive %llu rrl-dropped %llu rrl-slipped %llu "
+	    "denied %llu excessive %llu excessive-tc %llu rrl-dropped %llu rrl-slipped %llu "
 	    "cookies-valid %llu cookies-new %llu badcookie %llu "
 	    "axfr %llu ixfr %llu ixfr-full %llu xfr-denied %llu "
 	    "xfr-failed %llu notify-sent %llu notify-answered %llu "
@@ -38,6 +38,7 @@ stats_log(const struct dnsd_stats *s, const char *why)
 	    (unsigned long long)s->truncated,
 	    (unsigned long long)(s->acl_refused + s->acl_dropped +
 	    s->acl_blocked), (unsigned long long)s->excessive,
+	    (unsigned long long)s->excessive_tc,
 	    (unsigned long long)s->rrl_dropped,
 	    (unsigned long long)s->rrl_slipped,
 	    (unsigned long long)s->cookie_valid,
@@ -95,8 +96,12 @@ stats_metrics(const struct dnsd_stats *s, struct metrics_buf *b)
 	metrics_u64(b, name, s->acl_blocked,
 	    (const char *const[]){ "action", "blocked", NULL });
 	metrics_one(b, "orbl_dns_daily_limit_exceeded_total", "counter",
-	    "Queries beyond query_daily_limit, answered 127.255.255.255",
-	    s->excessive);
+	    "Queries beyond query_daily_limit from proven sources (TCP, a "
+	    "valid DNS cookie), answered 127.255.255.255", s->excessive);
+	metrics_one(b, "orbl_dns_daily_limit_truncated_total", "counter",
+	    "UDP queries beyond query_daily_limit from sources not proven "
+	    "(no valid DNS cookie), answered TC (or BADCOOKIE) so that they "
+	    "prove themselves", s->excessive_tc);
 	metrics_one(b, "orbl_dns_rrl_dropped_total", "counter", "UDP replies "
 	    "not sent by response rate limiting", s->rrl_dropped);
 	metrics_one(b, "orbl_dns_rrl_slipped_total", "counter", "UDP replies "

@@ -21,6 +21,7 @@ struct dnsd_stats {
 	uint64_t	 tcp_open;		/* connections open now */
 	/* The access rules and RRL (server.c). */
 	uint64_t	 acl_refused, acl_dropped, acl_blocked, excessive,
+			 excessive_tc,
 			 rrl_dropped, rrl_slipped;
 	uint64_t	 cookie_valid, cookie_new, cookie_bad;
 	int		 workers;

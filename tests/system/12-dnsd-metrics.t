@@ -154,6 +154,7 @@ my %TYPE = (
 	orbl_dns_metrics_scrapes_total => 'counter',
 	orbl_dns_access_denied_total => 'counter',
 	orbl_dns_daily_limit_exceeded_total => 'counter',
+	orbl_dns_daily_limit_truncated_total => 'counter',
 	orbl_dns_rrl_dropped_total => 'counter',
 	orbl_dns_rrl_slipped_total => 'counter',
 	orbl_dns_cookies_total => 'counter',

@@ -207,21 +207,34 @@ unless (ok($o->start, 'orbl-dnsd starts (query_daily_limit = 5)')) {
 }
 {
 	# start() asked SOA from 127.0.0.1 until answered: use other sources.
-	my @a = map { a_of(ask('127.0.0.7', $LISTED, 'A', tcp => $_ == 3)) }
-	    1 .. 5;
+	# UDP without a valid DNS cookie proves nothing of its source: it
+	# has a count of its own and, beyond the limit, gets TC; only TCP
+	# (or a valid cookie) is ever told 127.255.255.255.  So a spoofer
+	# cannot spend a resolver's quota for it.
+	my @a = map { a_of(ask('127.0.0.7', $LISTED, 'A')) } 1 .. 5;
 	is(join(' ', @a), join(' ', ('127.0.0.2') x 5),
-	    'daily limit: 5 queries answered (one over TCP)');
+	    'daily limit: 5 UDP queries answered');
 	my $p = ask('127.0.0.7', $LISTED);
-	is(a_of($p), '127.255.255.255', 'daily limit: the 6th gets '
+	ok($p && $p->header->tc && !answer_of($p, 'A'),
+	    'daily limit: the 6th over UDP (no cookie) gets TC, no answer');
+	@a = map { a_of(ask('127.0.0.7', $LISTED, 'A', tcp => 1)) } 1 .. 5;
+	is(join(' ', @a), join(' ', ('127.0.0.2') x 5),
+	    'daily limit: ... over TCP the same source is answered (5 queries: '
+	    . 'the UDP ones are not counted against it)');
+	$p = ask('127.0.0.7', $LISTED, 'A', tcp => 1);
+	is(a_of($p), '127.255.255.255', 'daily limit: the 6th over TCP gets '
 	    . '127.255.255.255');
 	$p = ask('127.0.0.7', $UNLISTED, 'TXT', tcp => 1);
 	my ($t) = answer_of($p, 'TXT');
 	like($t && txt_of($t), qr/^Excessive number of queries from 127\.0\.0\.7/,
-	    'daily limit: the TXT (over TCP too)');
+	    'daily limit: the TXT');
+	$p = ask('127.0.0.7', $LISTED);
+	ok($p && $p->header->tc, 'daily limit: UDP from it still gets TC');
 	$p = ask('127.0.0.8', $LISTED);
 	is(a_of($p), '127.0.0.2', 'daily limit: another source is answered');
 	my $s = $o->stats;
 	is($s && $s->{excessive}, 2, 'stats: 2 excessive queries');
+	is($s && $s->{'excessive-tc'}, 2, 'stats: 2 truncated for the limit');
 	$o->stop;
 }
 
