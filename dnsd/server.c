@@ -225,6 +225,7 @@ server_new(const struct conf *conf, char *err, size_t errlen)
 	    quota_init(&s->quota, conf, 1, err, errlen) == -1 ||
 	    quota_init(&s->quota_udp, conf, 1, err, errlen) == -1) {
 		rrl_free(&s->rrl);
+		quota_free(&s->quota);
 		free(s);
 		return NULL;
 	}
@@ -502,6 +503,7 @@ server_free(struct server *s)
 	dnsd_data_free(atomic_load(&s->data));
 	rrl_free(&s->rrl);
 	quota_free(&s->quota);
+	quota_free(&s->quota_udp);
 	free(s);
 }
 
