@@ -324,8 +324,17 @@ zr_add(struct zr *z, const struct addr *net, int exclude, uint32_t code,
 
 	if (z->ready || norm(net, &a) == -1 || z->seq == UINT32_MAX - 4)
 		return -1;
-	if (is_testpoint(&a))
-		return 0;		/* forced below, whatever the data */
+	if (is_testpoint(&a)) {
+		/* Forced below, whatever the data, except that a listed
+		 * 127.0.0.2 keeps its code and its reason (the test
+		 * point's without one), as orbl-dnsd answers it. */
+		if (!exclude && addr_v4(&a) == RFC5782_TP_LISTED) {
+			z->vals[0].code = code;
+			if (reason != NULL && *reason != '\0')
+				z->vals[0].str = str_intern(z, reason);
+		}
+		return 0;
+	}
 	if (!exclude)
 		vidx = val_add(z, code, reason == NULL || *reason == '\0' ?
 		    z->defstr : str_intern(z, reason), &a);

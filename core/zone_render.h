@@ -17,9 +17,10 @@
  * (as orbl-dnsd answers it); a shorter IPv6 prefix (/95 or less) that
  * covers that block still covers it with its wildcards (orbl-dnsd answers
  * those names from the IPv4 data).  The RFC 5782 test points are forced
- * whatever the data says: 127.0.0.2 and ::ffff:127.0.0.2 answer
- * RFC5782_DEFAULT_A with RFC5782_TP_REASON, 127.0.0.1 and ::ffff:127.0.0.1
- * are "not listed".  A TXT template's '$' is the address for an explicit
+ * as orbl-dnsd's index forces them: 127.0.0.2 and ::ffff:127.0.0.2 are
+ * always listed (RFC5782_DEFAULT_A with RFC5782_TP_REASON, or the code and
+ * reason of a listed 127.0.0.2/32 in the data), 127.0.0.1 and
+ * ::ffff:127.0.0.1 are "not listed".  A TXT template's '$' is the address for an explicit
  * name and the entry's CIDR for a wildcard (a zone cannot vary it per
  * query), expanded as lookup_expand() does, cut at ZR_TXT_MAX - 1 bytes.
  *

@@ -288,18 +288,38 @@ test_testpoints(void **state)
 	recs_free(&r);
 	zr_free(z);
 
-	/* whatever the data says: 127.0.0.1 never, 127.0.0.2 always */
+	/* whatever the data says: 127.0.0.1 never, 127.0.0.2 always; a
+	 * listed 127.0.0.2 keeps its code and reason (as orbl-dnsd's
+	 * index answers it: zone_index.h) */
 	z = zr_new(DEFR);
 	add(z, "127.0.0.0/8", 0, C3, "loopback");
 	add(z, "127.0.0.2", 0, C5, "mine");
 	add(z, "127.0.0.1", 0, C4, "listed?");
 	render(z, NULL, &r);
 	expect(&r, "*.127 A 127.0.0.3");
-	expect(&r, "2.0.0.127 A 127.0.0.2");
-	expect(&r, "2.0.0.127 TXT " RFC5782_TP_REASON);
+	expect(&r, "2.0.0.127 A 127.0.0.5");
+	expect(&r, "2.0.0.127 TXT mine");
 	expect(&r, "1.0.0.127 TXT " ZR_EXCLUDED_TXT);
 	expect_not(&r, "1.0.0.127 A 127.0.0.4");
-	expect_not(&r, "2.0.0.127 A 127.0.0.5");
+	expect_not(&r, "2.0.0.127 A 127.0.0.2");
+	snprintf(s, sizeof(s), "%s A 127.0.0.5", tp6);
+	expect(&r, s);
+	recs_free(&r);
+	zr_free(z);
+
+	/* a listed 127.0.0.2 without a reason: the test point's; an
+	 * excluded one: listed all the same */
+	z = zr_new(DEFR);
+	add(z, "127.0.0.2", 0, C4, NULL);
+	render(z, NULL, &r);
+	expect(&r, "2.0.0.127 A 127.0.0.4");
+	expect(&r, "2.0.0.127 TXT " RFC5782_TP_REASON);
+	recs_free(&r);
+	zr_free(z);
+	z = zr_new(DEFR);
+	add(z, "127.0.0.2", 1, 0, NULL);
+	render(z, NULL, &r);
+	expect(&r, "2.0.0.127 A 127.0.0.2");
 	recs_free(&r);
 	zr_free(z);
 }
