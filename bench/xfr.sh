@@ -82,6 +82,10 @@ if [ ! -s "$W/base.db" ] || [ "$D/MANIFEST" -nt "$W/base.db" ]; then
 	"$P/orblctl" -c "$W/base.conf" import "$D/bl.ip4set" --format rbldnsd \
 	    --no-progress >"$W/import.log" 2>&1 || die "orblctl import failed ($W/import.log)"
 	sqlite3 "$W/base.db" "PRAGMA wal_checkpoint(TRUNCATE)" >/dev/null 2>&1
+else
+	# a database kept from an older orbl: bring its schema up to date
+	"$P/orblctl" -c "$W/base.conf" init >/dev/null || die "orblctl init failed"
+	sqlite3 "$W/base.db" "PRAGMA wal_checkpoint(TRUNCATE)" >/dev/null 2>&1
 fi
 
 RUN=$W/runs/$(date +%Y%m%d-%H%M%S)
@@ -156,7 +160,11 @@ sub primary {
 		my $h = { name => 'orbl-dnsd', pid => $pid, port => $port,
 		    serial => $s0, log => $log };
 		my $ok = wait_until(300, 0.05, sub { soa($port) == $s0 });
-		die "orbl-dnsd did not serve serial $s0:\n" . `tail $log` unless $ok;
+		unless ($ok) {
+			kill 'TERM', $pid;
+			waitpid($pid, 0);
+			die "orbl-dnsd did not serve serial $s0:\n" . `tail $log`;
+		}
 		$h->{commit} = sub {
 			my $t = $ctl->('import', $changes, '--format', 'rbldnsd',
 			    '--no-progress');

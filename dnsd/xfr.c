@@ -3,6 +3,8 @@
  * the transfer threads only).
  */
 #include <sys/queue.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #include <sys/socket.h>
 
 #include <errno.h>
@@ -49,6 +51,12 @@
 #define XFR_MSG_MAX	32768		/* bytes per message */
 #define XFR_QUEUE_HIGH	(256 * 1024)	/* made, not yet taken: wait */
 #define XFR_OUT_HIGH	(256 * 1024)	/* in the connection's output */
+/*
+ * A transfer thread's nice value, the loader's (reload.c): on a busy core
+ * the query threads keep about nine tenths of it and a transfer still
+ * progresses.  Answers come first; a secondary can wait a little longer.
+ */
+#define XFR_NICE	10
 
 struct xfr_acl {
 	struct addr		 net;
@@ -706,6 +714,9 @@ job_main(void *arg)
 	struct xfr_job	*j = arg;
 	int		 rc;
 
+	if (setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), XFR_NICE) ==
+	    -1)
+		log_debug("xfr: setpriority: %s", strerror(errno));
 	msg_begin(j);
 	if (j->qtype == XFR_T_AXFR)
 		rc = send_axfr(j);
