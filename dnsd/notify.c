@@ -389,10 +389,12 @@ read_cb(evutil_socket_t fd, short ev, void *arg)
 	uint8_t			 msg[MSG_MAX];
 	ssize_t			 r;
 	uint16_t		 id;
-	int			 i;
+	int			 i, k;
 
 	(void)ev;
-	for (;;) {
+	/* at most 64 datagrams a call: a flood at this port cannot hold
+	 * the query thread's loop (the rest waits for the next call) */
+	for (k = 0; k < 64; k++) {
 		fromlen = sizeof(from);
 		r = recvfrom(fd, msg, sizeof(msg), 0, (struct sockaddr *)&from,
 		    &fromlen);
