@@ -633,14 +633,18 @@ serve(struct server *s, const struct dnsd_data *d, const uint8_t *pkt,
 
 	*silent = 0;
 	qr = query_parse(pkt, len, &q);
-	if (qr == QUERY_OK && (q.tsig_off != 0 || (tcp &&
-	    (q.qtype == XFR_T_AXFR || q.qtype == XFR_T_IXFR)))) {
+	if (qr == QUERY_OK && (q.tsig_off != 0 || q.qtype == XFR_T_AXFR ||
+	    q.qtype == XFR_T_IXFR)) {
 		if (tcp && (q.qtype == XFR_T_AXFR || q.qtype == XFR_T_IXFR)) {
 			*silent = SERVE_XFR;	/* the caller starts it */
 			return 0;
 		}
-		return xfr_signed_answer(s->xfr, d, pkt, len, &q, tcp, out,
-		    outcap, as);
+		if (q.qtype == XFR_T_IXFR)
+			return xfr_udp_ixfr(s->xfr, d, pkt, len, from, out,
+			    outcap);
+		if (q.tsig_off != 0)
+			return xfr_signed_answer(s->xfr, d, pkt, len, &q, tcp,
+			    out, outcap, as);
 	}
 	if (qr == QUERY_DROP || (!s->need_src && q.cookie_len == 0))
 		return answer_build(d->zc, d->idx, pkt, len, &q, qr, tcp, out,

@@ -274,6 +274,73 @@ xfr_signed_answer(struct xfr *x, const struct dnsd_data *d,
 	return n ? tsig_sign(&ctx, out, n, outcap, now) : 0;
 }
 
+/* May the peer transfer, with the key the request verified with? */
+static int	 allowed(const struct xfr *, const struct addr *,
+		    const struct tsig_key *);
+
+/*
+ * IXFR over UDP (RFC 1995 2): to a secondary that may transfer, our SOA
+ * alone, which tells it the serial and to ask over TCP for the rest; to
+ * anyone else REFUSED.  Signed when the request was.
+ */
+size_t
+xfr_udp_ixfr(struct xfr *x, const struct dnsd_data *d, const uint8_t *pkt,
+    size_t len, const void *peer, uint8_t *out, size_t outcap)
+{
+	struct xfr_req		 r;
+	struct tsig_ctx		 ctx, *cp = NULL;
+	const struct zone	*z;
+	struct addr		 pa;
+	char			 ip[64], err[64];
+	size_t			 n, qlen, rdlen, need;
+	uint8_t			*p;
+	int64_t			 now = time(NULL);
+	int			 rcode = 0;
+
+	if (xfr_req_parse(pkt, len, &r) != XFR_REQ_OK || len < HDRLEN)
+		return 0;	/* query_parse said it was well formed */
+	qlen = r.qend - HDRLEN;
+	if (r.has_tsig) {
+		cp = &ctx;
+		if (tsig_verify_request(&x->keys, pkt, len, &r.tsig, now,
+		    &ctx) != TSIG_OK)
+			rcode = RC_NOTAUTH;
+	}
+	if (rcode == 0 && (net_sockaddr_ip(peer, ip, sizeof(ip)) == NULL ||
+	    addr_parse(ip, &pa, err, sizeof(err)) == -1 ||
+	    (z = find_zone(d->zc, r.qname, r.qnamelen)) == NULL ||
+	    r.qclass != C_IN || !allowed(x, &pa, r.has_tsig ? ctx.key : NULL)))
+		rcode = RC_REFUSED;
+	n = short_answer(out, outcap, r.id, (uint16_t)(pkt[2] << 8 | pkt[3]),
+	    pkt + HDRLEN, qlen, rcode);
+	if (n == 0)
+		return 0;
+	if (rcode == 0) {
+		rdlen = z->mname.len + z->rname.len + 20;
+		need = 2 + 10 + rdlen;
+		if (n + need + TSIG_SPACE(TSIG_NAME_MAX) > outcap)
+			return 0;
+		p = out + n;
+		*p++ = 0xc0;
+		*p++ = HDRLEN;
+		put16(p, T_SOA);
+		put16(p + 2, C_IN);
+		put32(p + 4, z->soa_ttl);
+		put16(p + 8, (uint16_t)rdlen);
+		p += 10;
+		memcpy(p, z->mname.wire, z->mname.len);
+		p += z->mname.len;
+		memcpy(p, z->rname.wire, z->rname.len);
+		p += z->rname.len;
+		memcpy(p, z->soa_tail, 20);
+		put32(p, d->serial);
+		n += need;
+		put16(out + 2, (uint16_t)(F_QR | F_AA));
+		put16(out + 6, 1);
+	}
+	return cp != NULL ? tsig_sign(cp, out, n, outcap, now) : n;
+}
+
 /* ------------------------------------------------------------------ */
 /* The transfer thread: records into messages */
 

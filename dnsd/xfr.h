@@ -62,6 +62,15 @@ size_t	 xfr_signed_answer(struct xfr *, const struct dnsd_data *,
 	    uint8_t *out, size_t outcap, struct answer_stats *);
 
 /*
+ * An IXFR over UDP (RFC 1995 2): the SOA alone to a secondary that may
+ * transfer (it then asks over TCP), REFUSED (NOTAUTH for a bad TSIG) to
+ * anyone else.  Any thread.  Returns the reply length.
+ */
+size_t	 xfr_udp_ixfr(struct xfr *, const struct dnsd_data *,
+	    const uint8_t *pkt, size_t len, const void *peer, uint8_t *out,
+	    size_t outcap);
+
+/*
  * A transfer request on a TCP connection (main thread).  Either answers
  * at once (REFUSED, NOTAUTH, FORMERR, too many transfers) into bev's
  * output and returns NULL, or starts a transfer of d and returns it:

@@ -547,6 +547,21 @@ compare_ok($S{$_}, 'after 1,000 changes', @Q) for @KINDS;
 	    'AXFR from 127.0.0.2 (not in xfr_allow): REFUSED');
 	$r = kdig('-b', '127.0.0.2', ykey($k), "IXFR=$serial0", $ZONE);
 	like("$r->{out}$r->{err}", $denied, 'IXFR from 127.0.0.2: REFUSED');
+	if ($MODE eq 'orbl') {
+		# IXFR over UDP (RFC 1995 2): the SOA alone, signed, to one
+		# that may transfer (it asks over TCP next); REFUSED to others
+		$r = kdig(ykey($k), '+notcp', "IXFR=$serial0", $ZONE);
+		@rr = xfr_records($r->{out});
+		ok(@rr == 1 && $rr[0][1] eq 'SOA' &&
+		    $r->{out} =~ /\bSOA\s+\S+\s+\S+\s+$serial1\b/ &&
+		    $r->{out} =~ /\bTSIG\b/,
+		    "IXFR over UDP: our SOA alone (serial $serial1), signed")
+		    or diag("$r->{out}\n$r->{err}");
+		$r = kdig('-b', '127.0.0.2', ykey($k), '+notcp',
+		    "IXFR=$serial0", $ZONE);
+		like("$r->{out}$r->{err}", $denied,
+		    'IXFR over UDP from 127.0.0.2: REFUSED');
+	}
 
 	# An NSD with a wrong secret: the primary answers its SOA query or
 	# transfer with a TSIG error, it never has the zone.
