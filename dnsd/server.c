@@ -937,6 +937,9 @@ xfr_count(struct server *s, const uint8_t *pkt, size_t len, int rcode)
 	case 1:
 		counter_inc(&s->ast.formerr);
 		break;
+	case 2:
+		counter_inc(&s->ast.servfail);
+		break;
 	case 5:
 		counter_inc(&s->ast.refused);
 		break;

@@ -1023,6 +1023,14 @@ xfr_begin(struct xfr *x, struct dnsd_data *d, const uint8_t *pkt,
 		    r.has_tsig ? ctx.key->name : "");
 		return refuse(bev, pkt, &r, RC_REFUSED, cp, rcode);
 	}
+	if (!d->loaded) {
+		/* only the test points (no database read yet): never hand
+		 * that out as the list; the secondary keeps what it has */
+		x->st.refused++;
+		log_warnx("xfr: %s from %s: no database loaded yet, SERVFAIL",
+		    r.qtype == XFR_T_AXFR ? "AXFR" : "IXFR", ip);
+		return refuse(bev, pkt, &r, RC_SERVFAIL, cp, rcode);
+	}
 	if (x->njobs >= x->conf->xfr_max_clients) {
 		x->st.refused++;
 		log_warnx("xfr: %s from %s: %d transfers running, refused",

@@ -659,4 +659,22 @@ for my $k (@KINDS) {
 }
 $knotp->stop if $knotp;
 $o->stop;
+
+# -- f. no database loaded yet (missing): orbl-dnsd serves only the test
+# points, and answers a transfer SERVFAIL rather than hand that out as
+# the list
+if ($MODE eq 'orbl') {
+	my $e = Orbl->new(zones => [$ZONE], ipv6 => 0);
+	$e->{conf}{database} = $e->dir . '/missing.db';
+	$e->{conf}{xfr_allow} = ['127.0.0.1/32'];
+	$e->write_conf;
+	ok($e->start, 'an orbl-dnsd without its database starts') or
+	    diag($e->log_text);
+	my $r = $e->run_cmd([Secondary::find_prog('kdig'), '@127.0.0.1', '-p',
+	    $e->port, '+tcp', '+timeout=5', '+retry=0', 'AXFR', $ZONE],
+	    timeout => 60);
+	like("$r->{out}$r->{err}", qr/error 'SERVFAIL'/,
+	    'no database loaded: AXFR gets SERVFAIL');
+	$e->stop;
+}
 done_testing;
