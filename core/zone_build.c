@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fnv.h"
 #include "xmalloc.h"
 #include "zone_index.h"
 #include "zone_int.h"
@@ -96,12 +97,7 @@ free_slot(const uint32_t *h, size_t hcap, size_t i)
 static uint32_t
 str_hash(const char *s, size_t len)
 {
-	uint32_t	 h = 2166136261U;
-	size_t		 i;
-
-	for (i = 0; i < len; i++)
-		h = (h ^ (uint8_t)s[i]) * 16777619U;
-	return h;
+	return fnv1a32(s, len);
 }
 
 static void

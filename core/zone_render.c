@@ -29,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fnv.h"
 #include "lookup.h"
 #include "rfc5782.h"
 #include "xmalloc.h"
@@ -117,12 +118,7 @@ static const char *const hexlab[6] = { "a", "b", "c", "d", "e", "f" };
 static uint32_t
 str_hash(const char *s, size_t len)
 {
-	uint32_t	 h = 2166136261U;
-	size_t		 i;
-
-	for (i = 0; i < len; i++)
-		h = (h ^ (uint8_t)s[i]) * 16777619U;
-	return h;
+	return fnv1a32(s, len);
 }
 
 static void

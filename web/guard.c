@@ -13,6 +13,7 @@
 #include <openssl/rand.h>
 
 #include "addr.h"
+#include "fnv.h"
 #include "guard.h"
 #include "xmalloc.h"
 
@@ -116,11 +117,7 @@ guard_token_ok(struct guard *g, const char *form, const char *client,
 static unsigned int
 hash(const char *s)
 {
-	uint32_t	 h = 2166136261u;
-
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 16777619u;
-	return h % GUARD_BUCKETS;
+	return fnv1a32(s, strlen(s)) % GUARD_BUCKETS;
 }
 
 /* Make room: drop expired entries; if none was, the oldest one. */
