@@ -85,19 +85,7 @@ sub spawn {
 sub stop {
 	my ($name) = @_;
 	my $pid = delete $pids{$name} or return undef;
-	kill 'TERM', $pid;
-	my $status;
-	my $t = wait_until(15, 0.02, sub {
-		return 0 unless waitpid($pid, WNOHANG) == $pid;
-		$status = $?;
-		return 1;
-	});
-	unless (defined $t) {
-		kill 'KILL', $pid;
-		waitpid($pid, 0);
-		return -1;
-	}
-	return $status;
+	return Orbl::stop_pid($pid, 15) // -1;
 }
 
 sub file_serial {

@@ -29,7 +29,7 @@ use Time::HiRes qw(time sleep);
 use Net::DNS;
 
 our @EXPORT_OK = qw(rev4 rev6 wait_until rr_strings answer_of txt_of
-    dns_header make_query ipv6_works free_port);
+    dns_header make_query ipv6_works free_port stop_pid);
 
 my $CREATOR = $$;
 my %LIVE;		# pid => 1: daemons to kill if the test dies
@@ -365,6 +365,23 @@ sub start {
 	return 1;
 }
 
+# SIGTERM, then wait up to $secs (15) for the process to go; KILL if it
+# does not.  Returns its wait status, undef when it had to be killed.
+sub stop_pid {
+	my ($pid, $secs) = @_;
+	kill 'TERM', $pid;
+	my $status;
+	my $t = wait_until($secs // 15, 0.02, sub {
+		return 0 unless waitpid($pid, WNOHANG) == $pid;
+		$status = $?;
+		return 1;
+	});
+	return $status if defined $t;
+	kill 'KILL', $pid;
+	waitpid($pid, 0);
+	return undef;
+}
+
 # SIGTERM, wait (up to 15 s), assert exit status 0 and a clean log.
 sub stop {
 	my ($self, $name) = @_;
@@ -375,19 +392,8 @@ sub stop {
 		fail("$name: stopped (was not running)");
 		return;
 	}
-	kill 'TERM', $pid;
-	my $status;
-	my $t = wait_until(15, 0.02, sub {
-		return 0 unless waitpid($pid, WNOHANG) == $pid;
-		$status = $?;
-		return 1;
-	});
-	unless (defined $t) {
-		kill 'KILL', $pid;
-		waitpid($pid, 0);
-		$status = $?;
-		fail("$name: exits within 15 s of SIGTERM");
-	}
+	my $status = stop_pid($pid, 15);
+	fail("$name: exits within 15 s of SIGTERM") unless defined $status;
 	delete $LIVE{$pid};
 	delete $self->{pid};
 	is($status, 0, "$name: exit status 0 after SIGTERM") or

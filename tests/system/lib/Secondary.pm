@@ -39,6 +39,7 @@ use Time::HiRes qw(time sleep);
 use Net::DNS;
 
 use Orbl qw(free_port wait_until);
+use Postfix ();	# its spew and slurp
 
 my $CREATOR = $$;
 my %LIVE;		# pid => 1
@@ -90,21 +91,9 @@ sub secret {
 	return encode_base64($b, '');
 }
 
-sub spew {
-	my ($f, $text) = @_;
-	open(my $fh, '>', $f) or croak "$f: $!";
-	print $fh $text;
-	close($fh) or croak "$f: $!";
-}
-
-sub slurp {
-	my ($f) = @_;
-	open(my $fh, '<', $f) or return '';
-	local $/;
-	my $s = <$fh>;
-	close($fh);
-	return $s // '';
-}
+# Postfix.pm's, as Unbound.pm uses them (Secondary::spew for the tests)
+*spew = \&Postfix::spew;
+*slurp = \&Postfix::slurp;
 
 #
 # new(kind => nsd|knot|bind, zone => NAME, primary => 'ADDR:PORT',
@@ -467,17 +456,7 @@ sub stop {
 	my ($self) = @_;
 	local $?;
 	my $pid = delete $self->{pid} or return undef;
-	kill 'TERM', $pid;
-	my $st;
-	my $t = wait_until(20, 0.02, sub {
-		return 0 unless waitpid($pid, WNOHANG) == $pid;
-		$st = $?;
-		return 1;
-	});
-	unless (defined $t) {
-		kill 'KILL', $pid;
-		waitpid($pid, 0);
-	}
+	my $st = Orbl::stop_pid($pid, 20);
 	delete $LIVE{$pid};
 	return $st;
 }

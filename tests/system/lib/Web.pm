@@ -100,19 +100,8 @@ sub stop {
 		fail('orbl-web: stopped (was not running)');
 		return;
 	}
-	kill 'TERM', $pid;
-	my $status;
-	my $t = wait_until(15, 0.02, sub {
-		return 0 unless waitpid($pid, WNOHANG) == $pid;
-		$status = $?;
-		return 1;
-	});
-	unless (defined $t) {
-		kill 'KILL', $pid;
-		waitpid($pid, 0);
-		$status = $?;
-		fail('orbl-web: exits within 15 s of SIGTERM');
-	}
+	my $status = Orbl::stop_pid($pid, 15);
+	fail('orbl-web: exits within 15 s of SIGTERM') unless defined $status;
 	delete $LIVE{$pid};
 	my $log = $self->log_text;
 	is($status, 0, 'orbl-web: exit status 0 after SIGTERM') or diag($log);
