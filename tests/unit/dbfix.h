@@ -62,6 +62,7 @@ static const char *dbfix_text(struct dbfix *, const char *, ...)
 static const char *dbfix_events(struct dbfix *, const char *, int64_t)
 		    DBFIX_UNUSED;
 static struct addr dbfix_addr(const char *) DBFIX_UNUSED;
+static struct listing dbfix_listing(const char *) DBFIX_UNUSED;
 static uint32_t	dbfix_serial(struct db *) DBFIX_UNUSED;
 static const char *dbfix_net(const char *) DBFIX_UNUSED;
 
@@ -257,6 +258,20 @@ dbfix_addr(const char *s)
 	if (addr_parse(s, &a, err, sizeof(err)) != 0)
 		fail_msg("%s", err);
 	return a;
+}
+
+/* A plain manual listing of cidr (code 127.0.0.2, no reason). */
+static struct listing
+dbfix_listing(const char *cidr)
+{
+	struct listing	 l;
+
+	memset(&l, 0, sizeof(l));
+	l.net = dbfix_addr(cidr);
+	l.code = DB_CODE_DEFAULT;
+	l.source = "manual";
+	l.actor = "test";
+	return l;
 }
 
 /*

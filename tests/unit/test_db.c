@@ -84,19 +84,6 @@ create(struct dbfix *f)
 	f->db = open_ok(f, DB_CREATE);
 }
 
-/* A plain manual listing of cidr. */
-static struct listing
-L(const char *cidr)
-{
-	struct listing	 l;
-
-	memset(&l, 0, sizeof(l));
-	l.net = dbfix_addr(cidr);
-	l.code = DB_CODE_DEFAULT;
-	l.source = "manual";
-	l.actor = "test";
-	return l;
-}
 
 /* Put l, which must succeed; returns *changed. */
 static int
@@ -114,7 +101,7 @@ put(struct db *db, const struct listing *l, const char *why)
 static void
 add(struct db *db, const char *cidr)
 {
-	struct listing	 l = L(cidr);
+	struct listing	 l = dbfix_listing(cidr);
 
 	assert_int_equal(put(db, &l, NULL), 1);
 }
@@ -396,7 +383,7 @@ test_rdonly(void **state)
 {
 	struct dbfix	*f = *state;
 	struct db	*ro;
-	struct listing	 l = L("192.0.2.7");
+	struct listing	 l = dbfix_listing("192.0.2.7");
 	struct addr	 a = dbfix_addr("192.0.2.1");
 	int		 changed = -1;
 
@@ -425,7 +412,7 @@ test_rdonly(void **state)
 static void
 check_put(struct dbfix *f, const char *cidr, uint32_t want_serial)
 {
-	struct listing	 l = L(cidr);
+	struct listing	 l = dbfix_listing(cidr);
 	struct row	 r, j;
 	time_t		 t0 = time(NULL), t1;
 
@@ -494,14 +481,14 @@ test_put(void **state)
 	assert_int_equal(excluded, 0);
 	/* NULL changed is allowed. */
 	{
-		struct listing	 l = L("203.0.113.9");
+		struct listing	 l = dbfix_listing("203.0.113.9");
 
 		assert_int_equal(db_listing_put(f->db, &l, NULL, NULL), 0);
 		assert_int_equal(dbfix_serial(f->db), 9);
 	}
 	/* Defaults: NULL reason and actor, no expiry. */
 	{
-		struct listing	 l = L("203.0.113.10");
+		struct listing	 l = dbfix_listing("203.0.113.10");
 		struct row	 r;
 
 		l.actor = NULL;
@@ -520,7 +507,7 @@ static void
 test_put_identical(void **state)
 {
 	struct dbfix	*f = *state;
-	struct listing	 l = L("192.0.2.0/24");
+	struct listing	 l = dbfix_listing("192.0.2.0/24");
 	struct row	 r;
 
 	create(f);
@@ -587,7 +574,7 @@ static void
 test_remove(void **state)
 {
 	struct dbfix	*f = *state;
-	struct listing	 l = L("2001:db8:5::/48");
+	struct listing	 l = dbfix_listing("2001:db8:5::/48");
 	struct addr	 a;
 	struct row	 r;
 
@@ -684,14 +671,14 @@ test_foreach(void **state)
 	create(f);
 	add(f->db, "192.0.2.9");
 	add(f->db, "2001:db8::/32");
-	l = L("192.0.2.1");
+	l = dbfix_listing("192.0.2.1");
 	l.expires = now - 10;			/* expired */
 	assert_int_equal(put(f->db, &l, NULL), 1);
 	add(f->db, "10.0.0.0/8");
-	l = L("192.0.2.2");
+	l = dbfix_listing("192.0.2.2");
 	l.expires = now + 1000;			/* not yet */
 	assert_int_equal(put(f->db, &l, NULL), 1);
-	l = L("192.0.2.3");
+	l = dbfix_listing("192.0.2.3");
 	l.expires = now;			/* expires at now: gone */
 	assert_int_equal(put(f->db, &l, NULL), 1);
 	add(f->db, "10.0.0.0");
@@ -793,7 +780,7 @@ static void
 test_journal_covering(void **state)
 {
 	struct dbfix	*f = *state;
-	struct listing	 l = L("10.0.0.0/8");
+	struct listing	 l = dbfix_listing("10.0.0.0/8");
 	struct addr	 a = dbfix_addr("10.1.2.3");
 
 	create(f);
@@ -874,13 +861,13 @@ test_next_expiry(void **state)
 	assert_int_equal(db_listing_next_expiry(f->db, now, &when), 0);
 	assert_int_equal(when, 0);
 	add(f->db, "192.0.2.1");			/* never */
-	l = L("192.0.2.2");
+	l = dbfix_listing("192.0.2.2");
 	l.expires = now + 100;
 	put(f->db, &l, NULL);
-	l = L("192.0.2.3");
+	l = dbfix_listing("192.0.2.3");
 	l.expires = now + 50;
 	put(f->db, &l, NULL);
-	l = L("192.0.2.4");
+	l = dbfix_listing("192.0.2.4");
 	l.expires = now - 10;
 	put(f->db, &l, NULL);
 	assert_int_equal(db_listing_next_expiry(f->db, now, &when), 0);
@@ -946,10 +933,10 @@ test_count(void **state)
 	add(f->db, "10.0.0.0/8");
 	add(f->db, "2001:db8::/32");
 	add(f->db, "192.0.2.1");
-	l = L("10.1.1.1");
+	l = dbfix_listing("10.1.1.1");
 	l.exclude = 1;
 	put(f->db, &l, NULL);
-	l = L("2001:db8::53");
+	l = dbfix_listing("2001:db8::53");
 	l.exclude = 1;
 	put(f->db, &l, NULL);
 	assert_int_equal(db_listing_count(f->db, &listed, &excluded), 0);
@@ -969,7 +956,7 @@ put_many(struct db *db, int n)
 	int		 i;
 
 	for (i = 0; i < n; i++) {
-		l = L("10.0.0.0");
+		l = dbfix_listing("10.0.0.0");
 		addr_set_v4(&l.net, 0x0a000000u + (uint32_t)i * 7 + 1, 32);
 		assert_int_equal(put(db, &l, "batch"), 1);
 	}
@@ -994,7 +981,7 @@ test_tx_rollback(void **state)
 	assert_int_equal(listed, 1001);
 	/* A failing put inside leaves the transaction usable. */
 	{
-		struct listing	 bad = L("192.0.2.2");
+		struct listing	 bad = dbfix_listing("192.0.2.2");
 
 		bad.source = "bogus";
 		assert_int_equal(db_listing_put(f->db, &bad, NULL, NULL), -1);
@@ -1044,7 +1031,7 @@ static void
 test_locked(void **state)
 {
 	struct dbfix	*f = *state;
-	struct listing	 l = L("192.0.2.1");
+	struct listing	 l = dbfix_listing("192.0.2.1");
 	int		 calls;
 
 	create(f);
@@ -1146,34 +1133,34 @@ test_malformed(void **state)
 	struct listing	 l;
 
 	create(f);
-	l = L("10.0.0.0/8");
+	l = dbfix_listing("10.0.0.0/8");
 	l.net.a[1] = 1;				/* host bits: 10.1.0.0/8 */
 	put_bad(f, &l, "malformed");
-	l = L("2001:db8::/32");
+	l = dbfix_listing("2001:db8::/32");
 	l.net.a[15] = 1;
 	put_bad(f, &l, "malformed");
-	l = L("10.0.0.0");
+	l = dbfix_listing("10.0.0.0");
 	l.net.prefix = 33;
 	put_bad(f, &l, "malformed");
-	l = L("::");
+	l = dbfix_listing("::");
 	l.net.prefix = 129;
 	put_bad(f, &l, "malformed");
-	l = L("10.0.0.0");
+	l = dbfix_listing("10.0.0.0");
 	l.net.a[4] = 1;				/* junk past an IPv4 address */
 	put_bad(f, &l, "malformed");
-	l = L("10.0.0.0");
+	l = dbfix_listing("10.0.0.0");
 	l.net.family = 5;
 	put_bad(f, &l, "malformed");
-	l = L("10.0.0.0");
+	l = dbfix_listing("10.0.0.0");
 	l.net.family = 0;
 	put_bad(f, &l, "malformed");
-	l = L("10.0.0.0");
+	l = dbfix_listing("10.0.0.0");
 	l.source = "bogus";
 	put_bad(f, &l, "source");
-	l = L("10.0.0.0");
+	l = dbfix_listing("10.0.0.0");
 	l.source = NULL;
 	put_bad(f, &l, "source");
-	l = L("10.0.0.0");
+	l = dbfix_listing("10.0.0.0");
 	l.source = "";
 	put_bad(f, &l, "source");
 	/* A good one still goes in afterwards. */

@@ -43,18 +43,6 @@ teardown(void **state)
 	return dbfix_free(state);
 }
 
-static struct listing
-L(const char *cidr)
-{
-	struct listing	 l;
-
-	memset(&l, 0, sizeof(l));
-	l.net = dbfix_addr(cidr);
-	l.code = DB_CODE_DEFAULT;
-	l.source = "manual";
-	l.actor = "test";
-	return l;
-}
 
 static void
 put(struct db *db, const struct listing *l)
@@ -137,14 +125,14 @@ test_expire(void **state)
 	uint32_t	 s0;
 	char		 buf[STATE_LEN];
 
-	l = L("192.0.2.1");
+	l = dbfix_listing("192.0.2.1");
 	l.expires = now - 10;
 	l.reason = "gone soon";
 	put(f->db, &l);
-	l = L("2001:db8::/48");
+	l = dbfix_listing("2001:db8::/48");
 	l.expires = now;		/* expires <= now: expired */
 	put(f->db, &l);
-	l = L("192.0.2.2");
+	l = dbfix_listing("192.0.2.2");
 	l.expires = now + 3600;
 	put(f->db, &l);
 	put(f->db, &(struct listing){ .net = dbfix_addr("192.0.2.3"),
@@ -186,7 +174,7 @@ test_expire_batches(void **state)
 	uint64_t	 n, total = 0;
 	int		 calls = 0;
 
-	struct listing	 l = L("10.0.0.0/32");
+	struct listing	 l = dbfix_listing("10.0.0.0/32");
 	int		 i;
 
 	/* 10,050 listings in 10.0.0.0/8, expired at 100. */
@@ -219,7 +207,7 @@ static void
 test_state_at(void **state)
 {
 	struct dbfix	*f = *state;
-	struct listing	 l = L("198.51.100.0/24");
+	struct listing	 l = dbfix_listing("198.51.100.0/24");
 	struct addr	 never = dbfix_addr("203.0.113.9");
 	char		 buf[STATE_LEN];
 
@@ -347,7 +335,7 @@ static void
 test_prune_all(void **state)
 {
 	struct dbfix	*f = *state;
-	struct listing	 l = L("2001:db8::/32");
+	struct listing	 l = dbfix_listing("2001:db8::/32");
 	uint64_t	 del;
 	uint32_t	 h;
 	char		 buf[STATE_LEN];
