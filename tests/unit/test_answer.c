@@ -18,6 +18,7 @@
 #include "addr.h"
 #include "answer.h"
 #include "conf.h"
+#include "pktfix.h"
 #include "query.h"
 #include "zone_conf.h"
 #include "zone_index.h"
@@ -97,44 +98,6 @@ teardown(void **state)
 
 /* ------------------------------------------------------------------ */
 /* Packet building */
-
-struct pkt {
-	uint8_t	 b[1024];
-	size_t	 len;
-};
-
-static void
-put8(struct pkt *p, uint8_t v)
-{
-	assert_true(p->len < sizeof(p->b));
-	p->b[p->len++] = v;
-}
-
-static void
-put16(struct pkt *p, uint16_t v)
-{
-	put8(p, (uint8_t)(v >> 8));
-	put8(p, (uint8_t)v);
-}
-
-static void
-putname(struct pkt *p, const char *name)
-{
-	const char	*s = name, *dot;
-	size_t		 l;
-
-	while (*s) {
-		dot = strchr(s, '.');
-		l = dot ? (size_t)(dot - s) : strlen(s);
-		put8(p, (uint8_t)l);
-		memcpy(p->b + p->len, s, l);
-		p->len += l;
-		s += l;
-		if (*s == '.')
-			s++;
-	}
-	put8(p, 0);
-}
 
 #define NO_EDNS	(-1)
 

@@ -10,52 +10,7 @@
 #include <cmocka.h>
 
 #include "query.h"
-
-struct pkt {
-	uint8_t	 b[1024];
-	size_t	 len;
-};
-
-static void
-put8(struct pkt *p, uint8_t v)
-{
-	assert_true(p->len < sizeof(p->b));
-	p->b[p->len++] = v;
-}
-
-static void
-put16(struct pkt *p, uint16_t v)
-{
-	put8(p, (uint8_t)(v >> 8));
-	put8(p, (uint8_t)v);
-}
-
-static void
-put32(struct pkt *p, uint32_t v)
-{
-	put16(p, (uint16_t)(v >> 16));
-	put16(p, (uint16_t)v);
-}
-
-/* "a.b.c" (case kept) to wire form, root appended. */
-static void
-putname(struct pkt *p, const char *name)
-{
-	const char	*s = name, *dot;
-	size_t		 l;
-
-	while (*s) {
-		dot = strchr(s, '.');
-		l = dot ? (size_t)(dot - s) : strlen(s);
-		put8(p, (uint8_t)l);
-		memcpy(p->b + p->len, s, l);
-		p->len += l;
-		s += l;
-		if (*s == '.')
-			s++;
-	}
-	put8(p, 0);
-}
+#include "pktfix.h"
 
 static void
 header(struct pkt *p, uint16_t id, uint16_t flags, uint16_t qd, uint16_t an,
@@ -78,7 +33,7 @@ opt(struct pkt *p, uint16_t size, uint8_t version, int dobit,
 	put8(p, 0);
 	put16(p, 41);
 	put16(p, size);
-	put32(p, (uint32_t)version << 16 | (dobit ? 0x8000 : 0));
+	pkt_put32(p, (uint32_t)version << 16 | (dobit ? 0x8000 : 0));
 	put16(p, rdlen);
 	if (rdlen > 0)
 		memcpy(p->b + p->len, rdata, rdlen);
@@ -325,7 +280,7 @@ test_edns_errors(void **state)
 	putname(&p, "x");
 	put16(&p, 41);
 	put16(&p, 1232);
-	put32(&p, 0);
+	pkt_put32(&p, 0);
 	put16(&p, 0);
 	assert_int_equal(query_parse(p.b, p.len, &q), QUERY_FORMERR);
 
@@ -365,21 +320,21 @@ test_other_sections(void **state)
 	put16(&p, 0xc00c);
 	put16(&p, 1);
 	put16(&p, 1);
-	put32(&p, 60);
+	pkt_put32(&p, 60);
 	put16(&p, 4);
-	put32(&p, 0x7f000002);
+	pkt_put32(&p, 0x7f000002);
 	put8(&p, 1);
 	put8(&p, 'x');
 	put16(&p, 0xc00c);
 	put16(&p, 2);
 	put16(&p, 1);
-	put32(&p, 60);
+	pkt_put32(&p, 60);
 	put16(&p, 2);
 	put16(&p, 0xc0ff);	/* a pointer to nowhere: not followed */
 	putname(&p, "foo");	/* a non-OPT additional RR */
 	put16(&p, 16);
 	put16(&p, 1);
-	put32(&p, 0);
+	pkt_put32(&p, 0);
 	put16(&p, 0);
 	opt(&p, 1400, 0, 1, NULL, 0);
 	full = p.len;
@@ -389,7 +344,7 @@ test_other_sections(void **state)
 	assert_int_equal(q.qend, 12 + 9 + 4);
 
 	/* trailing garbage after the records is ignored */
-	put32(&p, 0xdeadbeef);
+	pkt_put32(&p, 0xdeadbeef);
 	assert_int_equal(query_parse(p.b, p.len, &q), QUERY_OK);
 
 	/* rdlength overrunning the packet */

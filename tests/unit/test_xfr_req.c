@@ -11,52 +11,8 @@
 #include <cmocka.h>
 
 #include "query.h"
+#include "pktfix.h"
 #include "xfr_req.h"
-
-struct pkt {
-	uint8_t	 b[1024];
-	size_t	 len;
-};
-
-static void
-put8(struct pkt *p, uint8_t v)
-{
-	assert_true(p->len < sizeof(p->b));
-	p->b[p->len++] = v;
-}
-
-static void
-put16(struct pkt *p, uint16_t v)
-{
-	put8(p, (uint8_t)(v >> 8));
-	put8(p, (uint8_t)v);
-}
-
-static void
-put32(struct pkt *p, uint32_t v)
-{
-	put16(p, (uint16_t)(v >> 16));
-	put16(p, (uint16_t)v);
-}
-
-static void
-putname(struct pkt *p, const char *name)
-{
-	const char	*s = name, *dot;
-	size_t		 l;
-
-	while (*s) {
-		dot = strchr(s, '.');
-		l = dot ? (size_t)(dot - s) : strlen(s);
-		put8(p, (uint8_t)l);
-		memcpy(p->b + p->len, s, l);
-		p->len += l;
-		s += l;
-		if (*s == '.')
-			s++;
-	}
-	put8(p, 0);
-}
 
 static void
 header(struct pkt *p, uint16_t flags, uint16_t qd, uint16_t an,
@@ -80,16 +36,16 @@ soa_x(struct pkt *p, uint32_t serial, int extra)
 	put8(p, 12);
 	put16(p, 6);
 	put16(p, 1);
-	put32(p, 0);
+	pkt_put32(p, 0);
 	rdl = p->len;
 	put16(p, 0);
 	putname(p, "ns.bl.test");
 	putname(p, "hostmaster.bl.test");
-	put32(p, serial);
-	put32(p, 3600);
-	put32(p, 600);
-	put32(p, 86400);
-	put32(p, 300);
+	pkt_put32(p, serial);
+	pkt_put32(p, 3600);
+	pkt_put32(p, 600);
+	pkt_put32(p, 86400);
+	pkt_put32(p, 300);
 	if (extra)
 		put8(p, 0);
 	p->b[rdl] = (uint8_t)((p->len - rdl - 2) >> 8);
@@ -217,7 +173,7 @@ test_query_tsig_mark(void **state)
 	putname(&p, "key");
 	put16(&p, 250);
 	put16(&p, 255);
-	put32(&p, 0);
+	pkt_put32(&p, 0);
 	put16(&p, 0);
 	assert_int_equal(query_parse(p.b, p.len, &q), QUERY_OK);
 	assert_int_equal(q.tsig_off, at);
@@ -230,12 +186,12 @@ test_query_tsig_mark(void **state)
 	putname(&p, "key");
 	put16(&p, 250);
 	put16(&p, 255);
-	put32(&p, 0);
+	pkt_put32(&p, 0);
 	put16(&p, 0);
 	put8(&p, 0);
 	put16(&p, 41);
 	put16(&p, 1232);
-	put32(&p, 0);
+	pkt_put32(&p, 0);
 	put16(&p, 0);
 	assert_int_equal(query_parse(p.b, p.len, &q), QUERY_FORMERR);
 	assert_int_equal(q.tsig_off, 0);
