@@ -714,15 +714,13 @@ children(struct zwalk *w, const struct znode *n, child_cb cb, void *arg)
 	}
 	for (j = first; kids4 && j <= 255; j += k) {
 		k = zfam_run(&w->z->f4, &w->cur4, n->lo4,
-		    32 - 8 * (n->d + 1), j, 255,
-		    &v);
+		    32 - 8 * (n->d + 1), j, 255, &v);
 		cb(w, n, CK_V4, j, k ? k : 1, k != 0, k ? v : NULL, arg);
 		k = k ? k : 1;
 	}
 	for (j = first; kids6 && j <= 15; j += k) {
 		k = zfam_run(&w->z->f6, &w->cur6, n->lo6,
-		    128 - 4 * (n->d + 1), j, 15,
-		    &v);
+		    128 - 4 * (n->d + 1), j, 15, &v);
 		cb(w, n, CK_V6, j, k ? k : 1, k != 0, k ? v : NULL, arg);
 		k = k ? k : 1;
 	}
