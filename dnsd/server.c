@@ -628,23 +628,39 @@ serve(struct server *s, const struct dnsd_data *d, const uint8_t *pkt,
 				    COOKIE_SERVER_LEN], cookielen;
 	char			 text[64];
 	uint64_t		 h = 0;
-	int			 hashed = 0, proven, excess_tc = 0;
+	int			 hashed = 0, proven, excess_tc = 0, keyed;
 	size_t			 n;
 
 	*silent = 0;
 	qr = query_parse(pkt, len, &q);
-	if (qr == QUERY_OK && (q.tsig_off != 0 || q.qtype == XFR_T_AXFR ||
-	    q.qtype == XFR_T_IXFR)) {
-		if (tcp && (q.qtype == XFR_T_AXFR || q.qtype == XFR_T_IXFR)) {
-			*silent = SERVE_XFR;	/* the caller starts it */
+	if (qr == QUERY_OK && tcp &&
+	    (q.qtype == XFR_T_AXFR || q.qtype == XFR_T_IXFR)) {
+		*silent = SERVE_XFR;	/* the caller starts it */
+		return 0;
+	}
+	if (qr == QUERY_OK && (q.tsig_off != 0 || q.qtype == XFR_T_IXFR)) {
+		/*
+		 * A TSIG-signed query or an IXFR over UDP: xfr.c answers.  A
+		 * signature that verifies proves a secondary of ours (like a
+		 * valid cookie, and past the query rules, which are for
+		 * resolvers).  Anything else proves nothing of its source:
+		 * the drop rule and RRL apply as to any query, so a forged
+		 * TSIG is no way around them.
+		 */
+		n = q.qtype == XFR_T_IXFR && !tcp ?
+		    xfr_udp_ixfr(s->xfr, d, pkt, len, from, out, outcap,
+		    &keyed) :
+		    xfr_signed_answer(s->xfr, d, pkt, len, &q, tcp, out,
+		    outcap, as, &keyed);
+		if (keyed || tcp || n == 0)
+			return n;
+		src_from_sockaddr(&src, from);
+		if (!acl_allowed(&s->acl, &src) && s->acl.action == ACL_DROP) {
+			counter_inc(&ss->acl_dropped);
+			*silent = 1;
 			return 0;
 		}
-		if (q.qtype == XFR_T_IXFR)
-			return xfr_udp_ixfr(s->xfr, d, pkt, len, from, out,
-			    outcap);
-		if (q.tsig_off != 0)
-			return xfr_signed_answer(s->xfr, d, pkt, len, &q, tcp,
-			    out, outcap, as);
+		goto limit;
 	}
 	if (qr == QUERY_DROP || (!s->need_src && q.cookie_len == 0))
 		return answer_build(d->zc, d->idx, pkt, len, &q, qr, tcp, out,
@@ -710,6 +726,7 @@ serve(struct server *s, const struct dnsd_data *d, const uint8_t *pkt,
 	}
 	/* A valid server cookie proves the source is not spoofed: no
 	 * rate limit for it (nor for TCP, nor rrl_exempt). */
+limit:
 	if (n == 0 || tcp || s->rrl.rate == 0 || cst == COOKIE_VALID ||
 	    cidr_match(&s->rrl.exempt, &src))
 		return n;

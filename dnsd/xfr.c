@@ -249,13 +249,14 @@ find_zone(const struct zone_conf *zc, const uint8_t *name, size_t len)
 size_t
 xfr_signed_answer(struct xfr *x, const struct dnsd_data *d,
     const uint8_t *pkt, size_t len, const struct query *q, int tcp,
-    uint8_t *out, size_t outcap, struct answer_stats *as)
+    uint8_t *out, size_t outcap, struct answer_stats *as, int *keyed)
 {
 	struct tsig_rr	 t;
 	struct tsig_ctx	 ctx;
 	size_t		 n, room;
 	int64_t		 now = time(NULL);
 
+	*keyed = 0;
 	atomic_fetch_add(&x->signed_queries, 1);
 	if (tsig_find(pkt, len, &t) != 1)
 		return short_answer(out, outcap, q->id, q->flags, pkt + HDRLEN,
@@ -266,6 +267,7 @@ xfr_signed_answer(struct xfr *x, const struct dnsd_data *d,
 		    q->qend - HDRLEN, RC_NOTAUTH);
 		return n ? tsig_sign(&ctx, out, n, outcap, now) : 0;
 	}
+	*keyed = 1;
 	room = TSIG_SPACE(ctx.keynamelen);
 	if (outcap < 512 + room)
 		return 0;
@@ -285,7 +287,7 @@ static int	 allowed(const struct xfr *, const struct addr *,
  */
 size_t
 xfr_udp_ixfr(struct xfr *x, const struct dnsd_data *d, const uint8_t *pkt,
-    size_t len, const void *peer, uint8_t *out, size_t outcap)
+    size_t len, const void *peer, uint8_t *out, size_t outcap, int *keyed)
 {
 	struct xfr_req		 r;
 	struct tsig_ctx		 ctx, *cp = NULL;
@@ -297,6 +299,7 @@ xfr_udp_ixfr(struct xfr *x, const struct dnsd_data *d, const uint8_t *pkt,
 	int64_t			 now = time(NULL);
 	int			 rcode = 0;
 
+	*keyed = 0;
 	if (xfr_req_parse(pkt, len, &r) != XFR_REQ_OK || len < HDRLEN)
 		return 0;	/* query_parse said it was well formed */
 	qlen = r.qend - HDRLEN;
@@ -305,6 +308,8 @@ xfr_udp_ixfr(struct xfr *x, const struct dnsd_data *d, const uint8_t *pkt,
 		if (tsig_verify_request(&x->keys, pkt, len, &r.tsig, now,
 		    &ctx) != TSIG_OK)
 			rcode = RC_NOTAUTH;
+		else
+			*keyed = 1;
 	}
 	if (rcode == 0 && (net_sockaddr_ip(peer, ip, sizeof(ip)) == NULL ||
 	    addr_parse(ip, &pa, err, sizeof(err)) == -1 ||

@@ -55,20 +55,22 @@ const struct tsig_keys *xfr_keys(const struct xfr *);
  * A TSIG-signed query that is not a transfer (a secondary's SOA check):
  * verify, answer as usual into out with room for the TSIG, sign.  A
  * request that fails verification gets NOTAUTH with the TSIG error.
+ * *keyed: 1 if the signature verified (the source holds a key of ours).
  * Any thread.  Returns the reply length, 0 for none.
  */
 size_t	 xfr_signed_answer(struct xfr *, const struct dnsd_data *,
 	    const uint8_t *pkt, size_t len, const struct query *, int tcp,
-	    uint8_t *out, size_t outcap, struct answer_stats *);
+	    uint8_t *out, size_t outcap, struct answer_stats *, int *keyed);
 
 /*
  * An IXFR over UDP (RFC 1995 2): the SOA alone to a secondary that may
  * transfer (it then asks over TCP), REFUSED (NOTAUTH for a bad TSIG) to
- * anyone else.  Any thread.  Returns the reply length.
+ * anyone else.  *keyed as for xfr_signed_answer.  Any thread.  Returns
+ * the reply length.
  */
 size_t	 xfr_udp_ixfr(struct xfr *, const struct dnsd_data *,
 	    const uint8_t *pkt, size_t len, const void *peer, uint8_t *out,
-	    size_t outcap);
+	    size_t outcap, int *keyed);
 
 /*
  * A transfer request on a TCP connection (main thread).  Either answers

@@ -31,8 +31,10 @@ my $FLOOD = '127.0.5.10';			# the flooded /24
 my $BYSTANDER = '127.0.6.1';			# another /24
 my $EXEMPT = '127.0.7.7';
 
+my $SECRET = 'c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0MTI=';
 my $o = Orbl->new(conf => { rrl_rate => $RATE, rrl_slip => $SLIP,
-    rrl_exempt => "$EXEMPT/32", workers => 2 });
+    rrl_exempt => "$EXEMPT/32", workers => 2,
+    tsig_key => "xfr.key hmac-sha256 $SECRET" });
 $o->ctl_ok('add', '192.0.2.1');
 my $NAME = rev4('192.0.2.1') . '.bl.test';
 unless (ok($o->start, 'orbl-dnsd starts with rrl_rate = 20')) {
@@ -240,6 +242,30 @@ sub burst {
 	cmp_ok(scalar(@rs), '<=', 2 * $BOUND, '... and the bound holds');
 	$after = $o->stats;
 	cmp_ok($after->{badcookie}, '>=', scalar(@bad), 'stats: badcookie');
+}
+
+# -- TSIG: a signature that verifies proves its source (a secondary of
+# ours): not limited, like a valid cookie.  One that does not proves
+# nothing: its NOTAUTH replies are limited like any others, so a forged
+# TSIG is no way to reflect unlimited replies at a spoofed address.
+sub signed_query {
+	my ($key, $secret) = @_;
+	my $q = Net::DNS::Packet->new($NAME, 'A');
+	$q->header->rd(0);
+	$q->header->id(++$ID & 0xffff);
+	$q->sign_tsig(Net::DNS::RR->new(name => $key, type => 'TSIG',
+	    algorithm => 'hmac-sha256', key => $secret));
+	return $q->data;
+}
+{
+	my @rs = burst('127.0.11.1', signed_query('xfr.key', $SECRET), 100);
+	my $ok = grep { $_->{an} == 1 && !$_->{tc} && $_->{rcode} == 0 } @rs;
+	is($ok, 100, 'a valid TSIG: a burst of 100 all answered in full');
+	@rs = burst('127.0.12.1', signed_query('nobody.key', $SECRET), 100);
+	my $notauth = grep { $_->{rcode} == 9 && !$_->{tc} } @rs;
+	cmp_ok($notauth, '>', 0, 'an unknown key: NOTAUTH replies');
+	cmp_ok(scalar(@rs), '<=', 2 * $BOUND, '... limited: at most twice '
+	    . "the per-second bound ($BOUND) of 100");
 }
 
 # -- TCP is never limited: the flooded prefix, 100 pipelined queries

@@ -17,11 +17,14 @@ use IO::Socket::IP;
 use Net::DNS;
 use Orbl qw(rev4 answer_of txt_of);
 
+# A key of ours (a secondary's): a query it signs proves its source.
+my $SECRET = 'c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0MTI=';
 my $o = Orbl->new(conf => {
 	ns => ['ns1.bl.test 192.0.2.53 2001:db8::53', 'ns2.orbl.example'],
 	query_allow => ['127.0.0.0/25', '::1'],
 	query_deny => '127.0.0.66',
 	query_deny_action => 'refuse',
+	tsig_key => "xfr.key hmac-sha256 $SECRET",
 });
 $o->ctl_ok('add', '192.0.2.1', '--reason', 'listed $');
 my $LISTED = rev4('192.0.2.1') . '.bl.test';
@@ -34,6 +37,8 @@ sub ask {
 	my $server = $src =~ /:/ ? '::1' : '127.0.0.1';
 	my $q = Net::DNS::Packet->new($name, $type // 'A');
 	$q->header->rd(0);
+	$q->sign_tsig(Net::DNS::RR->new(name => $o{sign}[0], type => 'TSIG',
+	    algorithm => 'hmac-sha256', key => $o{sign}[1])) if $o{sign};
 	my $data = $q->data;
 	my $buf;
 	if ($o{tcp}) {
@@ -150,6 +155,21 @@ unless (ok($o->start, 'orbl-dnsd starts (query_deny_action = drop)')) {
 	is($s && $s->{denied}, 2, 'drop over TCP: denied');
 	$p = ask('127.0.0.1', $LISTED);
 	is(a_of($p), '127.0.0.2', 'drop: the allowed source is answered');
+	# a TSIG that does not verify proves nothing: dropped all the same
+	# (no NOTAUTH for a denied source); one that does is a secondary of
+	# ours, answered (and signed) wherever it stands
+	$p = ask('127.0.0.66', 'bl.test', 'SOA', timeout => 3,
+	    sign => ['xfr.key', 'd3JvbmdzZWNyZXR3cm9uZ3NlY3JldHdyb25nc2VjcmV0']);
+	ok(!defined $p, 'drop: a wrong TSIG from a denied source: no reply');
+	$p = ask('127.0.0.66', 'bl.test', 'SOA', timeout => 3,
+	    sign => ['nobody.key', $SECRET]);
+	ok(!defined $p, 'drop: an unknown key from a denied source: no reply');
+	$s = $o->stats;
+	is($s && $s->{denied}, 4, 'drop: both denied');
+	$p = ask('127.0.0.66', 'bl.test', 'SOA', sign => ['xfr.key', $SECRET]);
+	ok($p && $p->header->rcode eq 'NOERROR' && answer_of($p, 'SOA') &&
+	    grep({ $_->type eq 'TSIG' } $p->additional),
+	    'drop: the key of ours from a denied source: answered, signed');
 	$o->stop;
 }
 
