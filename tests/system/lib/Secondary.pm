@@ -34,7 +34,7 @@ use File::Temp qw(tempdir);
 use IO::Socket::INET;
 use MIME::Base64 qw(encode_base64);
 use POSIX qw(WNOHANG _exit);
-use Time::HiRes qw(time sleep);
+use Time::HiRes qw(time);
 
 use Net::DNS;
 
