@@ -1034,41 +1034,6 @@ rset_diff(struct rset *o, struct rset *n, struct rset *adds,
 	return rc;
 }
 
-int
-zr_diff(struct zr *old, struct zr *new, const uint8_t *tops,
-    zr_emit_fn del, zr_emit_fn add, void *arg)
-{
-	struct rset	 o, n, adds;
-	uint8_t		 one[ZR_TOPS];
-	size_t		 i;
-	int		 t, rc = 0;
-
-	memset(&o, 0, sizeof(o));
-	memset(&n, 0, sizeof(n));
-	memset(&adds, 0, sizeof(adds));
-	memset(one, 0, sizeof(one));
-	for (t = 0; t < ZR_TOPS && rc == 0; t++) {
-		if (tops != NULL && !tops[t])
-			continue;
-		one[t] = 1;
-		rset_clear(&o);
-		rset_clear(&n);
-		if (old != NULL)
-			zr_render(old, one, rset_collect, &o);
-		if (new != NULL)
-			zr_render(new, one, rset_collect, &n);
-		one[t] = 0;
-		rc = rset_diff(&o, &n, &adds, del, arg);
-	}
-	rset_sort(&adds);	/* in top order already: stays as it is */
-	for (i = 0; rc == 0 && i < adds.n; i++)
-		rc = rref_emit(&adds.r[i], add, arg);
-	rset_free(&o);
-	rset_free(&n);
-	rset_free(&adds);
-	return rc;
-}
-
 /* ------------------------------------------------------------------ */
 /*
  * The difference by second-level blocks.  Below a top node the walk
@@ -1205,34 +1170,45 @@ zr_mark_subs(const struct addr *net, uint8_t *subs)
 	}
 }
 
-int
-zr_diff_subs(struct zr *old, struct zr *new, const uint8_t *subs,
-    zr_emit_fn del, zr_emit_fn add, void *arg)
+/*
+ * Both differences: the tops marked in tops (NULL: all), each whole; or
+ * the second-level blocks marked in subs (tops NULL), a top whole only
+ * where its own records change.  An old or new of NULL is an empty list.
+ */
+static int
+diff_run(struct zr *old, struct zr *new, const uint8_t *tops,
+    const uint8_t *subs, zr_emit_fn del, zr_emit_fn add, void *arg)
 {
 	struct rset		 o, n, adds;
 	uint8_t			 one[ZR_TOPS];
-	const struct zval	*vo, *vn;
+	const struct zval	*vo = NULL, *vn = NULL;
 	size_t			 i;
-	int			 t, sl, any, uo, un, rc = 0;
+	int			 t, sl, any, whole, rc = 0;
 
 	memset(&o, 0, sizeof(o));
 	memset(&n, 0, sizeof(n));
 	memset(&adds, 0, sizeof(adds));
 	memset(one, 0, sizeof(one));
 	for (t = 0; t < ZR_TOPS && rc == 0; t++) {
-		for (any = 0, sl = 0; sl < ZR_SUBS && !any; sl++)
-			any = subs[t * ZR_SUBS + sl];
+		if (subs != NULL) {
+			for (any = 0, sl = 0; sl < ZR_SUBS && !any; sl++)
+				any = subs[t * ZR_SUBS + sl];
+		} else
+			any = tops == NULL || tops[t];
 		if (!any)
 			continue;
-		uo = top_head(old, t, &vo);
-		un = top_head(new, t, &vn);
-		if (uo || un || !zval_same(vo, vn)) {
-			/* the top's own records change: all of it */
+		/* (both heads are read: '|', not '||') */
+		whole = subs == NULL || old == NULL || new == NULL ||
+		    top_head(old, t, &vo) | top_head(new, t, &vn) ||
+		    !zval_same(vo, vn);
+		if (whole) {	/* the top's own records change: all of it */
 			one[t] = 1;
 			rset_clear(&o);
 			rset_clear(&n);
-			zr_render(old, one, rset_collect, &o);
-			zr_render(new, one, rset_collect, &n);
+			if (old != NULL)
+				zr_render(old, one, rset_collect, &o);
+			if (new != NULL)
+				zr_render(new, one, rset_collect, &n);
 			one[t] = 0;
 			rc = rset_diff(&o, &n, &adds, del, arg);
 			continue;
@@ -1254,4 +1230,18 @@ zr_diff_subs(struct zr *old, struct zr *new, const uint8_t *subs,
 	rset_free(&n);
 	rset_free(&adds);
 	return rc;
+}
+
+int
+zr_diff(struct zr *old, struct zr *new, const uint8_t *tops,
+    zr_emit_fn del, zr_emit_fn add, void *arg)
+{
+	return diff_run(old, new, tops, NULL, del, add, arg);
+}
+
+int
+zr_diff_subs(struct zr *old, struct zr *new, const uint8_t *subs,
+    zr_emit_fn del, zr_emit_fn add, void *arg)
+{
+	return diff_run(old, new, NULL, subs, del, add, arg);
 }
