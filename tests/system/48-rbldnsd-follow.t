@@ -57,14 +57,6 @@ my $flog = $o->dir . '/follow.log';
 my $rlog = $o->dir . '/rbldnsd.log';
 my %pids;			# name => pid, killed if the test dies
 
-END {
-	local $?;
-	for my $pid (values %pids) {
-		kill 'KILL', $pid;
-		waitpid($pid, 0);
-	}
-}
-
 sub spawn {
 	my ($name, $log, @argv) = @_;
 	my $pid = fork // die "fork: $!";
@@ -78,6 +70,7 @@ sub spawn {
 		_exit(127);
 	}
 	$pids{$name} = $pid;
+	Orbl::live($pid);	# killed at exit if the test dies first
 	return $pid;
 }
 
@@ -85,7 +78,9 @@ sub spawn {
 sub stop {
 	my ($name) = @_;
 	my $pid = delete $pids{$name} or return undef;
-	return Orbl::stop_pid($pid, 15) // -1;
+	my $st = Orbl::stop_pid($pid, 15);
+	Orbl::dead($pid);
+	return $st // -1;
 }
 
 sub file_serial {

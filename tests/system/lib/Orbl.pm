@@ -57,6 +57,12 @@ END {
 	}
 }
 
+# The daemons of every helper (Secondary, Unbound, Web and the tests' own)
+# go in the one list the END above kills: live() when started, dead()
+# once stopped.
+sub live { $LIVE{$_[0]} = 1 }
+sub dead { delete $LIVE{$_[0]} }
+
 sub bindir {
 	return $ENV{ORBL_BIN} // 'bin';
 }

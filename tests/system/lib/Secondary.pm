@@ -42,17 +42,7 @@ use Orbl qw(free_port wait_until);
 use Postfix ();	# its spew and slurp
 
 my $CREATOR = $$;
-my %LIVE;		# pid => 1
-
-END {
-	local $?;
-	if ($$ == $CREATOR) {
-		for my $pid (keys %LIVE) {
-			kill 'KILL', $pid;
-			waitpid($pid, 0);
-		}
-	}
-}
+# (daemons are killed at exit by Orbl.pm: Orbl::live, Orbl::dead)
 
 my %PROG = (
 	nsd => ['nsd'],
@@ -428,7 +418,7 @@ sub start {
 		_exit(127);
 	}
 	$self->{pid} = $pid;
-	$LIVE{$pid} = 1;
+	Orbl::live($pid);
 	my $dead;
 	my $ok = wait_until($timeout, 0.05, sub {
 		if (waitpid($pid, WNOHANG) == $pid) {
@@ -444,7 +434,7 @@ sub start {
 		    "did not answer within $timeout s") . ":\n" .
 		    slurp("$self->{dir}/stdout.log") . $self->log_tail(20);
 		$self->kill_daemon;
-		delete $LIVE{$pid};
+		Orbl::dead($pid);
 		return 0;
 	}
 	return 1;
@@ -457,7 +447,7 @@ sub stop {
 	local $?;
 	my $pid = delete $self->{pid} or return undef;
 	my $st = Orbl::stop_pid($pid, 20);
-	delete $LIVE{$pid};
+	Orbl::dead($pid);
 	return $st;
 }
 
@@ -467,7 +457,7 @@ sub kill_daemon {
 	my $pid = delete $self->{pid} or return;
 	kill 'KILL', $pid;
 	waitpid($pid, 0);
-	delete $LIVE{$pid};
+	Orbl::dead($pid);
 }
 
 sub DESTROY {

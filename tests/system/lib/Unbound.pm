@@ -28,20 +28,11 @@ use Time::HiRes qw(time sleep);
 
 use Net::DNS;
 
+use Orbl ();	# its list of daemons to kill at exit
 use Postfix ();	# its spew and slurp
 
 my $CREATOR = $$;
-my %LIVE;
-
-END {
-	local $?;
-	if ($$ == $CREATOR) {
-		for my $pid (keys %LIVE) {
-			kill 'KILL', $pid;
-			waitpid($pid, 0);
-		}
-	}
-}
+# (daemons are killed at exit by Orbl.pm: Orbl::live, Orbl::dead)
 
 sub find_unbound {
 	for my $d (split(/:/, $ENV{PATH} // ''), '/usr/sbin', '/sbin') {
@@ -150,14 +141,14 @@ sub start {
 		exec($self->{prog}, '-d', '-c', $self->{file}) or _exit(127);
 	}
 	$self->{pid} = $pid;
-	$LIVE{$pid} = 1;
+	Orbl::live($pid);
 	my $probe = $o{probe_name} // 'example.invalid';
 	my $t0 = time;
 	while (time - $t0 < $timeout) {
 		if (waitpid($pid, WNOHANG) == $pid) {
 			$self->{error} = "unbound exited (status $?): " .
 			    $self->log;
-			delete $LIVE{$pid};
+			Orbl::dead($pid);
 			$self->{pid} = undef;
 			return 0;
 		}
@@ -191,7 +182,7 @@ sub stop {
 		waitpid($pid, 0);
 		$status = -1;
 	}
-	delete $LIVE{$pid};
+	Orbl::dead($pid);
 	$self->{pid} = undef;
 	return $status == 0;
 }

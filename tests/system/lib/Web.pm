@@ -29,17 +29,7 @@ use Time::HiRes qw(time sleep);
 use Orbl qw(wait_until free_port);
 
 my $CREATOR = $$;
-my %LIVE;
-
-END {
-	local $?;
-	if ($$ == $CREATOR) {
-		for my $pid (keys %LIVE) {
-			kill 'KILL', $pid;
-			waitpid($pid, 0);
-		}
-	}
-}
+# (daemons are killed at exit by Orbl.pm: Orbl::live, Orbl::dead)
 
 # new($orbl, conf => {extra keys}, conffile => PATH (default: the
 # instance's own, rewritten with web_listen added)).
@@ -78,14 +68,14 @@ sub start {
 		_exit(127);
 	}
 	$self->{pid} = $pid;
-	$LIVE{$pid} = 1;
+	Orbl::live($pid);
 	my $ok = wait_until($o{timeout} // 10, 0.05, sub {
 		return 1 if waitpid($pid, WNOHANG) == $pid;
 		my $r = HTTP::Tiny->new(timeout => 1)->get($self->base . '/');
 		return $r->{status} == 200;
 	});
 	if (!defined $ok || !kill(0, $pid)) {
-		delete $LIVE{$pid};
+		Orbl::dead($pid);
 		delete $self->{pid};
 		diag("orbl-web did not start:\n" . $self->log_text);
 		return 0;
@@ -102,7 +92,7 @@ sub stop {
 	}
 	my $status = Orbl::stop_pid($pid, 15);
 	fail('orbl-web: exits within 15 s of SIGTERM') unless defined $status;
-	delete $LIVE{$pid};
+	Orbl::dead($pid);
 	my $log = $self->log_text;
 	is($status, 0, 'orbl-web: exit status 0 after SIGTERM') or diag($log);
 	unlike($log, qr/AddressSanitizer|LeakSanitizer|ThreadSanitizer|runtime error:/,
@@ -116,7 +106,7 @@ sub DESTROY {
 	local $?;
 	kill 'KILL', $self->{pid};
 	waitpid($self->{pid}, 0);
-	delete $LIVE{$self->{pid}};
+	Orbl::dead($self->{pid});
 }
 
 # An HTTP::Tiny speaking from $from (a 127.0.0.N), no redirects followed.
